@@ -1,0 +1,113 @@
+// The one app factory: OpenAPIHono with the shared defaultHook, onError, request ids, logs, metrics, body limit and spec.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { QueueUnavailableError } from '../queue/queue.ts';
+import { DatabaseUnavailableError } from '../storage/db.ts';
+import type { AppDeps, AppEnv } from './context.ts';
+import { ProblemError, type ProblemFieldError } from './problem.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+
+export const apiInfo = {
+  title: 'tabadol hub API',
+  version: '1.0.0',
+  description:
+    'The interoperability and data-exchange hub for Moroccan administrations: signed exchanges under bilateral conventions, single referentials, and sync.',
+  license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+};
+
+function zodErrors(error: ZodError, target: string): ProblemFieldError[] {
+  return error.issues.map((issue) => ({
+    location: [target === 'json' || target === 'form' ? 'body' : target === 'param' ? 'path' : target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+export function problemJson(c: Context<AppEnv>, problem: ProblemError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...problem.options.headers };
+  return new Response(JSON.stringify(problem.toBody(c.get('requestId'))), { status: problem.status, headers });
+}
+
+/** Maps anything thrown to a problem; unknown errors become a 500 whose detail reveals nothing internal. */
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err;
+  if (err instanceof DatabaseUnavailableError) return new ProblemError('database-unavailable', 'the database cannot be reached; try again shortly');
+  if (err instanceof QueueUnavailableError) return new ProblemError('queue-unavailable', 'the queue cannot be reached; try again shortly');
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /JSON/i.test(err.message)) {
+      return new ProblemError('body-malformed', 'the request body is not valid JSON', { errors: [{ location: 'body', message: 'not valid JSON' }] });
+    }
+    if (err.status === 413) return new ProblemError('payload-too-large', 'the request body is larger than the limit');
+    if (err.status === 401) return new ProblemError('unauthenticated', err.message || 'authentication required');
+    if (err.status === 415) return new ProblemError('unsupported-media-type', err.message);
+    return new ProblemError('request-invalid', err.message || 'the request is invalid');
+  }
+  return new ProblemError('internal', 'an internal error occurred; quote the requestId to the operators');
+}
+
+const inboundRequestId = /^[A-Za-z0-9._-]{8,128}$/;
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const errors = zodErrors(result.error, result.target);
+        throw new ProblemError('request-invalid', errors.map((e) => `${e.location}: ${e.message}`).join('; '), { errors });
+      }
+      return undefined;
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const inbound = c.req.header('x-request-id');
+    const requestId = inbound && inboundRequestId.test(inbound) ? inbound : randomUUID();
+    c.set('requestId', requestId);
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    c.header('Tabadol-Request-Id', requestId);
+    const seconds = (performance.now() - started) / 1000;
+    // The route template, never the raw path: bounded label cardinality, no identifiers in metrics.
+    const route = c.req.routePath === '/*' || c.res.status === 404 ? 'unmatched' : c.req.routePath;
+    deps.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    if (c.res.status >= 500) {
+      deps.logger.warn({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request failed');
+    } else if (deps.logger.isLevelEnabled('debug')) {
+      deps.logger.debug({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ProblemError('payload-too-large', `the request body is larger than ${deps.config.BODY_LIMIT_BYTES} bytes`, {
+          errors: [{ location: 'body', message: `larger than ${deps.config.BODY_LIMIT_BYTES} bytes` }],
+        });
+      },
+    }),
+  );
+
+  app.onError((err, c) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500 && !(err instanceof ProblemError)) {
+      // The error itself (message and stack) goes to the log; the client gets the request id to quote.
+      deps.logger.error({ requestId: c.get('requestId'), err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, 'unhandled error');
+    }
+    return problemJson(c, problem);
+  });
+
+  app.notFound((c) => problemJson(c, new ProblemError('not-found', `no route for ${c.req.method} ${c.req.path}`)));
+
+  registerHealthRoutes(app);
+
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: apiInfo, servers: [{ url: '/', description: 'this hub' }] });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'tabadol hub API' }));
+
+  return app;
+}

@@ -1,0 +1,23 @@
+// The typed Hono context: dependencies injected once per app, read by handlers through c.var.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Queue } from '../queue/queue.ts';
+import type { Db } from '../storage/db.ts';
+
+export interface AppDeps {
+  config: Pick<Config, 'HUB_ID' | 'BODY_LIMIT_BYTES'>;
+  db: Db;
+  queue: Queue;
+  logger: Logger;
+  metrics: Metrics;
+  /** Set while the process drains on shutdown: /readyz answers 503 so that balancers stop sending traffic. */
+  draining?: () => boolean;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+  };
+}

@@ -1,0 +1,115 @@
+// Composes a hub process from its configuration: database, queue, outbox relay and consumers, HTTP server; and shuts it down in order.
+import { serve, type ServerType } from '@hono/node-server';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import type { Logger } from './observability/logger.ts';
+import { createQueue } from './queue/index.ts';
+import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.ts';
+import type { Queue, Worker } from './queue/queue.ts';
+import { openDatabase } from './storage/index.ts';
+import type { Db } from './storage/db.ts';
+
+/** A module that consumes an outbox topic (referential change events, adapter pushes…) registers one of these. */
+export interface OutboxConsumer {
+  topic: string;
+  handler: OutboxHandler<Record<string, unknown>>;
+  concurrency?: number;
+}
+
+export interface HubOptions {
+  logger: Logger;
+  /** Serve HTTP (tabadol serve). */
+  http: boolean;
+  /** Run the outbox relay and the queue consumers (both serve and worker do). */
+  workers: boolean;
+  consumers?: OutboxConsumer[];
+  /** Test isolation: a Postgres schema and a queue prefix of their own. */
+  schema?: string;
+  queuePrefix?: string;
+  relay?: { pollIntervalMs?: number; redriveAfterMs?: number };
+}
+
+export interface Hub {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  metrics: Metrics;
+  relay: OutboxRelay | undefined;
+  /** Base URL when serving HTTP. */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startHub(config: Config, options: HubOptions): Promise<Hub> {
+  const { logger } = options;
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    schema: options.schema,
+    onError: (err) => logger.warn({ err: { message: err.message } }, 'database connection lost; the pool reconnects on the next query'),
+  });
+  let queue: Queue;
+  try {
+    queue = createQueue({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix, logger });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const metrics = createMetrics({ db, queue });
+
+  let relay: OutboxRelay | undefined;
+  const workers: Worker[] = [];
+  if (options.workers) {
+    for (const consumer of options.consumers ?? []) {
+      workers.push(
+        processOutbox(
+          { db, queue, logger, onOutcome: (topic, outcome) => metrics.jobsProcessed.inc({ topic, outcome }) },
+          consumer.topic,
+          consumer.handler,
+          { concurrency: consumer.concurrency },
+        ),
+      );
+    }
+    relay = new OutboxRelay({ db, queue, logger, redriveAfterMs: options.relay?.redriveAfterMs ?? config.OUTBOX_REDRIVE_SECONDS * 1000, pollIntervalMs: options.relay?.pollIntervalMs });
+    relay.start();
+  }
+
+  let draining = false;
+  let server: ServerType | undefined;
+  let url: string | undefined;
+  if (options.http) {
+    const app = createApp({ config, db, queue, logger, metrics, draining: () => draining });
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      draining = true;
+      if (server) {
+        const s = server;
+        // Stop accepting; in-flight requests finish; idle keep-alive sockets go now so close() can resolve.
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        if ('closeIdleConnections' in s) s.closeIdleConnections();
+        await closed;
+      }
+      await relay?.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await queue.close();
+      await db.close();
+    })();
+    return closing;
+  };
+
+  return { config, db, queue, metrics, relay, url, close };
+}

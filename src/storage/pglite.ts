@@ -1,0 +1,64 @@
+// The embedded database driver: PGlite (Postgres compiled to WASM) keeping its data in DATA_DIR/pg.
+import { PGlite, types } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
+import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Db, type Queryable, type QueryResult, type SqlValue } from './db.ts';
+import { acquireDirLock, type DirLock } from './dir-lock.ts';
+
+export interface PgliteOptions {
+  /** DATA_DIR: the database lives in DATA_DIR/pg, guarded by DATA_DIR/pg.lock. */
+  dataDir: string;
+}
+
+// Every extension is listed here and created on each open (see migrate.ts), btree_gin before pg_trgm:
+// the other order makes trigram queries hang in PGlite 0.5.16.
+export const pgliteExtensions = { btree_gin, pg_trgm, unaccent, fuzzystrmatch };
+
+export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
+  mkdirSync(options.dataDir, { recursive: true });
+  // PGlite is single-process: a second process on the same files would corrupt them.
+  const lock: DirLock = acquireDirLock(join(options.dataDir, 'pg.lock'));
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(join(options.dataDir, 'pg'), {
+      extensions: pgliteExtensions,
+      // int8 as strings, like the pg driver.
+      parsers: { [types.INT8]: (v: string) => v },
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+
+  const asQueryable = (target: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+    async query<Row>(sql: string, params?: readonly SqlValue[]): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await target.exec(sql);
+    },
+  });
+
+  return {
+    driver: 'pglite',
+    ...asQueryable(pglite),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction((tx) => fn(asQueryable(tx)));
+    },
+    async ping() {
+      if (pglite.closed) throw new Error('embedded database is closed');
+    },
+    async close() {
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
