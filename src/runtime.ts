@@ -2,7 +2,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Logger } from './observability/logger.ts';
@@ -84,10 +84,19 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   let url: string | undefined;
   if (options.http) {
     const app = createApp({ config, db, queue, logger, metrics, draining: () => draining });
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
-      s.once('error', reject);
-    });
+    try {
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (err) {
+      await relay?.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await queue.close();
+      await db.close();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.PORT} is already in use on ${config.HOST}`);
+      throw err;
+    }
     const address = server.address() as AddressInfo;
     url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
   }

@@ -185,8 +185,19 @@ export function processOutbox<Payload>(
   );
 }
 
-/** Puts a dead outbox row back in play (after the cause is fixed); the relay picks it up on its next pass. */
-export async function reviveOutboxRow(db: Queryable, outboxId: string): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE outbox SET dead_at = NULL, relayed_at = NULL WHERE id = $1 AND dead_at IS NOT NULL AND delivered_at IS NULL', [outboxId]);
-  return rowCount > 0;
+/**
+ * Puts a dead outbox row back in play after its cause is fixed: the queue's dead letter is replayed when the queue still
+ * has it; otherwise the relay queues the row again on its next pass.
+ */
+export async function reviveOutboxRow(db: Db, queue: Queue, outboxId: string): Promise<boolean> {
+  const { rows } = await db.query<{ topic: string }>(
+    'UPDATE outbox SET dead_at = NULL, relayed_at = now() WHERE id = $1 AND dead_at IS NOT NULL AND delivered_at IS NULL RETURNING topic',
+    [outboxId],
+  );
+  const row = rows[0];
+  if (!row) return false;
+  if (!(await queue.replay(row.topic, outboxJobId(outboxId)))) {
+    await db.query('UPDATE outbox SET relayed_at = NULL WHERE id = $1', [outboxId]);
+  }
+  return true;
 }

@@ -1,0 +1,66 @@
+// Test databases on both drivers, each isolated: PGlite in a fresh copy of the template, PostgreSQL in a schema of its own.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { openDatabase } from '../../src/storage/index.ts';
+import type { Db } from '../../src/storage/db.ts';
+import { testDatabaseUrl } from './env.ts';
+
+export type DriverName = 'pglite' | 'pg';
+export const drivers: DriverName[] = ['pglite', 'pg'];
+
+export interface TestDb {
+  db: Db;
+  /** PGlite: the DATA_DIR; pg: the schema. */
+  where: string;
+  dispose(): Promise<void>;
+}
+
+/** A data dir holding an initialised (not migrated) PGlite cluster. */
+export function freshDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tabadol-test-'));
+  cpSync(inject('pgliteTemplate'), dir, { recursive: true });
+  return dir;
+}
+
+export function uniqueSchema(): string {
+  return `t_${randomBytes(6).toString('hex')}`;
+}
+
+export async function dropSchema(schema: string, url: string = testDatabaseUrl): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function openTestDb(driver: DriverName, options: { url?: string } = {}): Promise<TestDb> {
+  if (driver === 'pglite') {
+    const dataDir = freshDataDir();
+    const db = await openDatabase({ dataDir });
+    return {
+      db,
+      where: dataDir,
+      async dispose() {
+        await db.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = uniqueSchema();
+  const db = await openDatabase({ databaseUrl: options.url ?? testDatabaseUrl, dataDir: '', schema });
+  return {
+    db,
+    where: schema,
+    async dispose() {
+      await db.close();
+      await dropSchema(schema);
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/observability/logger.ts';
+import { OutboxRelay, outboxLag, processOutbox, reviveOutboxRow, writeOutbox } from '../src/queue/outbox.ts';
+import { PermanentJobError, type Queue } from '../src/queue/queue.ts';
+import type { Db } from '../src/storage/db.ts';
+import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
+import { openTestQueue, queueDrivers } from './helpers/queues.ts';
+
+const logger = createLogger('silent');
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const cases = drivers.flatMap((db) => queueDrivers.map((queue) => [db, queue] as const));
+
+describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) => {
+  let t: TestDb;
+  let q: ReturnType<typeof openTestQueue>;
+  let relay: OutboxRelay;
+
+  beforeEach(async () => {
+    t = await openTestDb(dbDriver);
+    q = openTestQueue(queueDriver);
+    await t.db.query('CREATE TABLE effects (outbox_id bigint NOT NULL, note text NOT NULL)');
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    await q.dispose();
+    await t.dispose();
+  });
+
+  const startRelay = (db: Db, queue: Queue, redriveAfterMs = 60_000) => {
+    relay = new OutboxRelay({ db, queue, logger, pollIntervalMs: 50, redriveAfterMs, backoffMs: 10, attempts: 3 });
+    relay.start();
+    return relay;
+  };
+  const effects = async () => (await t.db.query<{ outbox_id: string; note: string }>('SELECT outbox_id, note FROM effects ORDER BY outbox_id')).rows;
+
+  it('relays committed rows only, and the handler applies each in its own transaction', async () => {
+    const worker = processOutbox<{ note: string }>({ db: t.db, queue: q.queue, logger }, 'golden.changed', async (payload, tx, meta) => {
+      await tx.query('INSERT INTO effects VALUES ($1, $2)', [meta.outboxId, payload.note]);
+    });
+    await t.db.transaction(async (tx) => {
+      await writeOutbox(tx, 'golden.changed', { note: 'committed-1' });
+      await writeOutbox(tx, 'golden.changed', { note: 'committed-2' });
+    });
+    await expect(
+      t.db.transaction(async (tx) => {
+        await writeOutbox(tx, 'golden.changed', { note: 'rolled-back' });
+        throw new Error('caller fails after writing');
+      }),
+    ).rejects.toThrow('caller fails');
+    startRelay(t.db, q.queue);
+    await until(async () => (await effects()).length === 2);
+    await until(async () => (await outboxLag(t.db)).pending === 0);
+    expect((await effects()).map((e) => e.note)).toEqual(['committed-1', 'committed-2']);
+    const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NOT NULL');
+    expect(rows[0]?.n).toBe(2);
+    await worker.close();
+  });
+
+  it('refuses a topic that is not a plain name', async () => {
+    await expect(t.db.transaction((tx) => writeOutbox(tx, 'Bad Topic:1', {}))).rejects.toThrow(/must match/);
+  });
+
+  it('applies a row once even when its job is delivered twice', async () => {
+    const worker = processOutbox<{ note: string }>({ db: t.db, queue: q.queue, logger }, 'twice', async (payload, tx, meta) => {
+      await tx.query('INSERT INTO effects VALUES ($1, $2)', [meta.outboxId, payload.note]);
+    });
+    const id = await t.db.transaction((tx) => writeOutbox(tx, 'twice', { note: 'once' }));
+    // Two distinct jobs for the same row, as a re-drive racing a slow worker would produce.
+    await q.queue.add('twice', { outboxId: id }, { jobId: 'dup-a' });
+    await q.queue.add('twice', { outboxId: id }, { jobId: 'dup-b' });
+    await until(async () => (await q.queue.depth('twice')).waiting + (await q.queue.depth('twice')).active === 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await effects()).toEqual([{ outbox_id: id, note: 'once' }]);
+    await worker.close();
+  });
+
+  it('retries a failing handler, then marks the row dead, leaves it out of re-drive, and revives it', async () => {
+    let failing = true;
+    let calls = 0;
+    const worker = processOutbox<{ note: string }>({ db: t.db, queue: q.queue, logger }, 'flaky', async (payload, tx, meta) => {
+      calls++;
+      if (failing) throw new Error('e-service answered 503');
+      await tx.query('INSERT INTO effects VALUES ($1, $2)', [meta.outboxId, payload.note]);
+    });
+    const id = await t.db.transaction((tx) => writeOutbox(tx, 'flaky', { note: 'eventually' }));
+    startRelay(t.db, q.queue, 100);
+    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1);
+    expect(calls).toBe(3);
+    const row = (await t.db.query<{ last_error: string }>('SELECT last_error FROM outbox WHERE id = $1', [id])).rows[0];
+    expect(row?.last_error).toBe('e-service answered 503');
+    // Dead rows are not re-driven, however long they wait.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(calls).toBe(3);
+    expect((await q.queue.deadLetters('flaky')).map((d) => d.id)).toContain(`ob-${id}`);
+    failing = false;
+    expect(await reviveOutboxRow(t.db, q.queue, id)).toBe(true);
+    await until(async () => (await effects()).length === 1);
+    expect(await reviveOutboxRow(t.db, q.queue, id)).toBe(false);
+    await worker.close();
+  });
+
+  it('sends a permanent fault straight to dead', async () => {
+    let calls = 0;
+    const worker = processOutbox({ db: t.db, queue: q.queue, logger }, 'bad-data', async () => {
+      calls++;
+      throw new PermanentJobError('row refused by the e-service: 422');
+    });
+    const id = await t.db.transaction((tx) => writeOutbox(tx, 'bad-data', {}));
+    startRelay(t.db, q.queue);
+    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1);
+    expect(calls).toBe(1);
+    await worker.close();
+  });
+
+  it('re-drives from the database what a lost queue held', async () => {
+    await t.db.transaction(async (tx) => {
+      for (let i = 0; i < 20; i++) await writeOutbox(tx, 'lost', { note: `n${i}` });
+    });
+    // A first relay hands the rows to a queue that nobody consumes, then the queue is lost (process killed, Redis emptied).
+    const doomed = openTestQueue(queueDriver);
+    const firstRelay = new OutboxRelay({ db: t.db, queue: doomed.queue, logger, pollIntervalMs: 50 });
+    firstRelay.start();
+    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).rowCount === 0);
+    await firstRelay.stop();
+    await doomed.dispose();
+    // A new process starts: its relay re-drives every pending row at once.
+    const worker = processOutbox<{ note: string }>({ db: t.db, queue: q.queue, logger }, 'lost', async (payload, tx, meta) => {
+      await tx.query('INSERT INTO effects VALUES ($1, $2)', [meta.outboxId, payload.note]);
+    });
+    startRelay(t.db, q.queue);
+    await until(async () => (await effects()).length === 20);
+    await worker.close();
+  });
+});

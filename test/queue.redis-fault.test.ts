@@ -1,0 +1,123 @@
+// Losing Redis: the BullMQ driver fails fast with QueueUnavailableError and recovers by itself (TCP proxy, real Redis untouched).
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createBullmqQueue } from '../src/queue/bullmq.ts';
+import { QueueUnavailableError, type Queue } from '../src/queue/queue.ts';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+
+const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const topic = 'fault';
+
+describe('bullmq driver when Redis is lost', () => {
+  let admin: Redis;
+  let proxy: TcpProxy;
+  let queue: Queue;
+  let prefix: string;
+  const logged: string[] = [];
+  const logger = {
+    warn: (_obj: object, msg?: string) => void logged.push(`warn ${msg ?? ''}`),
+    error: (_obj: object, msg?: string) => void logged.push(`error ${msg ?? ''}`),
+  };
+
+  beforeAll(async () => {
+    admin = new Redis(redisUrl.href, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    let lastError: unknown;
+    admin.on('error', (error) => {
+      lastError = error;
+    });
+    try {
+      await admin.connect();
+    } catch (error) {
+      throw new Error(`These tests need a Redis at ${redisUrl.href} (set REDIS_URL); it is unreachable: ${String(lastError ?? error)}`);
+    }
+  });
+  afterAll(() => {
+    admin?.disconnect();
+  });
+
+  beforeEach(async () => {
+    proxy = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    prefix = `t-${randomBytes(6).toString('hex')}`;
+    // The proxy only carries the TCP stream, so the real URL's credentials and database still apply.
+    const viaProxy = new URL(redisUrl.href);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    queue = createBullmqQueue({ redisUrl: viaProxy.href, prefix, logger, closeTimeoutMs: 2000 });
+  });
+
+  afterEach(async () => {
+    proxy.restore();
+    await queue.close();
+    await proxy.close();
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.unlink(...keys);
+    } while (cursor !== '0');
+  });
+
+  it('fails fast while cut off, then recovers without a new queue object', { timeout: 30_000 }, async () => {
+    const seen: number[] = [];
+    queue.process<{ n: number }>(topic, async (job) => {
+      seen.push(job.data.n);
+    });
+    await queue.ping();
+    await queue.add(topic, { n: 1 });
+    await vi.waitFor(() => expect(seen).toEqual([1]), { timeout: 5000 });
+
+    proxy.cut();
+
+    let started = Date.now();
+    await expect(queue.ping()).rejects.toBeInstanceOf(QueueUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    started = Date.now();
+    await expect(queue.add(topic, { n: 2 })).rejects.toBeInstanceOf(QueueUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(queue.depth(topic)).rejects.toBeInstanceOf(QueueUnavailableError);
+
+    proxy.restore();
+
+    // ioredis reconnects by itself (its retry delay grows to 2 s at most).
+    await vi.waitFor(() => queue.ping(), { timeout: 10_000, interval: 200 });
+    await queue.add(topic, { n: 3 });
+    // The worker created before the outage picks the job up: it has reconnected too.
+    await vi.waitFor(() => expect(seen).toEqual([1, 3]), { timeout: 10_000 });
+    expect(logged.some((line) => line.startsWith('warn queue: Redis producer connection error'))).toBe(true);
+  });
+
+  it('close() does not hang while Redis is unreachable', { timeout: 30_000 }, async () => {
+    queue.process(topic, async () => undefined);
+    await queue.add(topic, {});
+    await vi.waitFor(async () => expect((await queue.depth(topic)).waiting).toBe(0), { timeout: 5000 });
+
+    proxy.cut();
+    const started = Date.now();
+    await queue.close();
+    // Bounded by closeTimeoutMs (2 s) plus a little.
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('close() does not hang while a job finishes during the outage', { timeout: 30_000 }, async () => {
+    let release = (): void => undefined;
+    const started = new Promise<void>((resolveStarted) => {
+      queue.process(topic, () => {
+        resolveStarted();
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      });
+    });
+    await queue.add(topic, {});
+    await started;
+
+    proxy.cut();
+    const closing = queue.close();
+    release();
+    const before = Date.now();
+    await closing;
+    expect(Date.now() - before).toBeLessThan(5000);
+  });
+});

@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations, migrate } from '../src/storage/migrate.ts';
+import { DataDirInUseError } from '../src/storage/dir-lock.ts';
+import { openPgliteDb } from '../src/storage/pglite.ts';
+import { drivers, freshDataDir, openTestDb, type TestDb } from './helpers/db.ts';
+
+describe.each(drivers)('storage on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('applies every migration once and records it', async () => {
+    const { rows } = await t.db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
+    expect(await migrate(t.db)).toEqual([]);
+  });
+
+  it('refuses a migration that changed after it was applied', async () => {
+    const changed = loadMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'different' } : m));
+    await expect(migrate(t.db, changed)).rejects.toThrow(/was changed after it was applied/);
+  });
+
+  it('commits a transaction and rolls back a failed one entirely', async () => {
+    await t.db.query('CREATE TABLE tx_probe (id int PRIMARY KEY, label text NOT NULL)');
+    await t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO tx_probe VALUES ($1, $2)', [1, 'kept']);
+    });
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO tx_probe VALUES ($1, $2)', [2, 'lost']);
+        await tx.query('INSERT INTO tx_probe VALUES ($1, $2)', [1, 'duplicate']);
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    const { rows } = await t.db.query<{ id: number; label: string }>('SELECT id, label FROM tx_probe ORDER BY id');
+    expect(rows).toEqual([{ id: 1, label: 'kept' }]);
+  });
+
+  it('loads the extensions the referentials need', async () => {
+    const { rows } = await t.db.query<{ sim: number; plain: string; lev: number; sdx: string }>(
+      `SELECT similarity('Benali', 'Ben Ali') AS sim, unaccent('Fès Médina') AS plain, levenshtein('Mohamed', 'Mohammed') AS lev, soundex('Rachid') AS sdx`,
+    );
+    expect(rows[0]?.sim).toBeGreaterThan(0.3);
+    expect(rows[0]?.plain).toBe('Fes Medina');
+    expect(rows[0]?.lev).toBe(1);
+    expect(rows[0]?.sdx).toBe('R230');
+  });
+
+  it('returns int8 as exact strings and jsonb as objects on both drivers', async () => {
+    const { rows } = await t.db.query<{ big: string; doc: { a: number[] } }>(`SELECT 9007199254740993::int8 AS big, '{"a":[1,2]}'::jsonb AS doc`);
+    expect(rows[0]).toEqual({ big: '9007199254740993', doc: { a: [1, 2] } });
+  });
+});
+
+describe('PostgreSQL migrations from several processes at once', () => {
+  it('serialise on an advisory lock instead of failing', async () => {
+    const a = await openTestDb('pg');
+    try {
+      // A second schema would not contend; contend on the same one by migrating it concurrently again.
+      const results = await Promise.all([migrate(a.db), migrate(a.db), migrate(a.db)]);
+      expect(results).toEqual([[], [], []]);
+    } finally {
+      await a.dispose();
+    }
+  });
+});
+
+describe('embedded data directory', () => {
+  it('refuses a second opener of the same DATA_DIR and reuses the data on the next start', async () => {
+    const dataDir = freshDataDir();
+    try {
+      const first = await openPgliteDb({ dataDir });
+      await first.query('CREATE TABLE kept (v text)');
+      await first.query(`INSERT INTO kept VALUES ('still here')`);
+      await expect(openPgliteDb({ dataDir })).rejects.toThrow(DataDirInUseError);
+      await first.close();
+      const second = await openPgliteDb({ dataDir });
+      expect((await second.query<{ v: string }>('SELECT v FROM kept')).rows).toEqual([{ v: 'still here' }]);
+      await second.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    const dataDir = freshDataDir();
+    try {
+      // No process has pid 2^22+1 on Linux (pid_max is at most 2^22).
+      writeFileSync(join(dataDir, 'pg.lock'), String(4194305));
+      const db = await openPgliteDb({ dataDir });
+      await db.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the holder in its refusal', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-lock-'));
+    writeFileSync(join(dataDir, 'pg.lock'), String(process.ppid));
+    await expect(openPgliteDb({ dataDir })).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe.each(drivers)('row counts on %s', (driver) => {
+  it('count selected, updated and returned rows the same way', async () => {
+    const t = await openTestDb(driver);
+    try {
+      await t.db.query('CREATE TABLE counted (v int)');
+      expect((await t.db.query('INSERT INTO counted SELECT generate_series(1, 3)')).rowCount).toBe(3);
+      expect((await t.db.query('SELECT v FROM counted WHERE v > 1')).rowCount).toBe(2);
+      expect((await t.db.query('UPDATE counted SET v = v + 10 WHERE v < 3')).rowCount).toBe(2);
+      expect((await t.db.query('DELETE FROM counted WHERE v > 100 RETURNING v')).rowCount).toBe(0);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
