@@ -3,7 +3,10 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.ts';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from './http/app.ts';
+import type { AppEnv } from './http/context.ts';
+import { registerAllRoutes } from './http/routes/index.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Logger } from './observability/logger.ts';
 import { createQueue } from './queue/index.ts';
@@ -26,6 +29,8 @@ export interface HubOptions {
   /** Run the outbox relay and the queue consumers (both serve and worker do). */
   workers: boolean;
   consumers?: OutboxConsumer[];
+  /** Modules that add routes to the app (exchange, admin, referentials…) register here. */
+  routes?: Array<(app: OpenAPIHono<AppEnv>) => void>;
   /** Test isolation: a Postgres schema and a queue prefix of their own. */
   schema?: string;
   queuePrefix?: string;
@@ -84,6 +89,8 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   let url: string | undefined;
   if (options.http) {
     const app = createApp({ config, db, queue, logger, metrics, draining: () => draining });
+    registerAllRoutes(app);
+    for (const register of options.routes ?? []) register(app);
     try {
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

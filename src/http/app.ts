@@ -49,11 +49,13 @@ export function toProblem(err: unknown): ProblemError {
   return new ProblemError('internal', 'an internal error occurred; quote the requestId to the operators');
 }
 
+export const openApiBase = { openapi: '3.1.0', info: apiInfo, servers: [{ url: '/', description: 'this hub' }] };
+
 const inboundRequestId = /^[A-Za-z0-9._-]{8,128}$/;
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result, c) => {
+    defaultHook: (result) => {
       if (!result.success) {
         const errors = zodErrors(result.error, result.target);
         throw new ProblemError('request-invalid', errors.map((e) => `${e.location}: ${e.message}`).join('; '), { errors });
@@ -106,7 +108,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app);
 
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: apiInfo, servers: [{ url: '/', description: 'this hub' }] });
+  app.doc31('/openapi.json', openApiBase);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'tabadol hub API' }));
 
   return app;

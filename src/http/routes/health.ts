@@ -9,11 +9,13 @@ const healthz = createRoute({
   operationId: 'getHealth',
   tags: ['operations'],
   summary: 'Liveness: the process is up',
+  security: [],
   responses: {
     200: {
       description: 'The process is up',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } },
     },
+    413: problemResponses[413],
     500: problemResponses[500],
   },
 });
@@ -29,11 +31,13 @@ const readyz = createRoute({
   operationId: 'getReadiness',
   tags: ['operations'],
   summary: 'Readiness: the database and the queue are reachable',
+  security: [],
   responses: {
     200: {
       description: 'Ready to serve',
       content: { 'application/json': { schema: z.object({ status: z.literal('ready'), checks: checkSchema }).openapi('Readiness') } },
     },
+    413: problemResponses[413],
     500: problemResponses[500],
     503: problemResponse('Not ready; `checks` says which dependency failed and why'),
   },
@@ -45,8 +49,10 @@ const metrics = createRoute({
   operationId: 'getMetrics',
   tags: ['operations'],
   summary: 'Prometheus metrics: HTTP latency by route, queue depths, outbox lag',
+  security: [],
   responses: {
     200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
+    413: problemResponses[413],
     500: problemResponses[500],
   },
 });

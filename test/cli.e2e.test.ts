@@ -1,0 +1,121 @@
+// The hub as an operator runs it: `tabadol serve` and `tabadol worker` in their own processes.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDataDir } from './helpers/db.ts';
+import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
+import { runTabadol, runToExit, startServe } from './helpers/process.ts';
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+});
+
+describe('tabadol serve with embedded defaults', () => {
+  it('creates DATA_DIR, migrates, listens, prints its URLs, answers /readyz, and stops cleanly on SIGTERM', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'tabadol-e2e-'));
+    cleanup.push(() => rmSync(parent, { recursive: true, force: true }));
+    const dataDir = join(parent, 'not-yet-there');
+    const hub = await startServe({ DATA_DIR: dataDir });
+    expect(existsSync(join(dataDir, 'pg'))).toBe(true);
+    expect(hub.stdout()).toContain(`API reference  ${hub.url}/docs`);
+    expect(hub.stdout()).toContain(`${hub.url}/healthz`);
+    const ready = await fetch(`${hub.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', queue: 'ok' } });
+    const stopped = await hub.stop('SIGTERM');
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(10_000);
+    expect(existsSync(join(dataDir, 'pg.lock'))).toBe(false);
+  });
+
+  it('refuses a second process on the same DATA_DIR, and a later start reuses the data', async () => {
+    const dataDir = freshDataDir();
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startServe({ DATA_DIR: dataDir });
+    const second = await runToExit(['serve'], { DATA_DIR: dataDir, PORT: '0' });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toMatch(new RegExp(`^tabadol: the embedded database at .* is in use by process ${first.child.pid}`));
+    const worker = await runToExit(['worker'], { DATA_DIR: dataDir });
+    expect(worker.code).toBe(1);
+    expect((await first.stop('SIGINT')).code).toBe(0);
+
+    const again = await startServe({ DATA_DIR: dataDir });
+    expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
+    expect((await again.stop()).code).toBe(0);
+  });
+});
+
+describe('tabadol refuses to start with one clear line', () => {
+  it.each([
+    [{ PORT: 'http' }, /^tabadol: PORT: .*"http"\)$/],
+    [{ LOG_LEVEL: 'chatty' }, /^tabadol: LOG_LEVEL: /],
+    [{ HUB_ID: 'MA/GOV' }, /^tabadol: HUB_ID: must be INSTANCE\/CLASS\/CODE\/SUBSYSTEM/],
+  ])('on a bad setting %j', async (settings, message) => {
+    const result = await runToExit(['serve'], { DATA_DIR: join(tmpdir(), 'never-created'), ...settings });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
+  it('when DATABASE_URL cannot be reached, without showing its password', async () => {
+    const result = await runToExit(['serve'], { DATA_DIR: join(tmpdir(), 'never-created'), DATABASE_URL: 'postgres://hub:s3cret@127.0.0.1:1/hub' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^tabadol: DATABASE_URL: cannot reach PostgreSQL at postgres:\/\/hub:\*\*\*@127\.0\.0\.1:1\/hub/);
+    expect(result.stderr + result.stdout).not.toContain('s3cret');
+  });
+
+  it('when the port is taken', async () => {
+    const dataDir = freshDataDir();
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const hub = await startServe({ DATA_DIR: dataDir });
+    const port = new URL(hub.url).port;
+    const other = freshDataDir();
+    cleanup.push(() => rmSync(other, { recursive: true, force: true }));
+    const result = await runToExit(['serve'], { DATA_DIR: other, PORT: port });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`tabadol: PORT: ${port} is already in use on 0.0.0.0`);
+    await hub.stop();
+  });
+});
+
+describe('tabadol on PostgreSQL and Redis', () => {
+  it('runs several serve and worker processes on one database and stops each on SIGTERM', async () => {
+    const database = `tabadol_e2e_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: testDatabaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    cleanup.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    });
+    const url = new URL(testDatabaseUrl);
+    url.pathname = `/${database}`;
+    const settings = { DATABASE_URL: url.toString(), REDIS_URL: testRedisUrl, DATA_DIR: join(tmpdir(), 'unused-with-postgres') };
+
+    // Started together: migrations serialise on an advisory lock rather than collide.
+    const [a, b] = await Promise.all([startServe(settings), startServe(settings)]);
+    const worker = runTabadol(['worker'], settings);
+    for (const hub of [a, b]) {
+      const ready = await fetch(`${hub.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(hub.stdout()).toContain('storage        PostgreSQL');
+      expect(hub.stdout()).toContain('queue: Redis');
+    }
+    const migrated = new pg.Client({ connectionString: url.toString() });
+    await migrated.connect();
+    const { rows } = await migrated.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    await migrated.end();
+    expect(rows[0]?.n).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect((await a.stop()).code).toBe(0);
+    expect((await b.stop()).code).toBe(0);
+  });
+});
