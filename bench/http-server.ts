@@ -38,8 +38,12 @@ async function startBare(): Promise<Running> {
   };
 }
 
-async function startRealHub(): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-'));
+/** `dataDir` is given (and removed) by the parent, so that even a killed server leaves nothing behind; alone, we make our own. */
+async function startRealHub(givenDataDir: string | undefined): Promise<Running> {
+  const dataDir = givenDataDir ?? mkdtempSync(join(tmpdir(), 'tabadol-bench-'));
+  const removeDataDir = (): void => {
+    if (givenDataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
   const config = loadConfig({
     PORT: '0',
     HOST: host,
@@ -53,7 +57,7 @@ async function startRealHub(): Promise<Running> {
   try {
     hub = await startHub(config, { logger, http: true, workers: true });
   } catch (err) {
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     throw err;
   }
   if (hub.url === undefined) throw new Error('the hub started without an HTTP server');
@@ -64,7 +68,7 @@ async function startRealHub(): Promise<Running> {
       try {
         await started.close();
       } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+        removeDataDir();
       }
     },
   };
@@ -73,10 +77,10 @@ async function startRealHub(): Promise<Running> {
 async function main(): Promise<void> {
   const arm = process.argv[2];
   if (arm !== 'bare' && arm !== 'hub') {
-    process.stderr.write('usage: http-server.ts bare|hub\n');
+    process.stderr.write('usage: http-server.ts bare|hub [DATA_DIR]\n');
     process.exit(2);
   }
-  const running = arm === 'bare' ? await startBare() : await startRealHub();
+  const running = arm === 'bare' ? await startBare() : await startRealHub(process.argv[3]);
 
   let stopping = false;
   const stop = (): void => {

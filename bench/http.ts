@@ -1,8 +1,8 @@
 // HTTP benchmark (npm run bench:http): GET /healthz rps through the hub's full middleware stack vs a bare Hono app, interleaved rounds, ratio hub/bare.
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,19 +47,33 @@ const serverFile = join(benchDir, 'http-server.ts');
 const resultsDir = join(benchDir, 'results');
 
 const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
 
+/** Last resort, synchronous (it also runs from the 'exit' event): kill what is left, remove the hubs' data folders. */
 function killAll(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Asks every server to stop (SIGTERM), waits up to 5 s, then kills what is left. */
+async function stopAll(): Promise<void> {
+  const alive = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.race([
+    Promise.all(alive.map((c) => new Promise<void>((resolve) => (c.once('exit', () => resolve()), c.kill('SIGTERM'))))),
+    new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+  ]);
+  killAll();
 }
 
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
-    killAll();
-    process.exit(130);
+    process.stderr.write(`bench:http: ${signal}, stopping the servers\n`);
+    void stopAll().finally(() => process.exit(130));
   });
 }
 
@@ -120,14 +134,27 @@ function startServer(arm: Arm, options: Options): Promise<Server> {
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
-  const child = spawn(process.execPath, [...nodeArgs, serverFile, arm], {
+  const serverArgs: string[] = [arm];
+  let dataDir: string | undefined;
+  if (arm === 'hub') {
+    dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-'));
+    tempDirs.add(dataDir);
+    serverArgs.push(dataDir);
+  }
+  const child = spawn(process.execPath, [...nodeArgs, serverFile, ...serverArgs], {
     cwd: rootDir,
     env: process.env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
+  void exited.then(() => {
+    children.delete(child);
+    if (dataDir !== undefined) {
+      rmSync(dataDir, { recursive: true, force: true });
+      tempDirs.delete(dataDir);
+    }
+  });
 
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -184,18 +211,26 @@ async function measure(arm: Arm, round: number, options: Options): Promise<Run> 
     const url = `http://127.0.0.1:${server.port}/healthz`;
     await checkHealthz(url, arm);
     await autocannon({ url, connections: options.connections, duration: options.warmup, pipelining: 1 });
+    // autocannon's own histogram keeps whole milliseconds; keep each 2xx latency (a float, in ms) for finer percentiles.
+    const latencies: number[] = [];
+    const setupClient = (client: autocannon.Client): void => {
+      client.on('response', (status: number, _bytes: number, durationMs: number) => {
+        if (status >= 200 && status < 300) latencies.push(durationMs);
+      });
+    };
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
-    const result = await autocannon({ url, connections: options.connections, duration: options.duration, pipelining: 1 });
+    const result = await autocannon({ url, connections: options.connections, duration: options.duration, pipelining: 1, setupClient });
     const elapsedUs = Number(process.hrtime.bigint() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const sorted = Float64Array.from(latencies).sort();
     const run: Run = {
       round,
       arm,
       // Completed 2xx responses over the measured window: failures do not count as throughput.
       rps: result['2xx'] / result.duration,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
+      p50Ms: round2(percentile(sorted, 0.5)),
+      p99Ms: round2(percentile(sorted, 0.99)),
       requests: result.requests.total,
       non2xx: result.non2xx,
       errors: result.errors,
@@ -206,6 +241,16 @@ async function measure(arm: Arm, round: number, options: Options): Promise<Run> 
   } finally {
     await server.stop();
   }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
 function median(values: number[]): number {
@@ -219,8 +264,8 @@ function summarize(runs: Run[], arm: Arm): ArmSummary {
   const mine = runs.filter((r) => r.arm === arm);
   return {
     medianRps: median(mine.map((r) => r.rps)),
-    medianP50Ms: median(mine.map((r) => r.p50Ms)),
-    medianP99Ms: median(mine.map((r) => r.p99Ms)),
+    medianP50Ms: round2(median(mine.map((r) => r.p50Ms))),
+    medianP99Ms: round2(median(mine.map((r) => r.p99Ms))),
     runs: mine.map((r) => Math.round(r.rps)),
   };
 }
@@ -246,7 +291,7 @@ async function main(): Promise<void> {
       const run = await measure(arm, round, options);
       runs.push(run);
       process.stdout.write(
-        `  round ${round} ${arm.padEnd(4)} ${Math.round(run.rps).toString().padStart(7)} rps  p50 ${run.p50Ms} ms  p99 ${run.p99Ms} ms  loadgen cpu ${Math.round(run.loadgenCpu * 100)}%` +
+        `  round ${round} ${arm.padEnd(4)} ${Math.round(run.rps).toString().padStart(7)} rps  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  loadgen cpu ${Math.round(run.loadgenCpu * 100)}%` +
           (run.non2xx + run.errors > 0 ? `  (non-2xx ${run.non2xx}, errors ${run.errors}, timeouts ${run.timeouts})` : '') +
           '\n',
       );
@@ -262,7 +307,7 @@ async function main(): Promise<void> {
     '\n' +
       table(
         ['arm', 'median rps', 'p50 ms', 'p99 ms', 'runs (rps)'],
-        [bare, hub].map((s, i) => [i === 0 ? 'bare' : 'hub', Math.round(s.medianRps).toString(), s.medianP50Ms.toString(), s.medianP99Ms.toString(), s.runs.join(', ')]),
+        [bare, hub].map((s, i) => [i === 0 ? 'bare' : 'hub', Math.round(s.medianRps).toString(), s.medianP50Ms.toFixed(2), s.medianP99Ms.toFixed(2), s.runs.join(', ')]),
       ) +
       '\n\n',
   );
@@ -297,13 +342,13 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => {
-    killAll();
+  async () => {
+    await stopAll();
     process.exit(0);
   },
-  (err: unknown) => {
-    killAll();
+  async (err: unknown) => {
     process.stderr.write(`bench:http failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAll();
     process.exit(1);
   },
 );
