@@ -63,7 +63,15 @@ function killAll(): void {
 async function stopAll(): Promise<void> {
   const alive = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
   await Promise.race([
-    Promise.all(alive.map((c) => new Promise<void>((resolve) => (c.once('exit', () => resolve()), c.kill('SIGTERM'))))),
+    Promise.all(
+      alive.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    ),
     new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
   ]);
   killAll();

@@ -29,7 +29,8 @@ function zodErrors(error: ZodError, target: string): ProblemFieldError[] {
 
 export function problemJson(c: Context<AppEnv>, problem: ProblemError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...problem.options.headers };
-  return new Response(JSON.stringify(problem.toBody(c.get('requestId'))), { status: problem.status, headers });
+  // c.body keeps the headers set earlier on the context (Tabadol-Request-Id).
+  return c.body(JSON.stringify(problem.toBody(c.get('requestId'))), problem.status as 400, headers);
 }
 
 /** Maps anything thrown to a problem; unknown errors become a 500 whose detail reveals nothing internal. */
@@ -51,6 +52,19 @@ export function toProblem(err: unknown): ProblemError {
 
 export const openApiBase = { openapi: '3.1.0', info: apiInfo, servers: [{ url: '/', description: 'this hub' }] };
 
+/**
+ * Reads a request header from Node's IncomingMessage when served by @hono/node-server: c.req.header() would make it
+ * build a full Web Request (URL, AbortController, Headers) for every call. Falls back to c.req in tests (app.request).
+ */
+export function requestHeader(c: Context<AppEnv>, name: string): string | undefined {
+  const incoming = c.env?.incoming;
+  if (incoming) {
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  return c.req.header(name);
+}
+
 const inboundRequestId = /^[A-Za-z0-9._-]{8,128}$/;
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -64,18 +78,33 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
+  // Histogram children per (method, route, status), so that the hot path does not hash label objects each time.
+  const observers = new Map<string, (seconds: number) => void>();
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${route} ${status}`;
+    let fn = observers.get(key);
+    if (!fn) {
+      const child = deps.metrics.httpDuration.labels({ method, route, status: String(status) });
+      fn = (s: number) => child.observe(s);
+      observers.set(key, fn);
+    }
+    fn(seconds);
+  };
+
   app.use('*', async (c, next) => {
-    const inbound = c.req.header('x-request-id');
+    const inbound = requestHeader(c, 'x-request-id');
     const requestId = inbound && inboundRequestId.test(inbound) ? inbound : randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
+    // Set before the handler builds its response, so that it is merged in: touching the finished response's headers
+    // would make @hono/node-server materialise it and leave its fast path (measured: a third of /healthz throughput).
+    c.header('Tabadol-Request-Id', requestId);
     const started = performance.now();
     await next();
-    c.header('Tabadol-Request-Id', requestId);
     const seconds = (performance.now() - started) / 1000;
     // The route template, never the raw path: bounded label cardinality, no identifiers in metrics.
     const route = c.req.routePath === '/*' || c.res.status === 404 ? 'unmatched' : c.req.routePath;
-    deps.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    observe(c.req.method, route, c.res.status, seconds);
     if (c.res.status >= 500) {
       deps.logger.warn({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request failed');
     } else if (deps.logger.isLevelEnabled('debug')) {
@@ -83,17 +112,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ProblemError('payload-too-large', `the request body is larger than ${deps.config.BODY_LIMIT_BYTES} bytes`, {
-          errors: [{ location: 'body', message: `larger than ${deps.config.BODY_LIMIT_BYTES} bytes` }],
-        });
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ProblemError('payload-too-large', `the request body is larger than ${deps.config.BODY_LIMIT_BYTES} bytes`, {
+        errors: [{ location: 'body', message: `larger than ${deps.config.BODY_LIMIT_BYTES} bytes` }],
+      });
+    },
+  });
+  // GET and HEAD carry no body; skipping the check spares building a full Request for them (measured: ~11% on /healthz).
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   app.onError((err, c) => {
     const problem = toProblem(err);

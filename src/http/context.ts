@@ -1,4 +1,5 @@
 // The typed Hono context: dependencies injected once per app, read by handlers through c.var.
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -16,6 +17,8 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
+  /** Set by @hono/node-server; absent when the app is called in-process (tests). */
+  Bindings: { incoming?: IncomingMessage };
   Variables: {
     deps: AppDeps;
     requestId: string;
