@@ -13,6 +13,7 @@ import { createQueue } from './queue/index.ts';
 import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.ts';
 import type { Queue, Worker } from './queue/queue.ts';
 import { openDatabase } from './storage/index.ts';
+import { startHubServices, type HubServices } from './hub/services.ts';
 import type { Db } from './storage/db.ts';
 
 /** A module that consumes an outbox topic (referential change events, adapter pushes…) registers one of these. */
@@ -35,10 +36,13 @@ export interface HubOptions {
   schema?: string;
   queuePrefix?: string;
   relay?: { pollIntervalMs?: number; redriveAfterMs?: number };
+  /** How often to look for registry changes (keys, conventions, bindings) made by other processes. */
+  registryPollMs?: number;
 }
 
 export interface Hub {
   config: Config;
+  services: HubServices;
   db: Db;
   queue: Queue;
   metrics: Metrics;
@@ -66,6 +70,14 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     throw err;
   }
   const metrics = createMetrics({ db, queue });
+  let hubServices: HubServices;
+  try {
+    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs });
+  } catch (err) {
+    await queue.close();
+    await db.close();
+    throw err;
+  }
 
   let relay: OutboxRelay | undefined;
   const workers: Worker[] = [];
@@ -88,7 +100,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http) {
-    const app = createApp({ config, db, queue, logger, metrics, draining: () => draining });
+    const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, draining: () => draining });
     registerAllRoutes(app);
     for (const register of options.routes ?? []) register(app);
     try {
@@ -99,6 +111,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     } catch (err) {
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
+      await hubServices.close();
       await queue.close();
       await db.close();
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.PORT} is already in use on ${config.HOST}`);
@@ -121,11 +134,12 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
       }
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
+      await hubServices.close();
       await queue.close();
       await db.close();
     })();
     return closing;
   };
 
-  return { config, db, queue, metrics, relay, url, close };
+  return { config, services: hubServices, db, queue, metrics, relay, url, close };
 }

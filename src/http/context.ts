@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { HubServices } from '../hub/services.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
@@ -12,6 +13,8 @@ export interface AppDeps {
   queue: Queue;
   logger: Logger;
   metrics: Metrics;
+  /** The exchange side (keys, conventions, pipeline); absent only where no exchange is served (OpenAPI generation). */
+  hub?: HubServices;
   /** Set while the process drains on shutdown: /readyz answers 503 so that balancers stop sending traffic. */
   draining?: () => boolean;
 }

@@ -1,6 +1,6 @@
 // The hub's own keys: ES256 signing keys (current plus retired ones still listed for verification) and the secret
 // that keys the subject HMACs. Kept in DATA_DIR/hub-keys.json (mode 0600) or HUB_KEY_FILE; never logged.
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -133,6 +133,23 @@ export class HubKeyring {
     return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: 'ES256', kid: this.current.kid, typ })
       .sign(this.current.key);
+  }
+
+  private readonly encodedHeaders = new Map<string, string>();
+
+  /**
+   * The same compact JWS (ES256, header {alg, kid, typ}), signed synchronously with node:crypto: the per-exchange path
+   * signs twice (the forward to the provider and the answer), and this skips WebCrypto's promise round trips.
+   */
+  signCompactSync(payload: Record<string, unknown>, typ: string): string {
+    let header = this.encodedHeaders.get(typ);
+    if (!header) {
+      header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: this.current.kid, typ })).toString('base64url');
+      this.encodedHeaders.set(typ, header);
+    }
+    const signingInput = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    const signature = cryptoSign('sha256', Buffer.from(signingInput), { key: this.current.key, dsaEncoding: 'ieee-p1363' });
+    return `${signingInput}.${signature.toString('base64url')}`;
   }
 
   /** The current private key as a JWK, for General JSON signatures (convention countersignatures). */

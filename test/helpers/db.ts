@@ -64,3 +64,8 @@ export async function openTestDb(driver: DriverName, options: { url?: string } =
     },
   };
 }
+
+/** Another pool on an existing test schema (pg only): a second hub process on the same database. */
+export async function openSameSchema(schema: string, options: { url?: string } = {}): Promise<Db> {
+  return openDatabase({ databaseUrl: options.url ?? testDatabaseUrl, dataDir: '', schema });
+}

@@ -1,0 +1,80 @@
+// Verifies the hub's forward signature (Tabadol-Hub-Signature) on a request that the hub relays to this provider.
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+
+/** What the provider received: the headers the hub sets and the request line as it arrived. */
+export interface ForwardedRequest {
+  method: string;
+  /** Path plus `?query`, exactly as received (percent-encoding preserved). */
+  target: string;
+  header(name: string): string | undefined;
+}
+
+export type HubSignatureResult =
+  | { ok: true; client: string; purpose: string; requestId: string }
+  | { ok: false; status: 401 | 503; code: 'hub-signature-missing' | 'hub-signature-invalid' | 'hub-signature-mismatch' | 'hub-keys-unavailable'; detail: string };
+
+export interface HubSignatureOptions {
+  jwksUrl: string;
+  /** When set, `iss` must equal it. */
+  hubId?: string;
+  /** Accepted distance between `iat` and this clock, as the hub accepts for its own clients. */
+  maxSkewSeconds?: number;
+  /** Least time between two JWKS fetches when a kid is unknown (default 5 s), so that garbage kids cannot make it hammer the hub. */
+  jwksCooldownMs?: number;
+}
+
+export const forwardTokenType = 'tabadol-forward+jwt';
+const forwardHeaders = ['tabadol-client', 'tabadol-purpose', 'tabadol-request-id', 'tabadol-hub-signature'] as const;
+
+interface ForwardClaims extends JWTPayload {
+  sub?: string;
+  pur?: unknown;
+  jti?: string;
+  htm?: unknown;
+  htu?: unknown;
+}
+
+/** Returns a verifier that caches the hub's JWKS and refetches it when a kid is unknown (jose's remote key set does both). */
+export function createHubSignatureVerifier(options: HubSignatureOptions): (request: ForwardedRequest) => Promise<HubSignatureResult> {
+  // A short cooldown: after a hub key rotation the first forward with the new kid must not wait 30 s (jose's default).
+  const keySet = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+  const maxSkew = options.maxSkewSeconds ?? 300;
+
+  return async (request) => {
+    const missing = forwardHeaders.filter((name) => !request.header(name));
+    if (missing.length > 0) return { ok: false, status: 401, code: 'hub-signature-missing', detail: `missing header(s): ${missing.join(', ')}` };
+    const client = request.header('tabadol-client') ?? '';
+    const purpose = request.header('tabadol-purpose') ?? '';
+    const requestId = request.header('tabadol-request-id') ?? '';
+    const token = request.header('tabadol-hub-signature') ?? '';
+
+    let claims: ForwardClaims;
+    try {
+      ({ payload: claims } = await jwtVerify<ForwardClaims>(token, keySet, {
+        algorithms: ['ES256'],
+        typ: forwardTokenType,
+        ...(options.hubId ? { issuer: options.hubId } : {}),
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) {
+        // The keys could not be fetched: not the caller's fault, and nothing is verified, so nothing is served.
+        return { ok: false, status: 503, code: 'hub-keys-unavailable', detail: 'the hub keys (JWKS) could not be fetched' };
+      }
+      return { ok: false, status: 401, code: 'hub-signature-invalid', detail: `the hub signature does not verify (${err instanceof errors.JOSEError ? err.code : 'error'})` };
+    }
+
+    // Each claim binds the signature to this exact request: a valid signature for another request must not serve this one.
+    const expected: [string, unknown, unknown][] = [
+      ['sub', claims.sub, client],
+      ['pur', claims.pur, purpose],
+      ['jti', claims.jti, requestId],
+      ['htm', claims.htm, request.method.toUpperCase()],
+      ['htu', claims.htu, request.target],
+    ];
+    const wrong = expected.filter(([, actual, wanted]) => actual !== wanted).map(([name]) => name);
+    if (typeof claims.iss !== 'string' || claims.iss.length === 0) wrong.push('iss');
+    if (typeof claims.iat !== 'number' || Math.abs(Date.now() / 1000 - claims.iat) > maxSkew) wrong.push('iat');
+    if (wrong.length > 0) return { ok: false, status: 401, code: 'hub-signature-mismatch', detail: `claim(s) not matching the request: ${wrong.join(', ')}` };
+    return { ok: true, client, purpose, requestId };
+  };
+}

@@ -1,0 +1,65 @@
+// Starts the BTP qualification provider simulator: a real HTTP server (Hono on node:http) that the hub can forward to.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createBtpApp, fixedBytes } from './app.ts';
+
+export interface BtpSimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Where the hub publishes its keys (GET /.well-known/jwks.json); needed when requireHubSignature is set. */
+  hubJwksUrl?: string;
+  /** Refuse (401) any request without a valid Tabadol-Hub-Signature. */
+  requireHubSignature?: boolean;
+  /** When set, the forward signature's `iss` must equal it. */
+  hubId?: string;
+}
+
+export interface BtpSimulator {
+  url: string;
+  close(): Promise<void>;
+}
+
+const fixedHeaders = { 'content-type': 'application/json', 'content-length': String(fixedBytes.byteLength) };
+
+export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Promise<BtpSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.requireHubSignature && !options.hubJwksUrl) throw new Error('requireHubSignature needs hubJwksUrl: the hub keys to verify against');
+  const app = createBtpApp(
+    options.requireHubSignature && options.hubJwksUrl ? { hubSignature: { jwksUrl: options.hubJwksUrl, ...(options.hubId ? { hubId: options.hubId } : {}) } } : {},
+  );
+  const honoListener = getRequestListener(app.fetch);
+  const fastFixed = !options.requireHubSignature;
+
+  const server = createServer((req, res) => {
+    // Benchmarks measure the hub, so the fixed answer skips even Hono's request wrapping when no signature is checked.
+    if (fastFixed && req.method === 'GET' && req.url === '/bench/fixed') {
+      res.writeHead(200, fixedHeaders);
+      res.end(fixedBytes);
+      return;
+    }
+    void honoListener(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Idle keep-alive sockets would hold close() open until they time out.
+        server.closeIdleConnections();
+      }),
+  };
+}

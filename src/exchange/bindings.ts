@@ -1,0 +1,77 @@
+// How the hub reaches a provider service: a base URL (REST over HTTP) or an adapter binding implemented in code
+// (legacy SOAP/XML systems, the hub's own services). Adapters register here; src/ never imports them.
+import type { Db, Queryable } from '../storage/db.ts';
+
+export interface ProviderRequest {
+  serviceId: string;
+  operationId: string;
+  method: string;
+  /** Path within the service plus `?query`, as the consumer sent it. */
+  pathAndQuery: string;
+  /** Request headers to pass on (hop-by-hop and hub headers already removed), lower-case names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  client: string;
+  purpose: string;
+  requestId: string;
+}
+
+export interface ProviderResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** What an adapter implements to serve a service through the hub. Throw ProviderUnavailableError when its system is down. */
+export interface AdapterBinding {
+  handle(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse>;
+}
+
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+
+export type ServiceBinding = { kind: 'http'; baseUrl: string; timeoutMs: number } | { kind: 'adapter'; adapter: string; timeoutMs: number };
+
+const adapters = new Map<string, AdapterBinding>();
+
+/** Called by adapters (and the hub's own services) at start: the binding named in service_bindings.adapter. */
+export function registerAdapterBinding(name: string, binding: AdapterBinding): void {
+  adapters.set(name, binding);
+}
+
+export function adapterBinding(name: string): AdapterBinding | undefined {
+  return adapters.get(name);
+}
+
+export async function loadBindings(db: Queryable): Promise<Map<string, ServiceBinding>> {
+  const { rows } = await db.query<{ service_id: string; kind: 'http' | 'adapter'; base_url: string | null; adapter: string | null; timeout_ms: number }>(
+    'SELECT service_id, kind, base_url, adapter, timeout_ms FROM service_bindings',
+  );
+  const bindings = new Map<string, ServiceBinding>();
+  for (const r of rows) {
+    if (r.kind === 'http' && r.base_url) bindings.set(r.service_id, { kind: 'http', baseUrl: r.base_url.replace(/\/+$/, ''), timeoutMs: r.timeout_ms });
+    if (r.kind === 'adapter' && r.adapter) bindings.set(r.service_id, { kind: 'adapter', adapter: r.adapter, timeoutMs: r.timeout_ms });
+  }
+  return bindings;
+}
+
+/** Sets a service's binding (admin API, CLI, demo loader); other hub processes pick it up on their next registry poll. */
+export async function bindService(db: Db, input: { serviceId: string; binding: ServiceBinding; actor: string }): Promise<void> {
+  const { binding } = input;
+  if (binding.kind === 'http') {
+    const url = new URL(binding.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('a binding URL must be http:// or https://');
+    if (url.search || url.hash) throw new Error('a binding URL must not have a query or fragment');
+  }
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO service_bindings (service_id, kind, base_url, adapter, timeout_ms) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (service_id) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, adapter = EXCLUDED.adapter,
+         timeout_ms = EXCLUDED.timeout_ms, updated_at = now()`,
+      [input.serviceId, binding.kind, binding.kind === 'http' ? binding.baseUrl : null, binding.kind === 'adapter' ? binding.adapter : null, binding.timeoutMs],
+    );
+    await tx.query('INSERT INTO admin_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [input.actor, 'service.bind', input.serviceId, binding]);
+    await tx.query('UPDATE registry_version SET version = version + 1 WHERE id = 1');
+  });
+}

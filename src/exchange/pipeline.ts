@@ -1,0 +1,365 @@
+// The exchange pipeline: verify ▶ convention ▶ replay+quota ▶ validate ▶ forward ▶ validate ▶ minimise ▶ sign ▶ log.
+// Every answer, refusals included, is signed by the hub and written to the message log.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ConventionRegistry } from '../conventions/registry.ts';
+import type { ActiveConvention } from '../conventions/store.ts';
+import { isValidAt, type ConventionOperation } from '../conventions/model.ts';
+import type { HubKeyring } from '../identity/hub-keys.ts';
+import { isId } from '../identity/ids.ts';
+import { problemCodes, problemTypePrefix, type ProblemFieldError } from '../http/problem.ts';
+import type { MessageLog } from '../log/message-log.ts';
+import { ProviderUnavailableError, type ProviderResponse } from './bindings.ts';
+import type { HubDirectory } from './directory.ts';
+import { ProviderTimeoutError, type Forwarder } from './forward.ts';
+import type { ExchangeLimiter } from './limits.ts';
+import { compileMinimiser, type Minimiser } from './minimise.ts';
+import { compileServiceOpenApi, type CompiledService, type MatchedOperation } from './openapi-service.ts';
+import { Refusal } from './refusal.ts';
+import { forwardTyp, responseTyp, sha256Base64url, verifySignedRequest, type VerifiedRequest } from './request-signature.ts';
+import { extractSubjects, subjectHmac } from './subjects.ts';
+import type { MetaServices } from './meta.ts';
+
+export interface ExchangeDeps {
+  hubId: string;
+  keyring: HubKeyring;
+  directory: HubDirectory;
+  conventions: ConventionRegistry;
+  limiter: ExchangeLimiter;
+  forwarder: Forwarder;
+  log: MessageLog;
+  logger: Logger;
+  meta: MetaServices;
+  now?: () => number;
+}
+
+/** The request as the HTTP layer hands it over. */
+export interface IncomingExchange {
+  method: string;
+  /** Path plus ?query exactly as received (percent-encoding preserved). */
+  target: string;
+  header(name: string): string | undefined;
+  /** Every request header, lower-case names, for forwarding. */
+  headers(): Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface ExchangeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the hub's own never reach the provider.
+const notForwarded = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'authorization', 'cookie', 'x-request-id']);
+// What a provider's answer may carry back to the consumer; the rest (cookies, server banners, hop-by-hop) stays behind.
+const passedBack = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'location', 'vary'];
+
+const prefix = '/x/v1/';
+const metaPrefix = '/meta/v1/';
+
+interface ServiceRuntime {
+  compiled: CompiledService;
+  minimisers: Map<string, Minimiser>;
+}
+
+export class ExchangePipeline {
+  private readonly services = new Map<string, ServiceRuntime>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ExchangeDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Compiled once per OpenAPI digest (conventions of one service share it). */
+  private runtimeFor(convention: ActiveConvention): ServiceRuntime {
+    const key = `${convention.openapiDigest}\n${convention.id}\n${convention.version}`;
+    let runtime = this.services.get(key);
+    if (!runtime) {
+      const shared = [...this.services.entries()].find(([k]) => k.startsWith(`${convention.openapiDigest}\n`))?.[1].compiled;
+      const compiled = shared ?? compileServiceOpenApi(convention.openapi);
+      const minimisers = new Map<string, Minimiser>();
+      for (const op of convention.convention.operations) minimisers.set(op.operationId, compileMinimiser(op.fields));
+      runtime = { compiled, minimisers };
+      this.services.set(key, runtime);
+    }
+    return runtime;
+  }
+
+  async handle(request: IncomingExchange): Promise<ExchangeAnswer> {
+    const started = this.now();
+    const startedHr = performance.now();
+    const requestSignature = request.header('tabadol-signature');
+    const requestDigest = sha256Base64url(request.body);
+    let verified: VerifiedRequest | undefined;
+    let convention: ActiveConvention | undefined;
+    let operation: MatchedOperation | undefined;
+    let serviceId: string | undefined;
+    let providerMs: number | undefined;
+    let subjects: Array<{ type: string; hmac: string; location: string }> = [];
+    let logBodies = false;
+    let answer: { status: number; headers: Record<string, string>; body: Uint8Array | string; problem?: string };
+
+    try {
+      const isMeta = request.target.startsWith(metaPrefix);
+      verified = await verifySignedRequest(
+        {
+          method: request.method,
+          target: request.target,
+          signature: requestSignature,
+          clientHeader: request.header('tabadol-client'),
+          purposeHeader: request.header('tabadol-purpose'),
+          bodyDigest: requestDigest,
+        },
+        { hubId: this.deps.hubId, directory: this.deps.directory, nowSeconds: started / 1000 },
+      );
+      const caller = verified;
+
+      if (isMeta) {
+        // Metaservices: signed like any call, no convention needed (but still one jti, once).
+        const verdict = await this.deps.limiter.check(caller.claims.jti, undefined);
+        if (verdict.replayed) throw new Refusal('replayed-request', `jti ${caller.claims.jti} was already used`);
+        if (!caller.bodyDigestMatches) throw new Refusal('body-digest-mismatch', 'bdh does not match the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
+        serviceId = 'meta';
+        const meta = await this.deps.meta.answer(request.method, request.target, caller.client);
+        answer = { status: meta.status, headers: meta.headers, body: meta.body };
+      } else {
+        const route = parseTarget(request.target);
+        serviceId = route.serviceId;
+        const [provider, service] = splitService(route.serviceId);
+
+        // 8 to 12 are decided locally now and reported after 7 (which needs the shared store), in protocol order.
+        let pending: Refusal | undefined;
+        if (!caller.bodyDigestMatches) pending = new Refusal('body-digest-mismatch', 'bdh does not match the digest of the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
+        convention = this.deps.conventions.find(caller.client, provider, service);
+        let conventionOperation: ConventionOperation | undefined;
+        if (!pending) {
+          if (!convention) {
+            pending = new Refusal('no-convention', `no active convention lets ${caller.client} call ${route.serviceId}`);
+          } else {
+            const runtime = this.runtimeFor(convention);
+            operation = runtime.compiled.match(request.method, route.path);
+            conventionOperation = operation ? convention.convention.operations.find((o) => o.operationId === operation?.operationId) : undefined;
+            if (!operation || !conventionOperation) {
+              pending = new Refusal(
+                'operation-not-allowed',
+                operation
+                  ? `operation ${operation.operationId} (${operation.method} ${operation.pathTemplate}) is not in convention ${convention.id} v${convention.version}`
+                  : `${request.method} ${route.path} is not an operation of ${route.serviceId}`,
+              );
+            } else if (!convention.convention.purposes.some((p) => p.code === caller.claims.pur)) {
+              pending = new Refusal('purpose-not-allowed', `purpose ${caller.claims.pur} is not in convention ${convention.id} v${convention.version}`, [
+                { location: 'header.tabadol-purpose', message: `allowed: ${convention.convention.purposes.map((p) => p.code).join(', ')}` },
+              ]);
+            } else if (!isValidAt(convention.convention, new Date(started))) {
+              pending = new Refusal('convention-not-valid', `convention ${convention.id} v${convention.version} is valid from ${convention.convention.validFrom} until ${convention.convention.validUntil}`);
+            }
+          }
+        }
+        // 7 and 13 in one round trip; a refused request never consumes quota.
+        const quota = !pending && convention ? { key: `${convention.id}:${convention.version}`, ...convention.convention.quota } : undefined;
+        const verdict = await this.deps.limiter.check(caller.claims.jti, quota, started);
+        if (verdict.replayed) throw new Refusal('replayed-request', `jti ${caller.claims.jti} was already used in the last 600 s`);
+        if (pending) throw pending;
+        if (!convention || !operation || !conventionOperation) throw new Error('unreachable: checks passed without a convention');
+        if (verdict.quotaExceeded) {
+          throw new Refusal('quota-exceeded', `quota of ${convention.convention.quota.count} calls per ${convention.convention.quota.windowSeconds} s reached`, [], {
+            'retry-after': String(verdict.retryAfterSeconds ?? convention.convention.quota.windowSeconds),
+          });
+        }
+        logBodies = convention.convention.logBodies;
+
+        // 14. Parameters and body against the service's OpenAPI.
+        const query = new URLSearchParams(route.query);
+        const contentType = request.header('content-type');
+        let parsedBody: unknown;
+        if (request.body.length > 0) {
+          if (contentType && /[/+]json\b/i.test(contentType)) {
+            try {
+              parsedBody = JSON.parse(Buffer.from(request.body).toString('utf8'));
+            } catch {
+              throw new Refusal('request-invalid', 'the body is not valid JSON', [{ location: 'body', message: 'not valid JSON' }]);
+            }
+          } else {
+            parsedBody = Buffer.from(request.body).toString('utf8');
+          }
+        }
+        const requestErrors = operation.validateRequest({ pathParams: operation.pathParams, query, headers: (n) => request.header(n), contentType, body: parsedBody });
+        if (requestErrors.length > 0) throw new Refusal('request-invalid', requestErrors.map((e) => `${e.location}: ${e.message}`).join('; '), requestErrors);
+
+        // 15. Forward, signed by the hub so that the provider can check the call came through it.
+        const binding = this.deps.directory.binding(route.serviceId);
+        if (!binding) throw new Refusal('provider-unavailable', `${route.serviceId} has no binding on this hub`);
+        const pathAndQuery = `${route.path}${route.query ? `?${route.query}` : ''}`;
+        const forwardedPath = binding.kind === 'http' ? `${new URL(binding.baseUrl).pathname.replace(/\/$/, '')}${pathAndQuery}` : pathAndQuery;
+        const hubSignature = this.deps.keyring.signCompactSync(
+          { iss: this.deps.hubId, sub: caller.client, pur: caller.claims.pur, jti: caller.claims.jti, htm: request.method, htu: forwardedPath, iat: Math.floor(started / 1000) },
+          forwardTyp,
+        );
+        const forwardHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers())) {
+          if (!notForwarded.has(name) && !name.startsWith('tabadol-')) forwardHeaders[name] = value;
+        }
+        const providerStarted = performance.now();
+        let provided: ProviderResponse;
+        try {
+          provided = await this.deps.forwarder.forward(
+            binding,
+            { serviceId: route.serviceId, operationId: operation.operationId, method: request.method, pathAndQuery, headers: forwardHeaders, body: request.body, client: caller.client, purpose: caller.claims.pur, requestId: caller.claims.jti },
+            { 'tabadol-client': caller.client, 'tabadol-purpose': caller.claims.pur, 'tabadol-request-id': caller.claims.jti, 'tabadol-hub-signature': hubSignature },
+          );
+        } catch (err) {
+          if (err instanceof ProviderTimeoutError) throw new Refusal('provider-timeout', err.message);
+          if (err instanceof ProviderUnavailableError) throw new Refusal('provider-unavailable', err.message);
+          throw err;
+        } finally {
+          providerMs = performance.now() - providerStarted;
+        }
+
+        const headers: Record<string, string> = {};
+        for (const name of passedBack) {
+          const value = provided.headers[name];
+          if (value !== undefined) headers[name] = value;
+        }
+        let body: Uint8Array | string = provided.body;
+        let responseForSubjects: unknown;
+        if (provided.status >= 200 && provided.status < 300) {
+          // 16. The answer against the OpenAPI, then cut to the convention's fields.
+          const providerType = provided.headers['content-type'];
+          let parsed: unknown;
+          const isJson = providerType !== undefined && /[/+]json\b/i.test(providerType);
+          if (isJson && provided.body.length > 0) {
+            try {
+              parsed = JSON.parse(Buffer.from(provided.body).toString('utf8'));
+            } catch {
+              throw new Refusal('provider-response-invalid', 'the provider answered invalid JSON', [{ location: 'response', message: 'not valid JSON' }]);
+            }
+          }
+          const responseErrors = operation.validateResponse(provided.status, providerType, parsed);
+          if (responseErrors.length > 0) {
+            throw new Refusal('provider-response-invalid', `the provider's answer does not match its OpenAPI: ${responseErrors.map((e) => `${e.location}: ${e.message}`).join('; ')}`, responseErrors);
+          }
+          if (isJson && parsed !== undefined) {
+            const minimised = this.runtimeFor(convention).minimisers.get(operation.operationId)?.(parsed) ?? parsed;
+            responseForSubjects = minimised;
+            if (minimised !== parsed) body = JSON.stringify(minimised);
+          }
+        }
+        subjects = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects }).map((s) => ({
+          type: s.type,
+          hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
+          location: s.location,
+        }));
+        answer = { status: provided.status, headers, body };
+      }
+    } catch (err) {
+      const refusal = err instanceof Refusal ? err : toRefusal(err, this.deps.logger);
+      answer = {
+        status: problemCodes[refusal.code].status,
+        headers: { 'content-type': 'application/problem+json', ...refusal.headers },
+        body: JSON.stringify({
+          type: problemTypePrefix + refusal.code,
+          title: problemCodes[refusal.code].title,
+          status: problemCodes[refusal.code].status,
+          detail: refusal.detail,
+          requestId: verified?.claims.jti ?? '',
+          ...(refusal.errors.length > 0 ? { errors: refusal.errors } : {}),
+        }),
+        problem: refusal.code,
+      };
+    }
+
+    const requestId = verified?.claims.jti ?? randomUUID();
+    if (answer.problem && !verified) {
+      // The problem body was built before the fresh id existed.
+      answer.body = String(answer.body).replace('"requestId":""', `"requestId":"${requestId}"`);
+    }
+    const responseDigest = sha256Base64url(answer.body);
+    const responseSignature = this.deps.keyring.signCompactSync(
+      {
+        iss: this.deps.hubId,
+        ...(verified ? { aud: verified.client } : {}),
+        jti: requestId,
+        ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}),
+        sts: answer.status,
+        bdh: responseDigest,
+        iat: Math.floor(this.now() / 1000),
+      },
+      responseTyp,
+    );
+
+    let logSeq: string;
+    try {
+      logSeq = await this.deps.log.append({
+        at: new Date(started),
+        requestId,
+        client: verified?.client ?? null,
+        service: serviceId ?? null,
+        operation: operation?.operationId ?? null,
+        purpose: verified?.claims.pur ?? null,
+        conventionId: convention?.id ?? null,
+        conventionVersion: convention?.version ?? null,
+        status: answer.status,
+        problem: answer.problem ?? null,
+        durationMs: performance.now() - startedHr,
+        providerMs: providerMs ?? null,
+        requestDigest,
+        responseDigest,
+        requestSignature: requestSignature && requestSignature.length <= 8192 ? requestSignature : null,
+        responseSignature,
+        requestBody: logBodies ? Buffer.from(request.body).toString('utf8') : null,
+        responseBody: logBodies ? (typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8')) : null,
+        subjects,
+      });
+    } catch (err) {
+      // No answer leaves the hub unlogged: a data answer that could not be recorded is withheld.
+      this.deps.logger.error({ requestId, err: { name: (err as Error).name, message: (err as Error).message } }, 'message log write failed');
+      const body = JSON.stringify({ type: `${problemTypePrefix}database-unavailable`, title: problemCodes['database-unavailable'].title, status: 503, detail: 'the exchange could not be recorded in the message log; nothing was answered', requestId });
+      const signature = this.deps.keyring.signCompactSync(
+        { iss: this.deps.hubId, ...(verified ? { aud: verified.client } : {}), jti: requestId, ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}), sts: 503, bdh: sha256Base64url(body), iat: Math.floor(this.now() / 1000) },
+        responseTyp,
+      );
+      return { status: 503, headers: { 'content-type': 'application/problem+json', 'tabadol-request-id': requestId, 'tabadol-signature': signature }, body };
+    }
+    return {
+      status: answer.status,
+      headers: { ...answer.headers, 'tabadol-request-id': requestId, 'tabadol-log-id': logSeq, 'tabadol-signature': responseSignature },
+      body: answer.body,
+    };
+  }
+}
+
+function toRefusal(err: unknown, logger: Logger): Refusal {
+  const name = (err as Error).name;
+  if (name === 'DatabaseUnavailableError') return new Refusal('database-unavailable', 'the database cannot be reached; try again shortly');
+  if (name === 'QueueUnavailableError') return new Refusal('queue-unavailable', 'the replay and quota store cannot be reached; try again shortly');
+  logger.error({ err: { name, message: (err as Error).message, stack: (err as Error).stack } }, 'exchange failed');
+  return new Refusal('internal', 'an internal error occurred; quote the requestId to the operators');
+}
+
+export interface ParsedTarget {
+  serviceId: string;
+  /** Path within the service, raw (still percent-encoded). */
+  path: string;
+  query: string;
+}
+
+/** /x/v1/{INSTANCE}/{CLASS}/{CODE}/{SUBSYSTEM}/{SERVICE}/{path}?{query} */
+export function parseTarget(target: string): ParsedTarget {
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q + 1);
+  const segments = rawPath.slice(prefix.length).split('/');
+  const serviceId = segments.slice(0, 5).join('/');
+  if (segments.length < 5 || !isId(serviceId, 'service')) {
+    const errors: ProblemFieldError[] = [{ location: 'path', message: 'expected /x/v1/{INSTANCE}/{CLASS}/{CODE}/{SUBSYSTEM}/{SERVICE}/..., each part [A-Za-z0-9._-]{1,64}' }];
+    throw new Refusal('request-invalid', `${JSON.stringify(serviceId)} is not a service id`, errors);
+  }
+  const rest = segments.slice(5).join('/');
+  return { serviceId, path: `/${rest}`, query };
+}
+
+export function splitService(serviceId: string): [provider: string, service: string] {
+  const parts = serviceId.split('/');
+  return [parts.slice(0, 4).join('/'), parts[4] ?? ''];
+}

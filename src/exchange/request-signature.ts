@@ -1,0 +1,128 @@
+// Checks 1 to 8 of the protocol on a signed request: the JWS, its client and key, its claims, the clock and the body digest.
+import { createHash } from 'node:crypto';
+import { compactVerify, errors as joseErrors } from 'jose';
+import type { ProblemFieldError } from '../http/problem.ts';
+import type { HubDirectory } from './directory.ts';
+import { Refusal } from './refusal.ts';
+
+export const requestTyp = 'tabadol-request+jwt';
+export const responseTyp = 'tabadol-response+jwt';
+export const forwardTyp = 'tabadol-forward+jwt';
+export const clockSkewSeconds = 300;
+
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface RequestClaims {
+  iss: string;
+  aud: string;
+  htm: string;
+  htu: string;
+  pur: string;
+  iat: number;
+  jti: string;
+  bdh: string;
+}
+
+export interface VerifiedRequest {
+  client: string;
+  claims: RequestClaims;
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  /** Whether bdh matched the body received (check 8, reported in protocol order by the caller). */
+  bodyDigestMatches: boolean;
+}
+
+export interface SignedRequestInput {
+  method: string;
+  /** The request target exactly as received: path plus ?query, percent-encoding preserved. */
+  target: string;
+  signature: string | undefined;
+  clientHeader: string | undefined;
+  purposeHeader: string | undefined;
+  bodyDigest: string;
+}
+
+export function sha256Base64url(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('base64url');
+}
+
+function decodeJson(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs checks 1 to 6 (throwing the first refusal) and computes check 8; the caller runs 7 (replay) with quota in one round trip. */
+export async function verifySignedRequest(input: SignedRequestInput, deps: { hubId: string; directory: HubDirectory; nowSeconds: number }): Promise<VerifiedRequest> {
+  // 1. A compact JWS in the header.
+  if (!input.signature) throw new Refusal('signature-missing', 'the Tabadol-Signature header is missing', [{ location: 'header.tabadol-signature', message: 'required' }]);
+  if (!compactJws.test(input.signature)) {
+    throw new Refusal('signature-malformed', 'Tabadol-Signature is not a compact JWS (three base64url parts)', [{ location: 'header.tabadol-signature', message: 'not a compact JWS' }]);
+  }
+  const [headerPart, payloadPart] = input.signature.split('.') as [string, string, string];
+  const header = decodeJson(headerPart);
+  const payload = decodeJson(payloadPart);
+  if (!header || !payload) {
+    throw new Refusal('signature-malformed', 'the JWS header or payload is not a base64url JSON object', [{ location: 'header.tabadol-signature', message: 'undecodable header or payload' }]);
+  }
+
+  // 2. The client: iss equals Tabadol-Client, registered and active.
+  const iss = payload.iss;
+  if (typeof iss !== 'string' || iss !== input.clientHeader) {
+    throw new Refusal('client-unknown', 'the iss claim must equal the Tabadol-Client header', [{ location: 'header.tabadol-client', message: 'does not match iss' }]);
+  }
+  const client = deps.directory.client(iss);
+  if (!client || !client.active) {
+    throw new Refusal('client-unknown', `${iss} is not a registered, active subsystem`, [{ location: 'header.tabadol-client', message: client ? 'disabled' : 'not registered' }]);
+  }
+
+  // 3. The key and the algorithm: never none, never HMAC (whose "key" would be our public key).
+  const alg = header.alg;
+  if (alg !== 'ES256' && alg !== 'EdDSA') {
+    throw new Refusal('algorithm-refused', `alg ${JSON.stringify(alg)} is refused: use ES256 or EdDSA`, [{ location: 'header.tabadol-signature', message: 'alg must be ES256 or EdDSA' }]);
+  }
+  const kid = header.kid;
+  const key = typeof kid === 'string' ? client.keys.get(kid) : undefined;
+  if (typeof kid !== 'string' || !key || !key.active) {
+    throw new Refusal('key-unknown', `kid ${JSON.stringify(kid)} is not an active key of ${iss}`, [{ location: 'header.tabadol-signature', message: key ? 'key revoked' : 'unknown kid' }]);
+  }
+  if (key.alg !== alg) throw new Refusal('algorithm-refused', `key ${kid} is an ${key.alg} key; the JWS says ${alg}`, [{ location: 'header.tabadol-signature', message: 'alg does not fit the key' }]);
+
+  // 4. The signature.
+  try {
+    await compactVerify(input.signature, key.key, { algorithms: [alg] });
+  } catch (err) {
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWSInvalid) {
+      throw new Refusal('signature-invalid', 'the signature does not verify with the registered key', [{ location: 'header.tabadol-signature', message: 'signature does not verify' }]);
+    }
+    throw new Refusal('signature-invalid', `the signature cannot be verified (${(err as Error).message})`, [{ location: 'header.tabadol-signature', message: 'signature does not verify' }]);
+  }
+
+  // 5. The claims bind the signature to this request.
+  const mismatches: ProblemFieldError[] = [];
+  if (header.typ !== requestTyp) mismatches.push({ location: 'signature.typ', message: `must be ${requestTyp}` });
+  if (payload.aud !== deps.hubId) mismatches.push({ location: 'signature.aud', message: `must be ${deps.hubId}` });
+  if (payload.htm !== input.method) mismatches.push({ location: 'signature.htm', message: `must be ${input.method}` });
+  if (payload.htu !== input.target) mismatches.push({ location: 'signature.htu', message: 'must be the request target exactly as sent (path and ?query)' });
+  if (typeof payload.pur !== 'string' || payload.pur !== input.purposeHeader) mismatches.push({ location: 'signature.pur', message: 'must equal the Tabadol-Purpose header' });
+  if (typeof payload.jti !== 'string' || !uuid.test(payload.jti)) mismatches.push({ location: 'signature.jti', message: 'must be a UUID' });
+  if (typeof payload.bdh !== 'string') mismatches.push({ location: 'signature.bdh', message: 'must be the base64url SHA-256 of the body' });
+  if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) mismatches.push({ location: 'signature.iat', message: 'must be seconds since the epoch' });
+  if (mismatches.length > 0) {
+    throw new Refusal('signature-mismatch', `the signed claims do not match the request: ${mismatches.map((m) => m.location).join(', ')}`, mismatches);
+  }
+  const claims = payload as unknown as RequestClaims;
+
+  // 6. The clock.
+  if (Math.abs(deps.nowSeconds - claims.iat) > clockSkewSeconds) {
+    throw new Refusal('clock-skew', `iat is ${Math.round(deps.nowSeconds - claims.iat)} s away from the hub's clock (at most ${clockSkewSeconds} s)`, [
+      { location: 'signature.iat', message: `hub time is ${Math.floor(deps.nowSeconds)}` },
+    ]);
+  }
+
+  return { client: iss, claims, kid, alg, bodyDigestMatches: claims.bdh === input.bodyDigest };
+}

@@ -1,0 +1,63 @@
+// The exchange side of a hub process: keys, directory, conventions, limiter, forwarder, message log and the pipeline.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { ConventionRegistry } from '../conventions/registry.ts';
+import { memberKeyResolver } from '../conventions/store.ts';
+import { HubDirectory } from '../exchange/directory.ts';
+import { Forwarder } from '../exchange/forward.ts';
+import { createPostgresLimiter, createRedisLimiter, type ExchangeLimiter } from '../exchange/limits.ts';
+import { MetaServices } from '../exchange/meta.ts';
+import { ExchangePipeline } from '../exchange/pipeline.ts';
+import { HubKeyring, loadOrCreateHubKeys } from '../identity/hub-keys.ts';
+import { MessageLog } from '../log/message-log.ts';
+import type { Db } from '../storage/db.ts';
+import { registerTransparencyService } from '../transparency/service.ts';
+import { ensureHubIdentity } from './bootstrap.ts';
+
+export interface HubServices {
+  keyring: HubKeyring;
+  directory: HubDirectory;
+  conventions: ConventionRegistry;
+  limiter: ExchangeLimiter;
+  log: MessageLog;
+  pipeline: ExchangePipeline;
+  close(): Promise<void>;
+}
+
+export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number } = {}): Promise<HubServices> {
+  const keyring = new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE }));
+  await ensureHubIdentity(db, keyring);
+  registerTransparencyService(db, keyring);
+  const onError = (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'registry reload failed; serving the last verified state');
+  const directory = new HubDirectory(db, onError);
+  await directory.reload();
+  directory.start(options.pollMs ?? 1000);
+  const conventions = new ConventionRegistry(db, {
+    resolveKey: memberKeyResolver(db),
+    keyring,
+    onError,
+    onReload: ({ refused }) => {
+      for (const r of refused) logger.error({ convention: `${r.id} v${r.version}`, problems: r.problems }, 'active convention refused: its signatures do not verify; not enforced');
+    },
+  });
+  await conventions.start(options.pollMs ?? 1000);
+  const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db);
+  const log = new MessageLog({ db, keyring, logger });
+  const forwarder = new Forwarder();
+  const pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions) });
+  return {
+    keyring,
+    directory,
+    conventions,
+    limiter,
+    log,
+    pipeline,
+    async close() {
+      directory.stop();
+      await conventions.stop();
+      await log.close();
+      await limiter.close();
+      await forwarder.close();
+    },
+  };
+}

@@ -1,0 +1,337 @@
+// Appends exchanges to the hash-chained message log with group commit, and writes the hub's signed checkpoints.
+import type { HubKeyring } from '../identity/hub-keys.ts';
+import type { Db, Queryable, SqlValue } from '../storage/db.ts';
+import { atMicros, CHECKPOINT_TYP, GENESIS_HASH, lockChain, rowHash, type ChainRow, type ChainSubject } from './chain.ts';
+
+/** One exchange as the pipeline reports it. Bodies are passed only when the convention says `logBodies`. */
+export interface LogEntry {
+  at: Date;
+  requestId: string;
+  client?: string | null;
+  service?: string | null;
+  operation?: string | null;
+  purpose?: string | null;
+  conventionId?: string | null;
+  conventionVersion?: number | null;
+  status: number;
+  problem?: string | null;
+  durationMs: number;
+  providerMs?: number | null;
+  requestDigest: string;
+  responseDigest: string;
+  requestSignature?: string | null;
+  responseSignature?: string | null;
+  requestBody?: string | null;
+  responseBody?: string | null;
+  /** Keyed HMACs of the identifiers the exchange concerned, computed by the caller. */
+  subjects: Array<{ type: string; hmac: string; location: string }>;
+}
+
+export interface MessageLogOptions {
+  db: Db;
+  keyring: HubKeyring;
+  logger?: { warn(o: object, m?: string): void };
+  /** A checkpoint at least every this many rows. */
+  checkpointEveryRows?: number;
+  /** A row waits at most about this long for a checkpoint, even when traffic stops. */
+  checkpointEverySeconds?: number;
+}
+
+/** An entry without its place in the chain yet: validated when appended, so one bad entry cannot fail a batch. */
+type PendingRow = Omit<ChainRow, 'seq' | 'prevHash'> & { at: Date };
+
+interface Pending {
+  row: PendingRow;
+  resolve(seq: string): void;
+  reject(err: unknown): void;
+}
+
+// 21 parameters a row: 1000 rows stay far below Postgres' 65535 parameters per statement.
+const ROWS_PER_INSERT = 1000;
+const SUBJECTS_PER_INSERT = 5000;
+// Bounds one transaction (and the time others wait for the lock) when a backlog builds up.
+const MAX_BATCH = 5000;
+
+const LOG_COLUMNS = [
+  'seq', 'at', 'request_id', 'client', 'service', 'operation', 'purpose', 'convention_id', 'convention_version', 'status',
+  'problem', 'duration_ms', 'provider_ms', 'request_digest', 'response_digest', 'request_signature', 'response_signature',
+  'request_body', 'response_body', 'prev_hash', 'hash',
+] as const;
+
+export class MessageLogClosedError extends Error {
+  override name = 'MessageLogClosedError';
+}
+
+function text(name: string, value: string | null | undefined, required: boolean): string | null {
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`message log entry: ${name} is required`);
+    return null;
+  }
+  if (typeof value !== 'string') throw new TypeError(`message log entry: ${name} must be a string`);
+  // Postgres text cannot hold NUL: refusing it here keeps it from failing the whole batch at INSERT.
+  if (value.includes('\u0000')) throw new TypeError(`message log entry: ${name} contains a NUL character`);
+  return value;
+}
+
+function int4(name: string, value: number | null | undefined, required: boolean): number | null {
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`message log entry: ${name} is required`);
+    return null;
+  }
+  if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) throw new TypeError(`message log entry: ${name} must be a 32-bit integer`);
+  return value;
+}
+
+function real(name: string, value: number | null | undefined, required: boolean): number | null {
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`message log entry: ${name} is required`);
+    return null;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`message log entry: ${name} must be a finite number`);
+  // Stored as float4: hash and store the same float4, whatever decimal the caller had.
+  return Math.fround(value);
+}
+
+function validate(entry: LogEntry): PendingRow {
+  if (!(entry.at instanceof Date) || Number.isNaN(entry.at.getTime())) throw new TypeError('message log entry: at must be a valid Date');
+  // One row per subject HMAC and exchange (the table's key): the first occurrence wins.
+  const seen = new Set<string>();
+  const subjects: ChainSubject[] = [];
+  for (const [i, s] of (entry.subjects ?? []).entries()) {
+    const subject = {
+      type: text(`subjects[${i}].type`, s.type, true) ?? '',
+      hmac: text(`subjects[${i}].hmac`, s.hmac, true) ?? '',
+      location: text(`subjects[${i}].location`, s.location, true) ?? '',
+    };
+    if (seen.has(subject.hmac)) continue;
+    seen.add(subject.hmac);
+    subjects.push(subject);
+  }
+  const status = int4('status', entry.status, true);
+  const durationMs = real('durationMs', entry.durationMs, true);
+  return {
+    at: entry.at,
+    atMicros: atMicros(entry.at),
+    requestId: text('requestId', entry.requestId, true) ?? '',
+    client: text('client', entry.client, false),
+    service: text('service', entry.service, false),
+    operation: text('operation', entry.operation, false),
+    purpose: text('purpose', entry.purpose, false),
+    conventionId: text('conventionId', entry.conventionId, false),
+    conventionVersion: int4('conventionVersion', entry.conventionVersion, false),
+    status: status ?? 0,
+    problem: text('problem', entry.problem, false),
+    durationMs: durationMs ?? 0,
+    providerMs: real('providerMs', entry.providerMs, false),
+    requestDigest: text('requestDigest', entry.requestDigest, true) ?? '',
+    responseDigest: text('responseDigest', entry.responseDigest, true) ?? '',
+    requestSignature: text('requestSignature', entry.requestSignature, false),
+    responseSignature: text('responseSignature', entry.responseSignature, false),
+    requestBody: text('requestBody', entry.requestBody, false),
+    responseBody: text('responseBody', entry.responseBody, false),
+    subjects,
+  };
+}
+
+/** `($1, $2, …), ($n, …)` for a multi-row INSERT of `rows` rows of `width` parameters. */
+function placeholders(rows: number, width: number): string {
+  const groups: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    groups.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+  }
+  return groups.join(', ');
+}
+
+interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+/** The last row, or the purge anchor when every row was purged, or the genesis. */
+async function readHead(tx: Queryable): Promise<ChainHead> {
+  const last = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1');
+  const row = last.rows[0];
+  if (row) return { seq: BigInt(row.seq), hash: row.hash };
+  const anchor = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM log_anchor WHERE id = 1');
+  const anchored = anchor.rows[0];
+  if (anchored) return { seq: BigInt(anchored.seq), hash: anchored.hash };
+  return { seq: 0n, hash: GENESIS_HASH };
+}
+
+/** The seq the next checkpoint counts from: the last checkpoint, else the purge anchor, else 0. */
+async function readLastCheckpointSeq(tx: Queryable): Promise<bigint> {
+  const { rows } = await tx.query<{ seq: string | null }>(
+    'SELECT GREATEST((SELECT max(seq) FROM log_checkpoints), (SELECT seq FROM log_anchor WHERE id = 1), 0)::text AS seq',
+  );
+  return BigInt(rows[0]?.seq ?? '0');
+}
+
+export class MessageLog {
+  private readonly db: Db;
+  private readonly keyring: HubKeyring;
+  private readonly logger: { warn(o: object, m?: string): void } | undefined;
+  private readonly everyRows: bigint;
+  private readonly everyMs: number;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  /** Set by the timer and by close(): the next flush checks whether the tail needs a checkpoint, even with no rows. */
+  private checkpointWanted: 'if-due' | 'force' | null = null;
+  /** Rows written by this instance since it last wrote a checkpoint: the idle timer has nothing to do otherwise. */
+  private dirty = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(opts: MessageLogOptions) {
+    this.db = opts.db;
+    this.keyring = opts.keyring;
+    this.logger = opts.logger;
+    const everyRows = opts.checkpointEveryRows ?? 1000;
+    const everySeconds = opts.checkpointEverySeconds ?? 60;
+    if (!Number.isInteger(everyRows) || everyRows < 1) throw new RangeError('checkpointEveryRows must be a positive integer');
+    if (!(everySeconds > 0)) throw new RangeError('checkpointEverySeconds must be positive');
+    this.everyRows = BigInt(everyRows);
+    this.everyMs = everySeconds * 1000;
+    // When traffic stops, the tail still gets its checkpoint within about two periods.
+    this.timer = setInterval(() => {
+      if (!this.dirty || this.closed) return;
+      this.checkpointWanted ??= 'if-due';
+      this.kick();
+    }, Math.min(this.everyMs, 2 ** 31 - 1)); // setInterval takes anything above 2^31-1 ms as 1 ms
+    this.timer.unref();
+  }
+
+  /** Resolves with the row's seq once it is committed; rejects when its batch could not be written. */
+  append(entry: LogEntry): Promise<string> {
+    if (this.closed) return Promise.reject(new MessageLogClosedError('the message log is closed'));
+    let row: PendingRow;
+    try {
+      row = validate(entry);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<string>((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Writes what is queued and a checkpoint of the tail this instance wrote, then stops. */
+  async close(): Promise<void> {
+    if (this.closed) {
+      await this.flushing;
+      return;
+    }
+    this.closed = true;
+    clearInterval(this.timer);
+    // A checkpoint at shutdown: rows written since the last one would otherwise stay unsigned until the next start.
+    if (this.dirty) this.checkpointWanted = 'force';
+    this.kick();
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Starts the flush loop unless one runs: entries queued meanwhile are written together by its next round. */
+  private kick(): void {
+    if (this.flushing) return;
+    if (this.queue.length === 0 && this.checkpointWanted === null) return;
+    this.flushing = (async () => {
+      // Lets the appends made in the same tick as this one (a burst) join the first batch.
+      await null;
+      while (this.queue.length > 0 || this.checkpointWanted !== null) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const wanted = this.queue.length === 0 ? this.checkpointWanted : null;
+        if (this.queue.length === 0) this.checkpointWanted = null;
+        await this.flush(batch, wanted);
+      }
+    })().finally(() => {
+      this.flushing = null;
+      // An append that arrived between the loop's last check and here.
+      this.kick();
+    });
+  }
+
+  /** One transaction, one lock, for the whole batch. Never throws: the batch's callers get the outcome. */
+  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null): Promise<void> {
+    try {
+      const outcome = await this.db.transaction(async (tx) => {
+        await lockChain(tx);
+        const head = await readHead(tx);
+        let prevHash = head.hash;
+        const rows: ChainRow[] = [];
+        const hashes: string[] = [];
+        batch.forEach((pending, i) => {
+          const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
+          prevHash = rowHash(row);
+          rows.push(row);
+          hashes.push(prevHash);
+        });
+        await insertRows(tx, batch, rows, hashes);
+        const tailSigned = await this.writeCheckpoints(tx, head, batch, rows, hashes, checkpoint);
+        return { seqs: rows.map((row) => row.seq), tailSigned };
+      });
+      if (batch.length > 0) this.dirty = true;
+      if (outcome.tailSigned) this.dirty = false;
+      batch.forEach((pending, i) => pending.resolve(outcome.seqs[i] ?? ''));
+    } catch (err) {
+      this.logger?.warn({ err, rows: batch.length }, 'message log: batch not written');
+      for (const pending of batch) pending.reject(err);
+    }
+  }
+
+  /**
+   * A checkpoint on every row whose seq is checkpointEveryRows past the previous checkpoint, and one on the last row
+   * when its oldest unsigned row is older than checkpointEverySeconds (or at shutdown). Says whether the tail is signed.
+   */
+  private async writeCheckpoints(tx: Queryable, head: ChainHead, batch: Pending[], rows: ChainRow[], hashes: string[], checkpoint: 'if-due' | 'force' | null): Promise<boolean> {
+    let lastCheckpoint = await readLastCheckpointSeq(tx);
+    const due: Array<{ seq: string; hash: string }> = [];
+    rows.forEach((row, i) => {
+      const seq = BigInt(row.seq);
+      const hash = hashes[i];
+      if (hash !== undefined && seq - lastCheckpoint >= this.everyRows) {
+        due.push({ seq: row.seq, hash });
+        lastCheckpoint = seq;
+      }
+    });
+    const tailSeq = rows.length > 0 ? BigInt(rows[rows.length - 1]?.seq ?? '0') : head.seq;
+    const tailHash = hashes[hashes.length - 1] ?? head.hash;
+    if (tailSeq > lastCheckpoint && tailSeq > 0n) {
+      let oldestUnsigned: Date | undefined;
+      const firstUnsigned = lastCheckpoint + 1n;
+      if (firstUnsigned > head.seq) oldestUnsigned = batch[Number(firstUnsigned - head.seq - 1n)]?.row.at;
+      else {
+        const { rows: found } = await tx.query<{ at: Date }>('SELECT at FROM message_log WHERE seq = $1', [firstUnsigned.toString()]);
+        oldestUnsigned = found[0]?.at;
+      }
+      const timeDue = oldestUnsigned !== undefined && Date.now() - oldestUnsigned.getTime() >= this.everyMs;
+      if (checkpoint === 'force' || timeDue) due.push({ seq: tailSeq.toString(), hash: tailHash });
+    }
+    for (const { seq, hash } of due) {
+      const at = new Date();
+      const signature = await this.keyring.signCompact({ seq, hash, at: at.toISOString(), iss: this.keyring.hubId }, CHECKPOINT_TYP);
+      await tx.query('INSERT INTO log_checkpoints (seq, hash, at, kid, signature) VALUES ($1, $2, $3, $4, $5)', [seq, hash, at, this.keyring.current.kid, signature]);
+    }
+    return due.some((c) => BigInt(c.seq) === tailSeq);
+  }
+}
+
+/** Multi-row INSERTs with parameters: a few statements per batch whatever its size. */
+async function insertRows(tx: Queryable, batch: Pending[], rows: ChainRow[], hashes: string[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+    const params: SqlValue[] = [];
+    chunk.forEach((row, i) => {
+      const at = batch[start + i]?.row.at ?? null;
+      params.push(
+        row.seq, at, row.requestId, row.client, row.service, row.operation, row.purpose, row.conventionId, row.conventionVersion, row.status,
+        row.problem, row.durationMs, row.providerMs, row.requestDigest, row.responseDigest, row.requestSignature, row.responseSignature,
+        row.requestBody, row.responseBody, row.prevHash, hashes[start + i] ?? null,
+      );
+    });
+    await tx.query(`INSERT INTO message_log (${LOG_COLUMNS.join(', ')}) VALUES ${placeholders(chunk.length, LOG_COLUMNS.length)}`, params);
+  }
+  const subjects = rows.flatMap((row) => row.subjects.map((s): SqlValue[] => [row.seq, s.type, s.hmac, s.location]));
+  for (let start = 0; start < subjects.length; start += SUBJECTS_PER_INSERT) {
+    const chunk = subjects.slice(start, start + SUBJECTS_PER_INSERT);
+    await tx.query(`INSERT INTO message_subjects (seq, subject_type, subject_hmac, location) VALUES ${placeholders(chunk.length, 4)}`, chunk.flat());
+  }
+}

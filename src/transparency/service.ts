@@ -1,0 +1,89 @@
+// The hub's own transparency service (MA/GOV/HUB/transparency, service `accesses`): for one subject, the exchanges that
+// concerned it, from the message log's subject HMACs. Reached through the exchange pipeline like any provider.
+import type { HubKeyring } from '../identity/hub-keys.ts';
+import type { Queryable } from '../storage/db.ts';
+import { registerAdapterBinding, type ProviderResponse } from '../exchange/bindings.ts';
+import { subjectHmac } from '../exchange/subjects.ts';
+import { transparencyAdapter } from '../hub/bootstrap.ts';
+
+const route = /^\/subjects\/(cin|ice|plate)\/([^/]+)\/accesses$/;
+
+function problem(status: number, detail: string, location: string): ProviderResponse {
+  const body = JSON.stringify({ type: 'urn:tabadol:problem:request-invalid', title: 'Request invalid', status, detail, errors: [{ location, message: detail }] });
+  return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(body) };
+}
+
+interface AccessRow {
+  seq: string;
+  at: Date;
+  client: string | null;
+  client_name: string | null;
+  service: string | null;
+  operation: string | null;
+  purpose: string | null;
+  status: number;
+  purposes: Array<{ code: string; description: string }> | null;
+}
+
+export function registerTransparencyService(db: Queryable, keyring: HubKeyring): void {
+  registerAdapterBinding(transparencyAdapter, {
+    async handle(request) {
+      const [path, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
+      const match = route.exec(path);
+      if (!match?.[1] || !match[2]) return problem(404, 'unknown operation', 'path');
+      const type = match[1];
+      let id: string;
+      try {
+        id = decodeURIComponent(match[2]);
+      } catch {
+        return problem(400, 'the identifier is not valid percent-encoding', 'path.id');
+      }
+      const params = new URLSearchParams(query);
+      const to = params.get('to') ? new Date(params.get('to') ?? '') : new Date();
+      const from = params.get('from') ? new Date(params.get('from') ?? '') : new Date(to.getTime() - 365 * 86_400_000);
+      if (Number.isNaN(to.getTime())) return problem(400, 'to is not a date-time', 'query.to');
+      if (Number.isNaN(from.getTime())) return problem(400, 'from is not a date-time', 'query.from');
+      if (from > to) return problem(400, 'the period ends before it starts', 'query.from');
+      const limit = Math.min(200, Math.max(1, Number(params.get('limit') ?? 50) || 50));
+      const cursor = params.get('cursor');
+      if (cursor !== null && !/^\d{1,19}$/.test(cursor)) return problem(400, 'the cursor is not one this report gave', 'query.cursor');
+
+      const hmac = subjectHmac(keyring.subjectKey, type, id);
+      // Newest first; the cursor is the last seq of the previous page (seq is the log's total order).
+      const { rows } = await db.query<AccessRow>(
+        `SELECT l.seq, l.at, l.client, m.name AS client_name, l.service, l.operation, l.purpose, l.status,
+                c.document->'purposes' AS purposes
+           FROM message_subjects s
+           JOIN message_log l ON l.seq = s.seq
+           LEFT JOIN members m ON m.id = l.client
+           LEFT JOIN conventions c ON c.id = l.convention_id AND c.version = l.convention_version
+          WHERE s.subject_hmac = $1 AND l.at >= $2 AND l.at < $3 AND ($4::bigint IS NULL OR l.seq < $4::bigint)
+          ORDER BY l.seq DESC
+          LIMIT $5`,
+        [hmac, from, to, cursor, limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const accesses = page
+        .filter((r) => r.client && r.service && r.operation && r.purpose)
+        .map((r) => ({
+          at: r.at.toISOString(),
+          client: r.client,
+          clientName: r.client_name ?? r.client,
+          service: r.service,
+          operation: r.operation,
+          purpose: r.purpose,
+          purposeDescription: r.purposes?.find((p) => p.code === r.purpose)?.description ?? r.purpose,
+          status: r.status,
+          logSeq: Number(r.seq),
+        }));
+      const body = {
+        subject: { type, id },
+        from: from.toISOString(),
+        to: to.toISOString(),
+        accesses,
+        nextCursor: rows.length > limit ? (page.at(-1)?.seq ?? null) : null,
+      };
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
+    },
+  });
+}
