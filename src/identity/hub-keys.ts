@@ -1,6 +1,6 @@
 // The hub's own keys: ES256 signing keys (current plus retired ones still listed for verification) and the secret
 // that keys the subject HMACs. Kept in DATA_DIR/hub-keys.json (mode 0600) or HUB_KEY_FILE; never logged.
-import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -108,11 +108,11 @@ export class HubKeyring {
   ) {
     const current = file.keys.filter((k) => !k.retired).at(-1);
     if (!current) throw new HubKeyError('the hub key file has no current key');
-    this.current = { kid: current.kid, key: createPrivateKey({ key: current.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }) };
+    this.current = { kid: current.kid, key: createPrivateKey({ key: current.jwk as NodeJsonWebKey, format: 'jwk' }) };
     this.subjectKey = Buffer.from(file.subjectKey, 'base64url');
     this.verifyKeys = new Map();
     this.publicKeys = file.keys.map((entry) => {
-      const publicKey = createPublicKey({ key: entry.jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+      const publicKey = createPublicKey({ key: entry.jwk as NodeJsonWebKey, format: 'jwk' });
       this.verifyKeys.set(entry.kid, publicKey);
       const { d: _d, ...pub } = entry.jwk;
       return { ...pub, kid: entry.kid, ...(entry.retired ? { 'tabadol.retired': entry.retired } : {}) };
