@@ -14,6 +14,7 @@ import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.t
 import type { Queue, Worker } from './queue/queue.ts';
 import { openDatabase } from './storage/index.ts';
 import { startHubServices, type HubServices } from './hub/services.ts';
+import { registeredPlugins, type HubPlugin, type RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 
 /** A module that consumes an outbox topic (referential change events, adapter pushes…) registers one of these. */
@@ -36,12 +37,16 @@ export interface HubOptions {
   schema?: string;
   queuePrefix?: string;
   relay?: { pollIntervalMs?: number; redriveAfterMs?: number };
+  /** Started after the HTTP server listens (serve only): the demo world, adapters' simulators. */
+  plugins?: readonly HubPlugin[];
   /** How often to look for registry changes (keys, conventions, bindings) made by other processes. */
   registryPollMs?: number;
 }
 
 export interface Hub {
   config: Config;
+  /** What the plugins want the operator to read at start. */
+  banners: string[];
   services: HubServices;
   db: Db;
   queue: Queue;
@@ -97,6 +102,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   }
 
   let draining = false;
+  const running: RunningPlugin[] = [];
   let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http) {
@@ -119,6 +125,16 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     }
     const address = server.address() as AddressInfo;
     url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
+    const loopback = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${address.port}`;
+    for (const plugin of options.plugins ?? registeredPlugins()) {
+      try {
+        const started = await plugin.start({ config, db, services: hubServices, logger, hubUrl: loopback });
+        if (started) running.push(started);
+      } catch (err) {
+        logger.error({ plugin: plugin.name, err: { name: (err as Error).name, message: (err as Error).message } }, 'plugin failed to start');
+        throw err;
+      }
+    }
   }
 
   let closing: Promise<void> | undefined;
@@ -132,6 +148,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
         if ('closeIdleConnections' in s) s.closeIdleConnections();
         await closed;
       }
+      await Promise.all(running.map((p) => p.stop().catch(() => undefined)));
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await hubServices.close();
@@ -141,5 +158,5 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     return closing;
   };
 
-  return { config, services: hubServices, db, queue, metrics, relay, url, close };
+  return { config, banners: running.flatMap((p) => (p.banner ? [p.banner] : [])), services: hubServices, db, queue, metrics, relay, url, close };
 }

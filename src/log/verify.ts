@@ -69,7 +69,8 @@ interface LogRecord {
   hash: string;
 }
 
-// at as µs since the epoch and the reals widened to float8 (exact): the values the hash was computed over.
+// seq comes back as a decimal string on both drivers (int8 parser), so it is selected as is: aliasing a cast to
+// "seq" would make ORDER BY sort it as text. at as µs since the epoch and the reals widened to float8 (exact): the values the hash was computed over.
 const SELECT_ROWS = `SELECT seq, (extract(epoch FROM at) * 1000000)::bigint::text AS at_us, request_id, client, service,
   operation, purpose, convention_id, convention_version, status, problem, duration_ms::float8 AS duration_ms,
   provider_ms::float8 AS provider_ms, request_digest, response_digest, request_signature, response_signature,
@@ -367,6 +368,20 @@ class Verification {
 /**
  * Verifies the chain from the genesis (or the purge anchor), or with fromSeq from the nearest valid checkpoint at or
  * before it. Reads the log in pages of PAGE_ROWS rows, so its memory does not grow with the log.
+ *
+ * What it finds and names (seqs are consecutive by construction, so any gap or double is itself evidence):
+ *   - changed: a row (or one of its subjects) edited without recomputing its hash; a row rewritten with a recomputed
+ *     hash, through the link that its successor recorded;
+ *   - deleted: missing seqs between rows; rows after the last one up to a signed checkpoint; subjects left behind;
+ *   - inserted: a row whose prev_hash links to a row that already has its successor, one that skips seqs yet links to
+ *     the row before the gap, a second row at one position, a row in the purged range;
+ *   - checkpoint-invalid / checkpoint-mismatch: a checkpoint whose signature or claims do not hold; a chain that,
+ *     though self-consistent, is not the one the hub signed (a rewritten stretch, named by the checkpoint after it).
+ * What it cannot find, with SQL access alone as the attacker's means: rows after the last checkpoint rewritten
+ * consistently, deleted from the end, or appended with a correct link and hash (indistinguishable from the hub's own
+ * appends, which then chain onto them); checkpoints deleted together with the rows they sign; a purge done by hand up
+ * to a genuine checkpoint (the anchor's purged_before says when, not who). Checkpoints published outside the database
+ * and the Tabadol-Log-Id receipts that clients keep close those gaps.
  */
 export async function verifyLog(db: Queryable, keys: CheckpointKeys, options: { fromSeq?: string } = {}): Promise<LogVerification> {
   const verification = new Verification(db, keys);

@@ -1,0 +1,38 @@
+// `npm run demo:call`: a signed call as the Treasury's procurement portal would make it, to the hub that `npm start`
+// runs (same PORT and DATA_DIR), then the citizen-portal view of who accessed that company's data.
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../src/config.ts';
+import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
+import { demoKeyPath } from '../adapters/demo/world.ts';
+import { demoIces } from '../adapters/btp-qualification/data.ts';
+
+const config = loadConfig(process.env);
+const hubUrl = `http://127.0.0.1:${config.PORT}`;
+const consumer = 'MA/GOV/MEF/marches-publics';
+const keyPath = demoKeyPath(config.DATA_DIR, consumer);
+if (!existsSync(keyPath)) {
+  process.stderr.write(`demo:call: no demo keys at ${keyPath}: start the hub first with \`npm start\` (same PORT and DATA_DIR)\n`);
+  process.exit(1);
+}
+
+const ice = demoIces.qualified;
+const client = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: await loadClientIdentity(consumer, keyPath) });
+const target = `/x/v1/MA/GOV/METLE/qualification-btp/classification/companies/${ice}/classification`;
+process.stdout.write(`→ GET ${target}\n  as ${consumer}, purpose public-procurement-eligibility, signed with ${keyPath}\n`);
+let result;
+try {
+  result = await client.call('GET', target, { purpose: 'public-procurement-eligibility' });
+} catch (err) {
+  process.stderr.write(`demo:call: ${(err as Error).message} (is \`npm start\` running on port ${config.PORT}?)\n`);
+  process.exit(1);
+}
+process.stdout.write(`← ${result.status}, message-log entry ${result.logId}; hub signature verified (kid bound to jti ${result.claims.jti}, body digest ${result.claims.bdh})\n`);
+process.stdout.write(`${JSON.stringify(JSON.parse(result.body), null, 2)}\n`);
+process.stdout.write('  (minimised by the convention: the Treasury receives only the fields it signed for)\n\n');
+
+const portal = 'MA/GOV/ADD/portail-citoyen';
+const portalClient = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: await loadClientIdentity(portal, demoKeyPath(config.DATA_DIR, portal)) });
+const report = `/x/v1/MA/GOV/HUB/transparency/accesses/subjects/ice/${ice}/accesses?limit=5`;
+const accesses = await portalClient.call('GET', report, { purpose: 'citizen-access-report' });
+process.stdout.write(`→ GET ${report}\n  as ${portal}: who accessed this company's data?\n← ${accesses.status}, verified\n${JSON.stringify(JSON.parse(accesses.body), null, 2)}\n`);
+if (result.status !== 200 || accesses.status !== 200) process.exit(1);
