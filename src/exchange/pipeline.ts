@@ -98,6 +98,7 @@ export class ExchangePipeline {
     let providerMs: number | undefined;
     let subjects: Array<{ type: string; hmac: string; location: string }> = [];
     let logBodies = false;
+    let conventionOperation: ConventionOperation | undefined;
     let answer: { status: number; headers: Record<string, string>; body: Uint8Array | string; problem?: string };
 
     try {
@@ -132,7 +133,6 @@ export class ExchangePipeline {
         let pending: Refusal | undefined;
         if (!caller.bodyDigestMatches) pending = new Refusal('body-digest-mismatch', 'bdh does not match the digest of the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
         convention = this.deps.conventions.find(caller.client, provider, service);
-        let conventionOperation: ConventionOperation | undefined;
         if (!pending) {
           if (!convention) {
             pending = new Refusal('no-convention', `no active convention lets ${caller.client} call ${route.serviceId}`);
@@ -254,6 +254,16 @@ export class ExchangePipeline {
       }
     } catch (err) {
       const refusal = err instanceof Refusal ? err : toRefusal(err, this.deps.logger);
+      if (operation && conventionOperation) {
+        // A refused attempt at a subject's data is still an access attempt the subject may see: record what the path
+        // and query name (the response, if any, was not delivered).
+        const attempted = conventionOperation.subjects.filter((s) => s.in !== 'response');
+        subjects = extractSubjects(attempted, { pathParams: operation.pathParams, query: new URLSearchParams(request.target.split('?')[1] ?? ''), responseBody: undefined }).map((s) => ({
+          type: s.type,
+          hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
+          location: s.location,
+        }));
+      }
       answer = {
         status: problemCodes[refusal.code].status,
         headers: { 'content-type': 'application/problem+json', ...refusal.headers },
