@@ -101,6 +101,9 @@ describe('tabadol on PostgreSQL and Redis', () => {
     // Started together: migrations serialise on an advisory lock rather than collide.
     const [a, b] = await Promise.all([startServe(settings), startServe(settings)]);
     const worker = runTabadol(['worker'], settings);
+    const deadline = Date.now() + 30_000;
+    while (!worker.stdout().includes('tabadol worker for') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(worker.stdout()).toContain('is running (PostgreSQL');
     for (const hub of [a, b]) {
       const ready = await fetch(`${hub.url}/readyz`);
       expect(ready.status).toBe(200);
@@ -112,7 +115,6 @@ describe('tabadol on PostgreSQL and Redis', () => {
     const { rows } = await migrated.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     await migrated.end();
     expect(rows[0]?.n).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1000));
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect((await a.stop()).code).toBe(0);

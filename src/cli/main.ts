@@ -1,10 +1,11 @@
 // The `tabadol` command line: serve (HTTP and workers), worker (workers only).
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, safeUrl } from '../observability/logger.ts';
 import { startHub, type Hub } from '../runtime.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import { DataDirInUseError } from '../storage/dir-lock.ts';
+import { registerAdminCommands } from './commands/index.ts';
 
 /** One line on stderr and a non-zero exit: what an operator needs when the hub cannot start. */
 function fail(message: string): never {
@@ -30,19 +31,15 @@ function readConfig(options: { config?: string }): Config {
   }
 }
 
-/** SIGTERM/SIGINT: stop accepting, finish in-flight work, close pools; exit within the shutdown timeout whatever happens. */
-function handleSignals(hub: Hub, config: Config, log: (msg: string) => void): void {
+/**
+ * SIGTERM/SIGINT: stop accepting, finish in-flight work, close pools; exit within the shutdown timeout whatever happens.
+ * Installed before the hub starts, so that a signal during start-up also ends in an orderly stop.
+ */
+function handleSignals(config: Config, log: (msg: string) => void): { started(hub: Hub): void } {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: draining`);
-    const deadline = setTimeout(() => {
-      process.stderr.write(`tabadol: shutdown took longer than ${config.SHUTDOWN_TIMEOUT_SECONDS} s; exiting anyway\n`);
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
-    deadline.unref();
-    hub.close().then(
+  let hub: Hub | undefined;
+  const shutdown = (running: Hub) =>
+    running.close().then(
       () => {
         log('stopped');
         process.exit(0);
@@ -52,14 +49,31 @@ function handleSignals(hub: Hub, config: Config, log: (msg: string) => void): vo
         process.exit(1);
       },
     );
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: draining`);
+    const deadline = setTimeout(() => {
+      process.stderr.write(`tabadol: shutdown took longer than ${config.SHUTDOWN_TIMEOUT_SECONDS} s; exiting anyway\n`);
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    deadline.unref();
+    if (hub) void shutdown(hub);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  return {
+    started(running) {
+      hub = running;
+      if (stopping) void shutdown(running);
+    },
+  };
 }
 
 async function run(role: 'serve' | 'worker', options: { config?: string }): Promise<void> {
   const config = readConfig(options);
   const logger = createLogger(config.LOG_LEVEL);
+  const signals = handleSignals(config, (msg) => logger.info({ role }, msg));
   let hub: Hub;
   try {
     hub = await startHub(config, { logger, http: role === 'serve', workers: true });
@@ -77,19 +91,31 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
         `  OpenAPI        ${hub.url}/openapi.json`,
         `  health         ${hub.url}/healthz   readiness ${hub.url}/readyz   metrics ${hub.url}/metrics`,
         `  storage        ${storage}; queue: ${queue}`,
+        ...hub.banners.map((line) => `  ${line}`),
         '',
       ].join('\n'),
     );
+  } else {
+    process.stdout.write(`tabadol worker for ${config.HUB_ID} is running (${storage}; queue: ${queue})\n`);
   }
-  handleSignals(hub, config, (msg) => logger.info({ role }, msg));
+  signals.started(hub);
 }
 
 export function buildProgram(): Command {
   const program = new Command('tabadol').description('tabadol: the data-exchange hub for Moroccan administrations').showHelpAfterError();
+  // Usage errors exit 2 (refusals exit 1): set before the commands are added, which inherit it.
+  program.exitOverride();
   const configOption = new Option('--config <file>', 'a YAML file of settings (environment variables win)');
   program.command('serve').description('serve HTTP and run the workers').addOption(configOption).action((opts: { config?: string }) => run('serve', opts));
   program.command('worker').description('run the workers only (outbox relay and queue consumers)').addOption(configOption).action((opts: { config?: string }) => run('worker', opts));
+  registerAdminCommands(program, { readConfig: (file) => loadConfig(process.env, file) });
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  // Commander has already printed the usage error (or the help that was asked for).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  throw err;
+}

@@ -27,7 +27,12 @@ export interface ConventionProtectedHeader {
 }
 
 /** A signer's key as the resolver finds it: a public key, a marker that the kid exists but is revoked, or undefined (unknown). */
-export type ResolvedKey = CryptoKey | KeyObject | JWK | { revoked: true; reason?: string } | undefined;
+/**
+ * A revoked key comes with its key material and revocation time when it was rotated out rather than compromised: a
+ * signature it made before the convention was activated stays valid (rotation must not cut off conventions).
+ */
+export type RevokedKey = { revoked: true; reason?: string; revokedAt?: Date; compromised?: boolean; key?: CryptoKey | KeyObject };
+export type ResolvedKey = CryptoKey | KeyObject | JWK | RevokedKey | undefined;
 export type KeyResolver = (signer: string, kid: string) => Promise<ResolvedKey>;
 
 export interface SignatureCheck {
@@ -58,6 +63,8 @@ export interface VerifyOptions {
   hubId?: string;
   /** Require the hub's countersignature too (true for what the hub enforces; false before activation). */
   requireHub?: boolean;
+  /** The convention's activation time: a key rotated out (not compromised) after it still vouches for its signature. */
+  activatedAt?: Date;
 }
 
 /** A refusal to sign, with the precise reason. */
@@ -100,7 +107,7 @@ function decodeHeader(protectedHeader: string | undefined): Record<string, unkno
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function isRevoked(key: ResolvedKey): key is { revoked: true; reason?: string } {
+function isRevoked(key: ResolvedKey): key is RevokedKey {
   return typeof key === 'object' && key !== null && 'revoked' in key && key.revoked === true;
 }
 
@@ -118,6 +125,7 @@ export async function verifySignatures(
   parties: { provider: string; consumer: string; hubId: string },
   resolveKey: KeyResolver,
   required: readonly SignerRole[],
+  activatedAt?: Date,
 ): Promise<{ signatures: SignatureCheck[]; problems: string[] }> {
   const signatures: SignatureCheck[] = [];
   const problems: string[] = [];
@@ -125,7 +133,7 @@ export async function verifySignatures(
   for (const [i, sig] of jws.signatures.entries()) {
     const header = decodeHeader(sig.protected);
     const check: SignatureCheck = { signer: str(header?.['tabadol.signer']), role: str(header?.['tabadol.role']), kid: str(header?.kid), alg: str(header?.alg), ok: false };
-    check.reason = await signatureProblem(jws.payload, sig, header, check, parties, resolveKey);
+    check.reason = await signatureProblem(jws.payload, sig, header, check, parties, resolveKey, activatedAt);
     if (check.reason === undefined) {
       const key = `${check.role} ${check.signer}`;
       if (seen.has(key)) check.reason = `a second signature by ${check.signer} as ${check.role} (one per party)`;
@@ -152,6 +160,7 @@ async function signatureProblem(
   check: SignatureCheck,
   parties: { provider: string; consumer: string; hubId: string },
   resolveKey: KeyResolver,
+  activatedAt?: Date,
 ): Promise<string | undefined> {
   if (!header) return 'the protected header is not base64url-encoded JSON';
   if (!signatureAlgorithms.includes(check.alg as SignatureAlgorithm)) return `alg ${JSON.stringify(header.alg ?? null)} is refused: only ES256 and EdDSA`;
@@ -167,9 +176,16 @@ async function signatureProblem(
     }
     return `${check.signer} signs as ${role}, but the ${role} is ${expected} (${check.signer} is the ${parts.join(' and ')})`;
   }
-  const key = await resolveKey(check.signer, check.kid);
-  if (key === undefined) return `key ${check.kid} of ${check.signer} is unknown`;
-  if (isRevoked(key)) return `key ${check.kid} of ${check.signer} is revoked${key.reason ? ` (${key.reason})` : ''}`;
+  const resolved = await resolveKey(check.signer, check.kid);
+  if (resolved === undefined) return `key ${check.kid} of ${check.signer} is unknown`;
+  let key: Exclude<ResolvedKey, RevokedKey | undefined>;
+  if (isRevoked(resolved)) {
+    const rotatedOutLater = resolved.key !== undefined && !resolved.compromised && activatedAt !== undefined && resolved.revokedAt !== undefined && resolved.revokedAt > activatedAt;
+    if (!rotatedOutLater || !resolved.key) return `key ${check.kid} of ${check.signer} is ${resolved.compromised ? 'revoked as compromised' : 'revoked'}${resolved.reason ? ` (${resolved.reason})` : ''}`;
+    key = resolved.key;
+  } else {
+    key = resolved;
+  }
   try {
     await flattenedVerify({ payload, protected: sig.protected, signature: sig.signature, ...(sig.header ? { header: sig.header } : {}) }, key as KeyInput, {
       algorithms: [...signatureAlgorithms],
@@ -246,7 +262,7 @@ export async function verifyJwsFor(
   const problems = payloadProblems(jws.payload, doc);
   const parties = { provider: doc.convention.provider, consumer: doc.convention.consumer, hubId: options.hubId ?? defaultHubId };
   const required: SignerRole[] = options.requireHub ? ['provider', 'consumer', 'hub'] : ['provider', 'consumer'];
-  const checked = await verifySignatures(jws, parties, resolveKey, required);
+  const checked = await verifySignatures(jws, parties, resolveKey, required, options.activatedAt);
   problems.push(...checked.problems);
   return { ok: problems.length === 0, convention: doc.convention, data: doc.data, openapiDigest: doc.openapiDigest, signatures: checked.signatures, problems };
 }

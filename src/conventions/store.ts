@@ -75,14 +75,21 @@ export function withHubKeys(resolveKey: KeyResolver, keyring: HubKeys): KeyResol
 /** Resolves members' keys from member_keys: a revoked key is reported as revoked (not unknown), so the reason is precise. */
 export function memberKeyResolver(db: Queryable): KeyResolver {
   return async (signer, kid) => {
-    const { rows } = await db.query<{ alg: 'ES256' | 'EdDSA'; jwk: JWK; status: 'active' | 'revoked'; revoked_at: Date | null }>(
-      'SELECT alg, jwk, status, revoked_at FROM member_keys WHERE member_id = $1 AND kid = $2',
+    const { rows } = await db.query<{ alg: 'ES256' | 'EdDSA'; jwk: JWK; status: 'active' | 'revoked'; revoked_at: Date | null; compromised: boolean }>(
+      'SELECT alg, jwk, status, revoked_at, compromised FROM member_keys WHERE member_id = $1 AND kid = $2',
       [signer, kid],
     );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.status === 'revoked') return { revoked: true, ...(row.revoked_at ? { reason: `since ${row.revoked_at.toISOString()}` } : {}) };
     const key = await importJWK({ ...row.jwk, alg: row.alg }, row.alg);
+    if (row.status === 'revoked') {
+      return {
+        revoked: true,
+        compromised: row.compromised,
+        ...(row.revoked_at ? { reason: `since ${row.revoked_at.toISOString()}`, revokedAt: row.revoked_at } : {}),
+        ...(key instanceof Uint8Array ? {} : { key }),
+      };
+    }
     // Only asymmetric keys are ever registered (checkPublicJwk); a secret would allow HMAC, which is refused.
     return key instanceof Uint8Array ? undefined : key;
   };
@@ -409,6 +416,7 @@ async function reverify(row: FullRow, resolveKey: KeyResolver, hubId: string): P
   const verification = await verifyJwsFor({ convention, data: row.document, openapiDigest: digest, payload: signedPayload(row.document, digest) }, jws, resolveKey, {
     hubId,
     requireHub: true,
+    activatedAt: row.activated_at,
   });
   problems.push(...verification.problems);
   return { problems, convention, jws };

@@ -42,6 +42,8 @@ export interface IncomingExchange {
   /** Every request header, lower-case names, for forwarding. */
   headers(): Record<string, string>;
   body: Uint8Array;
+  /** Set when the body was larger than the limit (and discarded): refused before anything else, signed and logged. */
+  bodyTooLargeThan?: number;
 }
 
 export interface ExchangeAnswer {
@@ -115,6 +117,10 @@ export class ExchangePipeline {
         { hubId: this.deps.hubId, directory: this.deps.directory, nowSeconds: started / 1000 },
       );
       const caller = verified;
+      // After checks 1 to 6 (so that the refusal names the caller and its jti), before anything reads the body.
+      if (request.bodyTooLargeThan !== undefined) {
+        throw new Refusal('payload-too-large', `the request body is larger than ${request.bodyTooLargeThan} bytes`, [{ location: 'body', message: `larger than ${request.bodyTooLargeThan} bytes` }]);
+      }
 
       if (isMeta) {
         // Metaservices: signed like any call, no convention needed (but still one jti, once).
@@ -241,7 +247,8 @@ export class ExchangePipeline {
           }
           if (isJson && parsed !== undefined) {
             const minimised = this.runtimeFor(convention).minimisers.get(operation.operationId)?.(parsed) ?? parsed;
-            responseForSubjects = minimised;
+            // Subjects come from the provider's full answer: the exchange concerned them even where a field was cut.
+            responseForSubjects = parsed;
             if (minimised !== parsed) body = JSON.stringify(minimised);
           }
         }

@@ -10,7 +10,8 @@ export const responseTyp = 'tabadol-response+jwt';
 export const forwardTyp = 'tabadol-forward+jwt';
 export const clockSkewSeconds = 300;
 
-const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The signature part may be empty (alg none): such a JWS is well-formed and refused at check 3, as the table says.
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RequestClaims {

@@ -121,7 +121,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   // GET and HEAD carry no body; skipping the check spares building a full Request for them (measured: ~11% on /healthz).
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  // The exchange routes apply the same limit themselves, so that their 413 is signed and logged like any refusal.
+  app.use('*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.path.startsWith('/x/v1/') || c.req.path.startsWith('/meta/v1/') ? next() : limitBody(c, next),
+  );
 
   app.onError((err, c) => {
     const problem = toProblem(err);

@@ -128,12 +128,16 @@ export async function addMemberKeys(db: Db, input: { id: string; jwks: unknown; 
   return (await getMember(db, input.id)) as Member;
 }
 
-export async function revokeMemberKey(db: Db, input: { id: string; kid: string; actor: string; reason?: string }): Promise<Member> {
+export async function revokeMemberKey(db: Db, input: { id: string; kid: string; actor: string; reason?: string; compromised?: boolean }): Promise<Member> {
   await db.transaction(async (tx) => {
     await requireMember(tx, input.id);
-    const { rowCount } = await tx.query(`UPDATE member_keys SET status = 'revoked', revoked_at = now() WHERE member_id = $1 AND kid = $2 AND status = 'active'`, [input.id, input.kid]);
+    const { rowCount } = await tx.query(`UPDATE member_keys SET status = 'revoked', revoked_at = now(), compromised = $3 WHERE member_id = $1 AND kid = $2 AND status = 'active'`, [
+      input.id,
+      input.kid,
+      input.compromised ?? false,
+    ]);
     if (rowCount === 0) throw new MemberError('not-found', `${input.id} has no active key ${input.kid}`, 'kid');
-    await audit(tx, input.actor, 'member.keys.revoke', input.id, { kid: input.kid, reason: input.reason ?? null });
+    await audit(tx, input.actor, 'member.keys.revoke', input.id, { kid: input.kid, reason: input.reason ?? null, compromised: input.compromised ?? false });
     await bumpRegistryVersion(tx);
   });
   return (await getMember(db, input.id)) as Member;

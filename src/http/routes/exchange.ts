@@ -30,20 +30,30 @@ const jwksRoute = createRoute({
   },
 });
 
-async function readBody(c: Context<AppEnv>, limit: number): Promise<Uint8Array> {
+/** Reads the body up to the limit; past it, the rest is drained and discarded so that a signed refusal can still be answered. */
+async function readBody(c: Context<AppEnv>, limit: number): Promise<{ body: Uint8Array; tooLarge: boolean }> {
   const incoming = c.env?.incoming;
   const declared = Number(requestHeader(c, 'content-length') ?? '0');
-  if (declared > limit) throw new ProblemError('payload-too-large', `the request body is larger than ${limit} bytes`, { errors: [{ location: 'body', message: `larger than ${limit} bytes` }] });
-  if (!incoming) return new Uint8Array(await c.req.arrayBuffer());
-  if (declared === 0 && incoming.headers['transfer-encoding'] === undefined) return new Uint8Array(0);
+  if (!incoming) {
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    return body.length > limit ? { body: new Uint8Array(0), tooLarge: true } : { body, tooLarge: false };
+  }
+  if (declared === 0 && incoming.headers['transfer-encoding'] === undefined) return { body: new Uint8Array(0), tooLarge: false };
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge = declared > limit;
   for await (const chunk of incoming) {
+    if (tooLarge) continue;
     size += (chunk as Buffer).length;
-    if (size > limit) throw new ProblemError('payload-too-large', `the request body is larger than ${limit} bytes`, { errors: [{ location: 'body', message: `larger than ${limit} bytes` }] });
+    if (size > limit) {
+      tooLarge = true;
+      chunks.length = 0;
+      continue;
+    }
     chunks.push(chunk as Buffer);
   }
-  return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
+  if (tooLarge) return { body: new Uint8Array(0), tooLarge };
+  return { body: chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks), tooLarge };
 }
 
 export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -63,7 +73,8 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>): void {
       const url = new URL(c.req.url);
       target = `${url.pathname}${url.search}`;
     }
-    const body = await readBody(c, c.var.deps.config.BODY_LIMIT_BYTES);
+    const limit = c.var.deps.config.BODY_LIMIT_BYTES;
+    const { body, tooLarge } = await readBody(c, limit);
     const exchange: IncomingExchange = {
       method: c.req.method,
       target,
@@ -77,6 +88,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>): void {
         return Object.fromEntries(c.req.raw.headers.entries());
       },
       body,
+      ...(tooLarge ? { bodyTooLargeThan: limit } : {}),
     };
     const answer = await hub.pipeline.handle(exchange);
     // The request id is the exchange's own (its jti): replace the generic one set by the app.

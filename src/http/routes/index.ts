@@ -1,12 +1,13 @@
 // The route modules that the hub serves beyond the core operations routes; openapi.yaml is generated from the same list.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
+import { registerAdminRoutes } from '../../admin/http/index.ts';
 import { registerExchangeRoutes } from './exchange.ts';
 
 export type RouteModule = (app: OpenAPIHono<AppEnv>) => void;
 
 // Exchange, admin and referential routes register here as they land.
-export const routeModules: RouteModule[] = [registerExchangeRoutes];
+export const routeModules: RouteModule[] = [registerExchangeRoutes, registerAdminRoutes];
 
 export function registerAllRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const register of routeModules) register(app);

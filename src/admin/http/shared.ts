@@ -1,0 +1,92 @@
+// What every admin route shares: operator authentication and roles, the mapping of service refusals to problems, and the documented responses.
+import type { MiddlewareHandler } from 'hono';
+import { ConventionRefusedError } from '../../conventions/store.ts';
+import type { HubServices } from '../../hub/services.ts';
+import { MemberError } from '../../identity/members.ts';
+import { authenticateOperator, type Operator, type OperatorRole } from '../../identity/operators.ts';
+import { requestHeader } from '../../http/app.ts';
+import type { AppDeps, AppEnv } from '../../http/context.ts';
+import { ProblemError, problemResponse, problemResponses, type ProblemFieldError } from '../../http/problem.ts';
+import { AdminInputError } from '../errors.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The authenticated operator, set by requireRole before any admin handler runs. */
+    operator: Operator;
+  }
+}
+
+export const adminTag = 'admin';
+export const adminSecurity = [{ bearerAuth: [] }];
+
+/** The responses every admin route may give besides its own: spread into each createRoute so that the spec lists them. */
+export const adminProblemResponses = {
+  ...problemResponses,
+  401: problemResponse('No operator token, or an invalid or revoked one (`WWW-Authenticate: Bearer`)'),
+  403: problemResponse("The operator's role does not allow this operation (auditors read and verify; admins do everything)"),
+} as const;
+
+const unauthenticated = (detail: string) => new ProblemError('unauthenticated', detail, { headers: { 'www-authenticate': 'Bearer realm="tabadol-admin"' } });
+
+/**
+ * Authenticates the bearer operator token and checks its role; runs before the request is validated, so that an
+ * unauthenticated caller learns nothing about what a valid request looks like. The token itself is never logged.
+ */
+export function requireRole(role: OperatorRole): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const authorization = requestHeader(c, 'authorization');
+    const token = authorization ? /^Bearer +(\S+) *$/i.exec(authorization)?.[1] : undefined;
+    if (!token) throw unauthenticated('send the operator token as Authorization: Bearer <token>');
+    const operator = await authenticateOperator(c.var.deps.db, token);
+    if (!operator) throw unauthenticated('the operator token is invalid or has been revoked');
+    if (role === 'admin' && operator.role !== 'admin') {
+      throw new ProblemError('forbidden', `operator ${operator.id} is an ${operator.role}: this operation needs the admin role`);
+    }
+    c.set('operator', operator);
+    await next();
+  };
+}
+
+/** The exchange side of the process; absent only in the app built to generate openapi.yaml. */
+export function hubOf(deps: AppDeps): HubServices {
+  if (!deps.hub) throw new ProblemError('not-found', 'this process serves no exchanges, so it has no admin API');
+  return deps.hub;
+}
+
+const memberCodes = { invalid: 'request-invalid', 'not-found': 'not-found', conflict: 'conflict' } as const;
+const conventionCodes = { invalid: 'unprocessable', 'not-found': 'not-found', conflict: 'conflict' } as const;
+
+/** Where a convention problem lies among the three files sent, so that the caller knows which one to fix. */
+function conventionProblemLocation(problem: string): string {
+  if (/^(signature \d|missing the |not signed|the JWS|the \.jws)/.test(problem)) return 'body.jws';
+  if (/OpenAPI/.test(problem)) return 'body.openapi';
+  return 'body.yaml';
+}
+
+/** Turns the services' typed refusals into problems; anything else is rethrown for the app's onError. */
+export function refusalToProblem(err: unknown): never {
+  if (err instanceof MemberError) {
+    const errors: ProblemFieldError[] = [{ location: `body.${err.location}`, message: err.message }];
+    throw new ProblemError(memberCodes[err.reason], `${err.location}: ${err.message}`, { errors });
+  }
+  if (err instanceof AdminInputError) {
+    throw new ProblemError('request-invalid', `${err.location}: ${err.message}`, { errors: [{ location: `body.${err.location}`, message: err.message }] });
+  }
+  if (err instanceof ConventionRefusedError) {
+    const errors = err.problems.map((message) => ({ location: conventionProblemLocation(message), message }));
+    throw new ProblemError(conventionCodes[err.reason], err.problems.join('; '), err.reason === 'invalid' ? { errors } : {});
+  }
+  throw err;
+}
+
+/** Runs a service call, mapping its refusals to problems. */
+export async function refusing<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    return refusalToProblem(err);
+  }
+}
+
+export const iso = (date: Date): string => date.toISOString();
+export const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null);

@@ -1,0 +1,55 @@
+// `tabadol operator ...`: the people who use the admin API; a token is shown once, at creation, and never logged.
+import { Option, type Command } from 'commander';
+import { cliActor } from '../../admin/actor.ts';
+import { addOperator, listOperators, revokeOperator, type OperatorRole } from '../../identity/operators.ts';
+import { action, CliRefusal, printJson, printLines, printTable, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+
+type ConfigOpts = { config?: string };
+
+export function registerOperatorCommands(program: Command, deps: CliDeps): void {
+  const operator = program.command('operator').description('operators of the admin API (admin: everything; auditor: reads and verification)');
+
+  withConfigOption(operator.command('add'))
+    .description('create an operator and print its token, once')
+    .requiredOption('--name <name>', 'who it is')
+    .addOption(new Option('--role <role>', 'what it may do').choices(['admin', 'auditor']).makeOptionMandatory())
+    .action(
+      action(async (opts: ConfigOpts & { name: string; role: OperatorRole }) => {
+        const config = deps.readConfig(opts.config);
+        if (!opts.name.trim()) throw new CliRefusal(['--name: must not be empty']);
+        const { operator: added, token } = await withDatabase(config, undefined, (db) => addOperator(db, { name: opts.name, role: opts.role, actor: cliActor() }));
+        // Only stdout, never a log line: this is the one time the token exists outside the operator's hands.
+        printLines([
+          `operator ${added.id} (${added.name}, ${added.role}) added; its token:`,
+          token,
+          'Store this token now (in a password manager or secret store): it is shown only this once and cannot be recovered. Send it as "Authorization: Bearer <token>".',
+        ]);
+      }),
+    );
+
+  withConfigOption(operator.command('list'))
+    .description('list operators (never their tokens)')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (opts: ConfigOpts & { json?: boolean }) => {
+        const config = deps.readConfig(opts.config);
+        const operators = await withDatabase(config, undefined, (db) => listOperators(db));
+        if (opts.json) return printJson(operators);
+        printTable(
+          ['ID', 'ROLE', 'STATUS', 'CREATED', 'NAME'],
+          operators.map((o) => [o.id, o.role, o.revokedAt ? `revoked ${o.revokedAt.toISOString()}` : 'active', o.createdAt.toISOString(), o.name]),
+        );
+      }),
+    );
+
+  withConfigOption(operator.command('revoke').argument('<id>', 'the operator id (tabadol operator list)'))
+    .description('revoke an operator: its token stops working at once')
+    .action(
+      action(async (id: string, opts: ConfigOpts) => {
+        const config = deps.readConfig(opts.config);
+        const revoked = await withDatabase(config, undefined, (db) => revokeOperator(db, { id, actor: cliActor() }));
+        if (!revoked) throw new CliRefusal([`id: no active operator ${id}`]);
+        printLines([`operator ${id} revoked`]);
+      }),
+    );
+}
