@@ -108,7 +108,8 @@ export const demoWorldPlugin: HubPlugin = {
     // The simulator runs with the hub and checks that every call came through it (the hub's forward signature).
     const simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${context.hubUrl}/.well-known/jwks.json`, hubId: context.config.HUB_ID });
     await bindService(context.db, { serviceId: btpServiceId, binding: { kind: 'http', baseUrl: simulator.url, timeoutMs: 5000 }, actor });
-    await context.services.directory.reload();
+    // This process serves at once what it just activated and bound, without waiting for its next registry poll.
+    await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
     return {
       banner: `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
       stop: () => simulator.close(),

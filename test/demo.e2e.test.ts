@@ -1,0 +1,55 @@
+// What a newcomer does: `npm start` on an empty DATA_DIR, then `npm run demo:call` against it: a verified exchange.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hubEnv, startServe, type RunningHub } from './helpers/process.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function demoCall(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/demo-call.ts')], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the demo world', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'tabadol-demo-'));
+  const dataDir = join(parent, 'data');
+  let hub: RunningHub | undefined;
+  afterAll(async () => {
+    await hub?.stop();
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('is loaded by serve on an empty DATA_DIR, and demo:call makes a verified, minimised exchange', async () => {
+    hub = await startServe({ DATA_DIR: dataDir });
+    expect(hub.stdout()).toMatch(/demo world .* try: npm run demo:call/);
+    // The members' private keys are the operator's secrets: owner-only.
+    expect(statSync(join(dataDir, 'demo', 'MA.GOV.MEF.marches-publics', 'private.jwk')).mode & 0o077).toBe(0);
+    expect(statSync(join(dataDir, 'hub-keys.json')).mode & 0o077).toBe(0);
+    const port = new URL(hub.url).port;
+    const result = await demoCall(hubEnv({ PORT: port, DATA_DIR: dataDir }));
+    expect(result.stderr, result.stdout).toBe('');
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/← 200, message-log entry \d+; hub signature verified/);
+    const answer = JSON.parse(result.stdout.slice(result.stdout.indexOf('{'), result.stdout.indexOf('  (minimised')));
+    // The convention allows these fields only: the provider's answer had many more.
+    expect(Object.keys(answer).sort()).toEqual(['ice', 'qualifications', 'raisonSociale', 'statut']);
+    expect(result.stdout).toContain('"client": "MA/GOV/MEF/marches-publics"');
+    expect(result.stdout).toContain('"purpose": "public-procurement-eligibility"');
+  });
+
+  it('tells what to do when no hub ran on that DATA_DIR', async () => {
+    const result = await demoCall(hubEnv({ PORT: '1', DATA_DIR: join(parent, 'nothing-here') }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/start the hub first with `npm start`/);
+  });
+});
