@@ -46,7 +46,8 @@ return {1, 0}`;
 export function createRedisLimiter(options: { redisUrl: string; prefix?: string }): ExchangeLimiter {
   const prefix = options.prefix ?? 'tabadol';
   // Fail fast when Redis is away (a 503 for the caller) rather than queueing commands in memory.
-  const redis = new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: false });
+  // Auto-pipelining sends the checks of concurrent exchanges in one write: fewer syscalls per exchange.
+  const redis = new Redis(options.redisUrl, { enableOfflineQueue: true, enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: false });
   redis.on('error', () => undefined);
   redis.defineCommand('tabadolCheck', { numberOfKeys: 2, lua: checkScript });
   const run = redis as Redis & { tabadolCheck(k1: string, k2: string, ttl: number, doQuota: string, windowTtl: number): Promise<[number, number]> };

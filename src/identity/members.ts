@@ -1,4 +1,5 @@
 // Members and subsystems with their public keys: registration, key rotation and revocation, disabling; every change audited.
+import { createPublicKey, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { Db, Queryable } from '../storage/db.ts';
 import { InvalidIdError, memberKind } from './ids.ts';
@@ -192,15 +193,12 @@ export async function getMember(db: Queryable, id: string): Promise<Member | und
   return (await listMembers(db)).find((m) => m.id === id);
 }
 
-/** A public key imported once, ready for jose's verify functions. */
-export type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
-
 /** What the hot path needs about a client: active or not, and its keys ready to verify with. */
 export interface ClientEntry {
   id: string;
   name: string;
   active: boolean;
-  keys: Map<string, { alg: 'ES256' | 'EdDSA'; key: VerifyKey; active: boolean }>;
+  keys: Map<string, { alg: 'ES256' | 'EdDSA'; key: KeyObject; active: boolean }>;
 }
 
 /** Loads every subsystem with its keys imported once, for the exchange pipeline's in-memory directory. */
@@ -211,7 +209,8 @@ export async function loadClientDirectory(db: Queryable): Promise<Map<string, Cl
   for (const m of members) {
     const keys: ClientEntry['keys'] = new Map();
     for (const k of m.keys) {
-      const key = await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
+      // A node:crypto KeyObject: the hot path verifies synchronously with it (docs/decisions.md §2).
+      const key = createPublicKey({ key: k.jwk as NodeJsonWebKey, format: 'jwk' });
       keys.set(k.kid, { alg: k.alg, key, active: k.status === 'active' });
     }
     const ownerId = m.id.split('/').slice(0, 3).join('/');

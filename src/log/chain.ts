@@ -144,5 +144,8 @@ export function rowHash(row: ChainRow): string {
  * Keyed by schema so that separate hubs (or test schemas) on one server do not wait for each other.
  */
 export async function lockChain(tx: Queryable): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tabadol:message-log:' || current_schema()))`);
+  await tx.query(lockChainSql);
 }
+
+/** The chain's lock as a parameterless statement, so that it can travel with BEGIN (Db.transaction's prelude). */
+export const lockChainSql = `SELECT pg_advisory_xact_lock(hashtext('tabadol:message-log:' || current_schema()))`;

@@ -1,7 +1,7 @@
 // Appends exchanges to the hash-chained message log with group commit, and writes the hub's signed checkpoints.
 import type { HubKeyring } from '../identity/hub-keys.ts';
 import type { Db, Queryable, SqlValue } from '../storage/db.ts';
-import { atMicros, CHECKPOINT_TYP, GENESIS_HASH, lockChain, rowHash, type ChainRow, type ChainSubject } from './chain.ts';
+import { atMicros, CHECKPOINT_TYP, GENESIS_HASH, lockChainSql, rowHash, type ChainRow, type ChainSubject } from './chain.ts';
 
 /** One exchange as the pipeline reports it. Bodies are passed only when the convention says `logBodies`. */
 export interface LogEntry {
@@ -147,23 +147,31 @@ interface ChainHead {
   hash: string;
 }
 
-/** The last row, or the purge anchor when every row was purged, or the genesis. */
-async function readHead(tx: Queryable): Promise<ChainHead> {
-  const last = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1');
-  const row = last.rows[0];
-  if (row) return { seq: BigInt(row.seq), hash: row.hash };
-  const anchor = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM log_anchor WHERE id = 1');
-  const anchored = anchor.rows[0];
-  if (anchored) return { seq: BigInt(anchored.seq), hash: anchored.hash };
-  return { seq: 0n, hash: GENESIS_HASH };
+interface ChainState {
+  /** The last row, or the purge anchor when every row was purged, or the genesis. */
+  head: ChainHead;
+  /** The seq the next checkpoint counts from: the last checkpoint, else the purge anchor, else 0. */
+  lastCheckpointSeq: bigint;
+  /** When the first row after that checkpoint was written, if it is stored. */
+  firstUnsignedAt: Date | null;
 }
 
-/** The seq the next checkpoint counts from: the last checkpoint, else the purge anchor, else 0. */
-async function readLastCheckpointSeq(tx: Queryable): Promise<bigint> {
-  const { rows } = await tx.query<{ seq: string | null }>(
-    'SELECT GREATEST((SELECT max(seq) FROM log_checkpoints), (SELECT seq FROM log_anchor WHERE id = 1), 0)::text AS seq',
+/** Everything a flush needs to know about the chain, in one statement (run after the lock is held). */
+async function readChainState(tx: Queryable): Promise<ChainState> {
+  const { rows } = await tx.query<{ last_seq: string | null; last_hash: string | null; anchor_seq: string | null; anchor_hash: string | null; last_cp: string; first_unsigned_at: Date | null }>(
+    `WITH last AS (SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1),
+          anchor AS (SELECT seq, hash FROM log_anchor WHERE id = 1),
+          cp AS (SELECT GREATEST((SELECT max(seq) FROM log_checkpoints), (SELECT seq FROM anchor), 0) AS seq)
+     SELECT (SELECT seq FROM last)::text AS last_seq, (SELECT hash FROM last) AS last_hash,
+            (SELECT seq FROM anchor)::text AS anchor_seq, (SELECT hash FROM anchor) AS anchor_hash,
+            (SELECT seq FROM cp)::text AS last_cp,
+            (SELECT at FROM message_log WHERE seq = (SELECT seq FROM cp) + 1) AS first_unsigned_at`,
   );
-  return BigInt(rows[0]?.seq ?? '0');
+  const row = rows[0];
+  let head: ChainHead = { seq: 0n, hash: GENESIS_HASH };
+  if (row?.last_seq && row.last_hash) head = { seq: BigInt(row.last_seq), hash: row.last_hash };
+  else if (row?.anchor_seq && row.anchor_hash) head = { seq: BigInt(row.anchor_seq), hash: row.anchor_hash };
+  return { head, lastCheckpointSeq: BigInt(row?.last_cp ?? '0'), firstUnsignedAt: row?.first_unsigned_at ?? null };
 }
 
 export class MessageLog {
@@ -249,25 +257,32 @@ export class MessageLog {
     });
   }
 
-  /** One transaction, one lock, for the whole batch. Never throws: the batch's callers get the outcome. */
+  /**
+   * One transaction, one lock, for the whole batch, in four round trips whatever its size: BEGIN with the lock, one read
+   * of the chain's state, one statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts:
+   * exchanges wait for this commit before they answer. Never throws: the batch's callers get the outcome.
+   */
   private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null): Promise<void> {
     try {
-      const outcome = await this.db.transaction(async (tx) => {
-        await lockChain(tx);
-        const head = await readHead(tx);
-        let prevHash = head.hash;
-        const rows: ChainRow[] = [];
-        const hashes: string[] = [];
-        batch.forEach((pending, i) => {
-          const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
-          prevHash = rowHash(row);
-          rows.push(row);
-          hashes.push(prevHash);
-        });
-        await insertRows(tx, batch, rows, hashes);
-        const tailSigned = await this.writeCheckpoints(tx, head, batch, rows, hashes, checkpoint);
-        return { seqs: rows.map((row) => row.seq), tailSigned };
-      });
+      const outcome = await this.db.transaction(
+        async (tx) => {
+          const state = await readChainState(tx);
+          const head = state.head;
+          let prevHash = head.hash;
+          const rows: ChainRow[] = [];
+          const hashes: string[] = [];
+          batch.forEach((pending, i) => {
+            const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
+            prevHash = rowHash(row);
+            rows.push(row);
+            hashes.push(prevHash);
+          });
+          const checkpoints = await this.dueCheckpoints(state, batch, rows, hashes, checkpoint);
+          await insertBatch(tx, batch, rows, hashes, checkpoints.rows);
+          return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned };
+        },
+        { prelude: lockChainSql },
+      );
       if (batch.length > 0) this.dirty = true;
       if (outcome.tailSigned) this.dirty = false;
       batch.forEach((pending, i) => pending.resolve(outcome.seqs[i] ?? ''));
@@ -281,8 +296,15 @@ export class MessageLog {
    * A checkpoint on every row whose seq is checkpointEveryRows past the previous checkpoint, and one on the last row
    * when its oldest unsigned row is older than checkpointEverySeconds (or at shutdown). Says whether the tail is signed.
    */
-  private async writeCheckpoints(tx: Queryable, head: ChainHead, batch: Pending[], rows: ChainRow[], hashes: string[], checkpoint: 'if-due' | 'force' | null): Promise<boolean> {
-    let lastCheckpoint = await readLastCheckpointSeq(tx);
+  private async dueCheckpoints(
+    state: ChainState,
+    batch: Pending[],
+    rows: ChainRow[],
+    hashes: string[],
+    checkpoint: 'if-due' | 'force' | null,
+  ): Promise<{ rows: CheckpointRow[]; tailSigned: boolean }> {
+    const { head } = state;
+    let lastCheckpoint = state.lastCheckpointSeq;
     const due: Array<{ seq: string; hash: string }> = [];
     rows.forEach((row, i) => {
       const seq = BigInt(row.seq);
@@ -295,38 +317,81 @@ export class MessageLog {
     const tailSeq = rows.length > 0 ? BigInt(rows[rows.length - 1]?.seq ?? '0') : head.seq;
     const tailHash = hashes[hashes.length - 1] ?? head.hash;
     if (tailSeq > lastCheckpoint && tailSeq > 0n) {
-      let oldestUnsigned: Date | undefined;
       const firstUnsigned = lastCheckpoint + 1n;
-      if (firstUnsigned > head.seq) oldestUnsigned = batch[Number(firstUnsigned - head.seq - 1n)]?.row.at;
-      else {
-        const { rows: found } = await tx.query<{ at: Date }>('SELECT at FROM message_log WHERE seq = $1', [firstUnsigned.toString()]);
-        oldestUnsigned = found[0]?.at;
-      }
-      const timeDue = oldestUnsigned !== undefined && Date.now() - oldestUnsigned.getTime() >= this.everyMs;
+      // The oldest unsigned row is in this batch, or it is the stored row that the state read already returned.
+      const oldestUnsigned = firstUnsigned > head.seq ? batch[Number(firstUnsigned - head.seq - 1n)]?.row.at : state.firstUnsignedAt;
+      const timeDue = oldestUnsigned !== undefined && oldestUnsigned !== null && Date.now() - oldestUnsigned.getTime() >= this.everyMs;
       if (checkpoint === 'force' || timeDue) due.push({ seq: tailSeq.toString(), hash: tailHash });
     }
+    const checkpoints: CheckpointRow[] = [];
     for (const { seq, hash } of due) {
       const at = new Date();
       const signature = await this.keyring.signCompact({ seq, hash, at: at.toISOString(), iss: this.keyring.hubId }, CHECKPOINT_TYP);
-      await tx.query('INSERT INTO log_checkpoints (seq, hash, at, kid, signature) VALUES ($1, $2, $3, $4, $5)', [seq, hash, at, this.keyring.current.kid, signature]);
+      checkpoints.push([seq, hash, at, this.keyring.current.kid, signature]);
     }
-    return due.some((c) => BigInt(c.seq) === tailSeq);
+    return { rows: checkpoints, tailSigned: due.some((c) => BigInt(c.seq) === tailSeq) };
   }
+}
+
+type CheckpointRow = [seq: string, hash: string, at: Date, kid: string, signature: string];
+
+// Postgres takes at most 65535 parameters per statement; stay well under it.
+const MAX_PARAMS = 60_000;
+
+/**
+ * Rows, subjects and checkpoints in one statement (data-modifying CTEs) when they fit its parameters; a large backlog
+ * falls back to several multi-row statements in the same transaction.
+ */
+async function insertBatch(tx: Queryable, batch: Pending[], rows: ChainRow[], hashes: string[], checkpoints: CheckpointRow[]): Promise<void> {
+  const subjects = rows.flatMap((row) => row.subjects.map((s): SqlValue[] => [row.seq, s.type, s.hmac, s.location]));
+  const total = rows.length * LOG_COLUMNS.length + subjects.length * 4 + checkpoints.length * 5;
+  if (total > MAX_PARAMS) {
+    await insertRows(tx, batch, rows, hashes);
+    for (const cp of checkpoints) await tx.query('INSERT INTO log_checkpoints (seq, hash, at, kid, signature) VALUES ($1, $2, $3, $4, $5)', cp);
+    return;
+  }
+  const params: SqlValue[] = [];
+  const parts: string[] = [];
+  const values = (width: number, count: number) => {
+    const offset = params.length;
+    const groups: string[] = [];
+    for (let r = 0; r < count; r++) groups.push(`(${Array.from({ length: width }, (_, c) => `$${offset + r * width + c + 1}`).join(', ')})`);
+    return groups.join(', ');
+  };
+  if (rows.length > 0) {
+    const sql = `INSERT INTO message_log (${LOG_COLUMNS.join(', ')}) VALUES ${values(LOG_COLUMNS.length, rows.length)}`;
+    rows.forEach((row, i) => params.push(...logParams(row, batch[i]?.row.at ?? null, hashes[i] ?? null)));
+    parts.push(sql);
+  }
+  if (subjects.length > 0) {
+    const sql = `INSERT INTO message_subjects (seq, subject_type, subject_hmac, location) VALUES ${values(4, subjects.length)}`;
+    for (const s of subjects) params.push(...s);
+    parts.push(sql);
+  }
+  if (checkpoints.length > 0) {
+    const sql = `INSERT INTO log_checkpoints (seq, hash, at, kid, signature) VALUES ${values(5, checkpoints.length)}`;
+    for (const cp of checkpoints) params.push(...cp);
+    parts.push(sql);
+  }
+  if (parts.length === 0) return;
+  // Each INSERT is its own CTE: all run in one statement, one round trip. Types are inferred from the columns.
+  const statement = parts.length === 1 ? (parts[0] ?? '') : `WITH ${parts.map((sql, i) => `w${i} AS (${sql})`).join(', ')} SELECT 1`;
+  await tx.query(statement, params);
+}
+
+function logParams(row: ChainRow, at: Date | null, hash: string | null): SqlValue[] {
+  return [
+    row.seq, at, row.requestId, row.client, row.service, row.operation, row.purpose, row.conventionId, row.conventionVersion, row.status,
+    row.problem, row.durationMs, row.providerMs, row.requestDigest, row.responseDigest, row.requestSignature, row.responseSignature,
+    row.requestBody, row.responseBody, row.prevHash, hash,
+  ];
 }
 
 /** Multi-row INSERTs with parameters: a few statements per batch whatever its size. */
 async function insertRows(tx: Queryable, batch: Pending[], rows: ChainRow[], hashes: string[]): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-    const params: SqlValue[] = [];
-    chunk.forEach((row, i) => {
-      const at = batch[start + i]?.row.at ?? null;
-      params.push(
-        row.seq, at, row.requestId, row.client, row.service, row.operation, row.purpose, row.conventionId, row.conventionVersion, row.status,
-        row.problem, row.durationMs, row.providerMs, row.requestDigest, row.responseDigest, row.requestSignature, row.responseSignature,
-        row.requestBody, row.responseBody, row.prevHash, hashes[start + i] ?? null,
-      );
-    });
+    const params = chunk.flatMap((row, i) => logParams(row, batch[start + i]?.row.at ?? null, hashes[start + i] ?? null));
     await tx.query(`INSERT INTO message_log (${LOG_COLUMNS.join(', ')}) VALUES ${placeholders(chunk.length, LOG_COLUMNS.length)}`, params);
   }
   const subjects = rows.flatMap((row) => row.subjects.map((s): SqlValue[] => [row.seq, s.type, s.hmac, s.location]));

@@ -16,8 +16,11 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly driver: 'pg' | 'pglite';
-  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. `prelude` is a parameterless
+   * statement run first, sent with BEGIN in the same round trip (a lock that the whole transaction needs).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T>;
   /** Cheap reachability check for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

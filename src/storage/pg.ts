@@ -57,7 +57,7 @@ export async function openPgDb(options: PgOptions): Promise<Db> {
   const db: Db = {
     driver: 'pg',
     ...asQueryable(pool),
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T> {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -66,7 +66,8 @@ export async function openPgDb(options: PgOptions): Promise<Db> {
       }
       let broken = false;
       try {
-        await client.query('BEGIN');
+        // Without parameters this is the simple protocol: BEGIN and the prelude travel in one round trip.
+        await client.query(options?.prelude ? `BEGIN; ${options.prelude}` : 'BEGIN');
         const result = await fn(asQueryable(client));
         await client.query('COMMIT');
         return result;

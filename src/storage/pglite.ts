@@ -48,8 +48,12 @@ export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
   return {
     driver: 'pglite',
     ...asQueryable(pglite),
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pglite.transaction((tx) => fn(asQueryable(tx)));
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T> {
+      return pglite.transaction(async (tx) => {
+        const queryable = asQueryable(tx);
+        if (options?.prelude) await queryable.exec(options.prelude);
+        return fn(queryable);
+      });
     },
     async ping() {
       if (pglite.closed) throw new Error('embedded database is closed');
