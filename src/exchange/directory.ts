@@ -28,20 +28,28 @@ export class HubDirectory {
     return this.bindingMap.get(serviceId);
   }
 
+  /**
+   * Reloads now. A load already under way may have read the tables before the change that the caller just made, so a
+   * new load always runs after it rather than joining it.
+   */
   async reload(): Promise<void> {
-    this.loading ??= (async () => {
-      try {
-        const { rows } = await this.db.query<{ version: string }>('SELECT version FROM registry_version WHERE id = 1');
-        const version = rows[0]?.version;
-        const [clients, bindings] = await Promise.all([loadClientDirectory(this.db), loadBindings(this.db)]);
-        this.clientMap = clients;
-        this.bindingMap = bindings;
-        this.loadedVersion = version;
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    const next = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
+    this.loading = next;
+    try {
+      await next;
+    } finally {
+      if (this.loading === next) this.loading = undefined;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const { rows } = await this.db.query<{ version: string }>('SELECT version FROM registry_version WHERE id = 1');
+    const version = rows[0]?.version;
+    const [clients, bindings] = await Promise.all([loadClientDirectory(this.db), loadBindings(this.db)]);
+    // Swapped whole: a request sees the old view or the new one, never half of each.
+    this.clientMap = clients;
+    this.bindingMap = bindings;
+    this.loadedVersion = version;
   }
 
   /** Polls registry_version (one tiny query) and reloads when it moved. */
