@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { loadClientIdentity, signRequest, verifyResponse, type ClientIdentity } from '../src/client/index.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
+import { median, percentile, positiveInt, round1, round2, table } from './lib.ts';
 
 type Arm = 'direct' | 'proxy' | 'hub';
 type ServerKind = 'sim' | 'proxy' | 'hub';
@@ -133,13 +134,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return value;
-}
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -394,27 +388,6 @@ async function load(url: string, path: string, pool: RequestPool, connections: n
   return { latencies, statuses, result };
 }
 
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 interface Bench {
   options: Options;
   identity: ClientIdentity;
@@ -491,12 +464,6 @@ function summarize(runs: Run[], arm: Arm): ArmSummary {
     medianBackendsCpuUs: round1(median(mine.map((r) => r.cpuUsPerRequest.backends))),
     runs: mine.map((r) => Math.round(r.rps)),
   };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

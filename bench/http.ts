@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, percentile, positiveInt, round2, table } from './lib.ts';
 
 type Arm = 'bare' | 'hub';
 
@@ -83,13 +84,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.stderr.write(`bench:http: ${signal}, stopping the servers\n`);
     void stopAll().finally(() => process.exit(130));
   });
-}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return value;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -251,23 +245,6 @@ async function measure(arm: Arm, round: number, options: Options): Promise<Run> 
   }
 }
 
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 function summarize(runs: Run[], arm: Arm): ArmSummary {
   const mine = runs.filter((r) => r.arm === arm);
   return {
@@ -276,12 +253,6 @@ function summarize(runs: Run[], arm: Arm): ArmSummary {
     medianP99Ms: round2(median(mine.map((r) => r.p99Ms))),
     runs: mine.map((r) => Math.round(r.rps)),
   };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
