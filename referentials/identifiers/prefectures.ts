@@ -1,0 +1,90 @@
+// The prefecture (or province) codes on plates issued since 2000, read once from data/plate_prefecture_codes.csv
+// (sources and doubts: data/README.md).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface PlatePrefecture {
+  code: number;
+  /** The issuing prefecture or province; null when no source names it (88, 89). */
+  name: string | null;
+  /** Two sources agree (1–70), one source only (71–87), or found in none (88, 89). */
+  confidence: 'two-sources' | 'one-source' | 'unverified';
+  sources: string;
+}
+
+/**
+ * A minimal RFC 4180 reader: comma separators, fields optionally in double quotes with "" for a quote, CRLF or LF.
+ * Returns every row including the header; a trailing empty line gives no row.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  while (i < src.length) {
+    const char = src[i] as string;
+    if (quoted) {
+      if (char === '"') {
+        if (src[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += char;
+      i++;
+      continue;
+    }
+    if (char === '"' && field === '') quoted = true;
+    else if (char === ',') {
+      row.push(field);
+      field = '';
+    } else if (char === '\n' || char === '\r') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      if (char === '\r' && src[i + 1] === '\n') i++;
+    } else field += char;
+    i++;
+  }
+  if (quoted) throw new Error('CSV ends inside a quoted field');
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Builds the code table from the CSV text; throws on a malformed file (it ships with the code, so that is a bug). */
+export function loadPlatePrefectures(csv: string): ReadonlyMap<number, PlatePrefecture> {
+  const [header, ...rows] = parseCsv(csv);
+  if (header?.join(',') !== 'plate_code,issuing_prefecture_or_province,sources') {
+    throw new Error(`plate_prefecture_codes.csv: unexpected header ${JSON.stringify(header)}`);
+  }
+  const table = new Map<number, PlatePrefecture>();
+  for (const [codeText = '', nameText = '', sources = ''] of rows) {
+    const code = Number(codeText);
+    if (!/^[0-9]{1,2}$/.test(codeText) || table.has(code)) throw new Error(`plate_prefecture_codes.csv: bad or repeated code '${codeText}'`);
+    const unverified = nameText.startsWith('UNVERIFIED') || sources.trim() === '';
+    table.set(code, {
+      code,
+      name: unverified ? null : nameText,
+      confidence: unverified ? 'unverified' : sources.includes(' only') ? 'one-source' : 'two-sources',
+      sources,
+    });
+  }
+  return table;
+}
+
+const csvPath = fileURLToPath(new URL('./data/plate_prefecture_codes.csv', import.meta.url));
+
+/** Plate prefecture codes 1–89, by code. */
+export const platePrefectures: ReadonlyMap<number, PlatePrefecture> = loadPlatePrefectures(readFileSync(csvPath, 'utf8'));
+
+export function platePrefecture(code: number): PlatePrefecture | undefined {
+  return platePrefectures.get(code);
+}
