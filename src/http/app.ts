@@ -96,9 +96,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const requestId = inbound && inboundRequestId.test(inbound) ? inbound : randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
-    // Set before the handler builds its response, so that it is merged in: touching the finished response's headers
-    // would make @hono/node-server materialise it and leave its fast path (measured: a third of /healthz throughput).
-    c.header('Tabadol-Request-Id', requestId);
+    // Served by @hono/node-server: set on Node's ServerResponse, which keeps Hono's response free of a Headers object
+    // and node-server on its fast path (measured: 43k → 50k req/s on /healthz). In process (tests), on the context.
+    // Touching the finished response's headers instead would cost a third of the throughput.
+    const outgoing = c.env?.outgoing;
+    if (outgoing) outgoing.setHeader('Tabadol-Request-Id', requestId);
+    else c.header('Tabadol-Request-Id', requestId);
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;

@@ -1,5 +1,5 @@
 // The typed Hono context: dependencies injected once per app, read by handlers through c.var.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { HubServices } from '../hub/services.ts';
@@ -21,7 +21,7 @@ export interface AppDeps {
 
 export interface AppEnv {
   /** Set by @hono/node-server; absent when the app is called in-process (tests). */
-  Bindings: { incoming?: IncomingMessage };
+  Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
   Variables: {
     deps: AppDeps;
     requestId: string;
