@@ -1,0 +1,57 @@
+// What a referential (persons, companies, vehicles…) plugs into the golden-record engine: validation and
+// normalisation, strong identifiers, fuzzy-matching profile and score, survivorship. A fifth referential is one more
+// module under referentials/, registered here; the engine never names a referential.
+
+export interface FieldProblem {
+  /** `body.ice`, `body.birthDate`… (the contribution's field at fault). */
+  location: string;
+  message: string;
+}
+
+/** A strong identifier: deterministic matching and reads by natural key (a CIN, an ICE, a plate key, a VIN). */
+export interface NaturalKey {
+  type: string;
+  value: string;
+}
+
+export type Normalised<Attrs> = { ok: true; attributes: Attrs; warnings: string[] } | { ok: false; problems: FieldProblem[] };
+
+/** What fuzzy matching compares: a text to block candidates on (pg_trgm over the folded name) and fields to score. */
+export interface MatchProfile {
+  blockingText: string;
+  fields: Record<string, string | null>;
+}
+
+export interface MatchScore {
+  /** Sum of log-likelihood weights (Fellegi–Sunter): positive for agreement, negative for disagreement. */
+  score: number;
+  weights: Record<string, number>;
+}
+
+export interface ReferentialModule<Attrs extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  /** Validates and normalises a contribution's attributes; every field at fault is named. */
+  normalise(input: unknown): Normalised<Attrs>;
+  naturalKeys(attributes: Attrs): NaturalKey[];
+  /** Absent: the referential matches on natural keys only. */
+  matchProfile?(attributes: Attrs): MatchProfile | undefined;
+  score?(a: MatchProfile['fields'], b: MatchProfile['fields']): MatchScore;
+  /** Score at or above `link`: linked automatically; at or above `review`: sent to review; below: kept distinct. */
+  thresholds?: { link: number; review: number };
+  /** Survivorship: source systems in trust order (most trusted first), per attribute or by default; then recency. */
+  trust: { default: readonly string[]; attributes?: Readonly<Record<string, readonly string[]>> };
+}
+
+const modules = new Map<string, ReferentialModule>();
+
+export function registerReferential(module: ReferentialModule): void {
+  modules.set(module.name, module);
+}
+
+export function referential(name: string): ReferentialModule | undefined {
+  return modules.get(name);
+}
+
+export function referentials(): ReferentialModule[] {
+  return [...modules.values()];
+}
