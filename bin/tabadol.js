@@ -4,5 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
+await import('../referentials/services.ts');
 await import('../adapters/index.ts');
 await import('../src/cli/main.ts');

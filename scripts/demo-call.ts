@@ -35,4 +35,11 @@ const portalClient = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity:
 const report = `/x/v1/MA/GOV/HUB/transparency/accesses/subjects/ice/${ice}/accesses?limit=5`;
 const accesses = await portalClient.call('GET', report, { purpose: 'citizen-access-report' });
 process.stdout.write(`→ GET ${report}\n  as ${portal}: who accessed this company's data?\n← ${accesses.status}, verified\n${JSON.stringify(JSON.parse(accesses.body), null, 2)}\n`);
-if (result.status !== 200 || accesses.status !== 200) process.exit(1);
+
+const metle = 'MA/GOV/METLE/qualification-btp';
+const metleClient = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: await loadClientIdentity(metle, demoKeyPath(config.DATA_DIR, metle)) });
+// A company's file still carries its commune's 2014 code (Ait Kamra, Al Hoceima): the referential says what it is today.
+const unit = '/x/v1/MA/GOV/HUB/referentials/territory/units/01.051.05.01';
+const resolved = await metleClient.call('GET', unit, { purpose: 'address-commune-resolution' });
+process.stdout.write(`\n→ GET ${unit}\n  as ${metle}: which commune is this 2014 code today?\n← ${resolved.status}, verified\n${JSON.stringify(JSON.parse(resolved.body), null, 2)}\n`);
+if (result.status !== 200 || accesses.status !== 200 || resolved.status !== 200) process.exit(1);

@@ -45,6 +45,9 @@ describe('the demo world', () => {
     expect(Object.keys(answer).sort()).toEqual(['ice', 'qualifications', 'raisonSociale', 'statut']);
     expect(result.stdout).toContain('"client": "MA/GOV/MEF/marches-publics"');
     expect(result.stdout).toContain('"purpose": "public-procurement-eligibility"');
+    // The territory referential, through the same pipeline: a 2014 commune code resolves to today's unit and says so.
+    expect(result.stdout).toContain('"via": "crosswalk-2014"');
+    expect(result.stdout).toContain('"code": "01.051.11.01"');
   });
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {

@@ -71,6 +71,7 @@ export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db'
   // The hub's own transparency subsystem signs its conventions as provider with the hub's key.
   const hubJwk = { ...(services.keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: services.keyring.current.kid, alg: 'ES256' };
   keys.set(hubSubsystems(config.HUB_ID).transparency, hubJwk);
+  keys.set(hubSubsystems(config.HUB_ID).referentials, hubJwk);
 
   // Signed copies live in DATA_DIR: the repository's contracts/ stay as committed.
   const contracts = join(root, 'contracts');

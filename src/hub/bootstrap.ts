@@ -4,16 +4,16 @@ import type { HubKeyring } from '../identity/hub-keys.ts';
 import { bumpRegistryVersion } from '../identity/members.ts';
 import type { Db } from '../storage/db.ts';
 
-export function hubSubsystems(hubId: string): { core: string; transparency: string } {
+export function hubSubsystems(hubId: string): { core: string; transparency: string; referentials: string } {
   const member = hubId.split('/').slice(0, 3).join('/');
-  return { core: hubId, transparency: `${member}/transparency` };
+  return { core: hubId, transparency: `${member}/transparency`, referentials: `${member}/referentials` };
 }
 
 export const transparencyService = 'accesses';
 export const transparencyAdapter = 'hub:transparency';
 
 export async function ensureHubIdentity(db: Db, keyring: HubKeyring): Promise<void> {
-  const { core, transparency } = hubSubsystems(keyring.hubId);
+  const { core, transparency, referentials } = hubSubsystems(keyring.hubId);
   const member = core.split('/').slice(0, 3).join('/');
   await db.transaction(async (tx) => {
     // Several processes may start at once: serialise on the same lock as migrations.
@@ -26,8 +26,9 @@ export async function ensureHubIdentity(db: Db, keyring: HubKeyring): Promise<vo
     await insertMember(member, 'member', 'tabadol hub');
     await insertMember(core, 'subsystem', 'tabadol hub core');
     await insertMember(transparency, 'subsystem', 'tabadol transparency service (who accessed my data)');
+    await insertMember(referentials, 'subsystem', 'tabadol single referentials (territory, companies, persons, vehicles)');
     // The hub's subsystems sign as providers of the hub's own services with the hub's keys (retired ones stay for old signatures).
-    for (const subsystem of [core, transparency]) {
+    for (const subsystem of [core, transparency, referentials]) {
       for (const jwk of keyring.jwks().keys) {
         const { 'tabadol.retired': _retired, ...publicJwk } = jwk;
         const { rowCount } = await tx.query(`INSERT INTO member_keys (member_id, kid, alg, jwk) VALUES ($1, $2, 'ES256', $3) ON CONFLICT DO NOTHING`, [subsystem, jwk.kid, publicJwk]);
