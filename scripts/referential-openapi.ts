@@ -146,7 +146,7 @@ function document(name: keyof typeof referentials) {
           summary: "Contribute one source record (the calling subsystem is its source system); answered with the golden id and the match decision",
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sourceId', 'attributes'], additionalProperties: false, properties: { sourceId: { type: 'string', minLength: 1, maxLength: 200 }, attributes: { type: 'object', additionalProperties: true } } } } } },
           responses: {
-            '200': { description: 'Applied (or unchanged: contributions are idempotent)', content: { 'application/json': { schema: { type: 'object', required: ['goldenId', 'decision'], properties: { goldenId: { type: 'string' }, decision: { type: 'string', enum: ['created', 'linked-identifier', 'linked-score', 'review', 'unchanged'] }, version: { type: 'integer' }, warnings: { type: 'array', items: { type: 'string' } } } } } } },
+            '200': { description: 'Applied (or unchanged: contributions are idempotent)', content: { 'application/json': { schema: { type: 'object', required: ['goldenId', 'decision'], properties: { goldenId: { type: 'string' }, decision: { type: 'string', enum: ['created', 'linked-identifier', 'linked-score', 'review', 'updated', 'unchanged'] }, version: { type: 'integer' }, warnings: { type: 'array', items: { type: 'string' } } } } } } },
             '422': problemResponse('Attributes at fault, each named; nothing was written'),
           },
         },

@@ -1,0 +1,164 @@
+// A golden-record referential (persons, companies, vehicles) served through the exchange pipeline: the operations of
+// contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
+// the source system of what it contributes: an e-service cannot write under another's name.
+import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
+import { contribute } from '../src/referentials/engine.ts';
+import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
+import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
+import { readChanges } from '../src/referentials/changes.ts';
+import { getGolden, resolveMany, resolveManyLimit, sourceRefs } from '../src/referentials/store.ts';
+import type { Db } from '../src/storage/db.ts';
+import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
+import { foldArabic, latinKey } from './text/fold.ts';
+
+function json(status: number, body: unknown): ProviderResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
+}
+
+function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = []): ProviderResponse {
+  const codes = { 400: ['request-invalid', 'Request invalid'], 404: ['not-found', 'Not found'], 405: ['method-not-allowed', 'Method not allowed'], 422: ['unprocessable', 'Unprocessable content'] } as const;
+  const [code, title] = codes[status];
+  const body = { type: `urn:tabadol:problem:${code}`, title, status, detail, ...(errors.length > 0 ? { errors } : {}) };
+  return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(JSON.stringify(body)) };
+}
+
+/** A natural identifier in any written form → the key the engine indexes (the referential modules use the same rules). */
+export function normaliseKey(type: string, value: string): { ok: true; key: NaturalKey } | { ok: false; message: string } {
+  const parsed =
+    type === 'cin' ? parseCin(value) : type === 'ice' ? parseIce(value) : type === 'plate' ? parsePlate(value) : type === 'vin' ? parseVin(value) : undefined;
+  if (!parsed) return type === 'rc' ? { ok: true, key: { type, value: value.trim().toLowerCase() } } : { ok: false, message: `unknown identifier type ${type}` };
+  if (!parsed.ok) return { ok: false, message: parsed.message };
+  const v = parsed.value as unknown;
+  const keyValue = typeof v === 'object' && v !== null && 'key' in v ? String((v as { key: unknown }).key) : String(v);
+  return { ok: true, key: { type, value: keyValue } };
+}
+
+function view(record: GoldenRecord) {
+  return {
+    goldenId: record.id,
+    referential: record.referential,
+    version: record.version,
+    status: record.status,
+    mergedInto: record.mergedInto,
+    attributes: record.attributes,
+  };
+}
+
+export function goldenService(module: ReferentialModule, db: Db): AdapterBinding {
+  const name = module.name;
+  const routes: Array<[string, RegExp, (m: RegExpExecArray, q: URLSearchParams, r: ProviderRequest) => Promise<ProviderResponse>]> = [
+    ['GET', /^\/records\/([^/]+)$/, async (m, q) => {
+      const asOf = q.get('asOf');
+      const at = asOf ? new Date(asOf) : undefined;
+      if (at && Number.isNaN(at.getTime())) return problem(400, 'asOf is not a date-time', [{ location: 'query.asOf', message: 'not a date-time' }]);
+      const record = await getGolden(db, name, m[1] ?? '', at ? { asOf: at } : {});
+      if (!record) return problem(404, `no ${name} golden record ${m[1]}${at ? ` at ${at.toISOString()}` : ''}`);
+      return json(200, { ...view(record), sourceRefs: (await sourceRefs(db, name, record.id)).map((s) => ({ system: s.system, id: s.id })) });
+    }],
+    ['GET', /^\/records\/([^/]+)\/history$/, async (m) => {
+      const { rows } = await db.query<{ version: number; status: GoldenRecord['status']; merged_into: string | null; attributes: GoldenRecord['attributes']; cause: string; valid_from: Date }>(
+        'SELECT version, status, merged_into, attributes, cause, valid_from FROM ref_golden_history WHERE golden_id = $1 AND referential = $2 ORDER BY valid_from, seq',
+        [m[1] ?? '', name],
+      );
+      if (rows.length === 0) return problem(404, `no ${name} golden record ${m[1]}`);
+      return json(200, {
+        goldenId: m[1],
+        versions: rows.map((r) => ({ goldenId: m[1], referential: name, version: r.version, status: r.status, mergedInto: r.merged_into, attributes: r.attributes, cause: r.cause, validFrom: r.valid_from.toISOString() })),
+      });
+    }],
+    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, async (m) => {
+      const key = normaliseKey(m[1] ?? '', m[2] ?? '');
+      if (!key.ok) return problem(422, key.message, [{ location: 'path.keyValue', message: key.message }]);
+      const [found] = await resolveMany(db, name, [{ key: key.key }]);
+      return found?.found ? json(200, view(found.golden)) : problem(404, `no ${name} golden record with ${key.key.type} ${key.key.value}`);
+    }],
+    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, async (m) => {
+      const system = (m[1] ?? '').replaceAll('.', '/');
+      const [found] = await resolveMany(db, name, [{ source: { system, id: m[2] ?? '' } }]);
+      return found?.found ? json(200, view(found.golden)) : problem(404, `no ${name} source record ${m[2]} from ${system}`);
+    }],
+    ['POST', /^\/resolve$/, async (_m, _q, request) => {
+      const body = parseBody(request);
+      const items = (body as { items?: unknown }).items;
+      if (!Array.isArray(items) || items.length === 0 || items.length > resolveManyLimit) {
+        return problem(400, `items must be an array of 1 to ${resolveManyLimit} entries`, [{ location: 'body.items', message: 'invalid' }]);
+      }
+      const bad: Array<{ location: string; message: string }> = [];
+      const resolveItems: Array<ResolveItem | undefined> = items.map((item: { goldenId?: string; key?: { type: string; value: string }; source?: { system: string; id: string } }, i: number) => {
+        if (item.key) {
+          const key = normaliseKey(item.key.type, item.key.value);
+          if (!key.ok) bad.push({ location: `body.items.${i}.key.value`, message: key.message });
+          return key.ok ? { key: key.key } : undefined;
+        }
+        if (item.source) return { source: { system: item.source.system.replaceAll('.', '/'), id: item.source.id } };
+        return { goldenId: String(item.goldenId) };
+      });
+      const valid = resolveItems.filter((r): r is ResolveItem => r !== undefined);
+      const answers = await resolveMany(db, name, valid);
+      let next = 0;
+      const results = resolveItems.map((item) => {
+        if (!item) return { found: false, reason: 'invalid identifier' };
+        const answer = answers[next++];
+        return answer?.found ? { found: true, record: view(answer.golden) } : { found: false, reason: 'not found' };
+      });
+      return json(200, { results, ...(bad.length > 0 ? { warnings: bad } : {}) });
+    }],
+    ['GET', /^\/search$/, async (_m, q) => {
+      const text = (q.get('q') ?? '').trim();
+      if (text.length < 2) return problem(400, 'q must have at least 2 characters', [{ location: 'query.q', message: 'too short' }]);
+      const limit = Math.min(100, Math.max(1, Number(q.get('limit') ?? 20) || 20));
+      const offset = Math.min(10_000, Math.max(0, Number(q.get('offset') ?? 0) || 0));
+      // The same folding as the modules' blocking text: a Latin key and the Arabic folded form.
+      const latin = latinKey(text);
+      const arabic = foldArabic(text);
+      const { rows } = await db.query<{ id: string; sim: number }>(
+        `SELECT id, GREATEST(word_similarity($2, blocking_text), word_similarity($3, blocking_text)) AS sim
+           FROM ref_golden
+          WHERE referential = $1 AND status = 'active' AND ($2 <% blocking_text OR $3 <% blocking_text)
+            AND ($6::text IS NULL OR match_fields->>'commune' = $6)
+          ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
+        [name, latin || text, arabic || text, limit, offset, q.get('commune')],
+      );
+      const answers = await resolveMany(db, name, rows.map((r) => ({ goldenId: r.id })));
+      return json(200, { hits: rows.flatMap((r, i) => { const a = answers[i]; return a?.found ? [{ record: view(a.golden), similarity: Number(r.sim) }] : []; }) });
+    }],
+    ['GET', /^\/changes$/, async (_m, q) => {
+      const since = Math.max(0, Number(q.get('since') ?? 0) || 0);
+      const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+      const types = q.get('types')?.split(',').filter(Boolean);
+      const page = await readChanges(db, { since, limit, ...(types ? { types } : {}) });
+      // One feed for all referentials: this service shows its own; the cursor stays the feed's, so nothing is skipped.
+      return json(200, { changes: page.changes.filter((c) => c.referential === name).map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })), next: page.next });
+    }],
+    ['POST', /^\/contributions$/, async (_m, _q, request) => {
+      const body = parseBody(request) as { sourceId?: unknown; attributes?: unknown };
+      if (typeof body.sourceId !== 'string' || !body.sourceId) return problem(422, 'sourceId is required', [{ location: 'body.sourceId', message: 'required' }]);
+      try {
+        const result = await contribute(db, module, { sourceSystem: request.client, sourceId: body.sourceId, attributes: body.attributes });
+        return json(200, { goldenId: result.goldenId, decision: result.decision, version: result.version, warnings: result.warnings });
+      } catch (err) {
+        if (err instanceof ContributionRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));
+        throw err;
+      }
+    }],
+  ];
+  return {
+    async handle(request) {
+      const [rawPath, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
+      const path = rawPath.split('/').map((s) => decodeURIComponent(s)).join('/');
+      for (const [method, pattern, handler] of routes) {
+        const m = pattern.exec(path);
+        if (m && method === request.method) return handler(m, new URLSearchParams(query), request);
+      }
+      return problem(404, `no operation ${request.method} ${path}`);
+    },
+  };
+}
+
+function parseBody(request: ProviderRequest): unknown {
+  try {
+    return JSON.parse(Buffer.from(request.body).toString('utf8'));
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,286 @@
+// Steward decisions: merge, unmerge (restoring exactly what the merge replaced), distinct pairs and the review queue;
+// every decision audited (who, when, why) and idempotent.
+import { audit } from '../identity/members.ts';
+import type { Db, Queryable } from '../storage/db.ts';
+import { referential as registered, type ReferentialModule } from './module.ts';
+import { assignChangePositions, recordChange } from './changes.ts';
+import { StewardshipError } from './engine-types.ts';
+import { json, lockGolden, refreshGolden, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+
+/** A referential by module, or by name when it is registered. */
+export type ReferentialRef = string | ReferentialModule;
+
+function moduleOf(ref: ReferentialRef): ReferentialModule {
+  if (typeof ref !== 'string') return ref;
+  const found = registered(ref);
+  if (!found) throw new StewardshipError('not-found', `no referential named ${ref}`);
+  return found;
+}
+const nameOf = (ref: ReferentialRef): string => (typeof ref === 'string' ? ref : ref.name);
+
+export interface MergeResult {
+  decisionId: string;
+  survivorId: string;
+  mergedId: string;
+  survivorVersion: number;
+  /** The same merge was already in place: nothing changed. */
+  unchanged: boolean;
+}
+
+interface MergeSnapshot {
+  goldens: Array<Record<string, unknown>>;
+  links: Array<Record<string, unknown>>;
+  keys: Array<Record<string, unknown>>;
+}
+
+async function snapshot(tx: Queryable, ids: string[]): Promise<MergeSnapshot> {
+  const goldens = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(g) AS j FROM ref_golden g WHERE id = ANY($1::text[]) ORDER BY id', [ids]);
+  const links = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(l) AS j FROM ref_links l WHERE golden_id = ANY($1::text[]) ORDER BY source_system, source_id', [ids]);
+  const keys = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(n) AS j FROM ref_natural_keys n WHERE golden_id = ANY($1::text[]) ORDER BY key_type, key_value', [ids]);
+  return { goldens: goldens.rows.map((r) => r.j), links: links.rows.map((r) => r.j), keys: keys.rows.map((r) => r.j) };
+}
+
+async function lockBoth(tx: Queryable, referential: string, a: string, b: string): Promise<[GoldenRow, GoldenRow]> {
+  if (a === b) throw new StewardshipError('invalid', 'a golden record cannot be merged with or distinct from itself');
+  const rows = new Map<string, GoldenRow | undefined>();
+  // Fixed order: two stewards working on the same pair never deadlock.
+  for (const id of [a, b].sort()) rows.set(id, await lockGolden(tx, id));
+  const ra = rows.get(a);
+  const rb = rows.get(b);
+  for (const [id, row] of [[a, ra], [b, rb]] as const) {
+    if (!row || row.referential !== referential || row.version === 0) throw new StewardshipError('not-found', `no golden record ${id} in ${referential}`);
+  }
+  return [ra as GoldenRow, rb as GoldenRow];
+}
+
+/** Merge inside the caller's transaction (decideReview uses it too). */
+export async function mergeIn(
+  tx: Queryable,
+  module: ReferentialModule,
+  input: { survivorId: string; mergedId: string; actor: string; reason: string },
+  cause: HistoryCause = 'merge',
+): Promise<MergeResult> {
+  const referential = module.name;
+  const { survivorId, mergedId } = input;
+  const [survivor, merged] = await lockBoth(tx, referential, survivorId, mergedId);
+  if (merged.status === 'merged' && merged.merged_into === survivorId) {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM ref_steward_decisions WHERE referential = $1 AND kind = 'merge' AND detail->>'mergedId' = $2 AND undone_by IS NULL ORDER BY id DESC LIMIT 1`,
+      [referential, mergedId],
+    );
+    return { decisionId: rows[0]?.id ?? '', survivorId, mergedId, survivorVersion: survivor.version, unchanged: true };
+  }
+  if (survivor.status !== 'active' || merged.status !== 'active') throw new StewardshipError('conflict', 'only two active golden records can be merged');
+  const before = await snapshot(tx, [survivorId, mergedId]);
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO ref_steward_decisions (referential, kind, actor, reason, detail) VALUES ($1, 'merge', $2, $3, $4::jsonb) RETURNING id`,
+    [referential, input.actor, input.reason, json({ survivorId, mergedId, before })],
+  );
+  const decisionId = rows[0]?.id ?? '';
+  await tx.query(
+    `UPDATE ref_links SET golden_id = $2, how = 'steward', detail = jsonb_build_object('mergeDecision', $3::text), at = clock_timestamp()
+      WHERE referential = $4 AND golden_id = $1`,
+    [mergedId, survivorId, decisionId, referential],
+  );
+  // The merged record first: it gives up its natural keys, which the survivor then takes.
+  const m = await refreshGolden(tx, module, mergedId, cause, { status: { status: 'merged', mergedInto: survivorId }, changeType: 'golden.merged' });
+  const s = await refreshGolden(tx, module, survivorId, cause, { force: true });
+  await tx.query(`UPDATE ref_steward_decisions SET detail = detail || $2::jsonb WHERE id = $1`, [decisionId, json({ after: { survivorVersion: s.version, mergedVersion: m.version } })]);
+  await audit(tx, input.actor, `referential.${referential}.merge`, mergedId, { survivorId, reason: input.reason, decisionId });
+  return { decisionId, survivorId, mergedId, survivorVersion: s.version, unchanged: false };
+}
+
+export async function merge(db: Db, ref: ReferentialRef, input: { survivorId: string; mergedId: string; actor: string; reason: string }): Promise<MergeResult> {
+  const module = moduleOf(ref);
+  const result = await db.transaction((tx) => mergeIn(tx, module, input));
+  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  return result;
+}
+
+export interface UnmergeResult {
+  decisionId: string;
+  restored: Array<{ goldenId: string; version: number }>;
+  unchanged: boolean;
+}
+
+/**
+ * Restores exactly the golden records (ids, attributes, versions), links and natural keys that the merge replaced
+ * (invariant 2), with a new history entry and change event for each. Refused when either record changed since the
+ * merge: restoring would silently drop that later change.
+ */
+export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: string; reason: string }): Promise<UnmergeResult> {
+  const result = await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ referential: string; kind: string; undone_by: string | null; detail: { survivorId: string; mergedId: string; before: MergeSnapshot; after?: { survivorVersion: number; mergedVersion: number } } }>(
+      'SELECT referential, kind, undone_by, detail FROM ref_steward_decisions WHERE id = $1 FOR UPDATE',
+      [input.mergeDecisionId],
+    );
+    const decision = rows[0];
+    if (!decision || decision.kind !== 'merge') throw new StewardshipError('not-found', `no merge decision ${input.mergeDecisionId}`);
+    const { referential, detail } = decision;
+    const ids = [detail.survivorId, detail.mergedId];
+    if (decision.undone_by !== null) {
+      const restored = detail.before.goldens.map((g) => ({ goldenId: String(g.id), version: Number(g.version) }));
+      return { decisionId: decision.undone_by, restored, unchanged: true };
+    }
+    const [survivor, merged] = await lockBoth(tx, referential, detail.survivorId, detail.mergedId);
+    if (survivor.version !== detail.after?.survivorVersion || merged.version !== detail.after.mergedVersion) {
+      throw new StewardshipError('conflict', 'the golden records changed since the merge: unmerge would lose those changes');
+    }
+    await tx.query('DELETE FROM ref_links WHERE referential = $1 AND golden_id = ANY($2::text[])', [referential, ids]);
+    await tx.query('DELETE FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($2::text[])', [referential, ids]);
+    for (const g of detail.before.goldens) {
+      await tx.query(
+        `UPDATE ref_golden g SET (version, status, merged_into, attributes, blocking_text, match_fields, created_at, updated_at) =
+           (SELECT r.version, r.status, r.merged_into, r.attributes, r.blocking_text, r.match_fields, r.created_at, r.updated_at
+              FROM jsonb_populate_record(NULL::ref_golden, $2::jsonb) r)
+          WHERE g.id = $1`,
+        [String(g.id), json(g)],
+      );
+    }
+    await tx.query('INSERT INTO ref_links SELECT * FROM jsonb_populate_recordset(NULL::ref_links, $1::jsonb)', [json(detail.before.links)]);
+    await tx.query('INSERT INTO ref_natural_keys SELECT * FROM jsonb_populate_recordset(NULL::ref_natural_keys, $1::jsonb)', [json(detail.before.keys)]);
+    const { rows: ins } = await tx.query<{ id: string }>(
+      `INSERT INTO ref_steward_decisions (referential, kind, actor, reason, detail) VALUES ($1, 'unmerge', $2, $3, $4::jsonb) RETURNING id`,
+      [referential, input.actor, input.reason, json({ mergeDecisionId: input.mergeDecisionId })],
+    );
+    const decisionId = ins[0]?.id ?? '';
+    await tx.query('UPDATE ref_steward_decisions SET undone_by = $2 WHERE id = $1', [input.mergeDecisionId, decisionId]);
+    const restored: Array<{ goldenId: string; version: number }> = [];
+    for (const id of ids) {
+      const { rows: links } = await tx.query<{ system: string; id: string; version: number }>(
+        `SELECT s.source_system AS system, s.source_id AS id, s.version FROM ref_links l JOIN ref_source_records s USING (referential, source_system, source_id)
+          WHERE l.referential = $1 AND l.golden_id = $2 ORDER BY 1, 2`,
+        [referential, id],
+      );
+      await writeHistory(tx, id, 'unmerge', links);
+      const { rows: v } = await tx.query<{ version: number }>('SELECT version FROM ref_golden WHERE id = $1', [id]);
+      const version = v[0]?.version ?? 0;
+      await recordChange(tx, { referential, goldenId: id, version, type: 'golden.unmerged', payload: { mergeDecisionId: input.mergeDecisionId } });
+      restored.push({ goldenId: id, version });
+    }
+    await audit(tx, input.actor, `referential.${referential}.unmerge`, detail.mergedId, { survivorId: detail.survivorId, reason: input.reason, mergeDecisionId: input.mergeDecisionId, decisionId });
+    return { decisionId, restored, unchanged: false };
+  });
+  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  return result;
+}
+
+async function markDistinctIn(tx: Queryable, referential: string, input: { a: string; b: string; actor: string; reason: string }): Promise<{ decisionId: string; unchanged: boolean }> {
+  await lockBoth(tx, referential, input.a, input.b);
+  const [a, b] = [input.a, input.b].sort() as [string, string];
+  const { rows: known } = await tx.query<{ decision_id: string }>('SELECT decision_id FROM ref_distinct_pairs WHERE referential = $1 AND golden_a = $2 AND golden_b = $3', [
+    referential,
+    a,
+    b,
+  ]);
+  if (known[0]) return { decisionId: known[0].decision_id, unchanged: true };
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO ref_steward_decisions (referential, kind, actor, reason, detail) VALUES ($1, 'distinct', $2, $3, $4::jsonb) RETURNING id`,
+    [referential, input.actor, input.reason, json({ a, b })],
+  );
+  const decisionId = rows[0]?.id ?? '';
+  await tx.query('INSERT INTO ref_distinct_pairs (referential, golden_a, golden_b, decision_id) VALUES ($1, $2, $3, $4)', [referential, a, b, decisionId]);
+  await audit(tx, input.actor, `referential.${referential}.distinct`, a, { other: b, reason: input.reason, decisionId });
+  return { decisionId, unchanged: false };
+}
+
+/** Remembers that two golden records are different entities: never proposed or auto-linked together again (invariant 3). */
+export async function markDistinct(db: Db, ref: ReferentialRef, input: { a: string; b: string; actor: string; reason: string }): Promise<{ decisionId: string; unchanged: boolean }> {
+  return db.transaction((tx) => markDistinctIn(tx, nameOf(ref), input));
+}
+
+export interface ReviewItem {
+  id: string;
+  referential: string;
+  source: { system: string; id: string };
+  goldenId: string;
+  candidates: Array<{ goldenId: string; score: number; weights: Record<string, number> }>;
+  status: 'open' | 'linked' | 'distinct';
+  linkedTo: string | null;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  reason: string | null;
+  createdAt: Date;
+}
+
+interface ReviewRow {
+  id: string;
+  referential: string;
+  source_system: string;
+  source_id: string;
+  golden_id: string;
+  candidates: ReviewItem['candidates'];
+  status: ReviewItem['status'];
+  linked_to: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+const toItem = (r: ReviewRow): ReviewItem => ({
+  id: r.id,
+  referential: r.referential,
+  source: { system: r.source_system, id: r.source_id },
+  goldenId: r.golden_id,
+  candidates: r.candidates,
+  status: r.status,
+  linkedTo: r.linked_to,
+  decidedBy: r.decided_by,
+  decidedAt: r.decided_at,
+  reason: r.reason,
+  createdAt: r.created_at,
+});
+
+export async function reviewQueue(db: Queryable, ref: ReferentialRef, options: { status?: ReviewItem['status']; limit?: number } = {}): Promise<ReviewItem[]> {
+  const { rows } = await db.query<ReviewRow>(
+    'SELECT * FROM ref_review_items WHERE referential = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id LIMIT $3',
+    [nameOf(ref), options.status ?? null, Math.min(options.limit ?? 100, 1000)],
+  );
+  return rows.map(toItem);
+}
+
+/**
+ * Decides a review item. 'link': the item's new golden record is merged into `goldenId` (one of the candidates; an
+ * unmergeable merge decision). 'distinct': remembered against `goldenId`, or every candidate when none is named.
+ * Deciding again the same way changes nothing; deciding differently is a conflict.
+ */
+export async function decideReview(
+  db: Db,
+  input: { reviewId: string; decision: 'link' | 'distinct'; goldenId?: string; actor: string; reason: string; module?: ReferentialModule },
+): Promise<{ item: ReviewItem; unchanged: boolean; mergeDecisionId?: string }> {
+  const result = await db.transaction(async (tx) => {
+    const { rows } = await tx.query<ReviewRow>('SELECT * FROM ref_review_items WHERE id = $1 FOR UPDATE', [input.reviewId]);
+    const row = rows[0];
+    if (!row) throw new StewardshipError('not-found', `no review item ${input.reviewId}`);
+    const wanted = input.decision === 'link' ? 'linked' : 'distinct';
+    if (row.status !== 'open') {
+      const same = row.status === wanted && (input.goldenId === undefined || input.goldenId === (row.linked_to ?? input.goldenId));
+      if (same) return { item: toItem(row), unchanged: true };
+      throw new StewardshipError('conflict', `review item ${input.reviewId} was already decided: ${row.status}`);
+    }
+    const candidateIds = row.candidates.map((c) => c.goldenId);
+    if (input.goldenId !== undefined && !candidateIds.includes(input.goldenId)) throw new StewardshipError('invalid', `${input.goldenId} is not a candidate of review item ${input.reviewId}`);
+    let mergeDecisionId: string | undefined;
+    let linkedTo: string | null = null;
+    if (input.decision === 'link') {
+      if (input.goldenId === undefined) throw new StewardshipError('invalid', 'a link decision names the golden record to link to');
+      const module = input.module ?? moduleOf(row.referential);
+      const merged = await mergeIn(tx, module, { survivorId: input.goldenId, mergedId: row.golden_id, actor: input.actor, reason: input.reason }, 'review');
+      mergeDecisionId = merged.decisionId;
+      linkedTo = input.goldenId;
+    } else {
+      for (const other of input.goldenId === undefined ? candidateIds : [input.goldenId]) {
+        await markDistinctIn(tx, row.referential, { a: row.golden_id, b: other, actor: input.actor, reason: input.reason });
+      }
+    }
+    const { rows: updated } = await tx.query<ReviewRow>(
+      'UPDATE ref_review_items SET status = $2, linked_to = $3, decided_by = $4, decided_at = now(), reason = $5 WHERE id = $1 RETURNING *',
+      [input.reviewId, wanted, linkedTo, input.actor, input.reason],
+    );
+    await audit(tx, input.actor, `referential.${row.referential}.review`, input.reviewId, { decision: input.decision, goldenId: input.goldenId ?? null, reason: input.reason });
+    return { item: toItem(updated[0] as ReviewRow), unchanged: false, ...(mergeDecisionId ? { mergeDecisionId } : {}) };
+  });
+  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  return result;
+}
