@@ -1,0 +1,99 @@
+// The generator: deterministic by seed, valid records, duplicates with their ground truth, ownership links, files on disk.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isValidIce } from '../identifiers/index.ts';
+import { companiesModule, personsModule, vehiclesModule } from '../index.ts';
+import { generateInMemory, generateToDirectory } from './generate.ts';
+
+const options = { seed: 42, dupRate: 0.1, persons: 2000, companies: 300, vehicles: 500 };
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('generator', () => {
+  const first = generateInMemory(options);
+
+  it('is deterministic by seed', () => {
+    const again = generateInMemory(options);
+    expect(JSON.stringify(again.records)).toBe(JSON.stringify(first.records));
+    expect(JSON.stringify(again.truth)).toBe(JSON.stringify(first.truth));
+    const other = generateInMemory({ ...options, seed: 43 });
+    expect(JSON.stringify(other.records.persons.slice(0, 10))).not.toBe(JSON.stringify(first.records.persons.slice(0, 10)));
+  });
+
+  it('writes a ground-truth row for every record, duplicates included', () => {
+    const all = [...first.records.persons, ...first.records.companies, ...first.records.vehicles];
+    const truth = new Map(first.truth.map((t) => [`${t.sourceSystem}|${t.sourceId}`, t]));
+    expect(truth.size).toBe(all.length);
+    for (const r of all) expect(truth.has(`${r.sourceSystem}|${r.sourceId}`)).toBe(true);
+    const dupEntities = new Set(first.truth.filter((t) => t.duplicate).map((t) => t.entityId));
+    const share = dupEntities.size / (options.persons + options.companies + options.vehicles);
+    expect(share).toBeGreaterThan(0.07);
+    expect(share).toBeLessThan(0.13);
+    // A duplicate comes from another source than its entity's other records.
+    const sourcesOf = new Map<string, string[]>();
+    for (const t of first.truth) sourcesOf.set(t.entityId, [...(sourcesOf.get(t.entityId) ?? []), t.sourceSystem]);
+    for (const sources of sourcesOf.values()) expect(new Set(sources).size).toBe(sources.length);
+  });
+
+  it('produces records every module accepts, with valid ICEs and distinct CINs per person', () => {
+    for (const [module, records] of [[personsModule, first.records.persons], [companiesModule, first.records.companies], [vehiclesModule, first.records.vehicles]] as const) {
+      for (const r of records) {
+        const result = (module.normalise as (x: unknown) => { ok: boolean; problems?: unknown })(r.attributes);
+        expect(result.ok, `${r.sourceSystem} ${JSON.stringify(r.attributes)} ${JSON.stringify(result.problems)}`).toBe(true);
+      }
+    }
+    for (const c of first.records.companies) if (c.attributes.ice !== undefined) expect(isValidIce(c.attributes.ice)).toBe(true);
+    const cinOwner = new Map<string, string>();
+    const entityOf = new Map(first.truth.map((t) => [`${t.sourceSystem}|${t.sourceId}`, t.entityId]));
+    for (const p of first.records.persons) {
+      const normalised = personsModule.normalise(p.attributes);
+      const key = normalised.ok ? personsModule.naturalKeys(normalised.attributes)[0]?.value : undefined;
+      if (key === undefined) continue;
+      const entity = entityOf.get(`${p.sourceSystem}|${p.sourceId}`) ?? '';
+      expect(cinOwner.get(key) ?? entity).toBe(entity);
+      cinOwner.set(key, entity);
+    }
+  });
+
+  it('writes spelling variants, missing CINs, Arabic-only and Latin-only records', () => {
+    const variations = new Set(first.truth.flatMap((t) => t.variations));
+    for (const v of ['spelling', 'no-cin', 'arabic-only', 'latin-only']) expect(variations).toContain(v);
+  });
+
+  it('links vehicles to owners that exist: a generated person\'s CIN or company\'s ICE', () => {
+    const personEntity = new Map<string, string>();
+    const entityOf = new Map(first.truth.map((t) => [`${t.sourceSystem}|${t.sourceId}`, t.entityId]));
+    for (const p of first.records.persons) if (typeof p.attributes.cin === 'string' && !/\s/.test(p.attributes.cin)) personEntity.set(p.attributes.cin, entityOf.get(`${p.sourceSystem}|${p.sourceId}`) ?? '');
+    const truthOf = new Map(first.truth.map((t) => [`${t.sourceSystem}|${t.sourceId}`, t]));
+    let checked = 0;
+    for (const v of first.records.vehicles) {
+      const owner = v.attributes.owner as { type: string; cin?: string } | undefined;
+      const truth = truthOf.get(`${v.sourceSystem}|${v.sourceId}`);
+      if (owner?.type !== 'person' || owner.cin === undefined || !personEntity.has(owner.cin)) continue;
+      expect(personEntity.get(owner.cin)).toBe(truth?.ownerEntityId);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('streams the same data to NDJSON files, and CSV on request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabadol-gen-'));
+    dirs.push(dir);
+    const small = { ...options, persons: 200, companies: 20, vehicles: 30 };
+    const summary = await generateToDirectory(small, dir);
+    const lines = readFileSync(join(dir, 'persons.ndjson'), 'utf8').trim().split('\n');
+    expect(lines.length).toBe(summary.persons.records);
+    expect(JSON.parse(lines[0] ?? '{}')).toEqual(generateInMemory(small).records.persons[0]);
+    const truthLines = readFileSync(join(dir, 'ground-truth.ndjson'), 'utf8').trim().split('\n');
+    expect(truthLines.length).toBe(summary.persons.records + summary.companies.records + summary.vehicles.records);
+    await generateToDirectory(small, dir, 'csv');
+    const csv = readFileSync(join(dir, 'vehicles.csv'), 'utf8').split('\n');
+    expect(csv[0]).toBe('sourceSystem,sourceId,plate,vin,category,make,model,firstRegistration,owner.type,owner.cin,owner.ice');
+    expect(csv.filter((l) => l !== '').length).toBe(summary.vehicles.records + 1);
+  });
+});

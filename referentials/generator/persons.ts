@@ -1,0 +1,149 @@
+// Generated persons: one real person per index, contributed by one to three source systems with real-life variations.
+
+import { todayIso } from '../persons/fields.ts';
+import {
+  arabicVariant, communeAsWritten, communeTable, dateTypo, duplicateCount, entityId, type GeneratedEntity,
+  randomDate, type SourceRecord, sourceId, type TruthRow, typo,
+} from './common.ts';
+import { CIN_PREFIXES, FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, type NameForms } from './names.ts';
+import { Random } from './random.ts';
+
+/** What each source system records about a person, as probabilities (see README-like notes in the summary). */
+interface PersonSourceProfile {
+  cin: number;
+  latin: number;
+  arabic: number;
+  birthDate: number;
+  birthCommune: number;
+  sex: number;
+  address: number;
+  /** Chance a commune is written with its 2014 code. */
+  old2014: number;
+  /** Chance of a keyboard slip in the Latin name, and of a mistyped birth date. */
+  nameTypo: number;
+  dateTypo: number;
+}
+
+export const PERSON_SOURCES: Readonly<Record<string, PersonSourceProfile>> = {
+  'civil-registry': { cin: 0.97, latin: 1, arabic: 1, birthDate: 1, birthCommune: 1, sex: 1, address: 0.5, old2014: 0, nameTypo: 0, dateTypo: 0 },
+  btp: { cin: 0.85, latin: 1, arabic: 0.3, birthDate: 0.95, birthCommune: 0.4, sex: 0.7, address: 0.9, old2014: 0.3, nameTypo: 0.04, dateTypo: 0.02 },
+  marroute: { cin: 0.9, latin: 1, arabic: 0.5, birthDate: 0.98, birthCommune: 0.6, sex: 0.9, address: 0.9, old2014: 0.2, nameTypo: 0.03, dateTypo: 0.01 },
+  infractions: { cin: 0.7, latin: 0.95, arabic: 0.4, birthDate: 0.9, birthCommune: 0.3, sex: 0.8, address: 0.6, old2014: 0.3, nameTypo: 0.05, dateTypo: 0.02 },
+  complaints: { cin: 0.5, latin: 0.6, arabic: 0.7, birthDate: 0.8, birthCommune: 0.3, sex: 0.9, address: 0.8, old2014: 0.3, nameTypo: 0.05, dateTypo: 0.03 },
+};
+
+const OTHER_SOURCES = Object.keys(PERSON_SOURCES).filter((s) => s !== 'civil-registry');
+
+const STREETS = ['Rue Ibn Battouta', 'Avenue Mohammed V', 'Bd Zerktouni', 'Hay Salam', 'Derb Sultan', 'Rue de Fès', 'Avenue Hassan II', 'Lotissement Al Wahda', 'Douar Ouled Ali', 'Quartier Industriel'];
+
+/** A real person: the truth every source record is drawn from. */
+export interface Person {
+  id: string;
+  cin: string;
+  sex: 'M' | 'F';
+  first: NameForms;
+  last: NameForms;
+  /** The spelling this person uses in Latin (each source may still write another). */
+  firstLatin: string;
+  lastLatin: string;
+  birthDate: string;
+  birthCommune: string;
+  addressCommune: string;
+  address: string;
+  deathDate: string | null;
+}
+
+/** A unique CIN for person `index`: a bijection of the index (so never repeated) split into office letters and six digits. */
+export function cinFor(seed: number, index: number): string {
+  const offices = CIN_PREFIXES.length;
+  const space = offices * 999_983;
+  const m = (index * 611_953 + (seed % 1000) * 7_919 + 104_729) % space;
+  return (CIN_PREFIXES[m % offices] ?? 'A') + String(Math.floor(m / offices) + 1).padStart(6, '0');
+}
+
+export function person(seed: number, index: number): Person {
+  const r = Random.for(seed, 'person', index);
+  const sex = r.chance(0.5) ? 'M' : 'F';
+  const first = r.pickSkewed(sex === 'M' ? MALE_FIRST_NAMES : FEMALE_FIRST_NAMES);
+  const last = r.pickSkewed(LAST_NAMES, 0.6);
+  const birthDate = randomDate(r, 1940, 2006);
+  const { table } = communeTable();
+  const birthCommune = table.pick(r).code;
+  const addressCommune = r.chance(0.5) ? birthCommune : table.pick(r).code;
+  const dies = r.chance(0.03);
+  const deathDate = dies ? randomDate(r, Math.max(Number(birthDate.slice(0, 4)) + 1, 1990), Number(todayIso().slice(0, 4)) - 1) : null;
+  return {
+    id: entityId('person', index), cin: cinFor(seed, index), sex, first, last,
+    firstLatin: r.pickSkewed(first.latin, 1.5), lastLatin: r.pickSkewed(last.latin, 1.5),
+    birthDate, birthCommune, addressCommune, address: `${r.int(1, 250)} ${r.pick(STREETS)}`, deathDate,
+  };
+}
+
+/** How one source writes a person. `duplicate` records vary more (another clerk, another form). */
+export function personRecord(p: Person, source: string, r: Random, key: (string | number)[]): { record: SourceRecord; variations: string[] } {
+  const profile = PERSON_SOURCES[source] ?? PERSON_SOURCES.complaints;
+  if (profile === undefined) throw new Error(`no profile for ${source}`);
+  const variations: string[] = [];
+  const a: Record<string, unknown> = {};
+  if (r.chance(profile.cin)) {
+    a.cin = r.chance(0.2) ? `${p.cin.slice(0, -6).toLowerCase()} ${p.cin.slice(-6)}` : p.cin;
+  } else variations.push('no-cin');
+  let latin = r.chance(profile.latin);
+  const arabic = r.chance(profile.arabic);
+  if (!latin && !arabic) latin = true;
+  if (latin) {
+    // Most clerks write the person's own spelling; some write another common one.
+    let first = r.chance(0.7) ? p.firstLatin : r.pick(p.first.latin);
+    let last = r.chance(0.7) ? p.lastLatin : r.pick(p.last.latin);
+    if (first !== p.firstLatin || last !== p.lastLatin) variations.push('spelling');
+    if (r.chance(profile.nameTypo)) {
+      if (r.chance(0.5)) first = typo(r, first);
+      else last = typo(r, last);
+      variations.push('name-typo');
+    }
+    const upper = r.chance(0.3);
+    a.firstNameLatin = upper ? first.toUpperCase() : first;
+    a.lastNameLatin = upper ? last.toUpperCase() : last;
+  } else variations.push('arabic-only');
+  if (arabic) {
+    a.firstNameArabic = arabicVariant(r, p.first.arabic);
+    a.lastNameArabic = arabicVariant(r, p.last.arabic);
+  } else if (latin) variations.push('latin-only');
+  if (r.chance(profile.birthDate)) {
+    if (r.chance(profile.dateTypo)) {
+      a.birthDate = dateTypo(r, p.birthDate);
+      variations.push('date-typo');
+    } else a.birthDate = p.birthDate;
+  } else variations.push('no-birth-date');
+  if (r.chance(profile.birthCommune)) a.birthCommune = communeAsWritten(r, p.birthCommune, profile.old2014);
+  if (r.chance(profile.sex)) a.sex = p.sex;
+  if (r.chance(profile.address)) {
+    a.address = p.address;
+    a.addressCommune = communeAsWritten(r, p.addressCommune, profile.old2014);
+  }
+  if (p.deathDate !== null && (source === 'civil-registry' || r.chance(0.3))) {
+    a.status = 'deceased';
+    a.deathDate = p.deathDate;
+  }
+  return { record: { sourceSystem: source, sourceId: sourceId(source, 'person', ...key), attributes: a }, variations };
+}
+
+/** Person `index`: its first record (the civil registry's in 70 %), and duplicates from other sources. */
+export function generatePerson(seed: number, index: number, dupRate: number): GeneratedEntity {
+  const p = person(seed, index);
+  const r = Random.for(seed, 'person-records', index);
+  const sources = [r.chance(0.7) ? 'civil-registry' : r.pick(OTHER_SOURCES)];
+  const extra = duplicateCount(r, dupRate);
+  while (sources.length < 1 + extra) {
+    const next = r.pick(OTHER_SOURCES);
+    if (!sources.includes(next)) sources.push(next);
+  }
+  const records: SourceRecord[] = [];
+  const truth: TruthRow[] = [];
+  sources.forEach((source, k) => {
+    const { record, variations } = personRecord(p, source, r, [seed, index, k]);
+    records.push(record);
+    truth.push({ referential: 'persons', sourceSystem: source, sourceId: record.sourceId, entityId: p.id, duplicate: k > 0, variations });
+  });
+  return { records, truth };
+}

@@ -1,0 +1,128 @@
+// The persons referential: CIN, names in Arabic and Latin script, birth date and place, sex, address, status; matched by CIN, then by score.
+
+import { parseCin } from '../identifiers/index.ts';
+import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
+import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import { FieldReader, identifier } from './fields.ts';
+import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
+
+export const PERSON_SEXES = ['M', 'F'] as const;
+export const PERSON_STATUSES = ['alive', 'deceased', 'unknown'] as const;
+
+export interface PersonAttributes extends Record<string, unknown> {
+  /** CIN as written, normalised (upper case, no spaces): `AB012345`. */
+  cin?: string;
+  firstNameLatin?: string;
+  lastNameLatin?: string;
+  firstNameArabic?: string;
+  lastNameArabic?: string;
+  /** YYYY-MM-DD, not in the future. */
+  birthDate?: string;
+  /** Today's code of the birth commune. */
+  birthCommune?: string;
+  /** Birth place as written (a town abroad, a douar), when there is no commune code. */
+  birthPlace?: string;
+  sex?: (typeof PERSON_SEXES)[number];
+  address?: string;
+  addressCommune?: string;
+  status?: (typeof PERSON_STATUSES)[number];
+  deathDate?: string;
+}
+
+/**
+ * Survivorship: the civil registry (état civil, and the DGSN that issues the CIN) is the authority on identity; the
+ * CNSS and the driving-licence system (marroute) check a CIN at the counter; the others take what they are told.
+ * Addresses are better known to the systems that post letters (CNSS, marroute) than to the civil registry.
+ */
+export const PERSON_TRUST = {
+  default: ['civil-registry', 'dgsn', 'cnss', 'marroute', 'btp', 'infractions', 'complaints'],
+  attributes: {
+    address: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'btp', 'infractions', 'complaints'],
+    addressCommune: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'btp', 'infractions', 'complaints'],
+  },
+} as const;
+
+const SEX_ALIASES: Readonly<Record<string, 'M' | 'F'>> = { m: 'M', f: 'F', male: 'M', female: 'F', h: 'M', homme: 'M', femme: 'F', 'ذكر': 'M', 'أنثى': 'F' };
+
+export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
+  const r = new FieldReader(input);
+  const out: PersonAttributes = {};
+  const cinRaw = r.raw('cin');
+  if (cinRaw !== undefined) {
+    const cin = identifier(r, 'cin', parseCin(cinRaw));
+    if (cin) out.cin = cin.value;
+  }
+  for (const field of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic'] as const) {
+    const value = r.text(field, 120);
+    if (value !== undefined) out[field] = value;
+  }
+  if (!out.firstNameLatin && !out.lastNameLatin && !out.firstNameArabic && !out.lastNameArabic) {
+    r.fail('lastNameLatin', 'a person needs a name, in Latin (firstNameLatin, lastNameLatin) or Arabic script (firstNameArabic, lastNameArabic)');
+  }
+  const birthDate = r.date('birthDate', { past: true, min: '1890-01-01' });
+  if (birthDate) out.birthDate = birthDate;
+  const birthCommune = r.commune('birthCommune');
+  if (birthCommune) out.birthCommune = birthCommune;
+  const birthPlace = r.text('birthPlace', 200);
+  if (birthPlace) out.birthPlace = birthPlace;
+  const sex = r.oneOf('sex', PERSON_SEXES, SEX_ALIASES);
+  if (sex) out.sex = sex;
+  const address = r.text('address', 300);
+  if (address) out.address = address;
+  const addressCommune = r.commune('addressCommune');
+  if (addressCommune) out.addressCommune = addressCommune;
+  const status = r.oneOf('status', PERSON_STATUSES);
+  if (status) out.status = status;
+  const deathDate = r.date('deathDate', { past: true, min: '1890-01-01' });
+  if (deathDate) {
+    out.deathDate = deathDate;
+    if (status !== undefined && status !== 'deceased') r.fail('deathDate', `a death date is given but status is '${status}'`);
+    else out.status = 'deceased';
+    if (birthDate && deathDate < birthDate) r.fail('deathDate', `death date ${deathDate} is before birth date ${birthDate}`);
+  }
+  return r.problems.length > 0 ? { ok: false, problems: r.problems } : { ok: true, attributes: out, warnings: r.warnings };
+}
+
+export function personNaturalKeys(attributes: PersonAttributes): NaturalKey[] {
+  if (!attributes.cin) return [];
+  const cin = parseCin(attributes.cin);
+  return cin.ok ? [{ type: 'cin', value: cin.value.key }] : [];
+}
+
+function joined(...parts: (string | undefined)[]): string {
+  return parts.filter((p): p is string => p !== undefined && p !== '').join(' ');
+}
+
+export function personMatchProfile(attributes: PersonAttributes): MatchProfile {
+  const latin = latinKey(joined(attributes.firstNameLatin, attributes.lastNameLatin));
+  const arabic = foldArabic(joined(attributes.firstNameArabic, attributes.lastNameArabic));
+  const cin = personNaturalKeys(attributes)[0]?.value ?? null;
+  return {
+    blockingText: joined(latin, arabic),
+    fields: {
+      nameLatin: latin || null,
+      nameArabic: arabic || null,
+      firstLatin: attributes.firstNameLatin ?? null,
+      lastLatin: attributes.lastNameLatin ?? null,
+      firstArabic: attributes.firstNameArabic ?? null,
+      lastArabic: attributes.lastNameArabic ?? null,
+      birthDate: attributes.birthDate ?? null,
+      birthYear: attributes.birthDate?.slice(0, 4) ?? null,
+      commune: attributes.birthCommune ?? null,
+      addressCommune: attributes.addressCommune ?? null,
+      address: attributes.address === undefined ? null : foldLatin(foldArabic(attributes.address)),
+      sex: attributes.sex ?? null,
+      cin,
+    },
+  };
+}
+
+export const personsModule: ReferentialModule<PersonAttributes> = {
+  name: 'persons',
+  normalise: normalisePerson,
+  naturalKeys: personNaturalKeys,
+  matchProfile: personMatchProfile,
+  score: (a, b) => scorePersons(a, b),
+  thresholds: PERSON_THRESHOLDS,
+  trust: PERSON_TRUST,
+};

@@ -1,0 +1,98 @@
+// Person scoring: Jaro–Winkler, Fellegi–Sunter properties, and invariant 6 (no link across birth dates; M'hamed ≠ Mohamed).
+
+import { describe, expect, it } from 'vitest';
+import { personsModule, type PersonAttributes } from './module.ts';
+import { PERSON_THRESHOLDS, compareFirstNames, levelWeight, scorePersons } from './score.ts';
+import { jaro, jaroWinkler, latinPart, trigramSimilarity } from './similarity.ts';
+
+function profile(attributes: Record<string, unknown>): Record<string, string | null> {
+  const result = personsModule.normalise(attributes);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const p = personsModule.matchProfile?.(result.attributes as PersonAttributes);
+  if (!p) throw new Error('no profile');
+  return p.fields;
+}
+
+const base = { firstNameLatin: 'Mohamed', lastNameLatin: 'El Idrissi', birthDate: '1975-06-14', birthCommune: '01.511.01.01', sex: 'M' };
+
+describe('string similarity', () => {
+  it('computes Jaro and Jaro–Winkler as published (MARTHA/MARHTA, DIXON/DICKSONX)', () => {
+    expect(jaro('MARTHA', 'MARHTA')).toBeCloseTo(0.944, 3);
+    expect(jaroWinkler('MARTHA', 'MARHTA')).toBeCloseTo(0.961, 3);
+    expect(jaroWinkler('DIXON', 'DICKSONX')).toBeCloseTo(0.813, 3);
+    expect(jaroWinkler('', '')).toBe(1);
+    expect(jaroWinkler('abc', '')).toBe(0);
+  });
+
+  it('computes trigram similarity', () => {
+    expect(trigramSimilarity('idrisi', 'idrisi')).toBe(1);
+    expect(trigramSimilarity('abc', 'xyz')).toBe(0);
+  });
+
+  it('compares Latin spellings of one name equal, and keeps M\'hamed apart from Mohamed', () => {
+    expect(latinPart('Fatima Zahra')).toBe(latinPart('Fatimazahra'));
+    expect(latinPart('Benali')).toBe(latinPart('Ben Ali'));
+    expect(latinPart('Ouazzani')).toBe(latinPart('Wazzani'));
+    expect(latinPart('Youcef')).toBe(latinPart('Youssef'));
+    expect(latinPart('Sofiane')).toBe(latinPart('Sufyan'));
+    expect(latinPart('Mohammed')).toBe(latinPart('Muhammad'));
+    expect(latinPart("M'hamed")).not.toBe(latinPart('Mohamed'));
+    expect(latinPart('Amine')).not.toBe(latinPart('Amina'));
+  });
+});
+
+describe('persons: score', () => {
+  it('scores identical records above the link threshold', () => {
+    const a = profile({ ...base, firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
+    expect(scorePersons(a, a).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+    expect(personsModule.score?.(a, a).score).toBe(scorePersons(a, a).score);
+  });
+
+  it('never links the same names across different birth dates (invariant 6), whatever else agrees', () => {
+    const a = profile({ ...base, address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
+    const b = profile({ ...base, birthDate: '1975-06-15', address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
+    const s = scorePersons(a, b);
+    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.review);
+    expect(s.weights.birthDate).toBeLessThan(0);
+  });
+
+  it('does not link names alone when birth dates are missing', () => {
+    const a = profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'Alaoui', birthCommune: '01.511.01.01', addressCommune: '01.511.01.01', sex: 'M' });
+    expect(scorePersons(a, a).score).toBeLessThan(PERSON_THRESHOLDS.link);
+    expect(scorePersons(a, a).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);
+  });
+
+  it("does not link M'hamed and Mohamed with the same birth date and commune (Latin or Arabic)", () => {
+    const latin = scorePersons(profile({ ...base, firstNameLatin: "M'hamed" }), profile(base));
+    expect(compareFirstNames(profile({ ...base, firstNameLatin: 'Mhamed' }), profile(base))).toBe('disagree');
+    expect(latin.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    const arabic = scorePersons(
+      profile({ ...base, firstNameLatin: 'Mohamed', firstNameArabic: 'امحمد', lastNameArabic: 'الإدريسي' }),
+      profile({ ...base, firstNameLatin: 'Mohamed', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' }),
+    );
+    expect(arabic.score).toBeLessThan(PERSON_THRESHOLDS.link);
+  });
+
+  it('links transliteration variants with the same birth date and commune', () => {
+    const pairs: [Record<string, string>, Record<string, string>][] = [
+      [{ firstNameLatin: 'Mohamed', lastNameLatin: 'El Idrissi' }, { firstNameLatin: 'MUHAMMAD', lastNameLatin: 'Idrissi' }],
+      [{ firstNameLatin: 'Mohammed', lastNameLatin: 'Elidrissi' }, { firstNameLatin: 'Mohamed', lastNameLatin: 'Drissi' }],
+      [{ firstNameLatin: 'Fatima Zahra', lastNameLatin: 'Benali' }, { firstNameLatin: 'Fatima-Zohra', lastNameLatin: 'Ben Ali' }],
+      [{ firstNameLatin: 'Fatimazahra', lastNameLatin: 'Ouazzani' }, { firstNameLatin: 'Fatima Zahra', lastNameLatin: 'Wazzani' }],
+      [{ firstNameLatin: 'Youssef', lastNameLatin: 'Sbai' }, { firstNameLatin: 'Yusuf', lastNameLatin: 'Sebbai' }],
+      [{ firstNameLatin: 'Brahim', lastNameLatin: 'Tazi' }, { firstNameLatin: 'Ibrahim', lastNameLatin: 'Tazi', firstNameArabic: 'إبراهيم' }],
+    ];
+    for (const [x, y] of pairs) {
+      const s = scorePersons(profile({ ...base, ...x }), profile({ ...base, ...y }));
+      expect(s.score, `${JSON.stringify(x)} vs ${JSON.stringify(y)}: ${JSON.stringify(s.weights)}`).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+    }
+  });
+
+  it('keeps missing values neutral and uses Arabic when both records have it', () => {
+    const a = profile({ lastNameLatin: 'Tazi' });
+    expect(scorePersons(a, a).weights).toEqual({ lastName: levelWeight({ m: 0.8, u: 0.01 }) });
+    const arabic = scorePersons(profile({ ...base, firstNameArabic: 'محمد' }), profile({ ...base, firstNameLatin: 'Mohamad', firstNameArabic: 'مُحَمَّد' }));
+    expect(arabic.weights.firstName).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,91 @@
+// String similarity for name matching: Jaro–Winkler, trigram (Dice) similarity, and the compared forms of a name part.
+
+import { foldArabic, latinKey } from '../text/fold.ts';
+
+/** Jaro similarity in [0, 1]. */
+export function jaro(a: string, b: string): number {
+  if (a === b) return 1;
+  if (a.length === 0 || b.length === 0) return 0;
+  const window = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
+  const aMatched = new Array<boolean>(a.length).fill(false);
+  const bMatched = new Array<boolean>(b.length).fill(false);
+  let matches = 0;
+  for (let i = 0; i < a.length; i++) {
+    const from = Math.max(0, i - window);
+    const to = Math.min(b.length - 1, i + window);
+    for (let j = from; j <= to; j++) {
+      if (bMatched[j] || a[i] !== b[j]) continue;
+      aMatched[i] = true;
+      bMatched[j] = true;
+      matches++;
+      break;
+    }
+  }
+  if (matches === 0) return 0;
+  let transpositions = 0;
+  let k = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!aMatched[i]) continue;
+    while (!bMatched[k]) k++;
+    if (a[i] !== b[k]) transpositions++;
+    k++;
+  }
+  const t = transpositions / 2;
+  return (matches / a.length + matches / b.length + (matches - t) / matches) / 3;
+}
+
+/** Jaro–Winkler: Jaro boosted by the common prefix (up to 4 characters, scale 0.1). */
+export function jaroWinkler(a: string, b: string, prefixScale = 0.1): number {
+  const j = jaro(a, b);
+  let prefix = 0;
+  while (prefix < 4 && prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  return j + prefix * prefixScale * (1 - j);
+}
+
+function trigrams(s: string): Set<string> {
+  const padded = `  ${s} `;
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= padded.length; i++) out.add(padded.slice(i, i + 3));
+  return out;
+}
+
+/** Dice coefficient over padded character trigrams (pg_trgm style), in [0, 1]. */
+export function trigramSimilarity(a: string, b: string): number {
+  if (a === b) return 1;
+  const ta = trigrams(a);
+  const tb = trigrams(b);
+  let common = 0;
+  for (const t of ta) if (tb.has(t)) common++;
+  return (2 * common) / (ta.size + tb.size);
+}
+
+/**
+ * The compared Latin form of a name part: `latinKey`, a leading article dropped (El Idrissi = Idrissi), words glued (Fatima Zahra = Fatimazahra),
+ * then French soft c read as s (Youcef = Youssef: `c` before e/i is /s/ in French spelling) and e → a again (the
+ * canonical particle `ben` keeps its e).
+ */
+export function latinPart(s: string): string {
+  const spoken = s.replace(/c(?=[eiy])/giu, 's').replace(/(?<=[b-df-hj-np-tv-z])e(?=$|[\s'-])/giu, '');
+  const words = latinKey(spoken).split(' ').filter((w) => w !== '');
+  if (words.length > 1 && words[0] === 'al') words.shift();
+  return words.join('').replace(/e/g, 'a').replace(/([a-z])\1+/g, '$1');
+}
+
+/** The consonant skeleton (vowels dropped): for last names only, where Sbai = Sebbai; never for first names (M'hamed ≠ Mohamed). */
+export function consonants(latin: string): string {
+  return latin.replace(/[aeiou]+/g, '');
+}
+
+/**
+ * The vowel-slot skeleton of a Latin form: every run of vowels becomes one `V`. Spellings of one Arabic name differ
+ * in vowel quality (Youssef/Yusuf) but keep the consonants and the places of vowels; M'hamed (mhamad) and Mohamed
+ * (muhamad) differ in a vowel slot, so they never share a skeleton.
+ */
+export function vowelSlots(latin: string): string {
+  return latin.replace(/[aeiou]+/g, 'V');
+}
+
+/** The compared Arabic form of a name part: folded, the article ال dropped at word starts, words glued. */
+export function arabicPart(s: string): string {
+  return foldArabic(s).split(' ').map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w)).join('');
+}
