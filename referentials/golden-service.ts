@@ -28,9 +28,9 @@ export function normaliseKey(type: string, value: string): { ok: true; key: Natu
     type === 'cin' ? parseCin(value) : type === 'ice' ? parseIce(value) : type === 'plate' ? parsePlate(value) : type === 'vin' ? parseVin(value) : undefined;
   if (!parsed) return type === 'rc' ? { ok: true, key: { type, value: value.trim().toLowerCase() } } : { ok: false, message: `unknown identifier type ${type}` };
   if (!parsed.ok) return { ok: false, message: parsed.message };
-  const v = parsed.value as unknown;
-  const keyValue = typeof v === 'object' && v !== null && 'key' in v ? String((v as { key: unknown }).key) : String(v);
-  return { ok: true, key: { type, value: keyValue } };
+  // The same key the modules index: CIN and plate by their `key` (no leading zeros, one letter form), ICE and VIN by value.
+  const v = parsed.value as { key?: string; value?: string };
+  return { ok: true, key: { type, value: v.key ?? v.value ?? '' } };
 }
 
 function view(record: GoldenRecord) {

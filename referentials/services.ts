@@ -1,21 +1,47 @@
-// Registers the referentials' services with the hub: their adapter bindings, and a plug-in that binds each service
-// of MA/GOV/HUB/referentials to its adapter at start (so a fresh database serves them at once).
-import { bindService, registerAdapterBinding } from '../src/exchange/bindings.ts';
+// Registers the referentials with the hub: their modules, their services' adapter bindings, a plug-in that binds each
+// service of MA/GOV/HUB/referentials at start, and the periodic numbering of the change feed.
+import { bindService, registerAdapterBinding, type ServiceBinding } from '../src/exchange/bindings.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import { registerPlugin } from '../src/plugins.ts';
+import { assignChangePositions } from '../src/referentials/changes.ts';
+import { referentials } from '../src/referentials/module.ts';
+import { goldenService } from './golden-service.ts';
+import { registerReferentials } from './index.ts';
 import { territoryAdapter, territoryService } from './territory/service.ts';
 
+registerReferentials();
 registerAdapterBinding(territoryAdapter, territoryService);
+
+export const goldenAdapter = (name: string) => `hub:referentials:${name}`;
 
 registerPlugin({
   name: 'referential-services',
   async start(context) {
-    const serviceId = `${hubSubsystems(context.config.HUB_ID).referentials}/territory`;
-    const binding = context.services.directory.binding(serviceId);
-    if (binding?.kind !== 'adapter' || binding.adapter !== territoryAdapter) {
-      await bindService(context.db, { serviceId, binding: { kind: 'adapter', adapter: territoryAdapter, timeoutMs: 5000 }, actor: 'hub-bootstrap' });
-      await context.services.directory.reload();
+    const { db, services } = context;
+    const subsystem = hubSubsystems(context.config.HUB_ID).referentials;
+    const wanted: Array<[string, string]> = [[`${subsystem}/territory`, territoryAdapter]];
+    for (const module of referentials()) {
+      registerAdapterBinding(goldenAdapter(module.name), goldenService(module, db));
+      wanted.push([`${subsystem}/${module.name}`, goldenAdapter(module.name)]);
     }
-    return undefined;
+    let changed = false;
+    for (const [serviceId, adapter] of wanted) {
+      const binding: ServiceBinding | undefined = services.directory.binding(serviceId);
+      if (binding?.kind !== 'adapter' || binding.adapter !== adapter) {
+        await bindService(db, { serviceId, binding: { kind: 'adapter', adapter, timeoutMs: 10_000 }, actor: 'hub-bootstrap' });
+        changed = true;
+      }
+    }
+    if (changed) await services.directory.reload();
+    // Contributions number their changes after commit themselves; this catches what a crash between the two left.
+    const timer = setInterval(() => {
+      void assignChangePositions(db).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'change feed numbering failed'));
+    }, 2000);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+      },
+    };
   },
 });

@@ -42,4 +42,16 @@ const metleClient = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: 
 const unit = '/x/v1/MA/GOV/HUB/referentials/territory/units/01.051.05.01';
 const resolved = await metleClient.call('GET', unit, { purpose: 'address-commune-resolution' });
 process.stdout.write(`\n→ GET ${unit}\n  as ${metle}: which commune is this 2014 code today?\n← ${resolved.status}, verified\n${JSON.stringify(JSON.parse(resolved.body), null, 2)}\n`);
-if (result.status !== 200 || accesses.status !== 200 || resolved.status !== 200) process.exit(1);
+
+// The BTP e-service contributes the company it knows to the single referential, then resolves it by its ICE in any
+// written form: the same golden record that every other e-service sees.
+const contribution = '/x/v1/MA/GOV/HUB/referentials/companies/contributions';
+const contributed = await metleClient.call('POST', contribution, {
+  purpose: 'company-referential-sync',
+  body: JSON.stringify({ sourceId: 'dossier-2026-0042', attributes: { ice: ice, nameFr: 'Atlas Bâtiment et Travaux SARL', legalForm: 'SARL', commune: '06.141.01.0' } }),
+});
+process.stdout.write(`\n→ POST ${contribution}\n  as ${metle}: contribute the company of a qualification file\n← ${contributed.status}, verified\n${contributed.body}\n`);
+const byKey = `/x/v1/MA/GOV/HUB/referentials/companies/by-key/ice/${ice.slice(0, 3)}%20${ice.slice(3)}`;
+const golden = await metleClient.call('GET', byKey, { purpose: 'company-referential-sync' });
+process.stdout.write(`→ GET ${byKey}\n← ${golden.status}, verified\n${JSON.stringify(JSON.parse(golden.body), null, 2)}\n`);
+if ([result, accesses, resolved, contributed, golden].some((r) => r.status !== 200)) process.exit(1);

@@ -30,7 +30,7 @@ describe('the demo world', () => {
   });
 
   it('is loaded by serve on an empty DATA_DIR, and demo:call makes a verified, minimised exchange', async () => {
-    hub = await startServe({ DATA_DIR: dataDir });
+    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' });
     expect(hub.stdout()).toMatch(/demo world .* try: npm run demo:call/);
     // The members' private keys are the operator's secrets: owner-only.
     expect(statSync(join(dataDir, 'demo', 'MA.GOV.MEF.marches-publics', 'private.jwk')).mode & 0o077).toBe(0);
@@ -48,6 +48,9 @@ describe('the demo world', () => {
     // The territory referential, through the same pipeline: a 2014 commune code resolves to today's unit and says so.
     expect(result.stdout).toContain('"via": "crosswalk-2014"');
     expect(result.stdout).toContain('"code": "01.051.11.01"');
+    // The single referential of companies: a contribution through the pipeline, then a read by ICE.
+    expect(result.stdout).toMatch(/"decision":"(created|linked-identifier|updated|unchanged)"/);
+    expect(result.stdout).toContain('"goldenId"');
   });
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {

@@ -14,6 +14,9 @@ import { getMember, registerMember } from '../../src/identity/members.ts';
 import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
+import { entities } from '../../referentials/generator/generate.ts';
+import { contribute } from '../../src/referentials/engine.ts';
+import { referential } from '../../src/referentials/module.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -91,6 +94,38 @@ export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db'
   writeFileSync(join(root, 'world.json'), `${JSON.stringify({ createdAt: new Date().toISOString(), subsystems: demoSubsystems.map((s) => s.id), demoIces }, null, 2)}\n`);
 }
 
+const demoRecordCounts = { seed: 2026, dupRate: 0.1, persons: 1500, companies: 300, vehicles: 300 };
+
+/**
+ * Contributes generated persons, companies and vehicles (with their cross-source duplicates) through the golden-record
+ * engine, in the background, so that a newcomer can resolve and search at once. Contributions are idempotent: a
+ * restart before the end simply goes on.
+ */
+function loadDemoRecords(context: PluginContext): { pending: boolean; total: number; done: Promise<void>; stop(): void } {
+  const marker = join(demoDir(context.config.DATA_DIR), 'records.json');
+  const total = demoRecordCounts.persons + demoRecordCounts.companies + demoRecordCounts.vehicles;
+  if (existsSync(marker)) return { pending: false, total, done: Promise.resolve(), stop: () => undefined };
+  let stopped = false;
+  const done = (async () => {
+    const started = Date.now();
+    const decisions: Record<string, number> = {};
+    for (const [name, entity] of entities(demoRecordCounts)) {
+      const module = referential(name);
+      if (!module) continue;
+      for (const record of entity.records) {
+        if (stopped) return;
+        const result = await contribute(context.db, module, record);
+        decisions[result.decision] = (decisions[result.decision] ?? 0) + 1;
+      }
+    }
+    writeFileSync(marker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...demoRecordCounts, decisions }, null, 2)}\n`);
+    context.logger.info({ decisions, seconds: Math.round((Date.now() - started) / 1000) }, 'demo records loaded into the referentials');
+  })().catch((err: unknown) => {
+    context.logger.warn({ err: { message: (err as Error).message } }, 'demo records not fully loaded (they resume at the next start)');
+  });
+  return { pending: true, total, done, stop: () => (stopped = true) };
+}
+
 async function shouldLoad(context: PluginContext): Promise<boolean> {
   const { config, db } = context;
   if (config.DEMO === 'off') return false;
@@ -111,9 +146,14 @@ export const demoWorldPlugin: HubPlugin = {
     await bindService(context.db, { serviceId: btpServiceId, binding: { kind: 'http', baseUrl: simulator.url, timeoutMs: 5000 }, actor });
     // This process serves at once what it just activated and bound, without waiting for its next registry poll.
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
+    const records = loadDemoRecords(context);
     return {
-      banner: `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
-      stop: () => simulator.close(),
+      banner: `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call${records.pending ? `\n  demo records   ${records.total} generated persons, companies and vehicles loading into the referentials in the background` : ''}`,
+      async stop() {
+        records.stop();
+        await records.done;
+        await simulator.close();
+      },
     };
   },
 };
