@@ -2,6 +2,7 @@
 // contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
+import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
@@ -140,6 +141,27 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         if (err instanceof ContributionRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));
         throw err;
       }
+    }],
+    ['POST', /^\/batches$/, async (_m, q, request) => {
+      const batchId = q.get('batchId') ?? '';
+      if (!batchIdPattern.test(batchId)) return problem(400, `batchId must match ${batchIdPattern.source}`, [{ location: 'query.batchId', message: 'invalid' }]);
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      const format: BatchFormat | undefined = contentType === 'text/csv' ? 'csv' : contentType === 'application/x-ndjson' ? 'ndjson' : undefined;
+      if (!format) return problem(400, 'the body must be application/x-ndjson or text/csv', [{ location: 'header.content-type', message: 'not accepted' }]);
+      try {
+        // Parsed (and refused as a whole when it must be) before anything is written.
+        const rows = parseBatch(request.body, format, batchColumnsOf(name));
+        const submitted = await submitBatch(db, { referential: name, sourceSystem: request.client, batchId, format, rows });
+        return json(202, submitted);
+      } catch (err) {
+        if (err instanceof BatchRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message })));
+        throw err;
+      }
+    }],
+    ['GET', /^\/batches\/([^/]+)$/, async (m, _q, request) => {
+      // Batch ids belong to the calling subsystem: one cannot read another's batch.
+      const status = await batchStatus(db, request.client, m[1] ?? '');
+      return status?.referential === name ? json(200, status) : problem(404, `no ${name} batch ${m[1]} from this subsystem`);
     }],
   ];
   return {

@@ -2,15 +2,23 @@
 // service of MA/GOV/HUB/referentials at start, and the periodic numbering of the change feed.
 import { bindService, registerAdapterBinding, type ServiceBinding } from '../src/exchange/bindings.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
-import { registerPlugin } from '../src/plugins.ts';
+import { registerOutboxConsumer, registerPlugin } from '../src/plugins.ts';
+import { batchConsumer, registerBatchColumns } from '../src/referentials/batches.ts';
 import { assignChangePositions } from '../src/referentials/changes.ts';
 import { referentials } from '../src/referentials/module.ts';
 import { goldenService } from './golden-service.ts';
 import { registerReferentials } from './index.ts';
 import { territoryAdapter, territoryService } from './territory/service.ts';
+import { CSV_COLUMNS } from './generator/output.ts';
 
 registerReferentials();
 registerAdapterBinding(territoryAdapter, territoryService);
+
+// Batches: the CSV columns of each referential (attributes, nested ones dotted) and the consumer that applies them.
+registerBatchColumns('persons', [...(CSV_COLUMNS.persons ?? []), 'birthPlace']);
+registerBatchColumns('companies', CSV_COLUMNS.companies ?? []);
+registerBatchColumns('vehicles', CSV_COLUMNS.vehicles ?? []);
+registerOutboxConsumer(batchConsumer());
 
 export const goldenAdapter = (name: string) => `hub:referentials:${name}`;
 

@@ -151,10 +151,64 @@ function document(name: keyof typeof referentials) {
           },
         },
       },
+      '/batches': {
+        post: {
+          operationId: 'submitBatch',
+          tags: [name],
+          summary: 'Contribute a batch of source records (NDJSON or CSV), applied through the queue; resending the same batchId changes nothing',
+          description:
+            'NDJSON: one `{"sourceId", "attributes"}` object a line. CSV: a header of `sourceId` and attribute columns (nested ones dotted, e.g. `rc.number`), ' +
+            'then one record a line; empty cells are absent attributes. A body that is not UTF-8, or a CSV header with no `sourceId` or an unknown column, ' +
+            'is refused before anything is written; a line that is not a record is reported as a rejected row with its line number.',
+          parameters: [{ name: 'batchId', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }, description: "The client's id of the batch (unique within its source system)" }],
+          requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
+          responses: {
+            '202': { description: 'Queued (or, when the batchId was already sent, the status of that batch)', content: { 'application/json': { schema: { type: 'object', required: ['batchId', 'status', 'total'], properties: { batchId: { type: 'string' }, status: { $ref: '#/components/schemas/BatchStatusName' }, total: { type: 'integer' }, resent: { type: 'boolean' } } } } } },
+            '400': problemResponse('batchId or the content type is missing or malformed'),
+            '422': problemResponse('The body is not UTF-8, or the CSV columns are wrong (each named); nothing was written'),
+          },
+        },
+      },
+      '/batches/{batchId}': {
+        get: {
+          operationId: 'getBatch',
+          tags: [name],
+          summary: "A batch's status: progress, counts by decision and the rejected rows with their line numbers and problems",
+          parameters: [{ name: 'batchId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } }],
+          responses: {
+            '200': {
+              description: 'The batch',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['batchId', 'status', 'total', 'processed', 'applied', 'rejected', 'decisions', 'errors'],
+                    properties: {
+                      batchId: { type: 'string' },
+                      status: { $ref: '#/components/schemas/BatchStatusName' },
+                      total: { type: 'integer' },
+                      processed: { type: 'integer' },
+                      applied: { type: 'integer' },
+                      rejected: { type: 'integer' },
+                      decisions: { type: 'object', additionalProperties: { type: 'integer' } },
+                      errors: { type: 'array', items: { type: 'object', required: ['line', 'problems'], properties: { line: { type: 'integer' }, sourceId: { type: ['string', 'null'] }, problems: { type: 'array', items: { type: 'object', required: ['location', 'message'], properties: { location: { type: 'string' }, message: { type: 'string' } } } } } } },
+                      errorsTruncated: { type: 'boolean' },
+                      createdAt: { type: 'string', format: 'date-time' },
+                      updatedAt: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            },
+            '404': problemResponse('The calling subsystem sent no batch with that id'),
+          },
+        },
+      },
     },
     components: {
       parameters: { GoldenId: { name: 'goldenId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
       schemas: {
+        BatchStatusName: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
         GoldenRecord: {
           type: 'object',
           required: ['goldenId', 'referential', 'version', 'status', 'attributes'],

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { HubServices } from './hub/services.ts';
+import type { OutboxConsumer } from './runtime.ts';
 import type { Db } from './storage/db.ts';
 
 export interface PluginContext {
@@ -33,4 +34,16 @@ export function registerPlugin(plugin: HubPlugin): void {
 
 export function registeredPlugins(): readonly HubPlugin[] {
   return plugins;
+}
+
+// Outbox consumers that modules outside the hub's core register (referential batches…): serve and worker run them
+// when startHub is given no explicit list.
+const outboxConsumers: OutboxConsumer[] = [];
+
+export function registerOutboxConsumer(consumer: OutboxConsumer): void {
+  if (!outboxConsumers.some((c) => c.topic === consumer.topic)) outboxConsumers.push(consumer);
+}
+
+export function registeredOutboxConsumers(): readonly OutboxConsumer[] {
+  return outboxConsumers;
 }

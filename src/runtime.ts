@@ -14,7 +14,7 @@ import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.t
 import type { Queue, Worker } from './queue/queue.ts';
 import { openDatabase } from './storage/index.ts';
 import { startHubServices, type HubServices } from './hub/services.ts';
-import { registeredPlugins, type HubPlugin, type RunningPlugin } from './plugins.ts';
+import { registeredOutboxConsumers, registeredPlugins, type HubPlugin, type RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 
 /** A module that consumes an outbox topic (referential change events, adapter pushes…) registers one of these. */
@@ -87,7 +87,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   let relay: OutboxRelay | undefined;
   const workers: Worker[] = [];
   if (options.workers) {
-    for (const consumer of options.consumers ?? []) {
+    for (const consumer of options.consumers ?? registeredOutboxConsumers()) {
       workers.push(
         processOutbox(
           { db, queue, logger, onOutcome: (topic, outcome) => metrics.jobsProcessed.inc({ topic, outcome }) },

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliDeps } from '../run.ts';
 import { registerConventionCommands } from './convention.ts';
 import { registerHubCommands } from './hub.ts';
+import { registerImportCommand } from './import.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerLogCommands } from './log.ts';
 import { registerMemberCommands } from './member.ts';
@@ -17,4 +18,5 @@ export function registerAdminCommands(program: Command, deps: CliDeps): void {
   registerServiceCommands(program, deps);
   registerHubCommands(program, deps);
   registerLogCommands(program, deps);
+  registerImportCommand(program, deps);
 }

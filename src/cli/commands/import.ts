@@ -1,0 +1,182 @@
+// `tabadol import FILE --referential persons --source SYSTEM`: contributes a large CSV or NDJSON file straight through
+// the golden-record engine (not the queue), with a progress bar and a summary. Two passes over the file, each streamed
+// in bounded memory: the first checks everything that refuses the file as a whole (UTF-8 anywhere in it, the CSV
+// header) and counts its rows, before the database is even opened; the second contributes row by row.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { assignChangePositions } from '../../referentials/changes.ts';
+import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
+import { contribute } from '../../referentials/engine.ts';
+import { ContributionRefused, type ContributionDecision } from '../../referentials/engine-types.ts';
+import { referential, referentials } from '../../referentials/module.ts';
+import { action, CliRefusal, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+
+type ImportOpts = { config?: string; referential: string; source: string; format?: BatchFormat; batchSize: number };
+
+class NotUtf8 extends Error {
+  constructor(readonly line: number) {
+    super(`is not UTF-8 (invalid bytes on line ${line})`);
+  }
+}
+
+/** The file's lines, decoded strictly chunk by chunk (a sequence cut between two chunks is fine), without the line break. */
+async function* fileLines(path: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let rest = '';
+  let line = 1;
+  const split = function* (text: string) {
+    const parts = (rest + text).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) {
+      line++;
+      yield part.endsWith('\r') ? part.slice(0, -1) : part;
+    }
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk as Buffer, { stream: true });
+    } catch {
+      // The line of the first invalid sequence: count the line breaks before it in a lenient decoding of the chunk.
+      const lenient = (rest + new TextDecoder('utf-8').decode(chunk as Buffer)).split('\uFFFD')[0] ?? '';
+      throw new NotUtf8(line + (lenient.match(/\n/g)?.length ?? 0));
+    }
+    yield* split(text);
+  }
+  let last: string;
+  try {
+    last = decoder.decode();
+  } catch {
+    throw new NotUtf8(line);
+  }
+  yield* split(last);
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+/** Every row of the file in order (lines that cannot be a contribution come as rows with problems). */
+async function* fileRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): AsyncGenerator<BatchRow> {
+  const parser = new BatchLineParser(format, columns);
+  let n = 0;
+  for await (const text of fileLines(path)) {
+    const row = parser.push(text, ++n);
+    if (row) yield row;
+  }
+  const last = parser.end();
+  if (last) yield last;
+}
+
+function parseBatchSize(value: string): number {
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastDraw = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly total: number,
+    private readonly every: number,
+  ) {}
+
+  update(done: number): void {
+    if (this.tty) {
+      const now = Date.now();
+      if (now - this.lastDraw < 100 && done < this.total) return;
+      this.lastDraw = now;
+      const share = this.total === 0 ? 1 : done / this.total;
+      const width = 30;
+      const filled = Math.round(share * width);
+      const rate = done / Math.max(0.001, (now - this.started) / 1000);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${done}/${this.total} rows ${rate.toFixed(0)}/s `);
+    } else if (done % this.every === 0 || done === this.total) {
+      process.stderr.write(`${done}/${this.total} rows\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+export function registerImportCommand(program: Command, deps: CliDeps): void {
+  withConfigOption(program.command('import').argument('<file>', 'a CSV (header: sourceId and attribute columns) or NDJSON ({"sourceId", "attributes"} a line) file'))
+    .description('contribute a file of source records to a referential, straight through the engine')
+    .requiredOption('--referential <name>', 'persons, companies or vehicles')
+    .requiredOption('--source <system>', 'the source system the records come from')
+    .addOption(new Option('--format <format>', 'the file format (default: from the file name, .csv or else ndjson)').choices(['ndjson', 'csv']))
+    .option('--batch-size <n>', 'rows between progress lines (when stderr is not a terminal) and change-feed numbering', parseBatchSize, 1000)
+    .action(
+      action(async (file: string, opts: ImportOpts) => {
+        const module = referential(opts.referential);
+        if (!module) throw new CliRefusal([`--referential ${opts.referential}: unknown (known: ${referentials().map((m) => m.name).join(', ') || 'none'})`]);
+        if (!opts.source.trim()) throw new CliRefusal(['--source: must not be empty']);
+        try {
+          if (!(await stat(file)).isFile()) throw new CliRefusal([`${file}: is not a file`]);
+        } catch (err) {
+          if (err instanceof CliRefusal) throw err;
+          throw new CliRefusal([`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+        }
+        const format: BatchFormat = opts.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
+        const columns = batchColumnsOf(module.name);
+
+        // Pass 1, nothing written: the whole file is UTF-8, the CSV header is right; count the rows.
+        let total = 0;
+        try {
+          for await (const row of fileRows(file, format, columns)) {
+            void row;
+            total++;
+          }
+        } catch (err) {
+          if (err instanceof NotUtf8) throw new CliRefusal([`${file}: ${err.message}; nothing was imported`]);
+          if (err instanceof BatchRefused) throw new CliRefusal([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`)]);
+          throw err;
+        }
+
+        const config = deps.readConfig(opts.config);
+        const started = Date.now();
+        const counts: Record<ContributionDecision, number> = { created: 0, updated: 0, unchanged: 0, 'linked-identifier': 0, 'linked-score': 0, review: 0 };
+        let rejected = 0;
+        const reasons: string[] = [];
+        const reject = (line: number, sourceId: string | undefined, problems: Array<{ location: string; message: string }>) => {
+          rejected++;
+          if (reasons.length < 20) reasons.push(`    line ${line}${sourceId ? ` (${sourceId})` : ''}: ${problems.map((p) => (p.location === 'line' ? p.message : `${p.location}: ${p.message}`)).join('; ')}`);
+        };
+        await withDatabase(config, undefined, async (db) => {
+          const progress = new Progress(total, opts.batchSize);
+          let done = 0;
+          for await (const row of fileRows(file, format, columns)) {
+            if ('problems' in row) {
+              reject(row.line, row.sourceId, row.problems);
+            } else {
+              try {
+                const result = await contribute(db, module, { sourceSystem: opts.source, sourceId: row.sourceId, attributes: row.attributes }, { assignPositions: false });
+                counts[result.decision]++;
+              } catch (err) {
+                if (!(err instanceof ContributionRefused)) throw err;
+                reject(row.line, row.sourceId, err.problems);
+              }
+            }
+            done++;
+            progress.update(done);
+            if (done % opts.batchSize === 0) await assignChangePositions(db);
+          }
+          await assignChangePositions(db);
+          progress.finish();
+        });
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        const applied = counts.created + counts.updated + counts.unchanged;
+        const linked = counts['linked-identifier'] + counts['linked-score'];
+        printLines([
+          `imported ${file} into ${module.name} from ${opts.source}: ${total} row(s) in ${seconds} s`,
+          `  applied         ${applied} (created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged})`,
+          `  linked          ${linked} (identifier ${counts['linked-identifier']}, score ${counts['linked-score']})`,
+          `  sent to review  ${counts.review}`,
+          `  rejected        ${rejected}${rejected > reasons.length ? ` (the first ${reasons.length} below)` : ''}`,
+          ...reasons,
+        ]);
+      }),
+    );
+}
