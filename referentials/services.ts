@@ -4,7 +4,7 @@ import { bindService, registerAdapterBinding, type ServiceBinding } from '../src
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import { registerOutboxConsumer, registerPlugin } from '../src/plugins.ts';
 import { batchConsumer, registerBatchColumns } from '../src/referentials/batches.ts';
-import { assignChangePositions } from '../src/referentials/changes.ts';
+import { assignChangePositions, goldenChangedTopic } from '../src/referentials/changes.ts';
 import { referentials } from '../src/referentials/module.ts';
 import { goldenService } from './golden-service.ts';
 import { registerReferentials } from './index.ts';
@@ -19,6 +19,13 @@ registerBatchColumns('persons', [...(CSV_COLUMNS.persons ?? []), 'birthPlace']);
 registerBatchColumns('companies', CSV_COLUMNS.companies ?? []);
 registerBatchColumns('vehicles', CSV_COLUMNS.vehicles ?? []);
 registerOutboxConsumer(batchConsumer());
+// Golden-record change events: readers pull them from the change feed today; the adapters' push subscribers (the next
+// issue) will hang here. Consuming them now keeps the outbox from re-driving undeliverable rows forever.
+registerOutboxConsumer({
+  topic: goldenChangedTopic,
+  handler: async () => undefined,
+  concurrency: 4,
+});
 
 export const goldenAdapter = (name: string) => `hub:referentials:${name}`;
 
