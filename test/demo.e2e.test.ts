@@ -51,7 +51,7 @@ describe('the demo world', () => {
     // The single referential of companies: a contribution through the pipeline, then a read by ICE.
     expect(result.stdout).toMatch(/"decision":"(created|linked-identifier|updated|unchanged)"/);
     expect(result.stdout).toContain('"goldenId"');
-  });
+  }, 240_000); // The demo loads 2,100 records in the background on the same embedded database: slow under a busy CI.
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {
     const result = await demoCall(hubEnv({ PORT: '1', DATA_DIR: join(parent, 'nothing-here') }));

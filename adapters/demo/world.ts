@@ -116,6 +116,8 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; total: num
         if (stopped) return;
         const result = await contribute(context.db, module, record);
         decisions[result.decision] = (decisions[result.decision] ?? 0) + 1;
+        // Let exchanges waiting for the embedded database's single connection go first: the demo load is background work.
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
     }
     writeFileSync(marker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...demoRecordCounts, decisions }, null, 2)}\n`);
