@@ -1,6 +1,6 @@
 // The golden-record engine on both drivers: matching, survivorship (invariant 1), asOf, merge/unmerge (invariant 2),
 // distinct pairs (invariant 3), idempotency (invariant 5), reads and resolveMany.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ContributionRefused, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
 import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
@@ -90,10 +90,19 @@ describe('survivorship (pure)', () => {
 
 describe.each(drivers)('golden-record engine on %s', (driver) => {
   let t: TestDb;
-  beforeEach(async () => {
+  // One database per driver for the whole file, emptied between tests: the tests stay independent, and PGlite is
+  // opened and closed once rather than once per test (many open/close cycles of PGlite in one process were seen to
+  // leave its WASM Postgres spinning at close).
+  beforeAll(async () => {
     t = await openTestDb(driver);
   });
   afterEach(async () => {
+    await t.db.exec(
+      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_golden_history, ref_links, ref_natural_keys,
+         ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, outbox, admin_audit RESTART IDENTITY CASCADE`,
+    );
+  });
+  afterAll(async () => {
     await t.dispose();
   });
   const count = async (table: string) => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n ?? -1;

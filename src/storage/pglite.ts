@@ -6,7 +6,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Db, type Queryable, type QueryResult, type SqlValue } from './db.ts';
+import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult, type SqlValue } from './db.ts';
 import { acquireDirLock, type DirLock } from './dir-lock.ts';
 
 export interface PgliteOptions {
@@ -34,33 +34,66 @@ export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
     throw err;
   }
 
-  const asQueryable = (target: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+  // Closing PGlite while a query runs can leave its WASM Postgres spinning in a synchronous error loop that no signal
+  // interrupts; so close() waits for the operations in flight, and refuses new ones meanwhile.
+  let inFlight = 0;
+  let closing = false;
+  const idleWaiters: Array<() => void> = [];
+  const track = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (closing) throw new DatabaseUnavailableError('the embedded database is closing');
+    inFlight++;
+    try {
+      return await run();
+    } finally {
+      inFlight--;
+      if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
+    }
+  };
+
+  const asQueryable = (target: Pick<PGlite, 'query' | 'exec'>, tracked: boolean): Queryable => ({
     async query<Row>(sql: string, params?: readonly SqlValue[]): Promise<QueryResult<Row>> {
-      const result = await target.query<Row>(sql, params as unknown[] | undefined);
-      // PGlite reports affectedRows 0 for a SELECT; pg reports the rows returned. Align on pg.
-      return { rows: result.rows, rowCount: Math.max(result.rows.length, result.affectedRows ?? 0) };
+      const run = async () => {
+        const result = await target.query<Row>(sql, params as unknown[] | undefined);
+        // PGlite reports affectedRows 0 for a SELECT; pg reports the rows returned. Align on pg.
+        return { rows: result.rows, rowCount: Math.max(result.rows.length, result.affectedRows ?? 0) };
+      };
+      return tracked ? track(run) : run();
     },
     async exec(sql: string): Promise<void> {
-      await target.exec(sql);
+      const run = async () => {
+        await target.exec(sql);
+      };
+      return tracked ? track(run) : run();
     },
   });
 
   return {
     driver: 'pglite',
-    ...asQueryable(pglite),
+    ...asQueryable(pglite, true),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T> {
-      return pglite.transaction(async (tx) => {
-        const queryable = asQueryable(tx);
-        if (options?.prelude) await queryable.exec(options.prelude);
-        return fn(queryable);
-      });
+      // The whole transaction counts as one operation in flight; the statements inside it are not tracked again.
+      return track(() =>
+        pglite.transaction(async (tx) => {
+          const queryable = asQueryable(tx, false);
+          if (options?.prelude) await queryable.exec(options.prelude);
+          return fn(queryable);
+        }),
+      );
     },
     async ping() {
       if (pglite.closed) throw new Error('embedded database is closed');
     },
     async close() {
+      closing = true;
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
+      }
       try {
-        if (!pglite.closed) await pglite.close();
+        if (!pglite.closed) {
+          // Leave no transaction state behind for the shutdown (a leftover one was seen to make close() spin in WASM).
+          await pglite.exec('ROLLBACK').catch(() => undefined);
+          await pglite.close();
+        }
       } finally {
         lock.release();
       }

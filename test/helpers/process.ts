@@ -65,8 +65,12 @@ export async function startServe(settings: Record<string, string>, timeoutMs = 6
     stderr: run.stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const started = Date.now();
+      if (run.child.exitCode !== null || run.child.signalCode !== null) return { code: run.child.exitCode, ms: 0 };
       run.child.kill(signal);
+      // A hub that does not stop is a failure to report, never an orphan left running after the suite.
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
       const code = await run.exited;
+      clearTimeout(killer);
       return { code, ms: Date.now() - started };
     },
   };
