@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { loadClientIdentity, signRequest, verifyResponse, type ClientIdentity } from '../src/client/index.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
-import { median, percentile, positiveInt, round1, round2, table } from './lib.ts';
+import { awaitReadyPort, childStopper, median, percentile, positiveInt, round1, round2, table } from './lib.ts';
 
 type Arm = 'direct' | 'proxy' | 'hub';
 type ServerKind = 'sim' | 'proxy' | 'hub';
@@ -188,51 +188,12 @@ function startServer(kind: ServerKind, args: string[], options: Options, env: No
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => children.delete(child));
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  return new Promise<Server>((resolve, reject) => {
-    let buffer = '';
-    let ready = false;
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${kind} server did not report ready within 120 s`));
-    }, 120_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${kind} server exited before it was ready (code ${code ?? 'null'}, signal ${signal ?? 'none'})`));
-    });
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!ready && line.startsWith(`${readyMarker} `)) {
-          ready = true;
-          clearTimeout(timer);
-          if (child.pid === undefined) {
-            reject(new Error(`${kind} server has no pid`));
-            return;
-          }
-          const server: Server = { kind, port: Number(line.slice(readyMarker.length + 1)), pid: child.pid, stop };
-          started.push(server);
-          resolve(server);
-        } else if (line.trim() !== '') {
-          process.stderr.write(`[${kind}] ${line}\n`);
-        }
-      }
-    });
+  const stop = childStopper(child, exited);
+  return awaitReadyPort(child, kind, readyMarker, stop).then((port) => {
+    if (child.pid === undefined) throw new Error(`${kind} server has no pid`);
+    const server: Server = { kind, port, pid: child.pid, stop };
+    started.push(server);
+    return server;
   });
 }
 

@@ -6,7 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, percentile, positiveInt, round2, table } from './lib.ts';
+import { awaitReadyPort, childStopper, median, percentile, positiveInt, round2, table } from './lib.ts';
 
 type Arm = 'bare' | 'hub';
 
@@ -158,47 +158,8 @@ function startServer(arm: Arm, options: Options): Promise<Server> {
     }
   });
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  return new Promise<Server>((resolve, reject) => {
-    let buffer = '';
-    let ready = false;
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${arm} server did not report ready within 120 s`));
-    }, 120_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${arm} server exited before it was ready (code ${code ?? 'null'}, signal ${signal ?? 'none'})`));
-    });
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!ready && line.startsWith(`${readyMarker} `)) {
-          ready = true;
-          clearTimeout(timer);
-          resolve({ port: Number(line.slice(readyMarker.length + 1)), stop });
-        } else if (line.trim() !== '') {
-          // The hub's own logs (warn and above): pass them on, marked, without mixing them into the table.
-          process.stderr.write(`[${arm}] ${line}\n`);
-        }
-      }
-    });
-  });
+  const stop = childStopper(child, exited);
+  return awaitReadyPort(child, arm, readyMarker, stop).then((port) => ({ port, stop }));
 }
 
 async function checkHealthz(url: string, arm: Arm): Promise<void> {

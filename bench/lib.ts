@@ -1,4 +1,5 @@
-// Small helpers shared by the benchmarks: option parsing, percentiles, medians, rounding and the printed tables.
+// Small helpers shared by the benchmarks: option parsing, percentiles, medians, rounding, printed tables, children.
+import type { ChildProcess } from 'node:child_process';
 
 export function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -33,4 +34,55 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Stops a benchmark child: SIGTERM, then SIGKILL if it has not exited within 15 s. */
+export function childStopper(child: ChildProcess, exited: Promise<void>): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/**
+ * Resolves with the port a benchmark child prints as `${marker} <port>` on stdout; its other lines go to stderr,
+ * prefixed with the label, so they never mix into the printed table. Rejects (and stops the child) after 120 s or
+ * when the child exits first.
+ */
+export function awaitReadyPort(child: ChildProcess, label: string, marker: string, stop: () => Promise<void>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    let ready = false;
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${label} server did not report ready within 120 s`));
+    }, 120_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`${label} server exited before it was ready (code ${code ?? 'null'}, signal ${signal ?? 'none'})`));
+    });
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (!ready && line.startsWith(`${marker} `)) {
+          ready = true;
+          clearTimeout(timer);
+          resolve(Number(line.slice(marker.length + 1)));
+        } else if (line.trim() !== '') {
+          process.stderr.write(`[${label}] ${line}\n`);
+        }
+      }
+    });
+  });
 }
