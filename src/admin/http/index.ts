@@ -6,6 +6,7 @@ import { registerBindingRoutes } from './bindings.ts';
 import { registerConventionRoutes } from './conventions.ts';
 import { registerLogRoutes } from './log.ts';
 import { registerMemberRoutes } from './members.ts';
+import { registerStewardshipRoutes } from './stewardship.ts';
 
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -18,4 +19,5 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
   registerBindingRoutes(app);
   registerLogRoutes(app);
   registerAuditRoutes(app);
+  registerStewardshipRoutes(app);
 }
