@@ -5,7 +5,7 @@ import { ContributionRefused, StewardshipError, contribute, survive } from '../s
 import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
 import type { Queryable } from '../src/storage/db.ts';
-import type { FieldProblem, MatchProfile, ReferentialModule } from '../src/referentials/module.ts';
+import { registerReferential, type FieldProblem, type MatchProfile, type ReferentialModule } from '../src/referentials/module.ts';
 
 interface Person extends Record<string, unknown> {
   name: string;
@@ -46,6 +46,11 @@ const persons: ReferentialModule<Person> = {
   },
   naturalKeys: (p) => (p.cin ? [{ type: 'cin', value: p.cin }] : []),
   matchProfile: (p): MatchProfile => ({ blockingText: fold(p.name), fields: { name: fold(p.name), birthDate: p.birthDate, commune: p.commune } }),
+  // Found under each word of the name: enough for this module's score, which needs the same name to link.
+  blockingKeys: (p) => {
+    const words = [...new Set(fold(p.name).split(' ').filter(Boolean))];
+    return { index: words, probe: words };
+  },
   score(a, b) {
     const weights: Record<string, number> = {};
     weights.name = a.name && b.name ? (a.name === b.name ? 4 : -2) : 0;
@@ -57,6 +62,8 @@ const persons: ReferentialModule<Person> = {
   thresholds: { link: 8, review: 3 },
   trust: { default: ['civil-registry', 'btp', 'marroute'] },
 };
+// Unmerge finds the module by name (it recomputes derived keys): the test module is registered like a real one.
+registerReferential(persons as unknown as ReferentialModule);
 
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 

@@ -16,21 +16,45 @@ export interface Change {
   createdAt: Date;
 }
 
+/** Topic of a bulk import's grouped events: one outbox row per transaction, `{ referential, changes: [...] }`. */
+export const goldenChangedBatchTopic = 'golden.changed.batch';
+
+export interface ChangeEvent {
+  goldenId: string;
+  version: number;
+  type: ChangeType;
+  payload?: Record<string, unknown>;
+}
+
 /** Writes the change (position NULL) and its outbox row in the caller's transaction. */
-export async function recordChange(
-  tx: Queryable,
-  change: { referential: string; goldenId: string; version: number; type: ChangeType; payload?: Record<string, unknown> },
-): Promise<void> {
-  const payload = { referential: change.referential, goldenId: change.goldenId, version: change.version, type: change.type, ...change.payload };
-  const outboxId = await writeOutbox(tx, goldenChangedTopic, payload);
-  await tx.query('INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-    change.referential,
-    change.goldenId,
-    change.version,
-    change.type,
-    JSON.stringify(payload),
-    outboxId,
-  ]);
+export async function recordChange(tx: Queryable, change: ChangeEvent & { referential: string }): Promise<void> {
+  await recordChanges(tx, change.referential, [change]);
+}
+
+/**
+ * Writes changes (position NULL) with their outbox rows in the caller's transaction, in one statement: one outbox row
+ * per change on `golden.changed`, or (grouped, for bulk imports) one row for all on `golden.changed.batch`, so that a
+ * million-row import does not put a million jobs through the queue. The change feed has one entry per change either way.
+ */
+export async function recordChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[], options: { grouped?: boolean } = {}): Promise<void> {
+  if (changes.length === 0) return;
+  const payloads = changes.map((c) => JSON.stringify({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload }));
+  if (options.grouped) {
+    const outboxId = await writeOutbox(tx, goldenChangedBatchTopic, { referential, changes: payloads.map((p) => JSON.parse(p) as unknown) });
+    await tx.query(
+      `INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
+       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, $3 FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
+      [referential, payloads, outboxId],
+    );
+    return;
+  }
+  await tx.query(
+    `WITH input AS (SELECT p, ord FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord)),
+          ob AS (INSERT INTO outbox (topic, payload) SELECT $3, p FROM input ORDER BY ord RETURNING id, payload)
+     INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
+     SELECT $1, payload->>'goldenId', (payload->>'version')::int, payload->>'type', payload, id FROM ob ORDER BY id`,
+    [referential, payloads, goldenChangedTopic],
+  );
 }
 
 /**

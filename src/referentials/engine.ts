@@ -38,9 +38,20 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<
   }
 }
 
-/** Transaction-scoped advisory locks, in a fixed order so that two contributions never wait on each other in a cycle. */
-async function lockNames(tx: Queryable, names: string[]): Promise<void> {
+/**
+ * Transaction-scoped advisory locks, in a fixed order so that two contributions never wait on each other in a cycle,
+ * after the referential's lock in shared mode: a bulk import takes it exclusively (see bulk.ts), so that it never
+ * works beside single contributions or steward decisions on the same referential.
+ */
+async function lockNames(tx: Queryable, referential: string, names: string[]): Promise<void> {
+  await lockReferential(tx, referential, 'shared');
   for (const name of [...new Set(names)].sort()) await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
+}
+
+/** The referential-wide advisory lock: shared by single contributions and steward decisions, exclusive for a bulk import. */
+export async function lockReferential(tx: Queryable, referential: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await tx.query(`SELECT ${fn}(hashtextextended($1, 0))`, [`ref:referential:${referential}`]);
 }
 
 export async function contribute(db: Db, module: ReferentialModule, input: ContributionInput, options: ContributeOptions = {}): Promise<ContributionResult> {
@@ -61,17 +72,22 @@ export async function contribute(db: Db, module: ReferentialModule, input: Contr
   return result;
 }
 
-async function contributeIn(
+/**
+ * One contribution inside the caller's transaction. `lockedExclusively`: the caller (a bulk import) holds the
+ * referential's exclusive lock, so the per-source and per-key locks are not needed (and would fill the lock table).
+ */
+export async function contributeIn(
   tx: Queryable,
   module: ReferentialModule,
   input: ContributionInput & { receivedAt: Date },
   attributes: Record<string, unknown>,
   keys: NaturalKey[],
+  lockedExclusively = false,
 ): Promise<ContributionResult> {
   const referential = module.name;
   const { sourceSystem, sourceId } = input;
   // The source lock serialises a source's versions; key locks stop two sources with one CIN making two goldens.
-  await lockNames(tx, [`ref:src:${referential}:${sourceSystem}:${sourceId}`, ...keys.map((k) => `ref:key:${referential}:${k.type}:${k.value}`)]);
+  if (!lockedExclusively) await lockNames(tx, referential, [`ref:src:${referential}:${sourceSystem}:${sourceId}`, ...keys.map((k) => `ref:key:${referential}:${k.type}:${k.value}`)]);
   const { rows: current } = await tx.query<{ version: number; same: boolean; golden_id: string | null; how: LinkRow['how'] | null }>(
     `SELECT s.version, s.attributes = $4::jsonb AS same, l.golden_id, l.how FROM ref_source_records s
        LEFT JOIN ref_links l USING (referential, source_system, source_id)
@@ -126,7 +142,7 @@ async function contributeIn(
 
   // 2. Fuzzy: trigram candidates scored by the module.
   const profile = module.matchProfile?.(attributes);
-  const candidates = profile ? await scoredCandidates(tx, module, profile, null) : [];
+  const candidates = profile ? await scoredCandidates(tx, module, attributes, profile, null) : [];
   const best = candidates[0];
   const thresholds = module.thresholds;
   if (best && thresholds && best.score >= thresholds.link) {
@@ -174,22 +190,23 @@ async function goldenByKeys(tx: Queryable, referential: string, keys: NaturalKey
 }
 
 /**
- * Active golden records whose blocking text is trigram-similar (the `%` operator uses the GIN index), minus `exclude`
- * and every record remembered as distinct from it (invariant 3), scored by the module, best first.
+ * Active golden records sharing a blocking key with the profile (one equality join on ref_blocking_keys), minus
+ * `exclude` and every record remembered as distinct from it (invariant 3), scored by the module, best first.
  */
-export async function scoredCandidates(tx: Queryable, module: ReferentialModule, profile: MatchProfile, exclude: string | null): Promise<Candidate[]> {
-  if (!module.score || !profile.blockingText) return [];
+export async function scoredCandidates(tx: Queryable, module: ReferentialModule, attributes: Record<string, unknown>, profile: MatchProfile, exclude: string | null): Promise<Candidate[]> {
+  const probe = module.blockingKeys?.(attributes).probe ?? [];
+  if (!module.score || probe.length === 0) return [];
   const { rows } = await tx.query<Pick<GoldenRow, 'id' | 'match_fields'>>(
     `SELECT g.id, g.match_fields FROM ref_golden g
-      WHERE g.referential = $1 AND g.status = 'active' AND g.blocking_text % $2 AND similarity(g.blocking_text, $2) > 0.3
-        AND ${notExcluded('g.id', '$3')}
-      ORDER BY similarity(g.blocking_text, $2) DESC, g.id LIMIT 20`,
-    [module.name, profile.blockingText, exclude],
+      WHERE g.id IN (SELECT b.golden_id FROM ref_blocking_keys b WHERE b.referential = $1 AND b.key = ANY($2::text[]))
+        AND g.status = 'active' AND ${notExcluded('g.id', '$3')}`,
+    [module.name, probe, exclude],
   );
   const score = module.score;
   return rows
     .map((r) => ({ goldenId: r.id, ...score(profile.fields, r.match_fields ?? {}) }))
-    .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1));
+    .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1))
+    .slice(0, 20);
 }
 
 /** SQL: `column` is neither the excluded golden (a text parameter, may be NULL) nor remembered as distinct from it. */
@@ -217,7 +234,7 @@ async function rematchSingleton(
   if (count[0]?.n !== 1) return undefined;
   const byKey = await goldenByKeys(tx, referential, keys, goldenId);
   const profile = byKey ? undefined : module.matchProfile?.(attributes);
-  const candidates = profile ? await scoredCandidates(tx, module, profile, goldenId) : [];
+  const candidates = profile ? await scoredCandidates(tx, module, attributes, profile, goldenId) : [];
   const best = candidates[0];
   const thresholds = module.thresholds;
   const target = byKey

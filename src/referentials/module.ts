@@ -22,6 +22,11 @@ export interface MatchProfile {
   fields: Record<string, string | null>;
 }
 
+export interface BlockingKeys {
+  index: string[];
+  probe: string[];
+}
+
 export interface MatchScore {
   /** Sum of log-likelihood weights (Fellegi–Sunter): positive for agreement, negative for disagreement. */
   score: number;
@@ -36,6 +41,12 @@ export interface ReferentialModule<Attrs extends Record<string, unknown> = Recor
   /** Absent: the referential matches on natural keys only. */
   matchProfile?(attributes: Attrs): MatchProfile | undefined;
   score?(a: MatchProfile['fields'], b: MatchProfile['fields']): MatchScore;
+  /**
+   * Blocking for fuzzy matching, equality-joined in Postgres (one indexed lookup per key, so it scales to millions):
+   * `index` are the keys a golden record is found under (the union over its linked sources), `probe` the keys a
+   * contribution looks candidates up by. Two records that can score at or above `review` should share a key.
+   */
+  blockingKeys?(attributes: Attrs): BlockingKeys;
   /** Score at or above `link`: linked automatically; at or above `review`: sent to review; below: kept distinct. */
   thresholds?: { link: number; review: number };
   /** Survivorship: source systems in trust order (most trusted first), per attribute or by default; then recency. */

@@ -5,7 +5,8 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { referential as registered, type ReferentialModule } from './module.ts';
 import { assignChangePositions, recordChange } from './changes.ts';
 import { StewardshipError } from './engine-types.ts';
-import { json, lockGolden, refreshGolden, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { lockReferential } from './engine.ts';
+import { json, lockGolden, refreshGolden, reindexBlockingKeys, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
 
 /** A referential by module, or by name when it is registered. */
 export type ReferentialRef = string | ReferentialModule;
@@ -42,6 +43,7 @@ async function snapshot(tx: Queryable, ids: string[]): Promise<MergeSnapshot> {
 
 async function lockBoth(tx: Queryable, referential: string, a: string, b: string): Promise<[GoldenRow, GoldenRow]> {
   if (a === b) throw new StewardshipError('invalid', 'a golden record cannot be merged with or distinct from itself');
+  await lockReferential(tx, referential, 'shared');
   const rows = new Map<string, GoldenRow | undefined>();
   // Fixed order: two stewards working on the same pair never deadlock.
   for (const id of [a, b].sort()) rows.set(id, await lockGolden(tx, id));
@@ -139,6 +141,8 @@ export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: s
     }
     await tx.query('INSERT INTO ref_links SELECT * FROM jsonb_populate_recordset(NULL::ref_links, $1::jsonb)', [json(detail.before.links)]);
     await tx.query('INSERT INTO ref_natural_keys SELECT * FROM jsonb_populate_recordset(NULL::ref_natural_keys, $1::jsonb)', [json(detail.before.keys)]);
+    // Blocking keys are derived from the links: recomputed rather than kept in the snapshot.
+    await reindexBlockingKeys(tx, moduleOf(referential), ids);
     const { rows: ins } = await tx.query<{ id: string }>(
       `INSERT INTO ref_steward_decisions (referential, kind, actor, reason, detail) VALUES ($1, 'unmerge', $2, $3, $4::jsonb) RETURNING id`,
       [referential, input.actor, input.reason, json({ mergeDecisionId: input.mergeDecisionId })],
