@@ -1,0 +1,148 @@
+// Server child for bench/referentials.ts: the hub as `tabadol serve` composes it with the referential services (no demo
+// world, no outbox workers), plus a load-generator subsystem with a key and a signed, active convention for the persons
+// service; prints `${referentialsReadyMarker} <port>` (bench/referentials-world.ts) once a signed call would pass.
+//   usage: referentials-server.ts DATA_DIR QUEUE_PREFIX   (DATABASE_URL and REDIS_URL from the environment)
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JWK } from 'jose';
+import { generateMemberKeyPair } from '../src/admin/keys.ts';
+import { loadConfig } from '../src/config.ts';
+import { signConvention } from '../src/conventions/signing.ts';
+import { activateConvention, memberKeyResolver } from '../src/conventions/store.ts';
+import { hubSubsystems } from '../src/hub/bootstrap.ts';
+import { toFolderName } from '../src/identity/ids.ts';
+import { registerMember } from '../src/identity/members.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { registeredPlugins } from '../src/plugins.ts';
+import { startHub, type Hub } from '../src/runtime.ts';
+// The composition root's first import (bin/tabadol.js): the referential modules, their adapters and their plug-in.
+import '../referentials/services.ts';
+import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
+
+const host = '127.0.0.1';
+const actor = 'bench-referentials';
+const contractsDir = fileURLToPath(new URL('../contracts/', import.meta.url));
+
+function day(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+function conventionYaml(provider: string): string {
+  const w = referentialsBenchWorld;
+  return [
+    '# Benchmark convention (bench/referentials.ts): the load generator resolves and searches generated persons; a quota never reached, yet counted.',
+    `id: bench-persons--${toFolderName(w.consumer)}`,
+    'version: 1',
+    'title: Banc de mesure du référentiel des personnes (données générées)',
+    `provider: ${provider}`,
+    `service: ${w.service}`,
+    `consumer: ${w.consumer}`,
+    'purposes:',
+    `  - code: ${w.purpose}`,
+    '    description: Mesurer la résolution et la recherche du référentiel des personnes sous charge.',
+    '    legalBasis: Aucune (données générées, banc de mesure).',
+    'operations:',
+    '  - operationId: getRecord',
+    '  - operationId: getByKey',
+    '    subjects:',
+    '      - type: cin',
+    '        in: path',
+    '        name: keyValue',
+    '  - operationId: getBySource',
+    '  - operationId: resolveMany',
+    '  - operationId: search',
+    'quota:',
+    '  count: 1000000000',
+    '  windowSeconds: 60',
+    `validFrom: "${day(-1)}"`,
+    `validUntil: "${day(365)}"`,
+    'logBodies: false',
+    '',
+  ].join('\n');
+}
+
+async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: host,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    DEMO: 'off',
+    DATABASE_URL: process.env['DATABASE_URL'],
+    REDIS_URL: process.env['REDIS_URL'],
+  });
+  if (!config.DATABASE_URL || !config.REDIS_URL) throw new Error('the referentials bench needs DATABASE_URL and REDIS_URL');
+  // No outbox workers: the import left one golden.changed row per contribution, and relaying them to Redis while we
+  // measure would load the machine with work that is not the read path. The plug-ins are the referential services'.
+  const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: false, plugins: registeredPlugins(), queuePrefix });
+  try {
+    if (hub.url === undefined) throw new Error('the hub started without an HTTP server');
+    const { db, services } = hub;
+    const w = referentialsBenchWorld;
+    const provider = hubSubsystems(config.HUB_ID).referentials;
+    const consumer = await generateMemberKeyPair('ES256');
+    await registerMember(db, { id: w.consumer, name: w.consumerName, jwks: consumer.publicJwks, actor });
+
+    // The service's real OpenAPI (its bytes are what the convention signs), a bench convention beside it; the hub's
+    // referentials subsystem signs as provider with the hub's key, as the demo world does.
+    const serviceDir = join(dataDir, 'bench', 'contracts', toFolderName(provider), w.service);
+    mkdirSync(join(serviceDir, 'conventions'), { recursive: true });
+    copyFileSync(join(contractsDir, toFolderName(provider), w.service, 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
+    const yamlPath = join(serviceDir, 'conventions', `${toFolderName(w.consumer)}.yaml`);
+    writeFileSync(yamlPath, conventionYaml(provider));
+    const hubJwk = { ...(services.keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: services.keyring.current.kid, alg: 'ES256' };
+    await signConvention(yamlPath, { signer: provider, privateJwk: hubJwk, role: 'provider', hubId: config.HUB_ID });
+    await signConvention(yamlPath, { signer: w.consumer, privateJwk: consumer.privateJwk as JWK, role: 'consumer', hubId: config.HUB_ID });
+    await activateConvention(db, yamlPath, { keyring: services.keyring, resolveKey: memberKeyResolver(db), actor });
+    const serviceId = `${provider}/${w.service}`;
+    for (let attempt = 0; ; attempt++) {
+      await services.directory.reload();
+      await services.conventions.reload();
+      if (services.directory.client(w.consumer) && services.directory.binding(serviceId) && services.conventions.find(w.consumer, provider, w.service)) break;
+      if (attempt >= 50) throw new Error('the bench world (consumer, binding, convention) is not visible to the hub after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
+    writeFileSync(w.hubFile(dataDir), `${JSON.stringify({ hubId: config.HUB_ID })}\n`);
+    return hub;
+  } catch (err) {
+    await hub.close();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const [dataDir, queuePrefix] = process.argv.slice(2);
+  if (!dataDir || !queuePrefix) {
+    process.stderr.write('usage: referentials-server.ts DATA_DIR QUEUE_PREFIX\n');
+    process.exit(2);
+  }
+  const hub = await startBenchHub(dataDir, queuePrefix);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    hub.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`referentials-server: close failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // The parent holds our stdin open; when it goes (even if it died without signalling us), we go too.
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+  process.stdout.write(`${referentialsReadyMarker} ${new URL(hub.url ?? '').port}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`referentials-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,492 @@
+// Referentials benchmark (npm run bench:referentials): generated persons, companies and vehicles ingested through the
+// real `tabadol import` into a fresh PostgreSQL database, then resolve and search through the exchange pipeline; each
+// figure beside a raw baseline measured in the same run (COPY rows/s for ingest, pg primary-key lookups for reads).
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Random } from '../referentials/generator/random.ts';
+import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
+import { awaitReadyPort, childStopper, positiveInt, round1, round2, table } from './lib.ts';
+import { httpArm, sqlLoad, type Measured, type PlannedRequest } from './referentials-load.ts';
+import {
+  copyLines, databaseUrl, ensureDataSet, ingest, loadTruth, matchingQuality, recreateDatabase, referentialNames, withClient,
+  type IngestResult,
+} from './referentials-prepare.ts';
+import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
+
+const targets = {
+  batchP50Ms: 50,
+  searchP99Ms: 100,
+  ingestRowsPerSecond: 5000,
+  ingestPeakRssMb: 500,
+  /** The peak RSS target is for streaming a file of this many rows. */
+  ingestRssFileRows: 1_000_000,
+  precision: 0.98,
+  recall: 0.95,
+};
+
+const databaseName = 'tabadol_bench_referentials';
+const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const defaultRedisUrl = 'redis://127.0.0.1:6379';
+const batchItems = 1000;
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const rootDir = dirname(benchDir);
+const cacheDir = join(benchDir, '.cache');
+const resultsDir = join(benchDir, 'results');
+const serverFile = join(benchDir, 'referentials-server.ts');
+
+interface Options {
+  persons: number;
+  companies: number;
+  vehicles: number;
+  dupRate: number;
+  seed: number;
+  duration: number;
+  connections: number;
+  latencyConnections: number;
+  reuseDb: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Children (imports, the hub), the temporary folder and the Redis keys: all gone on the way out. The database stays,
+// for inspection and for --reuse-db; the next run drops it.
+
+/** Live children; the imports run in a process group of their own (/usr/bin/time and the CLI under it). */
+const children = new Map<ChildProcess, { group: boolean }>();
+const cleanups: Array<() => Promise<void>> = [];
+
+function track(child: ChildProcess, group: boolean): void {
+  children.set(child, { group });
+  child.once('exit', () => children.delete(child));
+}
+
+function killAll(): void {
+  for (const [child, { group }] of children) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    try {
+      process.kill(group ? -child.pid : child.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  children.clear();
+}
+
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop();
+    if (cleanup) await cleanup().catch((err: unknown) => process.stderr.write(`bench:referentials: cleanup failed: ${err instanceof Error ? err.message : String(err)}\n`));
+  }
+  killAll();
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench:referentials: ${signal}, stopping\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      persons: { type: 'string' },
+      companies: { type: 'string' },
+      vehicles: { type: 'string' },
+      'dup-rate': { type: 'string' },
+      seed: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      'latency-connections': { type: 'string' },
+      'reuse-db': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      [
+        'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
+        '                                     [--duration S] [--connections N] [--latency-connections N] [--reuse-db]',
+        '  --persons, --companies, --vehicles  entities to generate (default 1000000, 200000, 500000); the duplicates come on top',
+        '  --dup-rate             share of entities that more than one source contributes (default 0.1)',
+        '  --seed                 generator seed (default 1)',
+        '  --duration             seconds measured per read arm (default 10)',
+        '  --connections          concurrency of the rate arms: SQL primary-key lookups and single resolve (default 16)',
+        '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
+        '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
+        `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
+        `environment: DATABASE_URL (default ${defaultServerUrl}): the server on which the database ${databaseName} is`,
+        '             dropped and created (its own database name is not used); REDIS_URL (default redis://127.0.0.1:6379; a unique prefix, removed at the end)',
+        '',
+      ].join('\n'),
+    );
+    process.exit(0);
+  }
+  const dupRate = values['dup-rate'] === undefined ? 0.1 : Number(values['dup-rate']);
+  if (!Number.isFinite(dupRate) || dupRate < 0 || dupRate > 1) throw new Error(`--dup-rate must be between 0 and 1 (got ${JSON.stringify(values['dup-rate'])})`);
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer (got ${JSON.stringify(values.seed)})`);
+  return {
+    persons: positiveInt('persons', values.persons, 1_000_000),
+    companies: positiveInt('companies', values.companies, 200_000),
+    vehicles: positiveInt('vehicles', values.vehicles, 500_000),
+    dupRate,
+    seed,
+    duration: positiveInt('duration', values.duration, 10),
+    connections: positiveInt('connections', values.connections, 16),
+    latencyConnections: positiveInt('latency-connections', values['latency-connections'], 2),
+    reuseDb: values['reuse-db'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The hub child
+
+async function startHubChild(benchUrl: string, redisUrl: string): Promise<{ port: number; pid: number; dataDir: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-referentials-'));
+  const queuePrefix = `tabadol-bench-${randomBytes(6).toString('hex')}`;
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  cleanups.push(async () => {
+    await removeRedisKeys(redisUrl, queuePrefix);
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', serverFile, dataDir, queuePrefix], {
+    cwd: rootDir,
+    env: { ...process.env, DATABASE_URL: benchUrl, REDIS_URL: redisUrl, DEMO: 'off', LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  track(child, false);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = childStopper(child, exited);
+  cleanups.push(stop);
+  const port = await awaitReadyPort(child, 'hub', referentialsReadyMarker, stop);
+  if (child.pid === undefined) throw new Error('the hub child has no pid');
+  return { port, pid: child.pid, dataDir, stop };
+}
+
+async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the reads ask for: real golden ids, CINs as sources wrote them, source references, names
+
+interface Samples {
+  goldenIds: string[];
+  cins: string[];
+  sources: Array<{ system: string; id: string }>;
+  names: string[];
+  totalPersons: number;
+}
+
+async function sample(client: pg.Client, seed: number, want: number): Promise<Samples> {
+  const { rows: countRows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ref_golden WHERE referential = 'persons' AND status = 'active'`);
+  const total = Number(countRows[0]?.n ?? 0);
+  if (total === 0) throw new Error('no active persons golden record: the ingest loaded nothing');
+  const share = Math.min(100, (100 * want * 1.3) / total);
+  const { rows } = await client.query<{ id: string; cin: string | null; fl: string | null; ll: string | null; fa: string | null; la: string | null }>(
+    `SELECT id, attributes->'cin'->>'value' AS cin,
+            attributes->'firstNameLatin'->>'value' AS fl, attributes->'lastNameLatin'->>'value' AS ll,
+            attributes->'firstNameArabic'->>'value' AS fa, attributes->'lastNameArabic'->>'value' AS la
+       FROM ref_golden TABLESAMPLE BERNOULLI ($1) REPEATABLE ($2)
+      WHERE referential = 'persons' AND status = 'active'`,
+    [share, seed],
+  );
+  const { rows: links } = await client.query<{ source_system: string; source_id: string }>(
+    `SELECT source_system, source_id FROM ref_links TABLESAMPLE BERNOULLI ($1) REPEATABLE ($2) WHERE referential = 'persons' LIMIT $3`,
+    [share, seed, want],
+  );
+  const names: string[] = [];
+  rows.forEach((r, i) => {
+    // Latin and Arabic in turn, as a clerk would type them (the case and spelling of the golden record).
+    const latin = r.fl && r.ll ? `${r.fl} ${r.ll}` : undefined;
+    const arabic = r.fa && r.la ? `${r.fa} ${r.la}` : undefined;
+    const name = i % 2 === 0 ? (latin ?? arabic) : (arabic ?? latin);
+    if (name) names.push(name);
+  });
+  return {
+    goldenIds: rows.map((r) => r.id),
+    cins: rows.flatMap((r) => (r.cin ? [r.cin] : [])),
+    sources: links.map((l) => ({ system: l.source_system, id: l.source_id })),
+    names,
+    totalPersons: total,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output
+
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !(b > 0) ? '—' : (a / b).toFixed(a / b < 0.01 ? 4 : 3));
+const failuresText = (m: Measured): string => {
+  const parts = Object.entries(m.failures).map(([k, v]) => `${v} × ${k}`);
+  return parts.length > 0 ? `  FAILURES ${parts.join(', ')}` : '';
+};
+
+interface Verdict {
+  name: string;
+  value: string;
+  pass: boolean | undefined;
+  note?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const serverUrl = process.env['DATABASE_URL'] || defaultServerUrl;
+  const redisUrl = process.env['REDIS_URL'] || defaultRedisUrl;
+  const cpuModel = cpus()[0]?.model ?? 'unknown';
+  const say = (text: string) => process.stdout.write(text);
+  say(
+    `bench:referentials  ${fmt(options.persons)} persons, ${fmt(options.companies)} companies, ${fmt(options.vehicles)} vehicles (dup-rate ${options.dupRate}, seed ${options.seed})\n` +
+      `node ${process.version}, ${cpus().length} × ${cpuModel}, ${Math.round(totalmem() / 2 ** 30)} GB; PostgreSQL database ${databaseName}; the load generator, the hub and PostgreSQL share the machine\n\n`,
+  );
+
+  // 1. The data set.
+  const data = await ensureDataSet(cacheDir, options);
+  const records = Object.fromEntries(referentialNames.map((r) => [r, data.summary[r].records])) as Record<(typeof referentialNames)[number], number>;
+  say(
+    `data: ${relative(process.cwd(), data.dir)} ${data.generated ? `(generated in ${data.generateSeconds?.toFixed(1)} s)` : '(reused)'}: ` +
+      referentialNames.map((r) => `${fmt(records[r])} ${r} records (${fmt(data.summary[r].duplicates)} duplicates)`).join(', ') +
+      '\n',
+  );
+
+  // 2-5. The database, the COPY baseline, the ingest, the matching quality.
+  const benchUrl = databaseUrl(serverUrl, databaseName);
+  const datasetKey = relative(cacheDir, data.dir);
+  let copy: { rows: number; seconds: number; rate: number } | undefined;
+  const ingests: IngestResult[] = [];
+  if (options.reuseDb) {
+    const loaded = await withClient(benchUrl, async (c) => (await c.query<{ dataset: string }>('SELECT dataset FROM bench_meta').catch(() => ({ rows: [] }))).rows[0]?.dataset);
+    if (loaded !== datasetKey) throw new Error(`--reuse-db: ${databaseName} holds ${loaded ?? 'no complete load'}, not ${datasetKey}; run without --reuse-db`);
+    say(`database: ${databaseName} reused (loaded with ${datasetKey}); COPY and ingest not measured\n`);
+  } else {
+    await recreateDatabase(serverUrl, databaseName);
+    const copied = await withClient(benchUrl, (c) => copyLines(c, 'bench_copy_persons', data.file('persons')));
+    copy = { ...copied, rate: copied.rows / copied.seconds };
+    say(`COPY baseline: ${fmt(copy.rows)} persons lines into a jsonb column in ${copy.seconds.toFixed(2)} s = ${fmt(copy.rate)} rows/s\n`);
+    const env = { ...process.env, DATABASE_URL: benchUrl, DEMO: 'off', LOG_LEVEL: 'warn' };
+    const importDataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-import-'));
+    cleanups.push(async () => rmSync(importDataDir, { recursive: true, force: true }));
+    for (const referential of referentialNames) {
+      say(`ingest ${referential}: tabadol import ${relative(rootDir, data.file(referential))} --referential ${referential} (${fmt(records[referential])} rows)…\n`);
+      const result = await ingest(rootDir, referential, data.file(referential), records[referential], { ...env, DATA_DIR: importDataDir }, (child) => track(child, true));
+      ingests.push(result);
+      for (const line of result.summary) say(`    ${line}\n`);
+      say(
+        `  → ${fmt(result.wallRowsPerSecond)} rows/s wall (${result.wallSeconds.toFixed(1)} s)` +
+          (result.cliRowsPerSecond !== undefined ? `, ${fmt(result.cliRowsPerSecond)} rows/s by the CLI` : '') +
+          `, peak RSS ${result.peakRssMb !== undefined ? `${fmt(result.peakRssMb)} MB (${result.peakRssFrom})` : 'not measured'}\n`,
+      );
+    }
+    await withClient(benchUrl, async (c) => {
+      await c.query('CREATE TABLE bench_meta (dataset text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())');
+      await c.query('INSERT INTO bench_meta (dataset) VALUES ($1)', [datasetKey]);
+    });
+  }
+  const { quality, truthRows } = await withClient(benchUrl, async (c) => {
+    const truth = options.reuseDb ? undefined : await loadTruth(c, data.truthFile);
+    await c.query('ANALYZE');
+    return { quality: await matchingQuality(c), truthRows: truth?.rows };
+  });
+  say(`matching quality: ${truthRows !== undefined ? `${fmt(truthRows)} ground-truth rows loaded; ` : ''}${quality.map((q) => `${q.referential} precision ${q.precision?.toFixed(4) ?? '—'} recall ${q.recall?.toFixed(4) ?? '—'}`).join('; ')}\n\n`);
+
+  // 6. The hub, the consumer's key, the samples, one verified call per operation.
+  const hub = await startHubChild(benchUrl, redisUrl);
+  const hubUrl = `http://127.0.0.1:${hub.port}`;
+  const w = referentialsBenchWorld;
+  const { hubId } = JSON.parse(readFileSync(w.hubFile(hub.dataDir), 'utf8')) as { hubId: string };
+  const identity = await loadClientIdentity(w.consumer, w.consumerKeyFile(hub.dataDir));
+  const servicePath = w.servicePath(hubId);
+  const samples = await withClient(benchUrl, (c) => sample(c, options.seed, 50_000));
+  if (samples.cins.length === 0 || samples.sources.length === 0 || samples.names.length === 0) throw new Error('the sample has no CIN, source reference or name to ask for');
+  const random = Random.for('bench-referentials', options.seed);
+  const batchBodies = Array.from({ length: 16 }, () =>
+    JSON.stringify({
+      items: Array.from({ length: batchItems }, (_, i) =>
+        i % 2 === 0 ? { key: { type: 'cin', value: random.pick(samples.cins) } } : { source: random.pick(samples.sources) },
+      ),
+    }),
+  );
+  const plans = {
+    single: (n: number): PlannedRequest[] => Array.from({ length: n }, () => ({ method: 'GET', path: `${servicePath}/by-key/cin/${encodeURIComponent(random.pick(samples.cins))}` })),
+    batch: (n: number): PlannedRequest[] => Array.from({ length: n }, (_, i) => ({ method: 'POST', path: `${servicePath}/resolve`, body: batchBodies[i % batchBodies.length] ?? '' })),
+    search: (n: number): PlannedRequest[] => Array.from({ length: n }, () => ({ method: 'GET', path: `${servicePath}/search?q=${encodeURIComponent(random.pick(samples.names))}` })),
+  };
+  await checkCalls(new TabadolClient({ hubUrl, hubId, identity }), plans, w.purpose);
+  say(`hub: pid ${hub.pid} on ${hubUrl}; ${fmt(samples.totalPersons)} active persons golden records; sampled ${fmt(samples.cins.length)} CINs, ${fmt(samples.sources.length)} source references, ${fmt(samples.names.length)} names\n`);
+
+  // 7. The reads, each beside its SQL baseline.
+  const pool = new pg.Pool({ connectionString: benchUrl, max: Math.max(options.connections, options.latencyConnections) });
+  cleanups.push(() => pool.end());
+  const pkQuery = () => ({ name: 'bench-pk', text: 'SELECT id, referential, version, status, merged_into, attributes FROM ref_golden WHERE id = $1', values: [random.pick(samples.goldenIds)] });
+  const pkBatchQuery = () => ({
+    name: 'bench-pk-batch',
+    text: 'SELECT id, referential, version, status, merged_into, attributes FROM ref_golden WHERE id = ANY($1::text[])',
+    values: [Array.from({ length: batchItems }, () => random.pick(samples.goldenIds))],
+  });
+  await sqlLoad(pool, options.connections, 1, pkQuery);
+  const sqlPk = await sqlLoad(pool, options.connections, options.duration, pkQuery);
+  say(`  (a) SQL primary-key lookup        ${fmt(sqlPk.rate)}/s  p50 ${sqlPk.p50Ms} ms  p99 ${sqlPk.p99Ms} ms${failuresText(sqlPk)}\n`);
+  const sqlBatch = await sqlLoad(pool, options.latencyConnections, options.duration, pkBatchQuery);
+  say(`  (a') SQL = ANY(${batchItems} ids)           ${fmt(sqlBatch.rate, 1)}/s  p50 ${sqlBatch.p50Ms} ms  p99 ${sqlBatch.p99Ms} ms${failuresText(sqlBatch)}\n`);
+  const arm = { url: hubUrl, identity, hubId, purpose: w.purpose, seconds: options.duration };
+  const single = await httpArm({ ...arm, connections: options.connections, warmupCount: 1000, min: 200, max: 500_000, plan: plans.single });
+  say(`  (b) single resolve (by-key cin)   ${fmt(single.rate)}/s  p50 ${single.p50Ms} ms  p99 ${single.p99Ms} ms${failuresText(single)}\n`);
+  const batch = await httpArm({ ...arm, connections: options.latencyConnections, warmupCount: Math.max(4, 2 * options.latencyConnections), min: 10, max: 50_000, plan: plans.batch });
+  say(`  (c) batch resolve of ${batchItems}        ${fmt(batch.rate, 1)}/s  p50 ${batch.p50Ms} ms  p99 ${batch.p99Ms} ms${failuresText(batch)}\n`);
+  const search = await httpArm({ ...arm, connections: options.latencyConnections, warmupCount: 50, min: 50, max: 200_000, plan: plans.search });
+  say(`  (d) fuzzy search                  ${fmt(search.rate, 1)}/s  p50 ${search.p50Ms} ms  p99 ${search.p99Ms} ms${failuresText(search)}\n\n`);
+
+  // 8. The tables.
+  say(
+    table(
+      ['reads', 'conns', 'rate', 'p50 ms', 'p99 ms', 'baseline', 'ratio'],
+      [
+        ['(a) SQL PK lookup (pg)', String(sqlPk.connections), `${fmt(sqlPk.rate)}/s`, sqlPk.p50Ms.toFixed(2), sqlPk.p99Ms.toFixed(2), '', ''],
+        [`(a') SQL = ANY(${batchItems} ids)`, String(sqlBatch.connections), `${fmt(sqlBatch.rate * batchItems)} rows/s`, sqlBatch.p50Ms.toFixed(2), sqlBatch.p99Ms.toFixed(2), '', ''],
+        ['(b) single resolve, HTTP', String(single.connections), `${fmt(single.rate)}/s`, single.p50Ms.toFixed(2), single.p99Ms.toFixed(2), '(a) lookups/s', ratio(single.rate, sqlPk.rate)],
+        [`(c) batch resolve ×${batchItems}, HTTP`, String(batch.connections), `${fmt(batch.rate * batchItems)} items/s`, batch.p50Ms.toFixed(2), batch.p99Ms.toFixed(2), "(a) lookups/s; (a') p50", `${ratio(batch.rate * batchItems, sqlPk.rate)}; ×${ratio(batch.p50Ms, sqlBatch.p50Ms)}`],
+        ['(d) fuzzy search, HTTP', String(search.connections), `${fmt(search.rate, 1)}/s`, search.p50Ms.toFixed(2), search.p99Ms.toFixed(2), '(a) lookups/s', ratio(search.rate, sqlPk.rate)],
+      ],
+    ) + '\n\n',
+  );
+  const ingestTotal = ingests.length > 0 ? { rows: ingests.reduce((n, i) => n + i.rows, 0), seconds: ingests.reduce((n, i) => n + i.wallSeconds, 0) } : undefined;
+  const ingestRate = ingestTotal ? ingestTotal.rows / ingestTotal.seconds : undefined;
+  const peakRss = ingests.some((i) => i.peakRssMb !== undefined) ? Math.max(...ingests.map((i) => i.peakRssMb ?? 0)) : undefined;
+  if (ingests.length > 0) {
+    say(
+      table(
+        ['ingest (tabadol import)', 'rows', 'seconds', 'rows/s wall', 'rows/s CLI', 'COPY rows/s', 'ratio', 'peak RSS MB', 'RSS from'],
+        [
+          ...ingests.map((i) => [
+            `${i.referential}${i.sourceFallback ? ` (--source ${i.sourceFallback})` : ''}`,
+            fmt(i.rows),
+            i.wallSeconds.toFixed(1),
+            fmt(i.wallRowsPerSecond),
+            fmt(i.cliRowsPerSecond),
+            fmt(copy?.rate),
+            ratio(i.wallRowsPerSecond, copy?.rate),
+            fmt(i.peakRssMb),
+            i.peakRssFrom,
+          ]),
+          ['all three', fmt(ingestTotal?.rows), ingestTotal?.seconds.toFixed(1) ?? '—', fmt(ingestRate), '', fmt(copy?.rate), ratio(ingestRate, copy?.rate), fmt(peakRss), ''],
+        ],
+      ) + '\n\n',
+    );
+  }
+  say(
+    table(
+      ['matching', 'records', 'linked', 'entities', 'goldens', 'open reviews', 'pairs predicted', 'pairs true', 'pairs both', 'precision', 'recall'],
+      quality.map((q) => [q.referential, fmt(q.records), fmt(q.linked), fmt(q.entities), fmt(q.activeGoldens), fmt(q.openReviews), fmt(q.predictedPairs), fmt(q.truePairs), fmt(q.truePositivePairs), q.precision?.toFixed(4) ?? '—', q.recall?.toFixed(4) ?? '—']),
+    ) + '\n\n',
+  );
+
+  // 9. The targets.
+  const personsRows = records.persons;
+  const verdicts: Verdict[] = [
+    { name: `batch resolve of ${batchItems}: p50 <= ${targets.batchP50Ms} ms`, value: `${batch.p50Ms} ms`, pass: batch.p50Ms <= targets.batchP50Ms },
+    { name: `fuzzy search: p99 <= ${targets.searchP99Ms} ms`, value: `${search.p99Ms} ms`, pass: search.p99Ms <= targets.searchP99Ms },
+    { name: `ingest with matching >= ${fmt(targets.ingestRowsPerSecond)} records/s`, value: ingestRate === undefined ? 'not measured' : `${fmt(ingestRate)} records/s (wall, three files)`, pass: ingestRate === undefined ? undefined : ingestRate >= targets.ingestRowsPerSecond },
+    {
+      name: `ingest peak RSS <= ${targets.ingestPeakRssMb} MB`,
+      value: peakRss === undefined ? 'not measured' : `${fmt(peakRss)} MB`,
+      pass: peakRss === undefined ? undefined : peakRss <= targets.ingestPeakRssMb,
+      ...(personsRows < targets.ingestRssFileRows ? { note: `the target is for a ${fmt(targets.ingestRssFileRows)}-row file; the largest here has ${fmt(personsRows)}` } : {}),
+    },
+    ...quality.flatMap((q): Verdict[] => [
+      { name: `${q.referential} matching precision >= ${targets.precision}`, value: q.precision?.toFixed(4) ?? '—', pass: q.precision === null ? undefined : q.precision >= targets.precision },
+      { name: `${q.referential} matching recall >= ${targets.recall}`, value: q.recall?.toFixed(4) ?? '—', pass: q.recall === null ? undefined : q.recall >= targets.recall },
+    ]),
+  ];
+  say('targets:\n');
+  for (const v of verdicts) say(`  ${v.pass === undefined ? 'n/a  ' : v.pass ? 'met  ' : 'UNDER'}  ${v.name}: ${v.value}${v.note ? ` (${v.note})` : ''}\n`);
+  const failures = [sqlPk, sqlBatch, single, batch, search].reduce((n, m) => n + Object.values(m.failures).reduce((a, b) => a + b, 0), 0);
+  if (failures > 0) say(`WARNING: ${failures} failed requests or queries (see FAILURES above); the figures are suspect.\n`);
+  if (ingests.some((i) => i.sourceFallback)) say('note: the import CLI still required --source: each file was contributed under its first row\'s source system.\n');
+  if (options.persons < 1_000_000) say(`note: reduced scale (${fmt(options.persons)} persons); the issue's targets are for 1,000,000 persons, 200,000 companies and 500,000 vehicles.\n`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, 'referentials.json');
+  const clean = (m: Measured) => ({ ...m, rate: round1(m.rate), seconds: round2(m.seconds) });
+  const report = {
+    benchmark: 'referentials',
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: { model: cpuModel, count: cpus().length },
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    options,
+    dataset: { dir: relative(rootDir, data.dir), records, summary: data.summary, reusedDatabase: options.reuseDb },
+    baselines: {
+      copy: copy ? { table: 'bench_copy_persons (jsonb)', rows: copy.rows, seconds: round2(copy.seconds), rowsPerSecond: Math.round(copy.rate) } : null,
+      sqlPrimaryKey: clean(sqlPk),
+      sqlPrimaryKeyBatch: { ...clean(sqlBatch), ids: batchItems },
+    },
+    ingest: ingests.map((i) => ({ ...i, wallSeconds: round2(i.wallSeconds), wallRowsPerSecond: Math.round(i.wallRowsPerSecond), peakRssMb: i.peakRssMb === undefined ? null : round1(i.peakRssMb), ratioToCopy: copy ? Number((i.wallRowsPerSecond / copy.rate).toFixed(5)) : null })),
+    ingestTotal: ingestTotal ? { ...ingestTotal, rowsPerSecond: ingestRate === undefined ? null : Math.round(ingestRate), peakRssMb: peakRss === undefined ? null : round1(peakRss) } : null,
+    reads: {
+      singleResolve: { ...clean(single), ratioToSqlPk: Number((single.rate / sqlPk.rate).toFixed(5)) },
+      batchResolve: { ...clean(batch), items: batchItems, itemsPerSecond: Math.round(batch.rate * batchItems), ratioToSqlPk: Number(((batch.rate * batchItems) / sqlPk.rate).toFixed(5)), p50MultipleOfSqlBatch: Number((batch.p50Ms / sqlBatch.p50Ms).toFixed(3)) },
+      fuzzySearch: { ...clean(search), ratioToSqlPk: Number((search.rate / sqlPk.rate).toFixed(5)) },
+    },
+    quality,
+    targets: verdicts,
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  say(`results written to ${relative(process.cwd(), file)}; the database ${databaseName} is left for inspection (--reuse-db measures the reads again)\n`);
+}
+
+/** One call of each operation with the client, its answer verified (signature, binding to the request) and looked at. */
+async function checkCalls(client: TabadolClient, plans: Record<'single' | 'batch' | 'search', (n: number) => PlannedRequest[]>, purpose: string): Promise<void> {
+  for (const [name, plan] of Object.entries(plans)) {
+    const [request] = plan(1);
+    if (!request) continue;
+    const answer = await client.call(request.method, request.path, { purpose, ...(request.body !== undefined ? { body: request.body } : {}) });
+    if (answer.status !== 200) throw new Error(`${name}: ${request.method} ${request.path.slice(0, 200)} answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+    const body = JSON.parse(answer.body) as { goldenId?: string; results?: Array<{ found: boolean }>; hits?: unknown[] };
+    if (name === 'single' && !body.goldenId) throw new Error(`single resolve: no goldenId in ${answer.body.slice(0, 300)}`);
+    if (name === 'batch') {
+      const found = body.results?.filter((r) => r.found).length ?? 0;
+      if (found < batchItems * 0.99) throw new Error(`batch resolve: only ${found} of ${batchItems} found`);
+    }
+    if (name === 'search' && (body.hits?.length ?? 0) === 0) throw new Error(`fuzzy search: no hit for ${request.path}`);
+  }
+}
+
+main().then(
+  async () => {
+    await cleanUp();
+    process.exit(0);
+  },
+  async (err: unknown) => {
+    process.stderr.write(`bench:referentials failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await cleanUp();
+    process.exit(1);
+  },
+);
