@@ -2,6 +2,7 @@
 // exchange pipeline with autocannon (nothing is signed while the load runs; each request is used once).
 import autocannon from 'autocannon';
 import type pg from 'pg';
+import { readdirSync, readFileSync } from 'node:fs';
 import { signRequest, type ClientIdentity } from '../src/client/index.ts';
 import { percentile, round2 } from './lib.ts';
 
@@ -140,11 +141,69 @@ export async function httpArm(options: {
   min: number;
   max: number;
   plan: (n: number) => PlannedRequest[];
-}): Promise<Measured & { warmupRate: number }> {
+}): Promise<Measured & { warmupRate: number; requests: number }> {
   const { url, identity, hubId, purpose, connections } = options;
   const run = async (amount: number) => httpLoad(url, await presign(identity, hubId, purpose, options.plan(amount + connections)), connections, amount);
   const warm = await run(options.warmupCount);
   const measured = await run(Math.max(options.min, Math.min(options.max, Math.ceil(warm.rate * options.seconds))));
   for (const [k, v] of Object.entries(warm.failures)) measured.failures[`${k} (warm-up)`] = v;
-  return { ...measured, warmupRate: warm.rate };
+  return { ...measured, warmupRate: warm.rate, requests: warm.ok + measured.ok };
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone. Clock ticks of 1/100 s. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields 14 (utime) and 15 (stime) of proc(5); the command name before them may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by each PostgreSQL server process of this machine (shared with whatever else uses it). */
+export function postgresCpu(): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') cpu.set(Number(entry), processCpuSeconds(Number(entry)));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return cpu;
+}
+
+/** CPU used between two snapshots by the processes alive at the second (a backend that ended meanwhile is not counted). */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of postgresCpu()) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
+export interface CpuShares {
+  /** CPU used during the arm (warm-up included), in cores: the hub child, PostgreSQL, this process (the load generator). */
+  hubCores: number;
+  postgresCores: number;
+  loadgenCores: number;
+  /** Hub CPU per request answered (warm-up included), in ms. */
+  hubCpuMsPerRequest: number;
+}
+
+/** Runs an arm and tells where the CPU went meanwhile. */
+export async function withCpu<T extends Measured>(hubPid: number, run: () => Promise<T & { requests: number }>): Promise<T & CpuShares> {
+  const before = { hub: processCpuSeconds(hubPid), postgres: postgresCpu(), loadgen: process.cpuUsage(), at: performance.now() };
+  const result = await run();
+  const seconds = (performance.now() - before.at) / 1000;
+  const loadgen = process.cpuUsage(before.loadgen);
+  const hub = processCpuSeconds(hubPid) - before.hub;
+  return {
+    ...result,
+    hubCores: Number((hub / seconds).toFixed(2)),
+    postgresCores: Number((postgresCpuSince(before.postgres) / seconds).toFixed(2)),
+    loadgenCores: Number(((loadgen.user + loadgen.system) / 1e6 / seconds).toFixed(2)),
+    hubCpuMsPerRequest: result.requests > 0 ? Number(((hub * 1000) / result.requests).toFixed(3)) : Number.NaN,
+  };
 }

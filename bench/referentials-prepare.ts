@@ -200,7 +200,7 @@ function runCli(rootDir: string, args: string[], env: NodeJS.ProcessEnv, label: 
       const line = pending.slice(0, newline).replace(/^.*\r/, '');
       pending = pending.slice(newline + 1);
       if (line.startsWith('\tCommand being timed:')) inTimeReport = true;
-      if (inTimeReport || line.trim() === '') continue;
+      if (inTimeReport || line.trim() === '' || /^Command (exited with non-zero status|terminated by signal)/.test(line)) continue;
       if (/^\d+\/\d+ rows/.test(line)) {
         if (Date.now() - lastProgress < 10_000) continue;
         lastProgress = Date.now();

@@ -2,7 +2,7 @@
 // world, no outbox workers), plus a load-generator subsystem with a key and a signed, active convention for the persons
 // service; prints `${referentialsReadyMarker} <port>` (bench/referentials-world.ts) once a signed call would pass.
 //   usage: referentials-server.ts DATA_DIR QUEUE_PREFIX   (DATABASE_URL and REDIS_URL from the environment)
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
@@ -12,7 +12,7 @@ import { signConvention } from '../src/conventions/signing.ts';
 import { activateConvention, memberKeyResolver } from '../src/conventions/store.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import { toFolderName } from '../src/identity/ids.ts';
-import { registerMember } from '../src/identity/members.ts';
+import { getMember, registerMember } from '../src/identity/members.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { registeredPlugins } from '../src/plugins.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
@@ -62,6 +62,28 @@ function conventionYaml(provider: string): string {
   ].join('\n');
 }
 
+/** The consumer (its key written for the parent), and the bench convention signed by both parties and activated. */
+async function setUpWorld(dataDir: string, hub: Hub, provider: string): Promise<void> {
+  const { db, services, config } = hub;
+  const w = referentialsBenchWorld;
+  const consumer = await generateMemberKeyPair('ES256');
+  await registerMember(db, { id: w.consumer, name: w.consumerName, jwks: consumer.publicJwks, actor });
+
+  // The service's real OpenAPI (its bytes are what the convention signs), a bench convention beside it; the hub's
+  // referentials subsystem signs as provider with the hub's key, as the demo world does.
+  const serviceDir = join(dataDir, 'bench', 'contracts', toFolderName(provider), w.service);
+  mkdirSync(join(serviceDir, 'conventions'), { recursive: true });
+  copyFileSync(join(contractsDir, toFolderName(provider), w.service, 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
+  const yamlPath = join(serviceDir, 'conventions', `${toFolderName(w.consumer)}.yaml`);
+  writeFileSync(yamlPath, conventionYaml(provider));
+  const hubJwk = { ...(services.keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: services.keyring.current.kid, alg: 'ES256' };
+  await signConvention(yamlPath, { signer: provider, privateJwk: hubJwk, role: 'provider', hubId: config.HUB_ID });
+  await signConvention(yamlPath, { signer: w.consumer, privateJwk: consumer.privateJwk as JWK, role: 'consumer', hubId: config.HUB_ID });
+  await activateConvention(db, yamlPath, { keyring: services.keyring, resolveKey: memberKeyResolver(db), actor });
+  mkdirSync(join(dataDir, 'bench'), { recursive: true });
+  writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
+}
+
 async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub> {
   const config = loadConfig({
     PORT: '0',
@@ -81,20 +103,9 @@ async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub>
     const { db, services } = hub;
     const w = referentialsBenchWorld;
     const provider = hubSubsystems(config.HUB_ID).referentials;
-    const consumer = await generateMemberKeyPair('ES256');
-    await registerMember(db, { id: w.consumer, name: w.consumerName, jwks: consumer.publicJwks, actor });
-
-    // The service's real OpenAPI (its bytes are what the convention signs), a bench convention beside it; the hub's
-    // referentials subsystem signs as provider with the hub's key, as the demo world does.
-    const serviceDir = join(dataDir, 'bench', 'contracts', toFolderName(provider), w.service);
-    mkdirSync(join(serviceDir, 'conventions'), { recursive: true });
-    copyFileSync(join(contractsDir, toFolderName(provider), w.service, 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
-    const yamlPath = join(serviceDir, 'conventions', `${toFolderName(w.consumer)}.yaml`);
-    writeFileSync(yamlPath, conventionYaml(provider));
-    const hubJwk = { ...(services.keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: services.keyring.current.kid, alg: 'ES256' };
-    await signConvention(yamlPath, { signer: provider, privateJwk: hubJwk, role: 'provider', hubId: config.HUB_ID });
-    await signConvention(yamlPath, { signer: w.consumer, privateJwk: consumer.privateJwk as JWK, role: 'consumer', hubId: config.HUB_ID });
-    await activateConvention(db, yamlPath, { keyring: services.keyring, resolveKey: memberKeyResolver(db), actor });
+    // A data folder kept with the database (--reuse-db): the world set up by the run that loaded it is still there.
+    const reused = existsSync(w.consumerKeyFile(dataDir)) && (await getMember(db, w.consumer)) !== undefined;
+    if (!reused) await setUpWorld(dataDir, hub, provider);
     const serviceId = `${provider}/${w.service}`;
     for (let attempt = 0; ; attempt++) {
       await services.directory.reload();
@@ -103,7 +114,6 @@ async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub>
       if (attempt >= 50) throw new Error('the bench world (consumer, binding, convention) is not visible to the hub after 5 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
     writeFileSync(w.hubFile(dataDir), `${JSON.stringify({ hubId: config.HUB_ID })}\n`);
     return hub;
   } catch (err) {

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Random } from '../referentials/generator/random.ts';
 import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
 import { awaitReadyPort, childStopper, positiveInt, round1, round2, table } from './lib.ts';
-import { httpArm, sqlLoad, type Measured, type PlannedRequest } from './referentials-load.ts';
+import { httpArm, sqlLoad, withCpu, type CpuShares, type Measured, type PlannedRequest, type SqlQuery } from './referentials-load.ts';
 import {
   copyLines, databaseUrl, ensureDataSet, ingest, loadTruth, matchingQuality, recreateDatabase, referentialNames, withClient,
   type IngestResult,
@@ -155,10 +155,13 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------------------------
 // The hub child
 
+/** The hub's DATA_DIR (its keys, the consumer's key, the signed convention), kept with the database for --reuse-db. */
+const hubDataDir = join(cacheDir, `hub-${databaseName}`);
+
 async function startHubChild(benchUrl: string, redisUrl: string): Promise<{ port: number; pid: number; dataDir: string; stop(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-referentials-'));
+  const dataDir = hubDataDir;
+  mkdirSync(dataDir, { recursive: true });
   const queuePrefix = `tabadol-bench-${randomBytes(6).toString('hex')}`;
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   cleanups.push(async () => {
     await removeRedisKeys(redisUrl, queuePrefix);
   });
@@ -287,6 +290,7 @@ async function main(): Promise<void> {
     say(`database: ${databaseName} reused (loaded with ${datasetKey}); COPY and ingest not measured\n`);
   } else {
     await recreateDatabase(serverUrl, databaseName);
+    rmSync(hubDataDir, { recursive: true, force: true });
     const copied = await withClient(benchUrl, (c) => copyLines(c, 'bench_copy_persons', data.file('persons')));
     copy = { ...copied, rate: copied.rows / copied.seconds };
     say(`COPY baseline: ${fmt(copy.rows)} persons lines into a jsonb column in ${copy.seconds.toFixed(2)} s = ${fmt(copy.rate)} rows/s\n`);
@@ -350,34 +354,54 @@ async function main(): Promise<void> {
     text: 'SELECT id, referential, version, status, merged_into, attributes FROM ref_golden WHERE id = ANY($1::text[])',
     values: [Array.from({ length: batchItems }, () => random.pick(samples.goldenIds))],
   });
+  const sqlArm = (connections: number, query: () => SqlQuery) => async () => ({ ...(await sqlLoad(pool, connections, options.duration, query)), requests: 0 });
   await sqlLoad(pool, options.connections, 1, pkQuery);
-  const sqlPk = await sqlLoad(pool, options.connections, options.duration, pkQuery);
-  say(`  (a) SQL primary-key lookup        ${fmt(sqlPk.rate)}/s  p50 ${sqlPk.p50Ms} ms  p99 ${sqlPk.p99Ms} ms${failuresText(sqlPk)}\n`);
-  const sqlBatch = await sqlLoad(pool, options.latencyConnections, options.duration, pkBatchQuery);
-  say(`  (a') SQL = ANY(${batchItems} ids)           ${fmt(sqlBatch.rate, 1)}/s  p50 ${sqlBatch.p50Ms} ms  p99 ${sqlBatch.p99Ms} ms${failuresText(sqlBatch)}\n`);
+  const line = (label: string, m: Measured & CpuShares, digits = 0) =>
+    say(
+      `  ${label.padEnd(34)} ${fmt(m.rate, digits).padStart(8)}/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  ` +
+        `cores: hub ${m.hubCores.toFixed(2)}, postgres ${m.postgresCores.toFixed(2)}, load generator ${m.loadgenCores.toFixed(2)}${failuresText(m)}\n`,
+    );
+  const sqlPk = await withCpu(hub.pid, sqlArm(options.connections, pkQuery));
+  line('(a) SQL primary-key lookup', sqlPk);
+  const sqlBatch = await withCpu(hub.pid, sqlArm(options.latencyConnections, pkBatchQuery));
+  line(`(a') SQL = ANY(${batchItems} ids)`, sqlBatch, 1);
   const arm = { url: hubUrl, identity, hubId, purpose: w.purpose, seconds: options.duration };
-  const single = await httpArm({ ...arm, connections: options.connections, warmupCount: 1000, min: 200, max: 500_000, plan: plans.single });
-  say(`  (b) single resolve (by-key cin)   ${fmt(single.rate)}/s  p50 ${single.p50Ms} ms  p99 ${single.p99Ms} ms${failuresText(single)}\n`);
-  const batch = await httpArm({ ...arm, connections: options.latencyConnections, warmupCount: Math.max(4, 2 * options.latencyConnections), min: 10, max: 50_000, plan: plans.batch });
-  say(`  (c) batch resolve of ${batchItems}        ${fmt(batch.rate, 1)}/s  p50 ${batch.p50Ms} ms  p99 ${batch.p99Ms} ms${failuresText(batch)}\n`);
-  const search = await httpArm({ ...arm, connections: options.latencyConnections, warmupCount: 50, min: 50, max: 200_000, plan: plans.search });
-  say(`  (d) fuzzy search                  ${fmt(search.rate, 1)}/s  p50 ${search.p50Ms} ms  p99 ${search.p99Ms} ms${failuresText(search)}\n\n`);
+  const single = await withCpu(hub.pid, () => httpArm({ ...arm, connections: options.connections, warmupCount: 1000, min: 200, max: 500_000, plan: plans.single }));
+  line('(b) single resolve (by-key cin)', single);
+  const batch = await withCpu(hub.pid, () =>
+    httpArm({ ...arm, connections: options.latencyConnections, warmupCount: Math.max(4, 2 * options.latencyConnections), min: 10, max: 50_000, plan: plans.batch }),
+  );
+  line(`(c) batch resolve of ${batchItems}`, batch, 1);
+  const search = await withCpu(hub.pid, () => httpArm({ ...arm, connections: options.latencyConnections, warmupCount: 50, min: 50, max: 200_000, plan: plans.search }));
+  line('(d) fuzzy search', search, 1);
+  say('\n');
 
   // 8. The tables.
   say(
     table(
-      ['reads', 'conns', 'rate', 'p50 ms', 'p99 ms', 'baseline', 'ratio'],
+      ['reads', 'conns', 'rate', 'p50 ms', 'p99 ms', 'hub CPU ms/req', 'baseline', 'ratio'],
       [
-        ['(a) SQL PK lookup (pg)', String(sqlPk.connections), `${fmt(sqlPk.rate)}/s`, sqlPk.p50Ms.toFixed(2), sqlPk.p99Ms.toFixed(2), '', ''],
-        [`(a') SQL = ANY(${batchItems} ids)`, String(sqlBatch.connections), `${fmt(sqlBatch.rate * batchItems)} rows/s`, sqlBatch.p50Ms.toFixed(2), sqlBatch.p99Ms.toFixed(2), '', ''],
-        ['(b) single resolve, HTTP', String(single.connections), `${fmt(single.rate)}/s`, single.p50Ms.toFixed(2), single.p99Ms.toFixed(2), '(a) lookups/s', ratio(single.rate, sqlPk.rate)],
-        [`(c) batch resolve ×${batchItems}, HTTP`, String(batch.connections), `${fmt(batch.rate * batchItems)} items/s`, batch.p50Ms.toFixed(2), batch.p99Ms.toFixed(2), "(a) lookups/s; (a') p50", `${ratio(batch.rate * batchItems, sqlPk.rate)}; ×${ratio(batch.p50Ms, sqlBatch.p50Ms)}`],
-        ['(d) fuzzy search, HTTP', String(search.connections), `${fmt(search.rate, 1)}/s`, search.p50Ms.toFixed(2), search.p99Ms.toFixed(2), '(a) lookups/s', ratio(search.rate, sqlPk.rate)],
+        ['(a) SQL PK lookup (pg)', String(sqlPk.connections), `${fmt(sqlPk.rate)}/s`, sqlPk.p50Ms.toFixed(2), sqlPk.p99Ms.toFixed(2), '', '', ''],
+        [`(a') SQL = ANY(${batchItems} ids)`, String(sqlBatch.connections), `${fmt(sqlBatch.rate * batchItems)} rows/s`, sqlBatch.p50Ms.toFixed(2), sqlBatch.p99Ms.toFixed(2), '', '', ''],
+        ['(b) single resolve, HTTP', String(single.connections), `${fmt(single.rate)}/s`, single.p50Ms.toFixed(2), single.p99Ms.toFixed(2), single.hubCpuMsPerRequest.toFixed(2), '(a) lookups/s', ratio(single.rate, sqlPk.rate)],
+        [
+          `(c) batch resolve ×${batchItems}, HTTP`,
+          String(batch.connections),
+          `${fmt(batch.rate * batchItems)} items/s`,
+          batch.p50Ms.toFixed(2),
+          batch.p99Ms.toFixed(2),
+          batch.hubCpuMsPerRequest.toFixed(2),
+          "(a) lookups/s; (a') p50",
+          `${ratio(batch.rate * batchItems, sqlPk.rate)}; p50 ×${ratio(batch.p50Ms, sqlBatch.p50Ms)}`,
+        ],
+        ['(d) fuzzy search, HTTP', String(search.connections), `${fmt(search.rate, 1)}/s`, search.p50Ms.toFixed(2), search.p99Ms.toFixed(2), search.hubCpuMsPerRequest.toFixed(2), '(a) lookups/s', ratio(search.rate, sqlPk.rate)],
       ],
     ) + '\n\n',
   );
   const ingestTotal = ingests.length > 0 ? { rows: ingests.reduce((n, i) => n + i.rows, 0), seconds: ingests.reduce((n, i) => n + i.wallSeconds, 0) } : undefined;
   const ingestRate = ingestTotal ? ingestTotal.rows / ingestTotal.seconds : undefined;
+  // The CLI's own rates (its import, without node's start-up), combined over the three files when it printed all three.
+  const cliRate = ingests.length > 0 && ingests.every((i) => i.cliRowsPerSecond) ? (ingestTotal?.rows ?? 0) / ingests.reduce((n, i) => n + i.rows / (i.cliRowsPerSecond ?? 1), 0) : undefined;
   const peakRss = ingests.some((i) => i.peakRssMb !== undefined) ? Math.max(...ingests.map((i) => i.peakRssMb ?? 0)) : undefined;
   if (ingests.length > 0) {
     say(
@@ -395,7 +419,7 @@ async function main(): Promise<void> {
             fmt(i.peakRssMb),
             i.peakRssFrom,
           ]),
-          ['all three', fmt(ingestTotal?.rows), ingestTotal?.seconds.toFixed(1) ?? '—', fmt(ingestRate), '', fmt(copy?.rate), ratio(ingestRate, copy?.rate), fmt(peakRss), ''],
+          ['all three', fmt(ingestTotal?.rows), ingestTotal?.seconds.toFixed(1) ?? '—', fmt(ingestRate), fmt(cliRate), fmt(copy?.rate), ratio(ingestRate, copy?.rate), fmt(peakRss), ''],
         ],
       ) + '\n\n',
     );
@@ -412,7 +436,7 @@ async function main(): Promise<void> {
   const verdicts: Verdict[] = [
     { name: `batch resolve of ${batchItems}: p50 <= ${targets.batchP50Ms} ms`, value: `${batch.p50Ms} ms`, pass: batch.p50Ms <= targets.batchP50Ms },
     { name: `fuzzy search: p99 <= ${targets.searchP99Ms} ms`, value: `${search.p99Ms} ms`, pass: search.p99Ms <= targets.searchP99Ms },
-    { name: `ingest with matching >= ${fmt(targets.ingestRowsPerSecond)} records/s`, value: ingestRate === undefined ? 'not measured' : `${fmt(ingestRate)} records/s (wall, three files)`, pass: ingestRate === undefined ? undefined : ingestRate >= targets.ingestRowsPerSecond },
+    { name: `ingest with matching >= ${fmt(targets.ingestRowsPerSecond)} records/s`, value: ingestRate === undefined ? 'not measured' : `${fmt(ingestRate)} records/s (wall clock of the three imports${cliRate !== undefined ? `; ${fmt(cliRate)} by the CLI's own count` : ''})`, pass: ingestRate === undefined ? undefined : ingestRate >= targets.ingestRowsPerSecond },
     {
       name: `ingest peak RSS <= ${targets.ingestPeakRssMb} MB`,
       value: peakRss === undefined ? 'not measured' : `${fmt(peakRss)} MB`,
@@ -433,7 +457,10 @@ async function main(): Promise<void> {
 
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, 'referentials.json');
-  const clean = (m: Measured) => ({ ...m, rate: round1(m.rate), seconds: round2(m.seconds) });
+  const clean = (m: Measured & { requests?: number }) => {
+    const { requests: _requests, ...rest } = m;
+    return { ...rest, rate: round1(m.rate), seconds: round2(m.seconds) };
+  };
   const report = {
     benchmark: 'referentials',
     date: new Date().toISOString(),
@@ -448,8 +475,10 @@ async function main(): Promise<void> {
       sqlPrimaryKey: clean(sqlPk),
       sqlPrimaryKeyBatch: { ...clean(sqlBatch), ids: batchItems },
     },
-    ingest: ingests.map((i) => ({ ...i, wallSeconds: round2(i.wallSeconds), wallRowsPerSecond: Math.round(i.wallRowsPerSecond), peakRssMb: i.peakRssMb === undefined ? null : round1(i.peakRssMb), ratioToCopy: copy ? Number((i.wallRowsPerSecond / copy.rate).toFixed(5)) : null })),
-    ingestTotal: ingestTotal ? { ...ingestTotal, rowsPerSecond: ingestRate === undefined ? null : Math.round(ingestRate), peakRssMb: peakRss === undefined ? null : round1(peakRss) } : null,
+    ingest: ingests.map((i) => ({ ...i, file: relative(rootDir, i.file), wallSeconds: round2(i.wallSeconds), wallRowsPerSecond: Math.round(i.wallRowsPerSecond), peakRssMb: i.peakRssMb === undefined ? null : round1(i.peakRssMb), ratioToCopy: copy ? Number((i.wallRowsPerSecond / copy.rate).toFixed(5)) : null })),
+    ingestTotal: ingestTotal
+      ? { ...ingestTotal, seconds: round2(ingestTotal.seconds), rowsPerSecond: ingestRate === undefined ? null : Math.round(ingestRate), cliRowsPerSecond: cliRate === undefined ? null : Math.round(cliRate), peakRssMb: peakRss === undefined ? null : round1(peakRss) }
+      : null,
     reads: {
       singleResolve: { ...clean(single), ratioToSqlPk: Number((single.rate / sqlPk.rate).toFixed(5)) },
       batchResolve: { ...clean(batch), items: batchItems, itemsPerSecond: Math.round(batch.rate * batchItems), ratioToSqlPk: Number(((batch.rate * batchItems) / sqlPk.rate).toFixed(5)), p50MultipleOfSqlBatch: Number((batch.p50Ms / sqlBatch.p50Ms).toFixed(3)) },
