@@ -61,7 +61,8 @@ describe('parseBatch', () => {
   it('reads CSV with quotes, nested columns and line numbers; bad lines are row errors', () => {
     const rows = parseBatch(bytes('\ufeffsourceSystem,sourceId,lastNameLatin,address\nx,a,"Ben ""Ali""","1, rue\nde Fès"\nx,b,Short\n\nx,,Y,Z\n'), 'csv', columns);
     expect(rows).toEqual([
-      { line: 2, sourceId: 'a', attributes: { lastNameLatin: 'Ben "Ali"', address: '1, rue\nde Fès' } },
+      // The row's sourceSystem is kept beside its attributes (the CLI's import may use it; a batch's own source wins).
+      { line: 2, sourceId: 'a', sourceSystem: 'x', attributes: { lastNameLatin: 'Ben "Ali"', address: '1, rue\nde Fès' } },
       { line: 4, problems: [{ location: 'line', message: 'has 3 fields, the header has 4' }] },
       { line: 6, problems: [{ location: 'sourceId', message: 'is required' }] },
     ]);

@@ -2,10 +2,10 @@
 
 import { parseCin } from '../identifiers/index.ts';
 import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
-import type { BlockingKeys, MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
 import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
-import { arabicPart, consonants, latinPart } from './similarity.ts';
+import { personBlockingKeys } from './blocking.ts';
 
 export const PERSON_SEXES = ['M', 'F'] as const;
 export const PERSON_STATUSES = ['alive', 'deceased', 'unknown'] as const;
@@ -118,37 +118,7 @@ export function personMatchProfile(attributes: PersonAttributes): MatchProfile {
   };
 }
 
-/**
- * Blocking keys. A pair can only link when the birth dates agree or one is missing (a different date is a veto in
- * the score), so a dated record is looked up among records of its birth date, split by the start of a name part
- * (the first two consonants of the Latin first or last name, the first two letters of the Arabic ones: a slip in one
- * part still finds the other), and among undated records of the same name; an undated record is looked up by name.
- * Names are keyed on what the score compares (latinPart, arabicPart), Latin by consonants so that vowel variants
- * (Youssef, Yusuf) share a key.
- */
-export function personBlockingKeys(attributes: PersonAttributes): BlockingKeys {
-  const firstLatin = attributes.firstNameLatin ? consonants(latinPart(attributes.firstNameLatin)) : '';
-  const lastLatin = attributes.lastNameLatin ? consonants(latinPart(attributes.lastNameLatin)) : '';
-  const firstArabic = attributes.firstNameArabic ? arabicPart(attributes.firstNameArabic) : '';
-  const lastArabic = attributes.lastNameArabic ? arabicPart(attributes.lastNameArabic) : '';
-  const names: string[] = [];
-  if (firstLatin && lastLatin) names.push(`l:${firstLatin}|${lastLatin}`);
-  if (firstArabic && lastArabic) names.push(`a:${firstArabic}|${lastArabic}`);
-  const date = attributes.birthDate;
-  if (!date) {
-    // Undated: found by name from dated and undated records alike.
-    const keys = [...names.map((n) => `n:${n}`), ...names.map((n) => `x:${n}`)];
-    return { index: keys, probe: names.map((n) => `n:${n}`) };
-  }
-  const parts = [
-    ['s', lastLatin.slice(0, 2)],
-    ['f', firstLatin.slice(0, 2)],
-    ['t', [...lastArabic].slice(0, 2).join('')],
-    ['g', [...firstArabic].slice(0, 2).join('')],
-  ].filter(([, v]) => v !== '');
-  const dated = parts.map(([k, v]) => `d:${date}:${k}:${v}`);
-  return { index: [...dated, ...names.map((n) => `n:${n}`)], probe: [...dated, ...names.map((n) => `x:${n}`)] };
-}
+export { personBlockingKeys };
 
 export const personsModule: ReferentialModule<PersonAttributes> = {
   name: 'persons',

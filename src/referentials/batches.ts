@@ -21,7 +21,9 @@ export const batchIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const defaultChunkSize = 200;
 
 /** A line as read: a contribution to make, or a line that cannot be one (its problems). `line` is 1-based in the file. */
-export type BatchRow = { line: number; sourceId: string; attributes: Record<string, unknown> } | { line: number; sourceId?: string; problems: FieldProblem[] };
+export type BatchRow =
+  | { line: number; sourceId: string; attributes: Record<string, unknown>; /** As the file gives it, if it does (the CLI's import may use it). */ sourceSystem?: string }
+  | { line: number; sourceId?: string; problems: FieldProblem[] };
 
 /** The upload as a whole is refused (not UTF-8, CSV columns wrong): nothing was written. */
 export class BatchRefused extends Error {
@@ -42,7 +44,7 @@ export function batchColumnsOf(referential: string): readonly string[] | undefin
   return batchColumns.get(referential);
 }
 
-/** `sourceSystem` is tolerated (files exported by a source often carry it) and ignored: the batch's source system wins. */
+/** `sourceSystem` is not an attribute: files exported by a source often carry it. A batch's own source system wins over it. */
 const ignoredColumns = new Set(['sourceSystem']);
 
 /**
@@ -121,12 +123,12 @@ function ndjsonRow(text: string, line: number): BatchRow {
     return { line, problems: [{ location: 'line', message: 'is not valid JSON' }] };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { line, problems: [{ location: 'line', message: 'is not a JSON object' }] };
-  const { sourceId, attributes } = value as { sourceId?: unknown; attributes?: unknown };
+  const { sourceId, attributes, sourceSystem } = value as { sourceId?: unknown; attributes?: unknown; sourceSystem?: unknown };
   const problems: FieldProblem[] = [];
   if (typeof sourceId !== 'string' || sourceId === '') problems.push({ location: 'sourceId', message: 'is required (a non-empty string)' });
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) problems.push({ location: 'attributes', message: 'is required (an object)' });
   if (problems.length > 0) return { line, ...(typeof sourceId === 'string' && sourceId ? { sourceId } : {}), problems };
-  return { line, sourceId: sourceId as string, attributes: attributes as Record<string, unknown> };
+  return { line, sourceId: sourceId as string, attributes: attributes as Record<string, unknown>, ...(typeof sourceSystem === 'string' && sourceSystem.trim() ? { sourceSystem: sourceSystem.trim() } : {}) };
 }
 
 function checkHeader(fields: string[], columns: readonly string[] | undefined): string[] {
@@ -150,13 +152,15 @@ function csvRow(header: string[], fields: string[], line: number): BatchRow {
   if (fields.length !== header.length) return { line, problems: [{ location: 'line', message: `has ${fields.length} fields, the header has ${header.length}` }] };
   const attributes: Record<string, unknown> = {};
   let sourceId = '';
+  let sourceSystem = '';
   header.forEach((name, i) => {
     const value = fields[i] ?? '';
     if (name === 'sourceId') sourceId = value.trim();
+    else if (name === 'sourceSystem') sourceSystem = value.trim();
     else if (!ignoredColumns.has(name) && value !== '') setPath(attributes, name.split('.'), value);
   });
   if (!sourceId) return { line, problems: [{ location: 'sourceId', message: 'is required' }] };
-  return { line, sourceId, attributes };
+  return { line, sourceId, attributes, ...(sourceSystem ? { sourceSystem } : {}) };
 }
 
 function setPath(object: Record<string, unknown>, path: string[], value: string): void {

@@ -5,7 +5,11 @@ import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
 import { assignChangePositions } from './changes.ts';
 import { ContributionRefused, type ContributionInput, type ContributionResult } from './engine-types.ts';
+import { lockReferential } from './locks.ts';
+import { autoMergeIn } from './stewardship.ts';
 import { json, lockGolden, refreshGolden, type GoldenRow, type LinkRow } from './store.ts';
+
+export { lockReferential };
 
 export { survive, plainValues, type SurvivorshipSource } from './engine-survivorship.ts';
 export * from './engine-types.ts';
@@ -48,11 +52,6 @@ async function lockNames(tx: Queryable, referential: string, names: string[]): P
   for (const name of [...new Set(names)].sort()) await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
 }
 
-/** The referential-wide advisory lock: shared by single contributions and steward decisions, exclusive for a bulk import. */
-export async function lockReferential(tx: Queryable, referential: string, mode: 'shared' | 'exclusive'): Promise<void> {
-  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await tx.query(`SELECT ${fn}(hashtextextended($1, 0))`, [`ref:referential:${referential}`]);
-}
 
 export async function contribute(db: Db, module: ReferentialModule, input: ContributionInput, options: ContributeOptions = {}): Promise<ContributionResult> {
   const normalised = module.normalise(input.attributes);
@@ -137,6 +136,13 @@ export async function contributeIn(
     await lockGolden(tx, byKey.goldenId);
     await link(byKey.goldenId, 'identifier', { key: byKey.key });
     const r = await refreshGolden(tx, module, byKey.goldenId, 'contribution', { force: true });
+    // The source may also tie another record to this one by score (that record lacked the identifier): merge it in.
+    const profile = module.matchProfile?.(attributes);
+    const other = (profile ? await scoredCandidates(tx, module, attributes, profile, byKey.goldenId) : [])[0];
+    if (other && module.thresholds && other.score >= module.thresholds.link) {
+      const merged = await autoMergeIn(tx, module, byKey.goldenId, other.goldenId, tieReason({ sourceSystem, sourceId }, byKey.key, other.score));
+      if (merged) return { goldenId: byKey.goldenId, decision: 'linked-identifier', version: merged.survivorVersion, warnings: r.warnings };
+    }
     return { goldenId: byKey.goldenId, decision: 'linked-identifier', version: r.version, warnings: r.warnings };
   }
 
@@ -163,6 +169,11 @@ export async function contributeIn(
     [referential, sourceSystem, sourceId, goldenId, json(proposed)],
   );
   return { goldenId, decision: 'review', version: r.version, warnings: r.warnings, reviewId: rows[0]?.id ?? '' };
+}
+
+/** Why the engine merged two records: the source that ties them. */
+export function tieReason(source: { sourceSystem: string; sourceId: string }, key: NaturalKey, score: number): string {
+  return `source ${source.sourceSystem} ${source.sourceId} has this record's ${key.type} and scores ${score} against the merged record`;
 }
 
 /** A new, empty golden record (version 0): refreshGolden makes it version 1 from its links. */

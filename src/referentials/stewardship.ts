@@ -5,7 +5,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { referential as registered, type ReferentialModule } from './module.ts';
 import { assignChangePositions, recordChange } from './changes.ts';
 import { StewardshipError } from './engine-types.ts';
-import { lockReferential } from './engine.ts';
+import { lockReferential } from './locks.ts';
 import { json, lockGolden, refreshGolden, reindexBlockingKeys, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
 
 /** A referential by module, or by name when it is registered. */
@@ -90,6 +90,24 @@ export async function mergeIn(
   await tx.query(`UPDATE ref_steward_decisions SET detail = detail || $2::jsonb WHERE id = $1`, [decisionId, json({ after: { survivorVersion: s.version, mergedVersion: m.version } })]);
   await audit(tx, input.actor, `referential.${referential}.merge`, mergedId, { survivorId, reason: input.reason, decisionId });
   return { decisionId, survivorId, mergedId, survivorVersion: s.version, unchanged: false };
+}
+
+/** Who the engine's own merges are audited as. */
+export const matchingActor = 'tabadol:matching';
+
+/**
+ * The engine's own merge, when one contribution ties two records (one by a natural key, the other by a score at or
+ * above the link threshold): audited as the matching engine, undone by unmerge like any merge, and never across a
+ * pair a steward declared distinct. undefined: not merged (same record, not both active, or a distinct pair).
+ */
+export async function autoMergeIn(tx: Queryable, module: ReferentialModule, survivorId: string, mergedId: string, reason: string): Promise<MergeResult | undefined> {
+  if (survivorId === mergedId) return undefined;
+  const [a, b] = [survivorId, mergedId].sort() as [string, string];
+  const { rows: distinct } = await tx.query('SELECT 1 FROM ref_distinct_pairs WHERE referential = $1 AND golden_a = $2 AND golden_b = $3', [module.name, a, b]);
+  if (distinct.length > 0) return undefined;
+  const { rows } = await tx.query<{ status: string }>(`SELECT status FROM ref_golden WHERE id = ANY($1::text[]) AND referential = $2`, [[survivorId, mergedId], module.name]);
+  if (rows.length !== 2 || rows.some((r) => r.status !== 'active')) return undefined;
+  return mergeIn(tx, module, { survivorId, mergedId, actor: matchingActor, reason }, 'merge');
 }
 
 export async function merge(db: Db, ref: ReferentialRef, input: { survivorId: string; mergedId: string; actor: string; reason: string }): Promise<MergeResult> {

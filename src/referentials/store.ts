@@ -43,7 +43,7 @@ export function canonical(value: unknown): string {
 
 export const json = (value: unknown): string => JSON.stringify(value);
 
-type SourceRow = SurvivorshipSource & { version: number };
+export type SourceRow = SurvivorshipSource & { version: number };
 
 /** The linked source records of each golden record, in a fixed order (system, id). */
 async function linkedSourcesOf(tx: Queryable, referential: string, goldenIds: readonly string[]): Promise<Map<string, SourceRow[]>> {
@@ -110,9 +110,9 @@ async function writeHistories(tx: Queryable, entries: ReadonlyArray<{ goldenId: 
   // clock_timestamp, not now(): writes to one golden are serialised by its row lock, so its history stays in time order.
   await tx.query(
     `INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
-     SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, u.links::jsonb, $3, clock_timestamp()
-       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(id, links, ord) JOIN ref_golden g ON g.id = u.id ORDER BY u.ord`,
-    [entries.map((e) => e.goldenId), entries.map((e) => json(e.links)), cause],
+     SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, u.links, $2, clock_timestamp()
+       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, links jsonb)) WITH ORDINALITY AS u(id, links, ord) JOIN ref_golden g ON g.id = u.id ORDER BY u.ord`,
+    [JSON.stringify(entries.map((e) => ({ id: e.goldenId, links: e.links }))), cause],
   );
 }
 
@@ -188,19 +188,22 @@ export async function refreshGoldens(
   if (updates.length === 0) return outcomes;
 
   await tx.query(
-    `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes::jsonb,
-            blocking_text = u.blocking_text, match_fields = u.match_fields::jsonb, updated_at = clock_timestamp()
-       FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-            AS u(id, version, status, merged_into, attributes, blocking_text, match_fields)
+    `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes,
+            blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp()
+       FROM json_to_recordset($1::json) AS u(id text, version int, status text, merged_into text, attributes jsonb, blocking_text text, match_fields jsonb)
       WHERE g.id = u.id`,
     [
-      updates.map((u) => u.row.id),
-      updates.map((u) => u.version),
-      updates.map((u) => u.status),
-      updates.map((u) => u.mergedInto),
-      updates.map((u) => json(u.next.attributes)),
-      updates.map((u) => u.next.blockingText),
-      updates.map((u) => (u.next.fields === null ? null : json(u.next.fields))),
+      JSON.stringify(
+        updates.map((u) => ({
+          id: u.row.id,
+          version: u.version,
+          status: u.status,
+          merged_into: u.mergedInto,
+          attributes: u.next.attributes,
+          blocking_text: u.next.blockingText,
+          match_fields: u.next.fields,
+        })),
+      ),
     ],
   );
   await writeHistories(tx, updates.map((u) => ({ goldenId: u.row.id, links: u.next.links })), cause);
@@ -218,6 +221,35 @@ export async function refreshGoldens(
     }),
     { grouped: options.groupEvents === true },
   );
+  return outcomes;
+}
+
+/**
+ * Golden records made in this transaction from sources the caller holds (a bulk import's new records): written once,
+ * in their final form (version 1), with history, keys and change events; no insert-then-update. The links are the
+ * caller's to write, after this (they reference the records).
+ */
+export async function insertGoldens(
+  tx: Queryable,
+  module: ReferentialModule,
+  entries: ReadonlyArray<{ goldenId: string; computed: ComputedGolden }>,
+  cause: HistoryCause,
+  options: { groupEvents?: boolean } = {},
+): Promise<Map<string, RefreshOutcome>> {
+  const referential = module.name;
+  const outcomes = new Map<string, RefreshOutcome>(entries.map((e) => [e.goldenId, { version: 1, changed: true, warnings: [] }]));
+  if (entries.length === 0) return outcomes;
+  await tx.query(
+    `INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at)
+     SELECT r.id, $1, 1, 'active', r.attributes, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp()
+       FROM json_to_recordset($2::json) AS r(id text, attributes jsonb, blocking_text text, match_fields jsonb)`,
+    [referential, JSON.stringify(entries.map((e) => ({ id: e.goldenId, attributes: e.computed.attributes, blocking_text: e.computed.blockingText, match_fields: e.computed.fields })))],
+  );
+  await writeHistories(tx, entries.map((e) => ({ goldenId: e.goldenId, links: e.computed.links })), cause);
+  const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.computed.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
+  for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
+  await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.computed.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
+  await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
   return outcomes;
 }
 
@@ -247,7 +279,7 @@ async function syncNaturalKeys(
   const g = keys.map(([id]) => id);
   const t = keys.map(([, k]) => k.type);
   const v = keys.map(([, k]) => k.value);
-  await tx.query(
+  if (ids.length > 0) await tx.query(
     `DELETE FROM ref_natural_keys n WHERE n.referential = $1 AND n.golden_id = ANY($2::text[])
         AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS k(g, t, v) WHERE k.g = n.golden_id AND k.t = n.key_type AND k.v = n.key_value)`,
     [referential, [...ids], g, t, v],
@@ -271,7 +303,7 @@ async function syncNaturalKeys(
 export async function syncBlockingKeys(tx: Queryable, referential: string, ids: readonly string[], keys: ReadonlyArray<[string, string]>): Promise<void> {
   const g = keys.map(([id]) => id);
   const k = keys.map(([, key]) => key);
-  await tx.query(
+  if (ids.length > 0) await tx.query(
     `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY($2::text[])
         AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
     [referential, [...ids], g, k],

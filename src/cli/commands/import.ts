@@ -1,18 +1,19 @@
-// `tabadol import FILE --referential persons --source SYSTEM`: contributes a large CSV or NDJSON file straight through
-// the golden-record engine (not the queue), with a progress bar and a summary. Two passes over the file, each streamed
-// in bounded memory: the first checks everything that refuses the file as a whole (UTF-8 anywhere in it, the CSV
-// header) and counts its rows, before the database is even opened; the second contributes row by row.
+// `tabadol import FILE --referential persons [--source SYSTEM]`: contributes a large CSV or NDJSON file straight
+// through the golden-record engine (not the queue), with a progress bar and a summary. Two passes over the file, each
+// streamed in bounded memory: the first checks everything that refuses the file as a whole (UTF-8 anywhere in it, the
+// CSV header) and counts its rows, before the database is even opened; the second contributes chunk by chunk, each
+// chunk one set-based transaction (src/referentials/bulk.ts), reading the next chunk while the database works.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../referentials/changes.ts';
 import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
-import { contribute } from '../../referentials/engine.ts';
-import { ContributionRefused, type ContributionDecision } from '../../referentials/engine-types.ts';
+import { contributeBulk, type BulkOutcome, type BulkRow } from '../../referentials/bulk.ts';
+import type { ContributionDecision } from '../../referentials/engine-types.ts';
 import { referential, referentials } from '../../referentials/module.ts';
 import { action, CliRefusal, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
-type ImportOpts = { config?: string; referential: string; source: string; format?: BatchFormat; batchSize: number };
+type ImportOpts = { config?: string; referential: string; source?: string; format?: BatchFormat; batchSize: number };
 
 class NotUtf8 extends Error {
   constructor(readonly line: number) {
@@ -74,6 +75,7 @@ function parseBatchSize(value: string): number {
 class Progress {
   private readonly tty = process.stderr.isTTY === true;
   private lastDraw = 0;
+  private printed = 0;
   private readonly started = Date.now();
 
   constructor(
@@ -91,7 +93,8 @@ class Progress {
       const filled = Math.round(share * width);
       const rate = done / Math.max(0.001, (now - this.started) / 1000);
       process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${done}/${this.total} rows ${rate.toFixed(0)}/s `);
-    } else if (done % this.every === 0 || done === this.total) {
+    } else if (Math.floor(done / this.every) > Math.floor(this.printed / this.every) || (done === this.total && this.printed !== done)) {
+      this.printed = done;
       process.stderr.write(`${done}/${this.total} rows\n`);
     }
   }
@@ -105,14 +108,15 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
   withConfigOption(program.command('import').argument('<file>', 'a CSV (header: sourceId and attribute columns) or NDJSON ({"sourceId", "attributes"} a line) file'))
     .description('contribute a file of source records to a referential, straight through the engine')
     .requiredOption('--referential <name>', 'persons, companies or vehicles')
-    .requiredOption('--source <system>', 'the source system the records come from')
+    .option('--source <system>', "the source system of every row (default: each row's own sourceSystem field or column)")
     .addOption(new Option('--format <format>', 'the file format (default: from the file name, .csv or else ndjson)').choices(['ndjson', 'csv']))
-    .option('--batch-size <n>', 'rows between progress lines (when stderr is not a terminal) and change-feed numbering', parseBatchSize, 1000)
+    .option('--batch-size <n>', 'rows per transaction, and between progress lines when stderr is not a terminal', parseBatchSize, 2000)
     .action(
       action(async (file: string, opts: ImportOpts) => {
         const module = referential(opts.referential);
         if (!module) throw new CliRefusal([`--referential ${opts.referential}: unknown (known: ${referentials().map((m) => m.name).join(', ') || 'none'})`]);
-        if (!opts.source.trim()) throw new CliRefusal(['--source: must not be empty']);
+        const source = opts.source?.trim();
+        if (opts.source !== undefined && !source) throw new CliRefusal(['--source: must not be empty']);
         try {
           if (!(await stat(file)).isFile()) throw new CliRefusal([`${file}: is not a file`]);
         } catch (err) {
@@ -144,38 +148,61 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           rejected++;
           if (reasons.length < 20) reasons.push(`    line ${line}${sourceId ? ` (${sourceId})` : ''}: ${problems.map((p) => (p.location === 'line' ? p.message : `${p.location}: ${p.message}`)).join('; ')}`);
         };
+        const tally = (outcomes: readonly BulkOutcome[]) => {
+          for (const o of outcomes) {
+            if (o.ok) counts[o.decision]++;
+            else reject(o.line, o.sourceId, o.problems);
+          }
+        };
         await withDatabase(config, undefined, async (db) => {
           const progress = new Progress(total, opts.batchSize);
           let done = 0;
+          let chunk: BulkRow[] = [];
+          let inFlight: Promise<void> | undefined;
+          const flush = async () => {
+            const rows = chunk;
+            chunk = [];
+            // The previous chunk commits before this one starts (order matters for matching); reading goes on meanwhile.
+            await inFlight;
+            inFlight = contributeBulk(db, module, rows, { assignPositions: false }).then(async (outcomes) => {
+              tally(outcomes);
+              done += rows.length;
+              progress.update(done);
+              await assignChangePositions(db);
+            });
+          };
           for await (const row of fileRows(file, format, columns)) {
             if ('problems' in row) {
               reject(row.line, row.sourceId, row.problems);
-            } else {
-              try {
-                const result = await contribute(db, module, { sourceSystem: opts.source, sourceId: row.sourceId, attributes: row.attributes }, { assignPositions: false });
-                counts[result.decision]++;
-              } catch (err) {
-                if (!(err instanceof ContributionRefused)) throw err;
-                reject(row.line, row.sourceId, err.problems);
-              }
+              done++;
+              continue;
             }
-            done++;
-            progress.update(done);
-            if (done % opts.batchSize === 0) await assignChangePositions(db);
+            const system = source ?? row.sourceSystem;
+            if (!system) {
+              reject(row.line, row.sourceId, [{ location: 'sourceSystem', message: 'is required when --source is not given' }]);
+              done++;
+              continue;
+            }
+            chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
+            if (chunk.length >= opts.batchSize) await flush();
           }
-          await assignChangePositions(db);
+          if (chunk.length > 0) await flush();
+          await inFlight;
+          progress.update(total);
           progress.finish();
         });
-        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        const elapsed = (Date.now() - started) / 1000;
+        const seconds = elapsed.toFixed(1);
         const applied = counts.created + counts.updated + counts.unchanged;
         const linked = counts['linked-identifier'] + counts['linked-score'];
         printLines([
-          `imported ${file} into ${module.name} from ${opts.source}: ${total} row(s) in ${seconds} s`,
+          `imported ${file} into ${module.name} from ${source ?? "each row's sourceSystem"}: ${total} row(s) in ${seconds} s (${Math.round(total / Math.max(elapsed, 0.001))} rows/s)`,
           `  applied         ${applied} (created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged})`,
           `  linked          ${linked} (identifier ${counts['linked-identifier']}, score ${counts['linked-score']})`,
           `  sent to review  ${counts.review}`,
           `  rejected        ${rejected}${rejected > reasons.length ? ` (the first ${reasons.length} below)` : ''}`,
           ...reasons,
+          `  peak RSS        ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
         ]);
       }),
     );

@@ -4,7 +4,8 @@
 CREATE TABLE ref_blocking_keys (
   referential text NOT NULL,
   key text NOT NULL,
-  golden_id text NOT NULL REFERENCES ref_golden (id),
+  -- No foreign key: derived data, written only by the engine beside the record (and a check per row costs ingest).
+  golden_id text NOT NULL,
   PRIMARY KEY (referential, key, golden_id)
 );
 CREATE INDEX ref_blocking_keys_golden ON ref_blocking_keys (golden_id);

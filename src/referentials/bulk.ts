@@ -1,0 +1,305 @@
+// Bulk contributions: a chunk of source records (an import file, a batch) contributed in one transaction with
+// set-based statements, so that ingest runs at thousands of records a second. The outcome is the one contributing the
+// rows one by one in order would give: natural keys first (in the database, then among the chunk's earlier rows),
+// then blocking-key candidates scored by the module (from the database and from the chunk's earlier rows), then a new
+// golden record, with a review item when candidates came close. Rows whose source record already exists with other
+// attributes take the single-row path (rematching, recomputation) inside the same transaction.
+//
+// Concurrency: the chunk holds the referential's lock exclusively (single contributions and steward decisions take it
+// shared), so nothing else changes the referential's golden records while the chunk decides against them.
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../storage/db.ts';
+import { assignChangePositions } from './changes.ts';
+import { contributeIn, lockReferential, tieReason, withRetry, type Candidate } from './engine.ts';
+import { autoMergeIn } from './stewardship.ts';
+import type { ContributionDecision } from './engine-types.ts';
+import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
+import { survive } from './engine-survivorship.ts';
+import { computeFromSources, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
+
+export interface BulkRow {
+  /** Where the row came from (a file's line number), echoed in its outcome. */
+  line: number;
+  sourceSystem: string;
+  sourceId: string;
+  attributes: unknown;
+}
+
+export type BulkOutcome =
+  | { line: number; sourceSystem: string; sourceId: string; ok: true; goldenId: string; decision: ContributionDecision; warnings: string[] }
+  | { line: number; sourceSystem: string; sourceId: string; ok: false; problems: FieldProblem[] };
+
+export interface BulkOptions {
+  receivedAt?: Date;
+  /** Number the change feed after commit (default true); a periodic assignChangePositions does it otherwise. */
+  assignPositions?: boolean;
+}
+
+/** A row that passed validation, with what matching needs, computed once. */
+interface Prepared {
+  at: number;
+  row: BulkRow;
+  attributes: Record<string, unknown>;
+  keys: NaturalKey[];
+  profile: MatchProfile | undefined;
+  probe: string[];
+  indexKeys: string[];
+  warnings: string[];
+}
+
+const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
+
+/**
+ * Contributes rows in order; one transaction per round (a source id given twice goes in a later round, as its next
+ * version). Invalid rows are reported, never written; the others all commit or none does.
+ */
+export async function contributeBulk(db: Db, module: ReferentialModule, rows: readonly BulkRow[], options: BulkOptions = {}): Promise<BulkOutcome[]> {
+  const outcomes: BulkOutcome[] = new Array(rows.length);
+  const receivedAt = options.receivedAt ?? new Date();
+  let rounds: Prepared[][] = [[]];
+  const seenIn = new Map<string, number>();
+  rows.forEach((row, at) => {
+    const normalised = module.normalise(row.attributes);
+    if (!normalised.ok) {
+      outcomes[at] = { line: row.line, sourceSystem: row.sourceSystem, sourceId: row.sourceId, ok: false, problems: normalised.problems };
+      return;
+    }
+    const attributes = normalised.attributes;
+    const blocking = module.blockingKeys?.(attributes);
+    const prepared: Prepared = {
+      at,
+      row,
+      attributes,
+      keys: module.naturalKeys(attributes),
+      profile: module.matchProfile?.(attributes),
+      probe: blocking?.probe ?? [],
+      indexKeys: blocking?.index ?? [],
+      warnings: normalised.warnings,
+    };
+    const source = `${row.sourceSystem}\u0000${row.sourceId}`;
+    const round = (seenIn.get(source) ?? -1) + 1;
+    seenIn.set(source, round);
+    (rounds[round] ??= []).push(prepared);
+  });
+  rounds = rounds.filter((r) => r.length > 0);
+  let changed = false;
+  for (const round of rounds) {
+    const results = await withRetry(() => db.transaction((tx) => contributeBulkIn(tx, module, round, receivedAt)));
+    for (const [at, outcome] of results) {
+      outcomes[at] = outcome;
+      if (outcome.ok && outcome.decision !== 'unchanged') changed = true;
+    }
+  }
+  if (changed && options.assignPositions !== false) await assignChangePositions(db).catch(() => undefined);
+  return outcomes;
+}
+
+/** One round (each source id once) inside the caller's transaction; outcomes by the rows' positions. */
+async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date): Promise<Map<number, BulkOutcome>> {
+  const referential = module.name;
+  const outcomes = new Map<number, BulkOutcome>();
+  const ok = (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]): void => {
+    outcomes.set(p.at, { line: p.row.line, sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, ok: true, goldenId, decision, warnings: [...p.warnings, ...warnings] });
+  };
+  await lockReferential(tx, referential, 'exclusive');
+
+  // 1. What the database already holds for these source ids: unchanged rows end here, changed ones go one by one.
+  const { rows: existing } = await tx.query<{ i: number; same: boolean; golden_id: string | null }>(
+    `SELECT u.i::int AS i, s.attributes = u.a AS same, l.golden_id
+       FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, a jsonb)) WITH ORDINALITY AS u(sys, sid, a, i)
+       JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid
+       LEFT JOIN ref_links l ON l.referential = s.referential AND l.source_system = s.source_system AND l.source_id = s.source_id`,
+    [referential, JSON.stringify(items.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes })))],
+  );
+  const known = new Map(existing.map((e) => [e.i - 1, e]));
+  const fresh: Prepared[] = [];
+  const again: Prepared[] = [];
+  items.forEach((p, i) => {
+    const e = known.get(i);
+    if (!e) fresh.push(p);
+    else if (e.same && e.golden_id) ok(p, e.golden_id, 'unchanged', []);
+    else again.push(p);
+  });
+
+  if (fresh.length > 0) await contributeFresh(tx, module, fresh, receivedAt, ok);
+  for (const p of again) {
+    const r = await contributeIn(tx, module, { sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, attributes: p.attributes, receivedAt }, p.attributes, p.keys, true);
+    ok(p, r.goldenId, r.decision, r.warnings);
+  }
+  return outcomes;
+}
+
+/** Rows whose source ids the referential has never seen: match, write, recompute, all set-based. */
+async function contributeFresh(
+  tx: Queryable,
+  module: ReferentialModule,
+  fresh: readonly Prepared[],
+  receivedAt: Date,
+  ok: (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]) => void,
+): Promise<void> {
+  const referential = module.name;
+
+  // 2. Natural keys already held by active golden records.
+  const keyOwner = new Map<string, string>();
+  const allKeys = fresh.flatMap((p) => p.keys);
+  if (allKeys.length > 0) {
+    const { rows } = await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
+      `SELECT n.key_type, n.key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
+         JOIN ref_natural_keys n ON n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v
+         JOIN ref_golden g ON g.id = n.golden_id AND g.status = 'active'`,
+      [referential, allKeys.map((k) => k.type), allKeys.map((k) => k.value)],
+    );
+    for (const r of rows) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
+  }
+
+  // 3. Blocking-key candidates from the database for the rows no stored key settles: one join, then their fields.
+  const dbCandidates = new Map<number, string[]>();
+  const candidateFields = new Map<string, Record<string, string | null>>();
+  // Rows settled by a stored key are probed too: they may tie another record to theirs (an engine merge, below).
+  const probing = fresh.filter((p) => p.profile && p.probe.length > 0);
+  if (module.score && probing.length > 0) {
+    const { rows } = await tx.query<{ i: number; golden_id: string }>(
+      `SELECT DISTINCT p.i, b.golden_id FROM unnest($2::int[], $3::text[]) AS p(i, key)
+         JOIN ref_blocking_keys b ON b.referential = $1 AND b.key = p.key`,
+      [referential, probing.flatMap((p) => p.probe.map(() => p.at)), probing.flatMap((p) => p.probe)],
+    );
+    for (const r of rows) {
+      const list = dbCandidates.get(r.i) ?? [];
+      list.push(r.golden_id);
+      dbCandidates.set(r.i, list);
+    }
+    const ids = [...new Set(rows.map((r) => r.golden_id))];
+    if (ids.length > 0) {
+      const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
+        `SELECT id, match_fields FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`,
+        [ids],
+      );
+      for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
+    }
+  }
+
+  // 4. Decisions in row order, as one-by-one contributions would make them; earlier rows of the chunk are candidates too.
+  const chunkIndex = new Map<string, Array<{ goldenId: string; fields: Record<string, string | null> }>>();
+  const newGoldens: string[] = [];
+  const links: Array<{ p: Prepared; goldenId: string; how: 'new' | 'identifier' | 'score'; detail: Record<string, unknown> }> = [];
+  const reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }> = [];
+  const decisions = new Map<number, { goldenId: string; decision: ContributionDecision }>();
+  const { score, thresholds } = module;
+  const ties: Array<{ p: Prepared; survivorId: string; mergedId: string; key: NaturalKey; score: number }> = [];
+  for (const p of fresh) {
+    const scored = new Map<string, Candidate>();
+    const consider = (id: string, fields: Record<string, string | null>): void => {
+      if (!score || !p.profile) return;
+      const s = score(p.profile.fields, fields);
+      const seen = scored.get(id);
+      if (!seen || s.score > seen.score) scored.set(id, { goldenId: id, ...s });
+    };
+    for (const id of dbCandidates.get(p.at) ?? []) {
+      const fields = candidateFields.get(id);
+      if (fields) consider(id, fields);
+    }
+    for (const k of p.probe) for (const e of chunkIndex.get(k) ?? []) consider(e.goldenId, e.fields);
+    const hit = p.keys.find((k) => keyOwner.has(keyId(k)));
+    const keyGolden = hit ? (keyOwner.get(keyId(hit)) as string) : undefined;
+    const candidates = [...scored.values()]
+      .filter((c) => c.goldenId !== keyGolden)
+      .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1))
+      .slice(0, 20);
+    const best = candidates[0];
+    let goldenId: string;
+    let decision: ContributionDecision;
+    if (hit && keyGolden) {
+      goldenId = keyGolden;
+      decision = 'linked-identifier';
+      links.push({ p, goldenId, how: 'identifier', detail: { key: hit } });
+      if (best && thresholds && best.score >= thresholds.link) ties.push({ p, survivorId: goldenId, mergedId: best.goldenId, key: hit, score: best.score });
+    } else if (best && thresholds && best.score >= thresholds.link) {
+      goldenId = best.goldenId;
+      decision = 'linked-score';
+      links.push({ p, goldenId, how: 'score', detail: { score: best.score, weights: best.weights } });
+    } else {
+      goldenId = randomUUID();
+      newGoldens.push(goldenId);
+      links.push({ p, goldenId, how: 'new', detail: {} });
+      const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];
+      decision = proposed.length > 0 ? 'review' : 'created';
+      if (proposed.length > 0) reviews.push({ p, goldenId, candidates: proposed });
+    }
+    decisions.set(p.at, { goldenId, decision });
+    for (const k of p.keys) if (!keyOwner.has(keyId(k))) keyOwner.set(keyId(k), goldenId);
+    if (p.profile) {
+      const entry = { goldenId, fields: p.profile.fields };
+      for (const k of p.indexKeys) {
+        const list = chunkIndex.get(k);
+        if (list) list.push(entry);
+        else chunkIndex.set(k, [entry]);
+      }
+    }
+  }
+
+  // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
+  // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
+  const sources = JSON.stringify(fresh.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes })));
+  for (const table of ['ref_source_records', 'ref_source_versions']) {
+    await tx.query(
+      `INSERT INTO ${table} (referential, source_system, source_id, version, attributes, received_at)
+       SELECT $1, sys, sid, 1, a, $3 FROM json_to_recordset($2::json) AS u(sys text, sid text, a jsonb)`,
+      [referential, sources, receivedAt],
+    );
+  }
+  const fresher = new Set(newGoldens);
+  const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
+  for (const l of links) sourcesOf.get(l.goldenId)?.push(l.p);
+  const created = newGoldens.map((goldenId) => {
+    const rows = sourcesOf.get(goldenId) ?? [];
+    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
+    const only = rows.length === 1 ? rows[0] : undefined;
+    // One source (the common case): what was computed for matching is the record's profile and keys already.
+    const computed = only
+      ? {
+          attributes: survive(sourceRows, module.trust),
+          blockingText: only.profile?.blockingText ?? null,
+          fields: only.profile?.fields ?? null,
+          keys: only.keys,
+          blockingKeys: [...new Set(only.indexKeys)].sort(),
+          links: [{ system: only.row.sourceSystem, id: only.row.sourceId, version: 1 }],
+        }
+      : computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+    return { goldenId, computed };
+  });
+  const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });
+  await tx.query(
+    `INSERT INTO ref_links (referential, source_system, source_id, golden_id, how, detail, at)
+     SELECT $1, sys, sid, g, how, d, clock_timestamp() FROM json_to_recordset($2::json) AS u(sys text, sid text, g text, how text, d jsonb)`,
+    [referential, JSON.stringify(links.map((l) => ({ sys: l.p.row.sourceSystem, sid: l.p.row.sourceId, g: l.goldenId, how: l.how, d: l.detail })))],
+  );
+  const linkedToExisting: RefreshItem[] = [...new Set(links.map((l) => l.goldenId))].filter((id) => !fresher.has(id)).map((goldenId) => ({ goldenId, force: true }));
+  for (const [id, outcome] of await refreshGoldens(tx, module, linkedToExisting, 'contribution', { groupEvents: true })) refreshed.set(id, outcome);
+  if (reviews.length > 0) {
+    await tx.query(
+      `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates)
+       SELECT $1, sys, sid, g, c FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, g text, c jsonb)) WITH ORDINALITY AS u(sys, sid, g, c, ord) ORDER BY ord`,
+      [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
+    );
+  }
+  // 6. Records tied by a row (its key names one, its score another): the engine merges them, as a single contribution would.
+  const survivorOf = new Map<string, string>();
+  const current = (id: string): string => {
+    let at = id;
+    for (let next = survivorOf.get(at); next !== undefined; next = survivorOf.get(at)) at = next;
+    return at;
+  };
+  for (const t of ties) {
+    const survivorId = current(t.survivorId);
+    const mergedId = current(t.mergedId);
+    const merged = await autoMergeIn(tx, module, survivorId, mergedId, tieReason({ sourceSystem: t.p.row.sourceSystem, sourceId: t.p.row.sourceId }, t.key, t.score));
+    if (merged) survivorOf.set(mergedId, survivorId);
+  }
+
+  // A warning about the record (a key held by another) goes with the last row that touched it.
+  const lastRowOf = new Map(links.map((l) => [l.goldenId, l.p.at]));
+  for (const p of fresh) {
+    const d = decisions.get(p.at) as { goldenId: string; decision: ContributionDecision };
+    ok(p, current(d.goldenId), d.decision, lastRowOf.get(d.goldenId) === p.at ? (refreshed.get(d.goldenId)?.warnings ?? []) : []);
+  }
+}
