@@ -37,7 +37,7 @@ describe.each(drivers)('admin stewardship API on %s', (driver) => {
   });
   afterEach(async () => {
     await t.db.exec(
-      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_golden_history, ref_links, ref_natural_keys,
+      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
          ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, outbox, admin_audit RESTART IDENTITY CASCADE`,
     );
   });

@@ -12,7 +12,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { assignChangePositions } from './changes.ts';
 import { contributeIn, lockReferential, tieReason, withRetry, type Candidate } from './engine.ts';
 import { autoMergeIn } from './stewardship.ts';
-import type { ContributionDecision } from './engine-types.ts';
+import type { ContributionDecision, GoldenAttributes } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { survive } from './engine-survivorship.ts';
 import { computeFromSources, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
@@ -45,18 +45,25 @@ interface Prepared {
   probe: string[];
   indexKeys: string[];
   warnings: string[];
+  /** The golden attributes this row alone makes (what a new record from it holds). */
+  solo: GoldenAttributes;
 }
 
 const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
 
-/**
- * Contributes rows in order; one transaction per round (a source id given twice goes in a later round, as its next
- * version). Invalid rows are reported, never written; the others all commit or none does.
- */
-export async function contributeBulk(db: Db, module: ReferentialModule, rows: readonly BulkRow[], options: BulkOptions = {}): Promise<BulkOutcome[]> {
+/** Rows validated and readied for matching: pure computation, done before (and while) the database works. */
+export interface PreparedBulk {
+  module: ReferentialModule;
+  receivedAt: Date;
+  /** Outcomes so far: the invalid rows'. */
+  outcomes: BulkOutcome[];
+  /** Each source id once per round: a source id given twice goes in a later round, as its next version. */
+  rounds: Prepared[][];
+}
+
+export function prepareBulk(module: ReferentialModule, rows: readonly BulkRow[], receivedAt: Date = new Date()): PreparedBulk {
   const outcomes: BulkOutcome[] = new Array(rows.length);
-  const receivedAt = options.receivedAt ?? new Date();
-  let rounds: Prepared[][] = [[]];
+  const rounds: Prepared[][] = [];
   const seenIn = new Map<string, number>();
   rows.forEach((row, at) => {
     const normalised = module.normalise(row.attributes);
@@ -75,15 +82,28 @@ export async function contributeBulk(db: Db, module: ReferentialModule, rows: re
       probe: blocking?.probe ?? [],
       indexKeys: blocking?.index ?? [],
       warnings: normalised.warnings,
+      solo: survive([{ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }], module.trust),
     };
     const source = `${row.sourceSystem}\u0000${row.sourceId}`;
     const round = (seenIn.get(source) ?? -1) + 1;
     seenIn.set(source, round);
     (rounds[round] ??= []).push(prepared);
   });
-  rounds = rounds.filter((r) => r.length > 0);
+  return { module, receivedAt, outcomes, rounds };
+}
+
+/**
+ * Contributes rows in order; one transaction per round. Invalid rows are reported, never written; the others all
+ * commit or none does.
+ */
+export async function contributeBulk(db: Db, module: ReferentialModule, rows: readonly BulkRow[], options: BulkOptions = {}): Promise<BulkOutcome[]> {
+  return contributePrepared(db, prepareBulk(module, rows, options.receivedAt), options);
+}
+
+export async function contributePrepared(db: Db, prepared: PreparedBulk, options: Pick<BulkOptions, 'assignPositions'> = {}): Promise<BulkOutcome[]> {
+  const { module, receivedAt, outcomes } = prepared;
   let changed = false;
-  for (const round of rounds) {
+  for (const round of prepared.rounds) {
     const results = await withRetry(() => db.transaction((tx) => contributeBulkIn(tx, module, round, receivedAt)));
     for (const [at, outcome] of results) {
       outcomes[at] = outcome;
@@ -257,7 +277,7 @@ async function contributeFresh(
     // One source (the common case): what was computed for matching is the record's profile and keys already.
     const computed = only
       ? {
-          attributes: survive(sourceRows, module.trust),
+          attributes: only.solo,
           blockingText: only.profile?.blockingText ?? null,
           fields: only.profile?.fields ?? null,
           keys: only.keys,

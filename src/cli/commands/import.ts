@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../referentials/changes.ts';
 import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
-import { contributeBulk, type BulkOutcome, type BulkRow } from '../../referentials/bulk.ts';
+import { contributePrepared, prepareBulk, type BulkOutcome, type BulkRow } from '../../referentials/bulk.ts';
 import type { ContributionDecision } from '../../referentials/engine-types.ts';
 import { referential, referentials } from '../../referentials/module.ts';
 import { action, CliRefusal, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
@@ -162,9 +162,11 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           const flush = async () => {
             const rows = chunk;
             chunk = [];
-            // The previous chunk commits before this one starts (order matters for matching); reading goes on meanwhile.
+            // Validation and match keys are computed while the previous chunk is in the database; that chunk commits
+            // before this one starts (order matters for matching), and reading goes on meanwhile.
+            const prepared = prepareBulk(module, rows);
             await inFlight;
-            inFlight = contributeBulk(db, module, rows, { assignPositions: false }).then(async (outcomes) => {
+            inFlight = contributePrepared(db, prepared, { assignPositions: false }).then(async (outcomes) => {
               tally(outcomes);
               done += rows.length;
               progress.update(done);
