@@ -9,6 +9,7 @@ import { matchingActor, unmerge } from '../src/referentials/stewardship.ts';
 import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/store.ts';
 import { generateInMemory } from '../referentials/generator/generate.ts';
 import { personsModule } from '../referentials/index.ts';
+import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 
@@ -99,6 +100,20 @@ describe.each(drivers)('bulk ingest on %s', (driver) => {
     const [outcome] = await contributeBulk(t.db, persons, [changed]);
     expect(outcome).toMatchObject({ ok: true, decision: 'updated' });
     expect(await count(t, 'SELECT max(version)::int AS n FROM ref_source_versions WHERE source_id = $1', [first.sourceId])).toBe(2);
+  });
+
+  it('gives golden records without blocking keys (written before they existed) theirs, at start', async () => {
+    const { rows } = generated(5, 150);
+    await contributeBulk(t.db, persons, rows);
+    const { rows: before } = await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2');
+    expect(before.length).toBeGreaterThan(150);
+    await t.db.exec('DELETE FROM ref_blocking_keys');
+    const logged: unknown[] = [];
+    expect(await backfillBlockingKeys(t.db, { info: (...args: unknown[]) => logged.push(args) })).toBeGreaterThan(100);
+    const { rows: after } = await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2');
+    expect(after).toEqual(before);
+    expect(logged).toHaveLength(1);
+    expect(await backfillBlockingKeys(t.db, { info: () => undefined })).toBe(0);
   });
 
   it('reports invalid rows by line and commits the others; a source id given twice is applied in order', async () => {

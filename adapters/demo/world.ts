@@ -15,8 +15,8 @@ import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
 import { entities } from '../../referentials/generator/generate.ts';
-import { contribute } from '../../src/referentials/engine.ts';
-import { referential } from '../../src/referentials/module.ts';
+import { contributeBulk, type BulkRow } from '../../src/referentials/bulk.ts';
+import { referential, type ReferentialModule } from '../../src/referentials/module.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -109,17 +109,27 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; total: num
   const done = (async () => {
     const started = Date.now();
     const decisions: Record<string, number> = {};
+    // Chunks of 100 through the bulk path: one short transaction each, so that exchanges waiting for the embedded
+    // database's single connection go in between (the demo load is background work).
+    let chunk: { module: ReferentialModule; rows: BulkRow[] } | undefined;
+    const flush = async () => {
+      if (!chunk || chunk.rows.length === 0) return;
+      for (const outcome of await contributeBulk(context.db, chunk.module, chunk.rows)) {
+        const decision = outcome.ok ? outcome.decision : 'rejected';
+        decisions[decision] = (decisions[decision] ?? 0) + 1;
+      }
+      chunk = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
     for (const [name, entity] of entities(demoRecordCounts)) {
       const module = referential(name);
       if (!module) continue;
-      for (const record of entity.records) {
-        if (stopped) return;
-        const result = await contribute(context.db, module, record);
-        decisions[result.decision] = (decisions[result.decision] ?? 0) + 1;
-        // Let exchanges waiting for the embedded database's single connection go first: the demo load is background work.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
+      if (stopped) return;
+      if (chunk && (chunk.module !== module || chunk.rows.length >= 100)) await flush();
+      chunk ??= { module, rows: [] };
+      for (const record of entity.records) chunk.rows.push({ line: chunk.rows.length + 1, ...record });
     }
+    await flush();
     writeFileSync(marker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...demoRecordCounts, decisions }, null, 2)}\n`);
     context.logger.info({ decisions, seconds: Math.round((Date.now() - started) / 1000) }, 'demo records loaded into the referentials');
   })().catch((err: unknown) => {
