@@ -65,6 +65,10 @@ export function trigramSimilarity(a: string, b: string): number {
  * canonical particle `ben` keeps its e).
  */
 export function latinPart(s: string): string {
+  return memo(latinParts, s, latinPartOf);
+}
+
+function latinPartOf(s: string): string {
   const spoken = s.replace(/c(?=[eiy])/giu, 's').replace(/(?<=[b-df-hj-np-tv-z])e(?=$|[\s'-])/giu, '');
   const words = latinKey(spoken).split(' ').filter((w) => w !== '');
   if (words.length > 1 && words[0] === 'al') words.shift();
@@ -87,5 +91,20 @@ export function vowelSlots(latin: string): string {
 
 /** The compared Arabic form of a name part: folded, the article ال dropped at word starts, words glued. */
 export function arabicPart(s: string): string {
-  return foldArabic(s).split(' ').map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w)).join('');
+  return memo(arabicParts, s, (x) => foldArabic(x).split(' ').map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w)).join(''));
+}
+
+// Name parts repeat (a few thousand first and last names cover most people), and scoring reads each pair's parts
+// again: the folded forms are remembered, in bounded maps emptied when full.
+const latinParts = new Map<string, string>();
+const arabicParts = new Map<string, string>();
+const memoLimit = 100_000;
+
+function memo(cache: Map<string, string>, key: string, compute: (s: string) => string): string {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const value = compute(key);
+  if (cache.size >= memoLimit) cache.clear();
+  cache.set(key, value);
+  return value;
 }

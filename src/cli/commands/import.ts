@@ -110,7 +110,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
     .requiredOption('--referential <name>', 'persons, companies or vehicles')
     .option('--source <system>', "the source system of every row (default: each row's own sourceSystem field or column)")
     .addOption(new Option('--format <format>', 'the file format (default: from the file name, .csv or else ndjson)').choices(['ndjson', 'csv']))
-    .option('--batch-size <n>', 'rows per transaction, and between progress lines when stderr is not a terminal', parseBatchSize, 2000)
+    .option('--batch-size <n>', 'rows per transaction, and between progress lines when stderr is not a terminal', parseBatchSize, 5000)
     .action(
       action(async (file: string, opts: ImportOpts) => {
         const module = referential(opts.referential);
