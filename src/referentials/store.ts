@@ -328,7 +328,7 @@ export async function reindexBlockingKeys(tx: Queryable, module: ReferentialModu
 
 // ---- reads -------------------------------------------------------------------------------------------------------
 
-function toGolden(row: GoldenRow, survivorId: string | null): GoldenRecord {
+function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, survivorId: string | null): GoldenRecord {
   return {
     id: row.id,
     referential: row.referential,
@@ -342,16 +342,25 @@ function toGolden(row: GoldenRow, survivorId: string | null): GoldenRecord {
   };
 }
 
-/** Golden rows by id with, for merged ones, the active record at the end of the merge chain: one query. */
+/**
+ * Golden rows by id with, for merged ones, the active record at the end of the merge chain: one query. The rows come
+ * by primary key; only merged ones (few, found through the partial index on merged_into) walk their chain, each hop a
+ * primary-key lookup, so the cost follows the number of ids asked for, not the size of the referential. Only the
+ * columns a GoldenRecord holds are read (not the match profile, as large as the attributes).
+ */
 async function goldensById(db: Queryable, referential: string, ids: readonly string[]): Promise<Map<string, GoldenRecord>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<GoldenRow & { survivor_id: string }>(
-    `WITH RECURSIVE chain (start, id, merged_into, depth) AS (
-       SELECT id, id, merged_into, 0 FROM ref_golden WHERE referential = $1 AND id = ANY($2::text[])
+  const { rows } = await db.query<Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null }>(
+    `WITH RECURSIVE chain (start, id, depth) AS (
+       SELECT id, merged_into, 1 FROM ref_golden WHERE referential = $1 AND id = ANY($2::text[]) AND merged_into IS NOT NULL
        UNION ALL
-       SELECT c.start, g.id, g.merged_into, c.depth + 1 FROM chain c JOIN ref_golden g ON g.id = c.merged_into WHERE c.depth < 64
-     ), ends AS (SELECT DISTINCT ON (start) start, id AS survivor_id FROM chain ORDER BY start, depth DESC)
-     SELECT g.*, e.survivor_id FROM ref_golden g JOIN ends e ON e.start = g.id WHERE g.version > 0`,
+       SELECT c.start, n.merged_into, c.depth + 1
+         FROM chain c CROSS JOIN LATERAL (SELECT r.merged_into FROM ref_golden r WHERE r.id = c.id LIMIT 1) n
+        WHERE n.merged_into IS NOT NULL AND c.depth < 64
+     )
+     SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at, e.survivor_id
+       FROM ref_golden g LEFT JOIN (SELECT DISTINCT ON (start) start, id AS survivor_id FROM chain ORDER BY start, depth DESC) e ON e.start = g.id
+      WHERE g.referential = $1 AND g.id = ANY($2::text[]) AND g.version > 0`,
     [referential, [...new Set(ids)]],
   );
   return new Map(rows.map((r) => [r.id, toGolden(r, r.survivor_id)]));
@@ -409,27 +418,35 @@ export async function sourceRefs(db: Queryable, referential: string, goldenId: s
 
 export const resolveManyLimit = 1000;
 
-/** Answers each item in order, not-found explicit; three queries whatever the number of items. */
+/**
+ * Answers each item in order, not-found explicit; three queries whatever the number of items. Each distinct key and
+ * source reference is one primary-key probe (a LATERAL lookup with LIMIT 1, which the planner cannot turn into a hash
+ * join over the whole table), so the cost follows the number of items, not the size of the referential.
+ */
 export async function resolveMany(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Resolved[]> {
   if (items.length > resolveManyLimit) throw new RangeError(`resolveMany takes at most ${resolveManyLimit} items, got ${items.length}`);
-  const keys = items.flatMap((i) => ('key' in i ? [i.key] : []));
-  const sources = items.flatMap((i) => ('source' in i ? [i.source] : []));
   const pair = (a: string, b: string) => `${a}\u0000${b}`;
+  const keys = new Map<string, NaturalKey>();
+  const sources = new Map<string, SourceRef>();
+  for (const item of items) {
+    if ('key' in item) keys.set(pair(item.key.type, item.key.value), item.key);
+    else if ('source' in item) sources.set(pair(item.source.system, item.source.id), item.source);
+  }
   const byKey = new Map<string, string>();
   const bySource = new Map<string, string>();
-  if (keys.length > 0) {
+  if (keys.size > 0) {
     const { rows } = await db.query<{ key_type: string; key_value: string; golden_id: string }>(
-      `SELECT n.key_type, n.key_value, n.golden_id FROM ref_natural_keys n JOIN unnest($2::text[], $3::text[]) AS k(t, v) ON n.key_type = k.t AND n.key_value = k.v
-        WHERE n.referential = $1`,
-      [referential, keys.map((k) => k.type), keys.map((k) => k.value)] as SqlValue[],
+      `SELECT k.t AS key_type, k.v AS key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
+         CROSS JOIN LATERAL (SELECT n.golden_id FROM ref_natural_keys n WHERE n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v LIMIT 1) n`,
+      [referential, [...keys.values()].map((k) => k.type), [...keys.values()].map((k) => k.value)] as SqlValue[],
     );
     for (const r of rows) byKey.set(pair(r.key_type, r.key_value), r.golden_id);
   }
-  if (sources.length > 0) {
+  if (sources.size > 0) {
     const { rows } = await db.query<{ source_system: string; source_id: string; golden_id: string }>(
-      `SELECT l.source_system, l.source_id, l.golden_id FROM ref_links l JOIN unnest($2::text[], $3::text[]) AS s(sys, sid) ON l.source_system = s.sys AND l.source_id = s.sid
-        WHERE l.referential = $1`,
-      [referential, sources.map((s) => s.system), sources.map((s) => s.id)],
+      `SELECT s.sys AS source_system, s.sid AS source_id, l.golden_id FROM unnest($2::text[], $3::text[]) AS s(sys, sid)
+         CROSS JOIN LATERAL (SELECT l.golden_id FROM ref_links l WHERE l.referential = $1 AND l.source_system = s.sys AND l.source_id = s.sid LIMIT 1) l`,
+      [referential, [...sources.values()].map((s) => s.system), [...sources.values()].map((s) => s.id)],
     );
     for (const r of rows) bySource.set(pair(r.source_system, r.source_id), r.golden_id);
   }
