@@ -31,7 +31,8 @@ const targets = {
   recall: 0.95,
 };
 
-const databaseName = 'tabadol_bench_referentials';
+/** BENCH_REFERENTIALS_DB names another database, e.g. so that two people on one server do not drop each other's. */
+const databaseName = process.env['BENCH_REFERENTIALS_DB'] || 'tabadol_bench_referentials';
 const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const batchItems = 1000;

@@ -124,13 +124,22 @@ async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items:
   await lockReferential(tx, referential, 'exclusive');
 
   // 1. What the database already holds for these source ids: unchanged rows end here, changed ones go one by one.
-  const { rows: existing } = await tx.query<{ i: number; same: boolean; golden_id: string | null }>(
-    `SELECT u.i::int AS i, s.attributes = u.a AS same, l.golden_id
-       FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, a jsonb)) WITH ORDINALITY AS u(sys, sid, a, i)
-       JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid
-       LEFT JOIN ref_links l ON l.referential = s.referential AND l.source_system = s.source_system AND l.source_id = s.source_id`,
-    [referential, JSON.stringify(items.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes })))],
+  // Ids first (an initial load finds none and sends no attributes); attributes compared only for the ids found.
+  const { rows: found } = await tx.query<{ i: number }>(
+    `SELECT u.i::int AS i FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(sys, sid, i)
+       JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid`,
+    [referential, items.map((p) => p.row.sourceSystem), items.map((p) => p.row.sourceId)],
   );
+  const { rows: existing } =
+    found.length === 0
+      ? { rows: [] }
+      : await tx.query<{ i: number; same: boolean; golden_id: string | null }>(
+          `SELECT u.i::int AS i, s.attributes = u.a AS same, l.golden_id
+             FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, a jsonb, i int)) AS u(sys, sid, a, i)
+             JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid
+             LEFT JOIN ref_links l ON l.referential = s.referential AND l.source_system = s.source_system AND l.source_id = s.source_id`,
+          [referential, JSON.stringify(found.map((f) => { const p = items[f.i - 1] as Prepared; return { sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes, i: f.i }; }))],
+        );
   const known = new Map(existing.map((e) => [e.i - 1, e]));
   const fresh: Prepared[] = [];
   const again: Prepared[] = [];
@@ -259,14 +268,13 @@ async function contributeFresh(
 
   // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
   // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
-  const sources = JSON.stringify(fresh.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes })));
-  for (const table of ['ref_source_records', 'ref_source_versions']) {
-    await tx.query(
-      `INSERT INTO ${table} (referential, source_system, source_id, version, attributes, received_at)
-       SELECT $1, sys, sid, 1, a, $3 FROM json_to_recordset($2::json) AS u(sys text, sid text, a jsonb)`,
-      [referential, sources, receivedAt],
-    );
-  }
+  // The attributes are parsed once for both tables.
+  await tx.query(
+    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM json_to_recordset($2::json) AS u(sys text, sid text, a jsonb)),
+          r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
+     INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u`,
+    [referential, JSON.stringify(fresh.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes }))), receivedAt],
+  );
   const fresher = new Set(newGoldens);
   const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
   for (const l of links) sourcesOf.get(l.goldenId)?.push(l.p);
