@@ -155,6 +155,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           }
         };
         await withDatabase(config, undefined, async (db) => {
+          process.stderr.write(`${file}: ${total} row(s) checked; contributing them to ${module.name}, ${opts.batchSize} per transaction\n`);
           const progress = new Progress(total, opts.batchSize);
           let done = 0;
           let chunk: BulkRow[] = [];
