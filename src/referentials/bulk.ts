@@ -168,43 +168,43 @@ async function contributeFresh(
 ): Promise<void> {
   const referential = module.name;
 
-  // 2. Natural keys already held by active golden records.
+  // 2. and 3. Natural keys already held by active golden records; blocking-key candidates (rows settled by a stored key
+  // are probed too: they may tie another record to theirs, an engine merge below), then the candidates' fields.
   const keyOwner = new Map<string, string>();
   const allKeys = fresh.flatMap((p) => p.keys);
-  if (allKeys.length > 0) {
-    const { rows } = await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
-      `SELECT n.key_type, n.key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
-         JOIN ref_natural_keys n ON n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v
-         JOIN ref_golden g ON g.id = n.golden_id AND g.status = 'active'`,
-      [referential, allKeys.map((k) => k.type), allKeys.map((k) => k.value)],
-    );
-    for (const r of rows) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
-  }
-
-  // 3. Blocking-key candidates from the database for the rows no stored key settles: one join, then their fields.
+  const probing = module.score ? fresh.filter((p) => p.profile && p.probe.length > 0) : [];
+  const held =
+    allKeys.length === 0
+      ? { rows: [] }
+      : await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
+          `SELECT n.key_type, n.key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
+             JOIN ref_natural_keys n ON n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v
+             JOIN ref_golden g ON g.id = n.golden_id AND g.status = 'active'`,
+          [referential, allKeys.map((k) => k.type), allKeys.map((k) => k.value)],
+        );
+  const blocked =
+    probing.length === 0
+      ? { rows: [] }
+      : await tx.query<{ i: number; golden_id: string }>(
+          `SELECT DISTINCT p.i, b.golden_id FROM unnest($2::int[], $3::text[]) AS p(i, key)
+             JOIN ref_blocking_keys b ON b.referential = $1 AND b.key = p.key`,
+          [referential, probing.flatMap((p) => p.probe.map(() => p.at)), probing.flatMap((p) => p.probe)],
+        );
+  for (const r of held.rows) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
   const dbCandidates = new Map<number, string[]>();
   const candidateFields = new Map<string, Record<string, string | null>>();
-  // Rows settled by a stored key are probed too: they may tie another record to theirs (an engine merge, below).
-  const probing = fresh.filter((p) => p.profile && p.probe.length > 0);
-  if (module.score && probing.length > 0) {
-    const { rows } = await tx.query<{ i: number; golden_id: string }>(
-      `SELECT DISTINCT p.i, b.golden_id FROM unnest($2::int[], $3::text[]) AS p(i, key)
-         JOIN ref_blocking_keys b ON b.referential = $1 AND b.key = p.key`,
-      [referential, probing.flatMap((p) => p.probe.map(() => p.at)), probing.flatMap((p) => p.probe)],
+  for (const r of blocked.rows) {
+    const list = dbCandidates.get(r.i) ?? [];
+    list.push(r.golden_id);
+    dbCandidates.set(r.i, list);
+  }
+  const ids = [...new Set(blocked.rows.map((r) => r.golden_id))];
+  if (ids.length > 0) {
+    const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
+      `SELECT id, match_fields FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`,
+      [ids],
     );
-    for (const r of rows) {
-      const list = dbCandidates.get(r.i) ?? [];
-      list.push(r.golden_id);
-      dbCandidates.set(r.i, list);
-    }
-    const ids = [...new Set(rows.map((r) => r.golden_id))];
-    if (ids.length > 0) {
-      const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
-        `SELECT id, match_fields FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`,
-        [ids],
-      );
-      for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
-    }
+    for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
   }
 
   // 4. Decisions in row order, as one-by-one contributions would make them; earlier rows of the chunk are candidates too.
@@ -268,7 +268,7 @@ async function contributeFresh(
 
   // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
   // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
-  // The attributes are parsed once for both tables.
+  // The attributes are parsed once for both source tables.
   await tx.query(
     `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM json_to_recordset($2::json) AS u(sys text, sid text, a jsonb)),
           r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
@@ -295,6 +295,7 @@ async function contributeFresh(
       : computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
     return { goldenId, computed };
   });
+  // The golden records before the links that reference them.
   const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });
   await tx.query(
     `INSERT INTO ref_links (referential, source_system, source_id, golden_id, how, detail, at)

@@ -1,5 +1,4 @@
 // The change feed: one change per golden-record change (with its outbox row, same transaction), numbered after commit.
-import { writeOutbox } from '../queue/outbox.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 
 export const goldenChangedTopic = 'golden.changed';
@@ -40,11 +39,12 @@ export async function recordChanges(tx: Queryable, referential: string, changes:
   if (changes.length === 0) return;
   const payloads = changes.map((c) => JSON.stringify({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload }));
   if (options.grouped) {
-    const outboxId = await writeOutbox(tx, goldenChangedBatchTopic, { referential, changes: payloads.map((p) => JSON.parse(p) as unknown) });
+    // One statement (so that it can be issued beside others): the outbox row, then every change pointing at it.
     await tx.query(
-      `INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
-       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, $3 FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
-      [referential, payloads, outboxId],
+      `WITH ob AS (INSERT INTO outbox (topic, payload) VALUES ($3, jsonb_build_object('referential', $1::text, 'changes', (SELECT jsonb_agg(p ORDER BY ord) FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord)))) RETURNING id)
+       INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
+       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
+      [referential, payloads, goldenChangedBatchTopic],
     );
     return;
   }

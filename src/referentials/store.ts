@@ -247,9 +247,9 @@ export async function insertGoldens(
   );
   await writeHistories(tx, entries.map((e) => ({ goldenId: e.goldenId, links: e.computed.links })), cause);
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.computed.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
-  for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
   await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.computed.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
   await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
+  for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
   return outcomes;
 }
 
