@@ -5,7 +5,7 @@
 import { foldArabic } from '../text/fold.ts';
 import type { BlockingKeys } from '../../src/referentials/module.ts';
 import type { PersonAttributes } from './module.ts';
-import { latinPart } from './similarity.ts';
+import { latinPart, memo } from './similarity.ts';
 
 /** Arabic letters (as foldArabic leaves them) → the Latin consonants French transliteration writes; vowels and glides → ''. */
 const ARABIC_CONSONANTS: Readonly<Record<string, string>> = {
@@ -16,6 +16,12 @@ const ARABIC_CONSONANTS: Readonly<Record<string, string>> = {
 
 /** The consonant skeleton of an Arabic-script name part: article dropped, final ه (a folded ta marbuta) dropped. */
 export function arabicSkeleton(name: string): string {
+  return memo(arabicSkeletons, name, (x) => arabicSkeletonOf(x));
+}
+
+const arabicSkeletons = new Map<string, string>();
+
+function arabicSkeletonOf(name: string): string {
   return foldArabic(name)
     .split(' ')
     .filter((w) => w !== '')
@@ -42,18 +48,24 @@ function skeletons(latin: string | undefined, arabic: string | undefined): strin
 /**
  * A pair can only link when the birth dates agree or one is missing (a different date is a veto in the score). So a
  * dated record is looked up among records of its birth date that share the start of the first or of the last name
- * (a slip in one part still finds the other), and among undated records of the same full name; an undated record is
- * looked up by full name among all. Each name part is keyed in every script the record has.
+ * (a slip in one part still finds the other). Without a date on one side, a pair needs more than the name to reach
+ * even the review threshold (a common name is shared by thousands): the same birth or address commune. So undated
+ * records are found, and look others up, by full name with a commune; dated records look undated ones up the same
+ * way. Each name part is keyed in every script the record has.
  */
 export function personBlockingKeys(attributes: PersonAttributes): BlockingKeys {
   const first = skeletons(attributes.firstNameLatin, attributes.firstNameArabic);
   const last = skeletons(attributes.lastNameLatin, attributes.lastNameArabic);
   const names = [...new Set(first.flatMap((f) => last.map((l) => `${f}|${l}`)))];
+  const withCommune = (prefix: string): string[] => [
+    ...(attributes.birthCommune ? names.map((n) => `${prefix}b:${n}:${attributes.birthCommune}`) : []),
+    ...(attributes.addressCommune ? names.map((n) => `${prefix}a:${n}:${attributes.addressCommune}`) : []),
+  ];
   const date = attributes.birthDate;
   if (!date) {
-    // Undated: found by name from dated and undated records alike.
-    return { index: [...names.map((n) => `n:${n}`), ...names.map((n) => `x:${n}`)], probe: names.map((n) => `n:${n}`) };
+    // Undated: found by name and commune from dated (n) and undated (x) records alike.
+    return { index: [...withCommune('n'), ...withCommune('x')], probe: withCommune('n') };
   }
   const dated = [...new Set([...last.map((l) => `d:${date}:s:${l.slice(0, 2)}`), ...first.map((f) => `d:${date}:f:${f.slice(0, 2)}`)])];
-  return { index: [...dated, ...names.map((n) => `n:${n}`)], probe: [...dated, ...names.map((n) => `x:${n}`)] };
+  return { index: [...dated, ...withCommune('n')], probe: [...dated, ...withCommune('x')] };
 }

@@ -1,5 +1,6 @@
 // Fellegi–Sunter scoring of two person match profiles: per-field agreement levels, log2(m/u) weights, missing values neutral.
 
+import { arabicSkeleton, latinSkeleton } from './blocking.ts';
 import { arabicPart, consonants, jaroWinkler, latinPart, vowelSlots } from './similarity.ts';
 
 /** m: P(level | same person); u: P(level | different persons). The weight of a level is log2(m/u). */
@@ -105,7 +106,13 @@ export function compareFirstNames(a: Fields, b: Fields, config: PersonScoreConfi
   const arabic = present(a, b, 'firstArabic');
   if (arabic) return arabicPart(arabic[0]) === arabicPart(arabic[1]) ? 'exact' : 'disagree';
   const latin = present(a, b, 'firstLatin');
-  if (!latin) return undefined;
+  if (!latin) {
+    // One in Arabic only, the other in Latin only: their consonant skeletons (Ahmed and أحمد are both hmd).
+    const cross = crossScript(a, b, 'firstArabic', 'firstLatin');
+    if (!cross) return undefined;
+    if (cross[0] === cross[1]) return 'variant';
+    return jaroWinkler(cross[0], cross[1]) < 0.7 ? 'disagree' : undefined;
+  }
   const [x, y] = [latinPart(latin[0]), latinPart(latin[1])];
   if (x === y) return 'exact';
   if (initialVowelDropped(x, y) || initialVowelDropped(y, x) || adjacentTransposition(x, y)) return 'variant';
@@ -117,12 +124,29 @@ export function compareLastNames(a: Fields, b: Fields, config: PersonScoreConfig
   const arabic = present(a, b, 'lastArabic');
   const latin = present(a, b, 'lastLatin');
   const pair = arabic ? [arabicPart(arabic[0]), arabicPart(arabic[1])] : latin ? [latinPart(latin[0]), latinPart(latin[1])] : undefined;
-  if (!pair) return undefined;
+  if (!pair) {
+    // Across scripts, skeletons again; an article glued in Latin (Lalaoui, العلوي) leaves one inside the other.
+    const cross = crossScript(a, b, 'lastArabic', 'lastLatin');
+    if (!cross) return undefined;
+    const [p, q] = cross;
+    if (p === q || (p.length >= 2 && q.length >= 2 && (p.endsWith(q) || q.endsWith(p)))) return 'similar';
+    return jaroWinkler(p, q) < 0.7 ? 'disagree' : undefined;
+  }
   const [x = '', y = ''] = pair;
   // The same name with its article glued on (Elidrissi, Elfassi) is the same spelling.
   if (x === y || (!arabic && (x === `al${y}` || y === `al${x}`))) return 'exact';
   if (jaroWinkler(x, y) >= config.lastNameSimilarJw || contains(x, y, 4)) return 'similar';
   return !arabic && x.length >= 4 && y.length >= 4 && consonants(x) === consonants(y) ? 'similar' : 'disagree';
+}
+
+/** The skeletons of a name part written in Arabic on one side and in Latin on the other (undefined otherwise). */
+function crossScript(a: Fields, b: Fields, arabicKey: string, latinKey: string): [string, string] | undefined {
+  const has = (f: Fields, k: string): f is Fields => typeof f[k] === 'string' && f[k] !== '';
+  const [ar, la] = has(a, arabicKey) && !has(a, latinKey) && has(b, latinKey) && !has(b, arabicKey) ? [a, b] : has(b, arabicKey) && !has(b, latinKey) && has(a, latinKey) && !has(a, arabicKey) ? [b, a] : [];
+  if (!ar || !la) return undefined;
+  const x = arabicSkeleton(ar[arabicKey] as string);
+  const y = latinSkeleton(la[latinKey] as string);
+  return x && y ? [x, y] : undefined;
 }
 
 export interface PersonMatchScore {

@@ -100,7 +100,7 @@ const latinParts = new Map<string, string>();
 const arabicParts = new Map<string, string>();
 const memoLimit = 100_000;
 
-function memo(cache: Map<string, string>, key: string, compute: (s: string) => string): string {
+export function memo(cache: Map<string, string>, key: string, compute: (s: string) => string): string {
   const known = cache.get(key);
   if (known !== undefined) return known;
   const value = compute(key);
