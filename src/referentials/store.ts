@@ -342,27 +342,45 @@ function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, surviv
   };
 }
 
+type ReadRow = Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null };
+
 /**
- * Golden rows by id with, for merged ones, the active record at the end of the merge chain: one query. The rows come
- * by primary key; only merged ones (few, found through the partial index on merged_into) walk their chain, each hop a
- * primary-key lookup, so the cost follows the number of ids asked for, not the size of the referential. Only the
- * columns a GoldenRecord holds are read (not the match profile, as large as the attributes).
+ * One statement from what the caller names to the golden rows, with, for merged ones, the active record at the end of
+ * the merge chain. `wanted` yields (a, b, id): the two parts of the reference asked for (a key's type and value, a
+ * source's system and id, or the golden id and null) and the golden id it leads to. Every step is a primary-key probe
+ * (LATERAL … LIMIT 1, which the planner cannot turn into a hash join over a whole table) and only merged records walk
+ * their chain (found through the partial index on merged_into), so the cost follows the number of references, not the
+ * size of the referential. Only the columns a GoldenRecord holds are read (not the match profile, as large as the
+ * attributes).
  */
-async function goldensById(db: Queryable, referential: string, ids: readonly string[]): Promise<Map<string, GoldenRecord>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await db.query<Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null }>(
-    `WITH RECURSIVE chain (start, id, depth) AS (
-       SELECT id, merged_into, 1 FROM ref_golden WHERE referential = $1 AND id = ANY($2::text[]) AND merged_into IS NOT NULL
+function goldensSql(wanted: string): string {
+  return `WITH RECURSIVE wanted (a, b, id) AS (${wanted}),
+     chain (start, id, depth) AS (
+       SELECT g.id, g.merged_into, 1 FROM ref_golden g WHERE g.referential = $1 AND g.id IN (SELECT w.id FROM wanted w) AND g.merged_into IS NOT NULL
        UNION ALL
        SELECT c.start, n.merged_into, c.depth + 1
          FROM chain c CROSS JOIN LATERAL (SELECT r.merged_into FROM ref_golden r WHERE r.id = c.id LIMIT 1) n
         WHERE n.merged_into IS NOT NULL AND c.depth < 64
      )
-     SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at, e.survivor_id
-       FROM ref_golden g LEFT JOIN (SELECT DISTINCT ON (start) start, id AS survivor_id FROM chain ORDER BY start, depth DESC) e ON e.start = g.id
-      WHERE g.referential = $1 AND g.id = ANY($2::text[]) AND g.version > 0`,
-    [referential, [...new Set(ids)]],
-  );
+     SELECT w.a, w.b, g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at, e.survivor_id
+       FROM wanted w
+       CROSS JOIN LATERAL (
+         SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at FROM ref_golden g
+          WHERE g.id = w.id AND g.referential = $1 AND g.version > 0 LIMIT 1
+       ) g
+       LEFT JOIN (SELECT DISTINCT ON (start) start, id AS survivor_id FROM chain ORDER BY start, depth DESC) e ON e.start = g.id`;
+}
+
+const byIds = `SELECT u.id, NULL::text, u.id FROM unnest($2::text[]) AS u(id)`;
+const byKeys = `SELECT k.t, k.v, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
+       CROSS JOIN LATERAL (SELECT n.golden_id FROM ref_natural_keys n WHERE n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v LIMIT 1) n`;
+const bySources = `SELECT s.sys, s.sid, l.golden_id FROM unnest($2::text[], $3::text[]) AS s(sys, sid)
+       CROSS JOIN LATERAL (SELECT l.golden_id FROM ref_links l WHERE l.referential = $1 AND l.source_system = s.sys AND l.source_id = s.sid LIMIT 1) l`;
+
+/** Golden rows by id, merged ones with their survivor: one statement. */
+async function goldensById(db: Queryable, referential: string, ids: readonly string[]): Promise<Map<string, GoldenRecord>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<ReadRow>(goldensSql(byIds), [referential, [...new Set(ids)]]);
   return new Map(rows.map((r) => [r.id, toGolden(r, r.survivor_id)]));
 }
 
@@ -419,47 +437,53 @@ export async function sourceRefs(db: Queryable, referential: string, goldenId: s
 export const resolveManyLimit = 1000;
 
 /**
- * Answers each item in order, not-found explicit; three queries whatever the number of items. Each distinct key and
- * source reference is one primary-key probe (a LATERAL lookup with LIMIT 1, which the planner cannot turn into a hash
- * join over the whole table), so the cost follows the number of items, not the size of the referential.
+ * Answers each item in order, not-found explicit. Items that all name their record one way (golden ids, natural keys
+ * or source references: a single resolve, most batches) take one statement; a mix takes three (keys, sources, then
+ * the records), whatever the number of items. See goldensSql for why the cost does not grow with the referential.
  */
 export async function resolveMany(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Resolved[]> {
   if (items.length > resolveManyLimit) throw new RangeError(`resolveMany takes at most ${resolveManyLimit} items, got ${items.length}`);
   const pair = (a: string, b: string) => `${a}\u0000${b}`;
   const keys = new Map<string, NaturalKey>();
   const sources = new Map<string, SourceRef>();
+  const ids = new Set<string>();
   for (const item of items) {
     if ('key' in item) keys.set(pair(item.key.type, item.key.value), item.key);
     else if ('source' in item) sources.set(pair(item.source.system, item.source.id), item.source);
+    else ids.add(item.goldenId);
   }
+  const keyParams = (): SqlValue[] => [referential, [...keys.values()].map((k) => k.type), [...keys.values()].map((k) => k.value)];
+  const sourceParams = (): SqlValue[] => [referential, [...sources.values()].map((s) => s.system), [...sources.values()].map((s) => s.id)];
+  const answer = (golden: (item: ResolveItem) => GoldenRecord | undefined): Resolved[] =>
+    items.map((item) => {
+      const found = golden(item);
+      return found ? { found: true as const, golden: found } : { found: false as const };
+    });
+
+  const kinds = (keys.size > 0 ? 1 : 0) + (sources.size > 0 ? 1 : 0) + (ids.size > 0 ? 1 : 0);
+  if (kinds === 0) return answer(() => undefined);
+  if (kinds === 1) {
+    const [sql, params] = keys.size > 0 ? [byKeys, keyParams()] : sources.size > 0 ? [bySources, sourceParams()] : [byIds, [referential, [...ids]]];
+    const { rows } = await db.query<ReadRow & { a: string; b: string | null }>(goldensSql(sql), params);
+    const found = new Map(rows.map((r) => [r.b === null ? r.a : pair(r.a, r.b), toGolden(r, r.survivor_id)]));
+    return answer((item) => found.get('goldenId' in item ? item.goldenId : 'key' in item ? pair(item.key.type, item.key.value) : pair(item.source.system, item.source.id)));
+  }
+
   const byKey = new Map<string, string>();
   const bySource = new Map<string, string>();
   if (keys.size > 0) {
-    const { rows } = await db.query<{ key_type: string; key_value: string; golden_id: string }>(
-      `SELECT k.t AS key_type, k.v AS key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
-         CROSS JOIN LATERAL (SELECT n.golden_id FROM ref_natural_keys n WHERE n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v LIMIT 1) n`,
-      [referential, [...keys.values()].map((k) => k.type), [...keys.values()].map((k) => k.value)] as SqlValue[],
-    );
-    for (const r of rows) byKey.set(pair(r.key_type, r.key_value), r.golden_id);
+    const { rows } = await db.query<{ a: string; b: string; id: string }>(`SELECT k.t AS a, k.v AS b, k.golden_id AS id FROM (${byKeys}) AS k(t, v, golden_id)`, keyParams());
+    for (const r of rows) byKey.set(pair(r.a, r.b), r.id);
   }
   if (sources.size > 0) {
-    const { rows } = await db.query<{ source_system: string; source_id: string; golden_id: string }>(
-      `SELECT s.sys AS source_system, s.sid AS source_id, l.golden_id FROM unnest($2::text[], $3::text[]) AS s(sys, sid)
-         CROSS JOIN LATERAL (SELECT l.golden_id FROM ref_links l WHERE l.referential = $1 AND l.source_system = s.sys AND l.source_id = s.sid LIMIT 1) l`,
-      [referential, [...sources.values()].map((s) => s.system), [...sources.values()].map((s) => s.id)],
-    );
-    for (const r of rows) bySource.set(pair(r.source_system, r.source_id), r.golden_id);
+    const { rows } = await db.query<{ a: string; b: string; id: string }>(`SELECT s.sys AS a, s.sid AS b, s.golden_id AS id FROM (${bySources}) AS s(sys, sid, golden_id)`, sourceParams());
+    for (const r of rows) bySource.set(pair(r.a, r.b), r.id);
   }
   const idOf = (item: ResolveItem): string | undefined =>
     'goldenId' in item ? item.goldenId : 'key' in item ? byKey.get(pair(item.key.type, item.key.value)) : bySource.get(pair(item.source.system, item.source.id));
-  const ids = items.map(idOf);
-  const goldens = await goldensById(
-    db,
-    referential,
-    ids.filter((id): id is string => id !== undefined),
-  );
-  return ids.map((id) => {
-    const golden = id === undefined ? undefined : goldens.get(id);
-    return golden ? { found: true as const, golden } : { found: false as const };
+  const goldens = await goldensById(db, referential, items.map(idOf).filter((id): id is string => id !== undefined));
+  return answer((item) => {
+    const id = idOf(item);
+    return id === undefined ? undefined : goldens.get(id);
   });
 }
