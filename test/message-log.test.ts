@@ -152,6 +152,48 @@ describe.each(drivers)('message log on %s', (driver) => {
       expect(result).toEqual({ ok: true, rowsChecked: 500, checkpointsChecked: 10, firstSeq: '1', lastSeq: '500', problems: [] });
     });
 
+    it('reads the chain with the lock in BEGIN\'s round trip, and starts the next batch while the previous commits', async () => {
+      let calls = 0;
+      let open = 0;
+      let mostOpen = 0;
+      const statements: number[] = [];
+      const later: Array<Promise<string>> = [];
+      const db: Db = {
+        driver: t.db.driver,
+        query: (sql, params) => t.db.query(sql, params),
+        exec: (sql) => t.db.exec(sql),
+        async transaction(fn, options) {
+          // The second batch arrives while the first is being written.
+          if (++calls === 1) for (let i = 0; i < 5; i++) later.push(log.append(entry(100 + i)));
+          mostOpen = Math.max(mostOpen, ++open);
+          try {
+            return await t.db.transaction(async (tx, prelude) => {
+              let count = 0;
+              const counted: Queryable = { query: (sql, params) => (count++, tx.query(sql, params)), exec: (sql) => tx.exec(sql) };
+              try {
+                return await fn(counted, prelude);
+              } finally {
+                statements.push(count);
+              }
+            }, options);
+          } finally {
+            open--;
+          }
+        },
+        ping: () => t.db.ping(),
+        close: () => t.db.close(),
+      };
+      const log = openLog(db, { checkpointEveryRows: 1000 });
+      const first = await Promise.all(Array.from({ length: 5 }, (_, i) => log.append(entry(i))));
+      const second = await Promise.all(later);
+      expect([...first, ...second]).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+      // One statement between BEGIN (with the lock and the chain's state) and COMMIT: the batch's INSERT.
+      expect(statements).toEqual([1, 1]);
+      // The second transaction was begun before the first one had committed.
+      expect(mostOpen).toBe(2);
+      expect((await verifyLog(t.db, keyring)).ok).toBe(true);
+    });
+
     it('stores what it is given: subjects (one per HMAC), bodies only when passed, reals as float4', async () => {
       const log = openLog(t.db);
       const withBodies = await log.append(entry(1, {

@@ -42,6 +42,14 @@ describe.each(drivers)('storage on %s', (driver) => {
     expect(rows).toEqual([{ id: 1, label: 'kept' }]);
   });
 
+  it('runs a prelude with BEGIN and hands its last statement\'s rows to the transaction', async () => {
+    const seen = await t.db.transaction(async (tx, prelude) => ({ prelude: prelude?.rows, inside: (await tx.query<{ n: number }>('SELECT 2 AS n')).rows }), {
+      prelude: `SELECT pg_advisory_xact_lock(42); SELECT 9007199254740993::int8 AS big, '2026-01-02T03:04:05.678Z'::timestamptz AS at, NULL::text AS none`,
+    });
+    expect(seen).toEqual({ prelude: [{ big: '9007199254740993', at: new Date('2026-01-02T03:04:05.678Z'), none: null }], inside: [{ n: 2 }] });
+    expect(await t.db.transaction(async (_tx, prelude) => prelude)).toBeUndefined();
+  });
+
   it('loads the extensions the referentials need', async () => {
     const { rows } = await t.db.query<{ sim: number; plain: string; lev: number; sdx: string }>(
       `SELECT similarity('Benali', 'Ben Ali') AS sim, unaccent('Fès Médina') AS plain, levenshtein('Mohamed', 'Mohammed') AS lev, soundex('Rachid') AS sdx`,

@@ -156,22 +156,43 @@ interface ChainState {
   firstUnsignedAt: Date | null;
 }
 
-/** Everything a flush needs to know about the chain, in one statement (run after the lock is held). */
-async function readChainState(tx: Queryable): Promise<ChainState> {
-  const { rows } = await tx.query<{ last_seq: string | null; last_hash: string | null; anchor_seq: string | null; anchor_hash: string | null; last_cp: string; first_unsigned_at: Date | null }>(
-    `WITH last AS (SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1),
+/** Everything a flush needs to know about the chain, in one parameterless statement (run after the lock is held). */
+const chainStateSql = `WITH last AS (SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1),
           anchor AS (SELECT seq, hash FROM log_anchor WHERE id = 1),
           cp AS (SELECT GREATEST((SELECT max(seq) FROM log_checkpoints), (SELECT seq FROM anchor), 0) AS seq)
      SELECT (SELECT seq FROM last)::text AS last_seq, (SELECT hash FROM last) AS last_hash,
             (SELECT seq FROM anchor)::text AS anchor_seq, (SELECT hash FROM anchor) AS anchor_hash,
             (SELECT seq FROM cp)::text AS last_cp,
-            (SELECT at FROM message_log WHERE seq = (SELECT seq FROM cp) + 1) AS first_unsigned_at`,
-  );
-  const row = rows[0];
+            (SELECT at FROM message_log WHERE seq = (SELECT seq FROM cp) + 1) AS first_unsigned_at`;
+
+/** The lock, then the chain's state: both travel with BEGIN (Db.transaction's prelude), one round trip. */
+const flushPrelude = `${lockChainSql}; ${chainStateSql}`;
+
+interface ChainStateRow {
+  last_seq: string | null;
+  last_hash: string | null;
+  anchor_seq: string | null;
+  anchor_hash: string | null;
+  last_cp: string;
+  first_unsigned_at: Date | string | null;
+}
+
+function toChainState(row: ChainStateRow | undefined): ChainState {
   let head: ChainHead = { seq: 0n, hash: GENESIS_HASH };
   if (row?.last_seq && row.last_hash) head = { seq: BigInt(row.last_seq), hash: row.last_hash };
   else if (row?.anchor_seq && row.anchor_hash) head = { seq: BigInt(row.anchor_seq), hash: row.anchor_hash };
-  return { head, lastCheckpointSeq: BigInt(row?.last_cp ?? '0'), firstUnsignedAt: row?.first_unsigned_at ?? null };
+  const firstUnsignedAt = row?.first_unsigned_at ?? null;
+  return {
+    head,
+    lastCheckpointSeq: BigInt(row?.last_cp ?? '0'),
+    firstUnsignedAt: firstUnsignedAt === null ? null : firstUnsignedAt instanceof Date ? firstUnsignedAt : new Date(firstUnsignedAt),
+  };
+}
+
+/** Everything a flush needs to know about the chain, in one statement (run after the lock is held). */
+async function readChainState(tx: Queryable): Promise<ChainState> {
+  const { rows } = await tx.query<ChainStateRow>(chainStateSql);
+  return toChainState(rows[0]);
 }
 
 export class MessageLog {
@@ -181,7 +202,14 @@ export class MessageLog {
   private readonly everyRows: bigint;
   private readonly everyMs: number;
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  /**
+   * Flushes started and not settled. At most two: one committing, and the next one, started when the previous reached
+   * its COMMIT, waiting for the chain's lock meanwhile; so the next batch's BEGIN, lock and state read overlap the
+   * previous commit instead of following it.
+   */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** A flush is being prepared (before its COMMIT): the next one waits for that point. */
+  private preparing = false;
   private closed = false;
   /** Set by the timer and by close(): the next flush checks whether the tail needs a checkpoint, even with no rows. */
   private checkpointWanted: 'if-due' | 'force' | null = null;
@@ -226,47 +254,71 @@ export class MessageLog {
   /** Writes what is queued and a checkpoint of the tail this instance wrote, then stops. */
   async close(): Promise<void> {
     if (this.closed) {
-      await this.flushing;
+      await this.settled();
       return;
     }
     this.closed = true;
     clearInterval(this.timer);
-    // A checkpoint at shutdown: rows written since the last one would otherwise stay unsigned until the next start.
-    if (this.dirty) this.checkpointWanted = 'force';
     this.kick();
-    while (this.flushing) await this.flushing;
+    await this.settled();
+    // A checkpoint at shutdown (once the batches in flight are written): rows written since the last one would
+    // otherwise stay unsigned until the next start.
+    if (this.dirty) {
+      this.checkpointWanted = 'force';
+      this.kick();
+      await this.settled();
+    }
   }
 
-  /** Starts the flush loop unless one runs: entries queued meanwhile are written together by its next round. */
-  private kick(): void {
-    if (this.flushing) return;
-    if (this.queue.length === 0 && this.checkpointWanted === null) return;
-    this.flushing = (async () => {
-      // Lets the appends made in the same tick as this one (a burst) join the first batch.
-      await null;
-      while (this.queue.length > 0 || this.checkpointWanted !== null) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        const wanted = this.queue.length === 0 ? this.checkpointWanted : null;
-        if (this.queue.length === 0) this.checkpointWanted = null;
-        await this.flush(batch, wanted);
-      }
-    })().finally(() => {
-      this.flushing = null;
-      // An append that arrived between the loop's last check and here.
-      this.kick();
-    });
+  /** Until no flush is in flight (those that start meanwhile included). */
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   /**
-   * One transaction, one lock, for the whole batch, in four round trips whatever its size: BEGIN with the lock, one read
-   * of the chain's state, one statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts:
-   * exchanges wait for this commit before they answer. Never throws: the batch's callers get the outcome.
+   * Starts a flush unless one is being prepared: entries queued meanwhile are written together by the next one, which
+   * starts as soon as this one reaches its COMMIT (or fails).
    */
-  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null): Promise<void> {
+  private kick(): void {
+    if (this.preparing) return;
+    if (this.queue.length === 0 && this.checkpointWanted === null) return;
+    this.preparing = true;
+    let released = false;
+    const committing = () => {
+      if (released) return;
+      released = true;
+      this.preparing = false;
+      this.kick();
+    };
+    const flush = (async () => {
+      // Lets the appends made in the same tick as this one (a burst) join the batch.
+      await null;
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const wanted = this.queue.length === 0 ? this.checkpointWanted : null;
+      if (this.queue.length === 0) this.checkpointWanted = null;
+      await this.flush(batch, wanted, committing);
+    })().finally(() => {
+      this.inFlight.delete(flush);
+      // A flush that failed before its COMMIT lets the next one start now. An append that arrived after the last check
+      // starts one too.
+      if (!released) committing();
+      else this.kick();
+    });
+    this.inFlight.add(flush);
+  }
+
+  /**
+   * One transaction, one lock, for the whole batch, in three round trips whatever its size: BEGIN with the lock and the
+   * read of the chain's state, one statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts:
+   * exchanges wait for this commit before they answer. `committing` is called when COMMIT is about to be sent. Never
+   * throws: the batch's callers get the outcome.
+   */
+  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void): Promise<void> {
     try {
       const outcome = await this.db.transaction(
-        async (tx) => {
-          const state = await readChainState(tx);
+        async (tx, prelude) => {
+          // A Db that did not run the prelude (a wrapper) gets the state read here.
+          const state = prelude?.rows[0] !== undefined ? toChainState(prelude.rows[0] as unknown as ChainStateRow) : await readChainState(tx);
           const head = state.head;
           let prevHash = head.hash;
           const rows: ChainRow[] = [];
@@ -279,9 +331,10 @@ export class MessageLog {
           });
           const checkpoints = await this.dueCheckpoints(state, batch, rows, hashes, checkpoint);
           await insertBatch(tx, batch, rows, hashes, checkpoints.rows);
+          committing();
           return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned };
         },
-        { prelude: lockChainSql },
+        { prelude: flushPrelude },
       );
       if (batch.length > 0) this.dirty = true;
       if (outcome.tailSigned) this.dirty = false;

@@ -17,10 +17,11 @@ export interface Queryable {
 export interface Db extends Queryable {
   readonly driver: 'pg' | 'pglite';
   /**
-   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. `prelude` is a parameterless
-   * statement run first, sent with BEGIN in the same round trip (a lock that the whole transaction needs).
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. `prelude` is parameterless SQL
+   * run first, sent with BEGIN in the same round trip (a lock that the whole transaction needs, and possibly a read that
+   * must follow it); fn gets the rows of its last statement as `prelude`.
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T>;
+  transaction<T>(fn: (tx: Queryable, prelude?: QueryResult<Record<string, unknown>>) => Promise<T>, options?: { prelude?: string }): Promise<T>;
   /** Cheap reachability check for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -57,7 +57,7 @@ export async function openPgDb(options: PgOptions): Promise<Db> {
   const db: Db = {
     driver: 'pg',
     ...asQueryable(pool),
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T> {
+    async transaction<T>(fn: (tx: Queryable, prelude?: QueryResult<Record<string, unknown>>) => Promise<T>, options?: { prelude?: string }): Promise<T> {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -66,9 +66,11 @@ export async function openPgDb(options: PgOptions): Promise<Db> {
       }
       let broken = false;
       try {
-        // Without parameters this is the simple protocol: BEGIN and the prelude travel in one round trip.
-        await client.query(options?.prelude ? `BEGIN; ${options.prelude}` : 'BEGIN');
-        const result = await fn(asQueryable(client));
+        // Without parameters this is the simple protocol: BEGIN and the prelude travel in one round trip, and each
+        // statement's result comes back (an array of them for more than one).
+        const begun: pg.QueryResult | pg.QueryResult[] = await client.query(options?.prelude ? `BEGIN; ${options.prelude}` : 'BEGIN');
+        const last = Array.isArray(begun) ? begun[begun.length - 1] : undefined;
+        const result = await fn(asQueryable(client), options?.prelude && last ? { rows: last.rows as Record<string, unknown>[], rowCount: last.rowCount ?? 0 } : undefined);
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -70,13 +70,15 @@ export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
   return {
     driver: 'pglite',
     ...asQueryable(pglite, true),
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { prelude?: string }): Promise<T> {
+    async transaction<T>(fn: (tx: Queryable, prelude?: QueryResult<Record<string, unknown>>) => Promise<T>, options?: { prelude?: string }): Promise<T> {
       // The whole transaction counts as one operation in flight; the statements inside it are not tracked again.
       return track(() =>
         pglite.transaction(async (tx) => {
           const queryable = asQueryable(tx, false);
-          if (options?.prelude) await queryable.exec(options.prelude);
-          return fn(queryable);
+          if (!options?.prelude) return fn(queryable);
+          const results = await tx.exec(options.prelude);
+          const last = results[results.length - 1];
+          return fn(queryable, last ? { rows: last.rows as Record<string, unknown>[], rowCount: Math.max(last.rows.length, last.affectedRows ?? 0) } : undefined);
         }),
       );
     },
