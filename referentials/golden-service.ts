@@ -12,8 +12,9 @@ import type { Db } from '../src/storage/db.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
 import { foldArabic, latinKey } from './text/fold.ts';
 
+/** The value travels beside its bytes (ProviderResponse.json): the hub validates it without parsing the body again. */
 function json(status: number, body: unknown): ProviderResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), json: body };
 }
 
 function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = []): ProviderResponse {

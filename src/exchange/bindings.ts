@@ -20,6 +20,12 @@ export interface ProviderResponse {
   status: number;
   headers: Record<string, string>;
   body: Uint8Array;
+  /**
+   * For an adapter that built a JSON body from a value: that value, exactly what `body` is the JSON.stringify of (plain
+   * JSON data: no undefined, Date, NaN or toJSON). The hub then validates and minimises it without decoding and
+   * parsing the body again (a batch answer is megabytes). Never set from data that the body does not say.
+   */
+  json?: unknown;
 }
 
 /** What an adapter implements to serve a service through the hub. Throw ProviderUnavailableError when its system is down. */

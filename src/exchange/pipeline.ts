@@ -234,7 +234,10 @@ export class ExchangePipeline {
           const providerType = provided.headers['content-type'];
           let parsed: unknown;
           const isJson = providerType !== undefined && /[/+]json\b/i.test(providerType);
-          if (isJson && provided.body.length > 0) {
+          if (isJson && provided.json !== undefined) {
+            // An in-process adapter's own value (see ProviderResponse.json): the body is its serialisation.
+            parsed = provided.json;
+          } else if (isJson && provided.body.length > 0) {
             try {
               parsed = JSON.parse(Buffer.from(provided.body).toString('utf8'));
             } catch {
