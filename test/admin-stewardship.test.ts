@@ -68,10 +68,13 @@ describe.each(drivers)('admin stewardship API on %s', (driver) => {
     keys: (await t.db.query('SELECT * FROM ref_natural_keys ORDER BY key_type, key_value')).rows,
   });
 
-  /** Two contributions of one person from two systems, the second without a birth date: a near match sent to review. */
+  /**
+   * Two contributions of one person from two systems, the second without a birth date: a near match sent to review
+   * (same name and address commune; without a date, a name alone does not even make a candidate).
+   */
   async function nearDuplicates() {
-    const a = await give('civil-registry', 'c1', { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', birthDate: '1985-02-03', sex: 'M' });
-    const b = await give('marroute', 'm1', { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', sex: 'M' });
+    const a = await give('civil-registry', 'c1', { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', birthDate: '1985-02-03', sex: 'M', addressCommune: '07.191.05.05' });
+    const b = await give('marroute', 'm1', { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', sex: 'M', addressCommune: '07.191.05.05' });
     expect(a.decision).toBe('created');
     expect(b.decision).toBe('review');
     expect(b.goldenId).not.toBe(a.goldenId);

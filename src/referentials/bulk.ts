@@ -125,20 +125,26 @@ async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items:
 
   // 1. What the database already holds for these source ids: unchanged rows end here, changed ones go one by one.
   // Ids first (an initial load finds none and sends no attributes); attributes compared only for the ids found.
-  const { rows: found } = await tx.query<{ i: number }>(
-    `SELECT u.i::int AS i FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(sys, sid, i)
-       JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid`,
-    [referential, items.map((p) => p.row.sourceSystem), items.map((p) => p.row.sourceId)],
+  // Keys as index conditions (= ANY), matched back here: the plan stays a few index probes at any table size.
+  const { rows: stored } = await tx.query<{ source_system: string; source_id: string }>(
+    `SELECT source_system, source_id FROM ref_source_records WHERE referential = $1 AND source_system = ANY($2::text[]) AND source_id = ANY($3::text[])`,
+    [referential, [...new Set(items.map((p) => p.row.sourceSystem))], items.map((p) => p.row.sourceId)],
   );
+  const storedSet = new Set(stored.map((r) => `${r.source_system}\u0000${r.source_id}`));
+  const found = items.flatMap((p, i) => (storedSet.has(`${p.row.sourceSystem}\u0000${p.row.sourceId}`) ? [{ i: i + 1 }] : []));
   const { rows: existing } =
     found.length === 0
       ? { rows: [] }
       : await tx.query<{ i: number; same: boolean; golden_id: string | null }>(
           `SELECT u.i::int AS i, s.attributes = u.a AS same, l.golden_id
              FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, a jsonb, i int)) AS u(sys, sid, a, i)
-             JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid
-             LEFT JOIN ref_links l ON l.referential = s.referential AND l.source_system = s.source_system AND l.source_id = s.source_id`,
-          [referential, JSON.stringify(found.map((f) => { const p = items[f.i - 1] as Prepared; return { sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes, i: f.i }; }))],
+             JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid AND s.source_id = ANY($3::text[])
+             LEFT JOIN ref_links l ON l.referential = s.referential AND l.source_system = s.source_system AND l.source_id = s.source_id AND l.source_id = ANY($3::text[])`,
+          [
+            referential,
+            JSON.stringify(found.map((f) => { const p = items[f.i - 1] as Prepared; return { sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes, i: f.i }; })),
+            found.map((f) => (items[f.i - 1] as Prepared).row.sourceId),
+          ],
         );
   const known = new Map(existing.map((e) => [e.i - 1, e]));
   const fresh: Prepared[] = [];
@@ -173,32 +179,33 @@ async function contributeFresh(
   const keyOwner = new Map<string, string>();
   const allKeys = fresh.flatMap((p) => p.keys);
   const probing = module.score ? fresh.filter((p) => p.profile && p.probe.length > 0) : [];
+  // Only active records hold natural keys (a merged or retired one gives its keys up).
   const held =
     allKeys.length === 0
       ? { rows: [] }
       : await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
-          `SELECT n.key_type, n.key_value, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
-             JOIN ref_natural_keys n ON n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v
-             JOIN ref_golden g ON g.id = n.golden_id AND g.status = 'active'`,
-          [referential, allKeys.map((k) => k.type), allKeys.map((k) => k.value)],
+          `SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1 AND key_type = ANY($2::text[]) AND key_value = ANY($3::text[])`,
+          [referential, [...new Set(allKeys.map((k) => k.type))], [...new Set(allKeys.map((k) => k.value))]],
         );
-  const blocked =
-    probing.length === 0
+  const probeKeys = [...new Set(probing.flatMap((p) => p.probe))];
+  const { rows: bucketRows } =
+    probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ i: number; golden_id: string }>(
-          `SELECT DISTINCT p.i, b.golden_id FROM unnest($2::int[], $3::text[]) AS p(i, key)
-             JOIN ref_blocking_keys b ON b.referential = $1 AND b.key = p.key`,
-          [referential, probing.flatMap((p) => p.probe.map(() => p.at)), probing.flatMap((p) => p.probe)],
-        );
+      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY($2::text[])`, [referential, probeKeys]);
+  const buckets = new Map<string, string[]>();
+  for (const r of bucketRows) {
+    const list = buckets.get(r.key);
+    if (list) list.push(r.golden_id);
+    else buckets.set(r.key, [r.golden_id]);
+  }
   for (const r of held.rows) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
   const dbCandidates = new Map<number, string[]>();
   const candidateFields = new Map<string, Record<string, string | null>>();
-  for (const r of blocked.rows) {
-    const list = dbCandidates.get(r.i) ?? [];
-    list.push(r.golden_id);
-    dbCandidates.set(r.i, list);
+  for (const p of probing) {
+    const ids = new Set(p.probe.flatMap((k) => buckets.get(k) ?? []));
+    if (ids.size > 0) dbCandidates.set(p.at, [...ids]);
   }
-  const ids = [...new Set(blocked.rows.map((r) => r.golden_id))];
+  const ids = [...new Set(bucketRows.map((r) => r.golden_id))];
   if (ids.length > 0) {
     const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
       `SELECT id, match_fields FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`,

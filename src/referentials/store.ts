@@ -47,14 +47,25 @@ export type SourceRow = SurvivorshipSource & { version: number };
 
 /** The linked source records of each golden record, in a fixed order (system, id). */
 async function linkedSourcesOf(tx: Queryable, referential: string, goldenIds: readonly string[]): Promise<Map<string, SourceRow[]>> {
-  const { rows } = await tx.query<{ golden_id: string; source_system: string; source_id: string; version: number; attributes: Record<string, unknown>; received_at: Date }>(
-    `SELECT l.golden_id, s.source_system, s.source_id, s.version, s.attributes, s.received_at
-       FROM ref_links l JOIN ref_source_records s USING (referential, source_system, source_id)
-      WHERE l.referential = $1 AND l.golden_id = ANY($2::text[]) ORDER BY l.golden_id, s.source_system, s.source_id`,
+  const out = new Map<string, SourceRow[]>(goldenIds.map((id) => [id, []]));
+  if (goldenIds.length === 0) return out;
+  // Two index lookups joined here rather than a join the planner may turn into a scan of millions of source records.
+  const { rows: links } = await tx.query<{ golden_id: string; source_system: string; source_id: string }>(
+    'SELECT golden_id, source_system, source_id FROM ref_links WHERE referential = $1 AND golden_id = ANY($2::text[])',
     [referential, [...goldenIds]],
   );
-  const out = new Map<string, SourceRow[]>(goldenIds.map((id) => [id, []]));
-  for (const r of rows) out.get(r.golden_id)?.push({ system: r.source_system, id: r.source_id, version: r.version, attributes: r.attributes, receivedAt: new Date(r.received_at) });
+  if (links.length === 0) return out;
+  const { rows } = await tx.query<{ source_system: string; source_id: string; version: number; attributes: Record<string, unknown>; received_at: Date }>(
+    `SELECT source_system, source_id, version, attributes, received_at FROM ref_source_records
+      WHERE referential = $1 AND source_system = ANY($2::text[]) AND source_id = ANY($3::text[])`,
+    [referential, [...new Set(links.map((l) => l.source_system))], links.map((l) => l.source_id)],
+  );
+  const source = new Map(rows.map((r) => [`${r.source_system}\u0000${r.source_id}`, r]));
+  links.sort((a, b) => (a.golden_id < b.golden_id ? -1 : a.golden_id > b.golden_id ? 1 : a.source_system < b.source_system ? -1 : a.source_system > b.source_system ? 1 : a.source_id < b.source_id ? -1 : a.source_id > b.source_id ? 1 : 0));
+  for (const l of links) {
+    const r = source.get(`${l.source_system}\u0000${l.source_id}`);
+    if (r) out.get(l.golden_id)?.push({ system: r.source_system, id: r.source_id, version: r.version, attributes: r.attributes, receivedAt: new Date(r.received_at) });
+  }
   return out;
 }
 
@@ -111,8 +122,9 @@ async function writeHistories(tx: Queryable, entries: ReadonlyArray<{ goldenId: 
   await tx.query(
     `INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
      SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, u.links, $2, clock_timestamp()
-       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, links jsonb)) WITH ORDINALITY AS u(id, links, ord) JOIN ref_golden g ON g.id = u.id ORDER BY u.ord`,
-    [JSON.stringify(entries.map((e) => ({ id: e.goldenId, links: e.links }))), cause],
+       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, links jsonb)) WITH ORDINALITY AS u(id, links, ord)
+       JOIN ref_golden g ON g.id = u.id AND g.id = ANY($3::text[]) ORDER BY u.ord`,
+    [JSON.stringify(entries.map((e) => ({ id: e.goldenId, links: e.links }))), cause, entries.map((e) => e.goldenId)],
   );
 }
 
@@ -191,7 +203,7 @@ export async function refreshGoldens(
     `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes,
             blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp()
        FROM json_to_recordset($1::json) AS u(id text, version int, status text, merged_into text, attributes jsonb, blocking_text text, match_fields jsonb)
-      WHERE g.id = u.id`,
+      WHERE g.id = u.id AND g.id = ANY($2::text[])`,
     [
       JSON.stringify(
         updates.map((u) => ({
@@ -204,6 +216,7 @@ export async function refreshGoldens(
           match_fields: u.next.fields,
         })),
       ),
+      updates.map((u) => u.row.id),
     ],
   );
   await writeHistories(tx, updates.map((u) => ({ goldenId: u.row.id, links: u.next.links })), cause);
@@ -291,12 +304,15 @@ async function syncNaturalKeys(
      ON CONFLICT (referential, key_type, key_value) DO NOTHING`,
     [referential, g, t, v],
   );
-  const { rows } = await tx.query<{ g: string; key_type: string; key_value: string; golden_id: string }>(
-    `SELECT k.g, n.key_type, n.key_value, n.golden_id FROM unnest($2::text[], $3::text[], $4::text[]) AS k(g, t, v)
-       JOIN ref_natural_keys n ON n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v AND n.golden_id <> k.g`,
-    [referential, g, t, v],
+  const { rows } = await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
+    'SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1 AND key_type = ANY($2::text[]) AND key_value = ANY($3::text[])',
+    [referential, [...new Set(t)], [...new Set(v)]],
   );
-  return rows.map((r) => ({ goldenId: r.g, keyType: r.key_type, keyValue: r.key_value, heldBy: r.golden_id }));
+  const holder = new Map(rows.map((r) => [`${r.key_type}\u0000${r.key_value}`, r.golden_id]));
+  return keys.flatMap(([id, k]) => {
+    const heldBy = holder.get(`${k.type}\u0000${k.value}`);
+    return heldBy !== undefined && heldBy !== id ? [{ goldenId: id, keyType: k.type, keyValue: k.value, heldBy }] : [];
+  });
 }
 
 /** The records' blocking keys, exactly `keys` (derived data: recomputed from the links whenever a record is). */
