@@ -113,14 +113,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       // The same folding as the modules' blocking text: a Latin key and the Arabic folded form.
       const latin = latinKey(text);
       const arabic = foldArabic(text);
-      const { rows } = await db.query<{ id: string; sim: number }>(
-        `SELECT id, GREATEST(word_similarity($2, blocking_text), word_similarity($3, blocking_text)) AS sim
-           FROM ref_golden
-          WHERE referential = $1 AND status = 'active' AND ($2 <% blocking_text OR $3 <% blocking_text)
-            AND ($6::text IS NULL OR match_fields->>'commune' = $6)
-          ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
-        [name, latin || text, arabic || text, limit, offset, q.get('commune')],
-      );
+      const rows = await searchGoldens(db, name, { latin: latin || text, arabic: arabic || text, commune: q.get('commune'), limit, offset });
       const answers = await resolveMany(db, name, rows.map((r) => ({ goldenId: r.id })));
       return json(200, { hits: rows.flatMap((r, i) => { const a = answers[i]; return a?.found ? [{ record: view(a.golden), similarity: Number(r.sim) }] : []; }) });
     }],
@@ -176,6 +169,76 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       return problem(404, `no operation ${request.method} ${path}`);
     },
   };
+}
+
+/** A record's similarity to the query: the better of the query's two forms. */
+const similarity = 'GREATEST(word_similarity($2, blocking_text), word_similarity($3, blocking_text))';
+
+/** The nearest active records to one form of the query ($n), nearest first, at most $limit of them (KNN on the GiST index). */
+const nearest = (form: '$2' | '$3', limit: string) => `SELECT id, blocking_text FROM ref_golden
+      WHERE referential = $1 AND status = 'active' AND ${form} <% blocking_text ORDER BY blocking_text <->> ${form} LIMIT ${limit}`;
+
+/** pg_trgm compares lower-cased trigrams: two forms that differ only in ASCII case match the same records alike. */
+function sameTrigrams(a: string, b: string): boolean {
+  return a === b || (/^[\x20-\x7e]*$/.test(a + b) && a.toLowerCase() === b.toLowerCase());
+}
+
+/**
+ * The records whose blocking text is similar to either form of the query (word_similarity at least the threshold of
+ * pg_trgm's `<%`, 0.6 unless set), best first, then by id; a page of them.
+ *
+ * Each form's nearest records come from the GiST trigram index nearest-first, `offset + limit` of them: the page
+ * is among them (a record's similarity is the better of its two, so a record on the page is among the nearest to one
+ * form). The cost follows the page, not the number of similar records, which for a common name runs to tens of
+ * thousands at full scale. What that gives up: among records exactly as similar as the page's last one, which make the
+ * page is the index's choice (the order within the page stays similarity, then id).
+ *
+ * When the two forms differ (a Latin spelling that the key normalises), the second form only needs the records that
+ * could still make the page, those at least as similar as the first form's page's last one: its search runs with that
+ * threshold, which the index prunes with, instead of walking the index far for a form that has no close record.
+ *
+ * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
+ */
+export async function searchGoldens(
+  db: Db,
+  referential: string,
+  query: { latin: string; arabic: string; commune: string | null; limit: number; offset: number },
+): Promise<Array<{ id: string; sim: number }>> {
+  const { latin, arabic, commune, limit, offset } = query;
+  if (commune !== null) {
+    const { rows } = await db.query<{ id: string; sim: number }>(
+      `SELECT id, ${similarity} AS sim FROM ref_golden
+        WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $6 AND ($2 <% blocking_text OR $3 <% blocking_text)
+        ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
+      [referential, latin, arabic, limit, offset, commune],
+    );
+    return rows;
+  }
+  const wanted = offset + limit;
+  if (sameTrigrams(latin, arabic)) {
+    const { rows } = await db.query<{ id: string; sim: number }>(
+      `SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$6')}) c ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
+      [referential, latin, arabic, limit, offset, wanted],
+    );
+    return rows;
+  }
+  return db.transaction(async (tx) => {
+    const { rows: first } = await tx.query<{ id: string; sim: number }>(`SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$4')}) c`, [referential, latin, arabic, wanted]);
+    if (first.length >= wanted) {
+      // The page's last similarity so far (less a hair: the float4 it was printed from may round up).
+      const floor = first.map((r) => Number(r.sim)).sort((a, b) => b - a)[wanted - 1] ?? 0;
+      await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(Math.max(0, floor - 1e-6))]);
+    }
+    const { rows } = await tx.query<{ id: string; sim: number }>(
+      `SELECT id, sim FROM (
+         SELECT id, ${similarity} AS sim FROM (${nearest('$3', '$6')}) c
+         UNION
+         SELECT id, ${similarity} AS sim FROM ref_golden WHERE id = ANY($7::text[])
+       ) r ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
+      [referential, latin, arabic, limit, offset, wanted, first.map((r) => r.id)],
+    );
+    return rows;
+  });
 }
 
 function parseBody(request: ProviderRequest): unknown {
