@@ -8,7 +8,7 @@ import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
 import { readChanges } from '../src/referentials/changes.ts';
 import { getGolden, resolveMany, resolveManyLimit, sourceRefs } from '../src/referentials/store.ts';
-import type { Db } from '../src/storage/db.ts';
+import type { Db, Queryable } from '../src/storage/db.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
 import { foldArabic, latinKey } from './text/fold.ts';
 
@@ -195,7 +195,8 @@ function sameTrigrams(a: string, b: string): boolean {
  *
  * When the two forms differ (a Latin spelling that the key normalises), the second form only needs the records that
  * could still make the page, those at least as similar as the first form's page's last one: its search runs with that
- * threshold, which the index prunes with, instead of walking the index far for a form that has no close record.
+ * threshold (set for its transaction), which the index prunes with, instead of walking the index far for a form that
+ * has no close record.
  *
  * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
  */
@@ -222,23 +223,25 @@ export async function searchGoldens(
     );
     return rows;
   }
-  return db.transaction(async (tx) => {
-    const { rows: first } = await tx.query<{ id: string; sim: number }>(`SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$4')}) c`, [referential, latin, arabic, wanted]);
-    if (first.length >= wanted) {
-      // The page's last similarity so far (less a hair: the float4 it was printed from may round up).
-      const floor = first.map((r) => Number(r.sim)).sort((a, b) => b - a)[wanted - 1] ?? 0;
-      await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(Math.max(0, floor - 1e-6))]);
-    }
-    const { rows } = await tx.query<{ id: string; sim: number }>(
-      `SELECT id, sim FROM (
-         SELECT id, ${similarity} AS sim FROM (${nearest('$3', '$6')}) c
-         UNION
-         SELECT id, ${similarity} AS sim FROM ref_golden WHERE id = ANY($7::text[])
-       ) r ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
-      [referential, latin, arabic, limit, offset, wanted, first.map((r) => r.id)],
-    );
-    return rows;
-  });
+  const { rows: first } = await db.query<{ id: string; sim: number }>(`SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$4')}) c`, [referential, latin, arabic, wanted]);
+  const second = async (tx: Queryable) =>
+    (
+      await tx.query<{ id: string; sim: number }>(
+        `SELECT id, sim FROM (
+           SELECT id, ${similarity} AS sim FROM (${nearest('$3', '$6')}) c
+           UNION
+           SELECT id, ${similarity} AS sim FROM ref_golden WHERE id = ANY($7::text[])
+         ) r ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
+        [referential, latin, arabic, limit, offset, wanted, first.map((r) => r.id)],
+      )
+    ).rows;
+  // Fewer than a page for the first form: every record above the threshold is wanted from the second form too.
+  if (first.length < wanted) return second(db);
+  // The page's last similarity so far, less a hair (the float4 it was printed from may have rounded up): the second
+  // form's threshold, for this transaction only, set with BEGIN.
+  const floor = first.map((r) => Number(r.sim)).sort((a, b) => b - a)[wanted - 1] ?? 0;
+  const threshold = Math.max(0, floor - 1e-6).toFixed(7);
+  return db.transaction(second, { prelude: `SELECT set_config('pg_trgm.word_similarity_threshold', '${threshold}', true)` });
 }
 
 function parseBody(request: ProviderRequest): unknown {

@@ -133,7 +133,7 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     const indexOnly = <T>(fn: (db: Db) => Promise<T>): Promise<T> =>
       t.db.transaction(async (tx) => {
         await tx.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = on');
-        const inner: Db = { driver: t.db.driver, query: (sql, params) => tx.query(sql, params), exec: (sql) => tx.exec(sql), transaction: (f) => f(inner), ping: async () => undefined, close: async () => undefined };
+        const inner: Db = { driver: t.db.driver, query: (sql, params) => tx.query(sql, params), exec: (sql) => tx.exec(sql), transaction: async (f, o) => f(inner, o?.prelude ? await tx.query(o.prelude) : undefined), ping: async () => undefined, close: async () => undefined };
         return fn(inner);
       });
     const name = (g: (typeof goldens)[number], script: 'Latin' | 'Arabic') =>
