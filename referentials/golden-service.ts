@@ -7,7 +7,7 @@ import { contribute } from '../src/referentials/engine.ts';
 import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
 import { readChanges } from '../src/referentials/changes.ts';
-import { getGolden, resolveMany, resolveManyLimit, sourceRefs } from '../src/referentials/store.ts';
+import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
 import { foldArabic, latinKey } from './text/fold.ts';
@@ -15,6 +15,23 @@ import { foldArabic, latinKey } from './text/fold.ts';
 /** The value travels beside its bytes (ProviderResponse.json): the hub validates it without parsing the body again. */
 function json(status: number, body: unknown): ProviderResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), json: body };
+}
+
+/**
+ * An answer built as text around attributes as PostgreSQL printed them (resolveManyJson) rather than serialised from
+ * objects, with the value it says (ProviderResponse.json) for the hub to validate. Only the whitespace inside the
+ * attributes differs from what json() would print.
+ */
+function jsonText(status: number, text: string, value: unknown): ProviderResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(text), json: value };
+}
+
+/** view() of a GoldenJson: its text and its value. */
+function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> } {
+  return {
+    text: `{"goldenId":${JSON.stringify(g.id)},"referential":${JSON.stringify(g.referential)},"version":${g.version},"status":${JSON.stringify(g.status)},"mergedInto":${JSON.stringify(g.mergedInto)},"attributes":${g.attributesJson}}`,
+    value: { goldenId: g.id, referential: g.referential, version: g.version, status: g.status, mergedInto: g.mergedInto, attributes: JSON.parse(g.attributesJson) as GoldenRecord['attributes'] },
+  };
 }
 
 function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = []): ProviderResponse {
@@ -71,13 +88,17 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
     ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, async (m) => {
       const key = normaliseKey(m[1] ?? '', m[2] ?? '');
       if (!key.ok) return problem(422, key.message, [{ location: 'path.keyValue', message: key.message }]);
-      const [found] = await resolveMany(db, name, [{ key: key.key }]);
-      return found?.found ? json(200, view(found.golden)) : problem(404, `no ${name} golden record with ${key.key.type} ${key.key.value}`);
+      const [found] = await resolveManyJson(db, name, [{ key: key.key }]);
+      if (!found) return problem(404, `no ${name} golden record with ${key.key.type} ${key.key.value}`);
+      const v = viewOf(found);
+      return jsonText(200, v.text, v.value);
     }],
     ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, async (m) => {
       const system = (m[1] ?? '').replaceAll('.', '/');
-      const [found] = await resolveMany(db, name, [{ source: { system, id: m[2] ?? '' } }]);
-      return found?.found ? json(200, view(found.golden)) : problem(404, `no ${name} source record ${m[2]} from ${system}`);
+      const [found] = await resolveManyJson(db, name, [{ source: { system, id: m[2] ?? '' } }]);
+      if (!found) return problem(404, `no ${name} source record ${m[2]} from ${system}`);
+      const v = viewOf(found);
+      return jsonText(200, v.text, v.value);
     }],
     ['POST', /^\/resolve$/, async (_m, _q, request) => {
       const body = parseBody(request);
@@ -96,14 +117,22 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         return { goldenId: String(item.goldenId) };
       });
       const valid = resolveItems.filter((r): r is ResolveItem => r !== undefined);
-      const answers = await resolveMany(db, name, valid);
+      const answers = await resolveManyJson(db, name, valid);
       let next = 0;
+      const texts: string[] = [];
       const results = resolveItems.map((item) => {
-        if (!item) return { found: false, reason: 'invalid identifier' };
-        const answer = answers[next++];
-        return answer?.found ? { found: true, record: view(answer.golden) } : { found: false, reason: 'not found' };
+        const answer = item ? answers[next++] : undefined;
+        if (!answer) {
+          const missing = { found: false, reason: item ? 'not found' : 'invalid identifier' };
+          texts.push(JSON.stringify(missing));
+          return missing;
+        }
+        const v = viewOf(answer);
+        texts.push(`{"found":true,"record":${v.text}}`);
+        return { found: true, record: v.value };
       });
-      return json(200, { results, ...(bad.length > 0 ? { warnings: bad } : {}) });
+      const warnings = bad.length > 0 ? { warnings: bad } : {};
+      return jsonText(200, `{"results":[${texts.join(',')}]${bad.length > 0 ? `,"warnings":${JSON.stringify(bad)}` : ''}}`, { results, ...warnings });
     }],
     ['GET', /^\/search$/, async (_m, q) => {
       const text = (q.get('q') ?? '').trim();
@@ -114,8 +143,16 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       const latin = latinKey(text);
       const arabic = foldArabic(text);
       const rows = await searchGoldens(db, name, { latin: latin || text, arabic: arabic || text, commune: q.get('commune'), limit, offset });
-      const answers = await resolveMany(db, name, rows.map((r) => ({ goldenId: r.id })));
-      return json(200, { hits: rows.flatMap((r, i) => { const a = answers[i]; return a?.found ? [{ record: view(a.golden), similarity: Number(r.sim) }] : []; }) });
+      const answers = await resolveManyJson(db, name, rows.map((r) => ({ goldenId: r.id })));
+      const hits = rows.flatMap((r, i) => {
+        const a = answers[i];
+        return a ? [{ view: viewOf(a), similarity: Number(r.sim) }] : [];
+      });
+      return jsonText(
+        200,
+        `{"hits":[${hits.map((h) => `{"record":${h.view.text},"similarity":${JSON.stringify(h.similarity)}}`).join(',')}]}`,
+        { hits: hits.map((h) => ({ record: h.view.value, similarity: h.similarity })) },
+      );
     }],
     ['GET', /^\/changes$/, async (_m, q) => {
       const since = Math.max(0, Number(q.get('since') ?? 0) || 0);

@@ -21,9 +21,10 @@ export interface ProviderResponse {
   headers: Record<string, string>;
   body: Uint8Array;
   /**
-   * For an adapter that built a JSON body from a value: that value, exactly what `body` is the JSON.stringify of (plain
-   * JSON data: no undefined, Date, NaN or toJSON). The hub then validates and minimises it without decoding and
-   * parsing the body again (a batch answer is megabytes). Never set from data that the body does not say.
+   * For an adapter that built a JSON body from a value: that value, which JSON.parse of `body` would give (plain JSON
+   * data: no undefined, Date, NaN or toJSON; the body may space it differently). The hub then validates and minimises
+   * it without decoding and parsing the body again (a batch answer is megabytes). Never set from data that the body
+   * does not say.
    */
   json?: unknown;
 }

@@ -359,6 +359,38 @@ function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, surviv
 }
 
 type ReadRow = Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null };
+type JsonRow = Pick<GoldenRow, 'id' | 'referential' | 'version' | 'status' | 'merged_into'> & { attributes_json: string; survivor_id: string | null };
+type ReadShape = 'record' | 'json';
+interface Shaped {
+  record: ReadRow;
+  json: JsonRow;
+}
+
+/**
+ * A golden record with its attributes as JSON text, as PostgreSQL prints jsonb (`{"k": v, …}`), never parsed into
+ * objects: for an answer that is built as text (a batch of a thousand records is over a megabyte of attributes).
+ */
+export interface GoldenJson {
+  id: string;
+  referential: string;
+  version: number;
+  status: GoldenStatus;
+  mergedInto: string | null;
+  survivorId: string | null;
+  attributesJson: string;
+}
+
+function toGoldenJson(row: JsonRow): GoldenJson {
+  return {
+    id: row.id,
+    referential: row.referential,
+    version: row.version,
+    status: row.status,
+    mergedInto: row.merged_into,
+    survivorId: row.status === 'merged' ? row.survivor_id : null,
+    attributesJson: row.attributes_json,
+  };
+}
 
 /**
  * One statement from what the caller names to the golden rows, with, for merged ones, the active record at the end of
@@ -369,7 +401,9 @@ type ReadRow = Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id
  * size of the referential. Only the columns a GoldenRecord holds are read (not the match profile, as large as the
  * attributes).
  */
-function goldensSql(wanted: string): string {
+function goldensSql(wanted: string, shape: ReadShape): string {
+  // 'json': the attributes as the text PostgreSQL prints, for an answer built as text (see resolveManyJson).
+  const columns = shape === 'record' ? 'g.attributes, g.created_at, g.updated_at' : 'g.attributes::text AS attributes_json';
   return `WITH RECURSIVE wanted (a, b, id) AS (${wanted}),
      chain (start, id, depth) AS (
        SELECT g.id, g.merged_into, 1 FROM ref_golden g WHERE g.referential = $1 AND g.id IN (SELECT w.id FROM wanted w) AND g.merged_into IS NOT NULL
@@ -378,7 +412,7 @@ function goldensSql(wanted: string): string {
          FROM chain c CROSS JOIN LATERAL (SELECT r.merged_into FROM ref_golden r WHERE r.id = c.id LIMIT 1) n
         WHERE n.merged_into IS NOT NULL AND c.depth < 64
      )
-     SELECT w.a, w.b, g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at, e.survivor_id
+     SELECT w.a, w.b, g.id, g.referential, g.version, g.status, g.merged_into, ${columns}, e.survivor_id
        FROM wanted w
        CROSS JOIN LATERAL (
          SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, g.created_at, g.updated_at FROM ref_golden g
@@ -395,9 +429,14 @@ const bySources = `SELECT s.sys, s.sid, l.golden_id FROM unnest($2::text[], $3::
 
 /** Golden rows by id, merged ones with their survivor: one statement. */
 async function goldensById(db: Queryable, referential: string, ids: readonly string[]): Promise<Map<string, GoldenRecord>> {
+  const rows = await rowsById(db, referential, ids, 'record');
+  return new Map([...rows].map(([id, r]) => [id, toGolden(r, r.survivor_id)]));
+}
+
+async function rowsById<S extends ReadShape>(db: Queryable, referential: string, ids: readonly string[], shape: S): Promise<Map<string, Shaped[S]>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<ReadRow>(goldensSql(byIds), [referential, [...new Set(ids)]]);
-  return new Map(rows.map((r) => [r.id, toGolden(r, r.survivor_id)]));
+  const { rows } = await db.query<Shaped[S]>(goldensSql(byIds, shape), [referential, [...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** A golden record, current or as it was at `asOf`; a merged id answers with its survivor. undefined: never existed (then). */
@@ -458,6 +497,15 @@ export const resolveManyLimit = 1000;
  * the records), whatever the number of items. See goldensSql for why the cost does not grow with the referential.
  */
 export async function resolveMany(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Resolved[]> {
+  return (await resolveRows(db, referential, items, 'record')).map((row) => (row ? { found: true as const, golden: toGolden(row, row.survivor_id) } : { found: false as const }));
+}
+
+/** resolveMany with the attributes as JSON text (GoldenJson); undefined: not found. */
+export async function resolveManyJson(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Array<GoldenJson | undefined>> {
+  return (await resolveRows(db, referential, items, 'json')).map((row) => (row ? toGoldenJson(row) : undefined));
+}
+
+async function resolveRows<S extends ReadShape>(db: Queryable, referential: string, items: readonly ResolveItem[], shape: S): Promise<Array<Shaped[S] | undefined>> {
   if (items.length > resolveManyLimit) throw new RangeError(`resolveMany takes at most ${resolveManyLimit} items, got ${items.length}`);
   const pair = (a: string, b: string) => `${a}\u0000${b}`;
   const keys = new Map<string, NaturalKey>();
@@ -470,19 +518,15 @@ export async function resolveMany(db: Queryable, referential: string, items: rea
   }
   const keyParams = (): SqlValue[] => [referential, [...keys.values()].map((k) => k.type), [...keys.values()].map((k) => k.value)];
   const sourceParams = (): SqlValue[] => [referential, [...sources.values()].map((s) => s.system), [...sources.values()].map((s) => s.id)];
-  const answer = (golden: (item: ResolveItem) => GoldenRecord | undefined): Resolved[] =>
-    items.map((item) => {
-      const found = golden(item);
-      return found ? { found: true as const, golden: found } : { found: false as const };
-    });
+  const refOf = (item: ResolveItem): string => ('goldenId' in item ? item.goldenId : 'key' in item ? pair(item.key.type, item.key.value) : pair(item.source.system, item.source.id));
 
   const kinds = (keys.size > 0 ? 1 : 0) + (sources.size > 0 ? 1 : 0) + (ids.size > 0 ? 1 : 0);
-  if (kinds === 0) return answer(() => undefined);
+  if (kinds === 0) return items.map(() => undefined);
   if (kinds === 1) {
     const [sql, params] = keys.size > 0 ? [byKeys, keyParams()] : sources.size > 0 ? [bySources, sourceParams()] : [byIds, [referential, [...ids]]];
-    const { rows } = await db.query<ReadRow & { a: string; b: string | null }>(goldensSql(sql), params);
-    const found = new Map(rows.map((r) => [r.b === null ? r.a : pair(r.a, r.b), toGolden(r, r.survivor_id)]));
-    return answer((item) => found.get('goldenId' in item ? item.goldenId : 'key' in item ? pair(item.key.type, item.key.value) : pair(item.source.system, item.source.id)));
+    const { rows } = await db.query<Shaped[S] & { a: string; b: string | null }>(goldensSql(sql, shape), params);
+    const found = new Map(rows.map((r) => [r.b === null ? r.a : pair(r.a, r.b), r]));
+    return items.map((item) => found.get(refOf(item)));
   }
 
   const byKey = new Map<string, string>();
@@ -495,10 +539,9 @@ export async function resolveMany(db: Queryable, referential: string, items: rea
     const { rows } = await db.query<{ a: string; b: string; id: string }>(`SELECT s.sys AS a, s.sid AS b, s.golden_id AS id FROM (${bySources}) AS s(sys, sid, golden_id)`, sourceParams());
     for (const r of rows) bySource.set(pair(r.a, r.b), r.id);
   }
-  const idOf = (item: ResolveItem): string | undefined =>
-    'goldenId' in item ? item.goldenId : 'key' in item ? byKey.get(pair(item.key.type, item.key.value)) : bySource.get(pair(item.source.system, item.source.id));
-  const goldens = await goldensById(db, referential, items.map(idOf).filter((id): id is string => id !== undefined));
-  return answer((item) => {
+  const idOf = (item: ResolveItem): string | undefined => ('goldenId' in item ? item.goldenId : 'key' in item ? byKey.get(refOf(item)) : bySource.get(refOf(item)));
+  const goldens = await rowsById(db, referential, items.map(idOf).filter((id): id is string => id !== undefined), shape);
+  return items.map((item) => {
     const id = idOf(item);
     return id === undefined ? undefined : goldens.get(id);
   });
