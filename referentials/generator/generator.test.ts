@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isValidIce } from '../identifiers/index.ts';
 import { companiesModule, personsModule, vehiclesModule } from '../index.ts';
+import { rcNumberFor } from './companies.ts';
 import { generateInMemory, generateToDirectory } from './generate.ts';
 
 const options = { seed: 42, dupRate: 0.1, persons: 2000, companies: 300, vehicles: 500 };
@@ -58,6 +59,12 @@ describe('generator', () => {
       expect(cinOwner.get(key) ?? entity).toBe(entity);
       cinOwner.set(key, entity);
     }
+  });
+
+  it('gives every company a register number of its own (RC is a natural key)', () => {
+    const numbers = Array.from({ length: 300_000 }, (_, i) => rcNumberFor(1, i));
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(numbers.every((n) => /^[1-9]\d{0,5}$/.test(n))).toBe(true);
   });
 
   it('writes spelling variants, missing CINs, Arabic-only and Latin-only records', () => {
