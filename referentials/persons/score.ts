@@ -42,7 +42,10 @@ export interface PersonScoreConfig {
  * u ≈ 1e-4; half the pairs of one person's records give the same line (people move, write it differently). Vetoes are policy (invariant 6), not estimates.
  */
 export const DEFAULT_PERSON_SCORE: PersonScoreConfig = {
-  cin: { agree: { m: 0.98, u: 1e-6 }, disagree: { m: 0.02, u: 1 } },
+  // Two different CINs are two people (a CIN is issued once and kept for life): a veto, like a different birth date.
+  // Estimated from CIN typos instead (m 0.02), it weighed -5.6, and at a million persons namesakes born the same day in
+  // the same commune, each with their own CIN, were linked.
+  cin: { agree: { m: 0.98, u: 1e-6 }, disagree: { weight: -15 } },
   firstName: { exact: { m: 0.8, u: 0.02 }, variant: { m: 0.15, u: 0.01 }, disagree: { weight: -20 } },
   lastName: { exact: { m: 0.8, u: 0.01 }, similar: { m: 0.17, u: 0.01 }, disagree: { weight: -15 } },
   birthDate: { agree: { m: 0.95, u: 1 / 22_000 }, disagree: { weight: -30 } },
