@@ -7,7 +7,7 @@
 //
 // Concurrency: the chunk holds the referential's lock exclusively (single contributions and steward decisions take it
 // shared), so nothing else changes the referential's golden records while the chunk decides against them.
-import { randomUUID } from 'node:crypto';
+import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { assignChangePositions } from './changes.ts';
 import { contributeIn, lockReferential, tieReason, withRetry, type Candidate } from './engine.ts';
@@ -254,7 +254,7 @@ async function contributeFresh(
       decision = 'linked-score';
       links.push({ p, goldenId, how: 'score', detail: { score: best.score, weights: best.weights } });
     } else {
-      goldenId = randomUUID();
+      goldenId = goldenRecordId();
       newGoldens.push(goldenId);
       links.push({ p, goldenId, how: 'new', detail: {} });
       const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];

@@ -1,6 +1,6 @@
 // Contributions: normalise, version the source record, match (natural keys, then trigram candidates and score), link,
 // recompute the golden record by survivorship, history and change event, all in one transaction.
-import { randomUUID } from 'node:crypto';
+import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
 import { assignChangePositions } from './changes.ts';
@@ -178,7 +178,7 @@ export function tieReason(source: { sourceSystem: string; sourceId: string }, ke
 
 /** A new, empty golden record (version 0): refreshGolden makes it version 1 from its links. */
 export async function createGolden(tx: Queryable, referential: string): Promise<string> {
-  const id = randomUUID();
+  const id = goldenRecordId();
   await tx.query(
     `INSERT INTO ref_golden (id, referential, version, status, attributes, created_at, updated_at) VALUES ($1, $2, 0, 'active', '{}'::jsonb, clock_timestamp(), clock_timestamp())`,
     [id, referential],
