@@ -93,6 +93,7 @@ async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub>
     DEMO: 'off',
     DATABASE_URL: process.env['DATABASE_URL'],
     REDIS_URL: process.env['REDIS_URL'],
+    ...(process.env['DATABASE_POOL_SIZE'] ? { DATABASE_POOL_SIZE: process.env['DATABASE_POOL_SIZE'] } : {}),
   });
   if (!config.DATABASE_URL || !config.REDIS_URL) throw new Error('the referentials bench needs DATABASE_URL and REDIS_URL');
   // No outbox workers: the import left one golden.changed row per contribution, and relaying them to Redis while we
