@@ -27,33 +27,42 @@ registerOutboxConsumer(batchConsumer());
 // issue) will hang here. Consuming them now keeps the outbox from re-driving undeliverable rows forever.
 for (const topic of [goldenChangedTopic, goldenChangedBatchTopic]) registerOutboxConsumer({ topic, handler: async () => undefined, concurrency: 4 });
 
+/** The backfill's task name: a new definition of the blocking keys takes a new name, and every record is keyed again. */
+export const blockingKeysTask = 'blocking-keys-v1';
+
 /**
- * Golden records written before blocking keys existed (migration 0009) get theirs, so that matching finds them: in
- * the background at start, a thousand at a time. Records whose sources give no key at all are left after one try.
+ * Golden records written before blocking keys existed (migration 0009) get theirs, so that matching finds them: one
+ * pass in the background, in id order a thousand at a time, recorded in ref_maintenance once complete so that later
+ * starts skip it (records written since always have their keys). Returns how many records it gave keys to.
  */
-export async function backfillBlockingKeys(db: Db, logger: Pick<Logger, 'info'>): Promise<number> {
-  let done = 0;
+export async function backfillBlockingKeys(db: Db, logger: Pick<Logger, 'info'>, options: { stopped?: () => boolean } = {}): Promise<number> {
+  const { rows: done } = await db.query('SELECT 1 FROM ref_maintenance WHERE task = $1', [blockingKeysTask]);
+  if (done.length > 0) return 0;
+  let keyed = 0;
   for (const module of referentials()) {
     if (!module.blockingKeys) continue;
-    const tried = new Set<string>();
+    let after = '';
     for (;;) {
-      const { rows } = await db.query<{ id: string }>(
-        `SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.status = 'active' AND g.version > 0
-            AND NOT EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.golden_id = g.id) AND NOT (g.id = ANY($2::text[])) LIMIT 1000`,
-        [module.name, [...tried]],
+      if (options.stopped?.()) return keyed;
+      const { rows } = await db.query<{ id: string; keyed: boolean }>(
+        `SELECT g.id, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.golden_id = g.id) AS keyed FROM ref_golden g
+          WHERE g.referential = $1 AND g.status = 'active' AND g.version > 0 AND g.id > $2 ORDER BY g.id LIMIT 1000`,
+        [module.name, after],
       );
       if (rows.length === 0) break;
-      const ids = rows.map((r) => r.id);
+      after = rows[rows.length - 1]?.id ?? after;
+      const ids = rows.filter((r) => !r.keyed).map((r) => r.id);
+      if (ids.length === 0) continue;
       await db.transaction(async (tx) => {
         await lockReferential(tx, module.name, 'shared');
         await reindexBlockingKeys(tx, module, ids);
       });
-      for (const id of ids) tried.add(id);
-      done += ids.length;
+      keyed += ids.length;
     }
   }
-  if (done > 0) logger.info({ records: done }, 'blocking keys indexed for golden records that had none');
-  return done;
+  await db.query('INSERT INTO ref_maintenance (task, detail) VALUES ($1, $2::jsonb) ON CONFLICT (task) DO NOTHING', [blockingKeysTask, JSON.stringify({ keyed })]);
+  if (keyed > 0) logger.info({ records: keyed }, 'blocking keys indexed for golden records that had none');
+  return keyed;
 }
 
 export const goldenAdapter = (name: string) => `hub:referentials:${name}`;
@@ -77,7 +86,8 @@ registerPlugin({
       }
     }
     if (changed) await services.directory.reload();
-    void backfillBlockingKeys(db, context.logger).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'blocking-key backfill failed'));
+    let stopping = false;
+    void backfillBlockingKeys(db, context.logger, { stopped: () => stopping }).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'blocking-key backfill failed'));
     // Contributions number their changes after commit themselves; this catches what a crash between the two left.
     const timer = setInterval(() => {
       void assignChangePositions(db).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'change feed numbering failed'));
@@ -85,6 +95,7 @@ registerPlugin({
     timer.unref();
     return {
       async stop() {
+        stopping = true;
         clearInterval(timer);
       },
     };
