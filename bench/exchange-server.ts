@@ -18,6 +18,7 @@ import { registerMember } from '../src/identity/members.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startHub } from '../src/runtime.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
+import { exitWithParent } from './lib.ts';
 
 const host = '127.0.0.1';
 const actor = 'bench-exchange';
@@ -190,26 +191,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`exchange-server (${arm}): close failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  // The parent holds our stdin open; when it goes (even if it died without signalling us), we go too.
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  exitWithParent(`exchange-server (${arm})`, () => running.close());
 
   process.stdout.write(`${readyMarker} ${running.port}\n`);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
+import { exitWithParent } from './lib.ts';
 
 /** The line the parent (bench/http.ts) waits for on stdout: `${readyMarker} <port>`; keep both in step. */
 const readyMarker = 'TABADOL_BENCH_READY';
@@ -82,26 +83,7 @@ async function main(): Promise<void> {
   }
   const running = arm === 'bare' ? await startBare() : await startRealHub(process.argv[3]);
 
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`http-server (${arm}): close failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  // The parent holds our stdin open; when it goes (even if it died without signalling us), we go too.
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  exitWithParent(`http-server (${arm})`, () => running.close());
 
   process.stdout.write(`${readyMarker} ${running.port}\n`);
 }

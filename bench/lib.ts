@@ -86,3 +86,29 @@ export function awaitReadyPort(child: ChildProcess, label: string, marker: strin
     });
   });
 }
+
+/**
+ * A bench server child's exit: on SIGTERM, SIGINT or its parent going away (the parent holds our stdin open, so its end
+ * means the parent died without signalling us), close once, then exit 0, or 1 if closing failed or took over 10 s.
+ */
+export function exitWithParent(label: string, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`${label}: close failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}

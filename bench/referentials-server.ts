@@ -19,6 +19,7 @@ import { startHub, type Hub } from '../src/runtime.ts';
 // The composition root's first import (bin/tabadol.js): the referential modules, their adapters and their plug-in.
 import '../referentials/services.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
+import { exitWithParent } from './lib.ts';
 
 const host = '127.0.0.1';
 const actor = 'bench-referentials';
@@ -130,26 +131,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const hub = await startBenchHub(dataDir, queuePrefix);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    hub.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`referentials-server: close failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  // The parent holds our stdin open; when it goes (even if it died without signalling us), we go too.
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  exitWithParent('referentials-server', () => hub.close());
   process.stdout.write(`${referentialsReadyMarker} ${new URL(hub.url ?? '').port}\n`);
 }
 
