@@ -12,7 +12,7 @@ import type { Queue } from '../src/queue/queue.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import { findBySource, getGolden } from '../src/referentials/store.ts';
-import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
@@ -36,10 +36,7 @@ describe.each(drivers)('admin stewardship API on %s', (driver) => {
     tokens.auditor = (await addOperator(t.db, { name: 'Youssef (auditor)', role: 'auditor', actor: 'test' })).token;
   });
   afterEach(async () => {
-    await t.db.exec(
-      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
-         ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, outbox, admin_audit RESTART IDENTITY CASCADE`,
-    );
+    await emptyReferentials(t.db);
   });
   afterAll(async () => {
     await queue.close();

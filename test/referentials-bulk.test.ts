@@ -11,7 +11,7 @@ import { generateInMemory } from '../referentials/generator/generate.ts';
 import { personsModule } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
-import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -38,10 +38,7 @@ describe.each(drivers)('bulk ingest on %s', (driver) => {
     t = await openTestDb(driver);
   });
   afterEach(async () => {
-    await t.db.exec(
-      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
-         ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, ref_maintenance, outbox, admin_audit RESTART IDENTITY CASCADE`,
-    );
+    await emptyReferentials(t.db);
   });
   afterAll(async () => {
     await t.dispose();

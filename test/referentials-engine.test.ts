@@ -65,7 +65,7 @@ const persons: ReferentialModule<Person> = {
 // Unmerge finds the module by name (it recomputes derived keys): the test module is registered like a real one.
 registerReferential(persons as unknown as ReferentialModule);
 
-import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 
 const at = (iso: string) => new Date(iso);
 const P = (name: string, extra: Partial<Person> = {}) => ({ name, birthDate: null, commune: null, cin: null, ...extra });
@@ -104,10 +104,7 @@ describe.each(drivers)('golden-record engine on %s', (driver) => {
     t = await openTestDb(driver);
   });
   afterEach(async () => {
-    await t.db.exec(
-      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
-         ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, outbox, admin_audit RESTART IDENTITY CASCADE`,
-    );
+    await emptyReferentials(t.db);
   });
   afterAll(async () => {
     await t.dispose();

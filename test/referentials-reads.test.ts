@@ -12,7 +12,7 @@ import type { ReferentialModule } from '../src/referentials/module.ts';
 import type { Db } from '../src/storage/db.ts';
 import { getGolden, resolveMany } from '../src/referentials/store.ts';
 import { merge } from '../src/referentials/stewardship.ts';
-import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -42,10 +42,7 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     t = await openTestDb(driver);
   });
   afterEach(async () => {
-    await t.db.exec(
-      `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
-         ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, outbox, admin_audit RESTART IDENTITY CASCADE`,
-    );
+    await emptyReferentials(t.db);
   });
   afterAll(async () => {
     await t.dispose();
