@@ -15,7 +15,8 @@ import { autoMergeIn } from './stewardship.ts';
 import type { ContributionDecision, GoldenAttributes } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { survive } from './engine-survivorship.ts';
-import { computeFromSources, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
+import { selectByPairs } from './pairs.ts';
+import { computeFromSources, goldenRowJson, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
 
 export interface BulkRow {
   /** Where the row came from (a file's line number), echoed in its outcome. */
@@ -47,6 +48,12 @@ interface Prepared {
   warnings: string[];
   /** The golden attributes this row alone makes (what a new record from it holds). */
   solo: GoldenAttributes;
+  /**
+   * What the chunk's statements send for this row, serialised here, ahead of the database: its source record, and the
+   * golden record it alone makes (all but the id, which the decision gives), as JSON texts.
+   */
+  sourceJson: string;
+  soloJson: string;
 }
 
 const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
@@ -73,16 +80,21 @@ export function prepareBulk(module: ReferentialModule, rows: readonly BulkRow[],
     }
     const attributes = normalised.attributes;
     const blocking = module.blockingKeys?.(attributes);
+    const profile = module.matchProfile?.(attributes);
+    const indexKeys = blocking?.index ?? [];
+    const solo = survive([{ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }], module.trust);
     const prepared: Prepared = {
       at,
       row,
       attributes,
       keys: module.naturalKeys(attributes),
-      profile: module.matchProfile?.(attributes),
+      profile,
       probe: blocking?.probe ?? [],
-      indexKeys: blocking?.index ?? [],
+      indexKeys,
       warnings: normalised.warnings,
-      solo: survive([{ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }], module.trust),
+      solo,
+      sourceJson: JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes }),
+      soloJson: goldenRowJson(solo, profile, [{ system: row.sourceSystem, id: row.sourceId, version: 1 }]),
     };
     const source = `${row.sourceSystem}\u0000${row.sourceId}`;
     const round = (seenIn.get(source) ?? -1) + 1;
@@ -125,10 +137,14 @@ async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items:
 
   // 1. What the database already holds for these source ids: unchanged rows end here, changed ones go one by one.
   // Ids first (an initial load finds none and sends no attributes); attributes compared only for the ids found.
-  // Keys as index conditions (= ANY), matched back here: the plan stays a few index probes at any table size.
-  const { rows: stored } = await tx.query<{ source_system: string; source_id: string }>(
-    `SELECT source_system, source_id FROM ref_source_records WHERE referential = $1 AND source_system = ANY($2::text[]) AND source_id = ANY($3::text[])`,
-    [referential, [...new Set(items.map((p) => p.row.sourceSystem))], items.map((p) => p.row.sourceId)],
+  // Keys as index conditions (selectByPairs), matched back here: the plan stays index probes at any table size.
+  const stored = await selectByPairs<{ source_system: string; source_id: string }>(
+    tx,
+    'SELECT source_system, source_id FROM ref_source_records WHERE referential = $1',
+    referential,
+    'source_system',
+    'source_id',
+    items.map((p) => [p.row.sourceSystem, p.row.sourceId] as const),
   );
   const storedSet = new Set(stored.map((r) => `${r.source_system}\u0000${r.source_id}`));
   const found = items.flatMap((p, i) => (storedSet.has(`${p.row.sourceSystem}\u0000${p.row.sourceId}`) ? [{ i: i + 1 }] : []));
@@ -180,13 +196,14 @@ async function contributeFresh(
   const allKeys = fresh.flatMap((p) => p.keys);
   const probing = module.score ? fresh.filter((p) => p.profile && p.probe.length > 0) : [];
   // Only active records hold natural keys (a merged or retired one gives its keys up).
-  const held =
-    allKeys.length === 0
-      ? { rows: [] }
-      : await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
-          `SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1 AND key_type = ANY($2::text[]) AND key_value = ANY($3::text[])`,
-          [referential, [...new Set(allKeys.map((k) => k.type))], [...new Set(allKeys.map((k) => k.value))]],
-        );
+  const held = await selectByPairs<{ key_type: string; key_value: string; golden_id: string }>(
+    tx,
+    'SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1',
+    referential,
+    'key_type',
+    'key_value',
+    allKeys.map((k) => [k.type, k.value] as const),
+  );
   const probeKeys = [...new Set(probing.flatMap((p) => p.probe))];
   const { rows: bucketRows } =
     probeKeys.length === 0
@@ -198,7 +215,7 @@ async function contributeFresh(
     if (list) list.push(r.golden_id);
     else buckets.set(r.key, [r.golden_id]);
   }
-  for (const r of held.rows) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
+  for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
   const dbCandidates = new Map<number, string[]>();
   const candidateFields = new Map<string, Record<string, string | null>>();
   for (const p of probing) {
@@ -277,10 +294,10 @@ async function contributeFresh(
   // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
   // The attributes are parsed once for both source tables.
   await tx.query(
-    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM json_to_recordset($2::json) AS u(sys text, sid text, a jsonb)),
+    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM jsonb_to_recordset($2::jsonb) AS u(sys text, sid text, a jsonb)),
           r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
      INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u`,
-    [referential, JSON.stringify(fresh.map((p) => ({ sys: p.row.sourceSystem, sid: p.row.sourceId, a: p.attributes }))), receivedAt],
+    [referential, `[${fresh.map((p) => p.sourceJson).join(',')}]`, receivedAt],
   );
   const fresher = new Set(newGoldens);
   const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
@@ -298,6 +315,7 @@ async function contributeFresh(
           keys: only.keys,
           blockingKeys: [...new Set(only.indexKeys)].sort(),
           links: [{ system: only.row.sourceSystem, id: only.row.sourceId, version: 1 }],
+          rowJson: only.soloJson,
         }
       : computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
     return { goldenId, computed };
@@ -306,7 +324,7 @@ async function contributeFresh(
   const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });
   await tx.query(
     `INSERT INTO ref_links (referential, source_system, source_id, golden_id, how, detail, at)
-     SELECT $1, sys, sid, g, how, d, clock_timestamp() FROM json_to_recordset($2::json) AS u(sys text, sid text, g text, how text, d jsonb)`,
+     SELECT $1, sys, sid, g, how, d, clock_timestamp() FROM jsonb_to_recordset($2::jsonb) AS u(sys text, sid text, g text, how text, d jsonb)`,
     [referential, JSON.stringify(links.map((l) => ({ sys: l.p.row.sourceSystem, sid: l.p.row.sourceId, g: l.goldenId, how: l.how, d: l.detail })))],
   );
   const linkedToExisting: RefreshItem[] = [...new Set(links.map((l) => l.goldenId))].filter((id) => !fresher.has(id)).map((goldenId) => ({ goldenId, force: true }));

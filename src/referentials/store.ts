@@ -2,6 +2,7 @@
 import type { Queryable, SqlValue } from '../storage/db.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { recordChanges, type ChangeType } from './changes.ts';
+import { selectByPairs } from './pairs.ts';
 import { plainValues, survive, type SurvivorshipSource } from './engine-survivorship.ts';
 import type { GoldenAttributes, GoldenRecord, GoldenStatus, Resolved, ResolveItem, SourceRef } from './engine-types.ts';
 
@@ -55,10 +56,13 @@ async function linkedSourcesOf(tx: Queryable, referential: string, goldenIds: re
     [referential, [...goldenIds]],
   );
   if (links.length === 0) return out;
-  const { rows } = await tx.query<{ source_system: string; source_id: string; version: number; attributes: Record<string, unknown>; received_at: Date }>(
-    `SELECT source_system, source_id, version, attributes, received_at FROM ref_source_records
-      WHERE referential = $1 AND source_system = ANY($2::text[]) AND source_id = ANY($3::text[])`,
-    [referential, [...new Set(links.map((l) => l.source_system))], links.map((l) => l.source_id)],
+  const rows = await selectByPairs<{ source_system: string; source_id: string; version: number; attributes: Record<string, unknown>; received_at: Date }>(
+    tx,
+    'SELECT source_system, source_id, version, attributes, received_at FROM ref_source_records WHERE referential = $1',
+    referential,
+    'source_system',
+    'source_id',
+    links.map((l) => [l.source_system, l.source_id] as const),
   );
   const source = new Map(rows.map((r) => [`${r.source_system}\u0000${r.source_id}`, r]));
   links.sort((a, b) => (a.golden_id < b.golden_id ? -1 : a.golden_id > b.golden_id ? 1 : a.source_system < b.source_system ? -1 : a.source_system > b.source_system ? 1 : a.source_id < b.source_id ? -1 : a.source_id > b.source_id ? 1 : 0));
@@ -77,6 +81,17 @@ export interface ComputedGolden {
   /** Blocking keys the record is found under: the union over its sources (a variant spelt by one source still finds it). */
   blockingKeys: string[];
   links: Array<{ system: string; id: string; version: number }>;
+  /** goldenRowJson of the above, when the caller serialised it already (a bulk import, off the database's time). */
+  rowJson?: string;
+}
+
+/** A new golden record as insertGoldens sends it, all but its id: `{"attributes":…,"blocking_text":…,"match_fields":…,"links":…}`. */
+export function goldenRowJson(
+  attributes: GoldenAttributes,
+  profile: { blockingText: string | null; fields: Record<string, string | null> | null } | undefined,
+  links: ComputedGolden['links'],
+): string {
+  return JSON.stringify({ attributes, blocking_text: profile?.blockingText ?? null, match_fields: profile?.fields ?? null, links });
 }
 
 /** A golden record as a pure function of its linked sources (invariant 1). */
@@ -252,13 +267,23 @@ export async function insertGoldens(
   const referential = module.name;
   const outcomes = new Map<string, RefreshOutcome>(entries.map((e) => [e.goldenId, { version: 1, changed: true, warnings: [] }]));
   if (entries.length === 0) return outcomes;
+  // The records and their first history rows in one statement: the document is parsed once (jsonb, so that each
+  // record's attributes are not parsed a second time on their own) and the history takes the rows as inserted.
+  const rows = entries.map((e) => `{"id":${JSON.stringify(e.goldenId)},${(e.computed.rowJson ?? goldenRowJson(e.computed.attributes, e.computed, e.computed.links)).slice(1)}`);
   await tx.query(
-    `INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at)
-     SELECT r.id, $1, 1, 'active', r.attributes, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp()
-       FROM json_to_recordset($2::json) AS r(id text, attributes jsonb, blocking_text text, match_fields jsonb)`,
-    [referential, JSON.stringify(entries.map((e) => ({ id: e.goldenId, attributes: e.computed.attributes, blocking_text: e.computed.blockingText, match_fields: e.computed.fields })))],
+    `WITH r AS MATERIALIZED (
+       SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, attributes jsonb, blocking_text text, match_fields jsonb, links jsonb))
+              WITH ORDINALITY AS r(id, attributes, blocking_text, match_fields, links, ord)),
+          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at)
+                SELECT r.id, $1, 1, 'active', r.attributes, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp() FROM r)
+     INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
+     SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
+    [
+      referential,
+      `[${rows.join(',')}]`,
+      cause,
+    ],
   );
-  await writeHistories(tx, entries.map((e) => ({ goldenId: e.goldenId, links: e.computed.links })), cause);
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.computed.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
   await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.computed.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
   await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
@@ -298,15 +323,23 @@ async function syncNaturalKeys(
     [referential, [...ids], g, t, v],
   );
   if (keys.length === 0) return [];
-  await tx.query(
+  // The keys written come back; only the others (held already, or given twice) are looked up for their holder.
+  const { rows: written } = await tx.query<{ key_type: string; key_value: string }>(
     `INSERT INTO ref_natural_keys (referential, key_type, key_value, golden_id)
      SELECT $1, t, v, g FROM unnest($2::text[], $3::text[], $4::text[]) AS k(g, t, v)
-     ON CONFLICT (referential, key_type, key_value) DO NOTHING`,
+     ON CONFLICT (referential, key_type, key_value) DO NOTHING RETURNING key_type, key_value`,
     [referential, g, t, v],
   );
-  const { rows } = await tx.query<{ key_type: string; key_value: string; golden_id: string }>(
-    'SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1 AND key_type = ANY($2::text[]) AND key_value = ANY($3::text[])',
-    [referential, [...new Set(t)], [...new Set(v)]],
+  const mine = new Set(written.map((r) => `${r.key_type}\u0000${r.key_value}`));
+  const others = keys.filter(([, k]) => !mine.has(`${k.type}\u0000${k.value}`));
+  if (others.length === 0) return [];
+  const rows = await selectByPairs<{ key_type: string; key_value: string; golden_id: string }>(
+    tx,
+    'SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1',
+    referential,
+    'key_type',
+    'key_value',
+    others.map(([, k]) => [k.type, k.value] as const),
   );
   const holder = new Map(rows.map((r) => [`${r.key_type}\u0000${r.key_value}`, r.golden_id]));
   return keys.flatMap(([id, k]) => {

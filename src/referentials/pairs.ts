@@ -1,0 +1,33 @@
+// Lookups by a two-column key, for thousands of keys at once, that stay index probes at any table size.
+import type { Queryable } from '../storage/db.ts';
+
+/**
+ * Rows of `select` (a statement ending in a WHERE clause whose $1 is `first`ParamValue, e.g. the referential) whose
+ * (`a`, `b`) is one of `pairs`: one branch per distinct value of `a`, each `a = $x AND b = ANY($y)`. A planner shown
+ * `a = ANY(…) AND b = ANY(…)` costs the cross product of the two lists as index probes, and past a few thousand keys
+ * scans the table instead (at 1,000,000 source records: 140 ms a call for what 5,000 probes answer in a few).
+ */
+export async function selectByPairs<T extends Record<string, unknown>>(
+  tx: Queryable,
+  select: string,
+  leading: unknown,
+  a: string,
+  b: string,
+  pairs: Iterable<readonly [string, string]>,
+): Promise<T[]> {
+  const groups = new Map<string, Set<string>>();
+  for (const [x, y] of pairs) {
+    const group = groups.get(x);
+    if (group) group.add(y);
+    else groups.set(x, new Set([y]));
+  }
+  if (groups.size === 0) return [];
+  const params: unknown[] = [leading];
+  const branches: string[] = [];
+  for (const [x, ys] of groups) {
+    params.push(x, [...ys]);
+    branches.push(`(${select} AND ${a} = $${params.length - 1} AND ${b} = ANY($${params.length}::text[]))`);
+  }
+  const { rows } = await tx.query<T>(branches.join(' UNION ALL '), params as never);
+  return rows;
+}
