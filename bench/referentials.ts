@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Random } from '../referentials/generator/random.ts';
 import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
+import { startBenchPostgres } from './postgres.ts';
 import { awaitReadyPort, childStopper, positiveInt, round1, round2, table } from './lib.ts';
 import { httpArm, sqlLoad, withCpu, type CpuShares, type Measured, type PlannedRequest, type SqlQuery } from './referentials-load.ts';
 import {
@@ -33,7 +34,9 @@ const targets = {
 
 /** BENCH_REFERENTIALS_DB names another database, e.g. so that two people on one server do not drop each other's. */
 const databaseName = process.env['BENCH_REFERENTIALS_DB'] || 'tabadol_bench_referentials';
-const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const defaultBenchPostgresPort = 5499;
+/** The bench's own cluster (bench/postgres.ts): outside the checkout, since PostgreSQL may run as another user. */
+const benchPostgresDir = join(tmpdir(), 'tabadol-bench-postgres');
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const batchItems = 1000;
 
@@ -88,7 +91,13 @@ async function cleanUp(): Promise<void> {
   killAll();
 }
 
-process.on('exit', killAll);
+/** Stops the bench's own PostgreSQL server, if it started one (synchronous: also called on the way out). */
+let stopServer: () => void = () => undefined;
+
+process.on('exit', () => {
+  killAll();
+  stopServer();
+});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
     process.stderr.write(`bench:referentials: ${signal}, stopping\n`);
@@ -129,8 +138,10 @@ function parseOptions(argv: string[]): Options {
         '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
         '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
         `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
-        `environment: DATABASE_URL (default ${defaultServerUrl}): the server on which the database ${databaseName} is`,
-        '             dropped and created (its own database name is not used); REDIS_URL (default redis://127.0.0.1:6379; a unique prefix, removed at the end)',
+        `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
+        `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
+        `             PostgreSQL of its own on port BENCH_POSTGRES_PORT (default ${defaultBenchPostgresPort}) with memory settings for the data set`,
+        '             (bench/postgres.ts); REDIS_URL (default redis://127.0.0.1:6379; a unique prefix, removed at the end)',
         '',
       ].join('\n'),
     );
@@ -262,13 +273,23 @@ interface Verdict {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const serverUrl = process.env['DATABASE_URL'] || defaultServerUrl;
+  // DATABASE_URL names a server of yours; without it the bench runs its own, with memory settings for the data set.
+  let serverUrl = process.env['DATABASE_URL'];
+  let serverNote = 'the server of DATABASE_URL';
+  if (!serverUrl) {
+    const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
+    const server = startBenchPostgres(benchPostgresDir, port);
+    stopServer = () => server.stop();
+    cleanups.push(async () => server.stop());
+    serverUrl = server.url;
+    serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  }
   const redisUrl = process.env['REDIS_URL'] || defaultRedisUrl;
   const cpuModel = cpus()[0]?.model ?? 'unknown';
   const say = (text: string) => process.stdout.write(text);
   say(
     `bench:referentials  ${fmt(options.persons)} persons, ${fmt(options.companies)} companies, ${fmt(options.vehicles)} vehicles (dup-rate ${options.dupRate}, seed ${options.seed})\n` +
-      `node ${process.version}, ${cpus().length} × ${cpuModel}, ${Math.round(totalmem() / 2 ** 30)} GB; PostgreSQL database ${databaseName}; the load generator, the hub and PostgreSQL share the machine\n\n`,
+      `node ${process.version}, ${cpus().length} × ${cpuModel}, ${Math.round(totalmem() / 2 ** 30)} GB; PostgreSQL database ${databaseName} on ${serverNote}; the load generator, the hub and PostgreSQL share the machine\n\n`,
   );
 
   // 1. The data set.
@@ -469,6 +490,7 @@ async function main(): Promise<void> {
     platform: `${process.platform} ${process.arch}`,
     cpu: { model: cpuModel, count: cpus().length },
     memoryGb: Math.round(totalmem() / 2 ** 30),
+    postgres: serverNote,
     options,
     dataset: { dir: relative(rootDir, data.dir), records, summary: data.summary, reusedDatabase: options.reuseDb },
     baselines: {

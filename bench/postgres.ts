@@ -1,0 +1,91 @@
+// A PostgreSQL server of the bench's own (npm run bench:referentials): the machine's server keeps the settings of a
+// test server (shared_buffers 128 MB), and at 1,000,000 persons the referential's tables and indexes (several GB) then
+// live in the kernel's page cache, each page copied in again whenever it is touched. No one would run the hub's
+// referentials at that size so; this server has the memory settings docs/operations.md recommends, and nothing else
+// changed (planner costs, durability: the defaults). Its cluster is initialised once, kept between runs (so that
+// --reuse-db finds its database), and started and stopped by each run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export interface BenchPostgres {
+  /** The maintenance database's URL (…/postgres). */
+  url: string;
+  settings: Record<string, string>;
+  stop(): void;
+}
+
+/** Where PostgreSQL's server programs are: `pg_config --bindir`, else the newest /usr/lib/postgresql/<v>/bin. */
+function binDir(): string {
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  } catch {
+    // No pg_config on the PATH: look where Debian puts the server.
+  }
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error('no PostgreSQL server programs (initdb) found: install PostgreSQL, or set DATABASE_URL to a server of yours');
+  return join(root, newest, 'bin');
+}
+
+/** The memory settings for this machine: a quarter of memory for buffers (at most 8 GB), WAL room for a bulk load. */
+export function benchSettings(memoryBytes: number = totalmem()): Record<string, string> {
+  const mb = (bytes: number) => `${Math.max(128, Math.floor(bytes / 2 ** 20))}MB`;
+  return {
+    shared_buffers: mb(Math.min(memoryBytes / 4, 8 * 2 ** 30)),
+    effective_cache_size: mb(memoryBytes / 2),
+    maintenance_work_mem: '1GB',
+    work_mem: '64MB',
+    wal_buffers: '64MB',
+    max_wal_size: '16GB',
+    checkpoint_timeout: '30min',
+  };
+}
+
+export function startBenchPostgres(dataDir: string, port: number): BenchPostgres {
+  const bin = binDir();
+  // initdb and postgres refuse to run as root: as root, they run as the postgres user, in a folder it owns.
+  const asRoot = process.getuid?.() === 0;
+  const run = (program: string, args: string[]) => {
+    const argv = asRoot ? ['-u', 'postgres', '--', join(bin, program), ...args] : args;
+    const result = spawnSync(asRoot ? 'runuser' : join(bin, program), argv, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout || '').trim()}`);
+    return result.stdout;
+  };
+  mkdirSync(dataDir, { recursive: true });
+  if (asRoot) {
+    const { uid, gid } = postgresIds();
+    chownSync(dataDir, uid, gid);
+  }
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+  const settings = benchSettings();
+  const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  // A server left running by a run that was killed is stopped first: it may have other settings.
+  spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });
+  run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  let stopped = false;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    settings,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+function postgresIds(): { uid: number; gid: number } {
+  const out = execFileSync('id', ['postgres'], { encoding: 'utf8' });
+  const uid = /uid=(\d+)/.exec(out)?.[1];
+  const gid = /gid=(\d+)/.exec(out)?.[1];
+  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
+  return { uid: Number(uid), gid: Number(gid) };
+}
