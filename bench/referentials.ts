@@ -177,7 +177,9 @@ async function startHubChild(benchUrl: string, redisUrl: string): Promise<{ port
   cleanups.push(async () => {
     await removeRedisKeys(redisUrl, queuePrefix);
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', serverFile, dataDir, queuePrefix], {
+  // BENCH_HUB_NODE_ARGS: extra node options for the hub (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+  const nodeArgs = (process.env['BENCH_HUB_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', serverFile, dataDir, queuePrefix], {
     cwd: rootDir,
     env: { ...process.env, DATABASE_URL: benchUrl, REDIS_URL: redisUrl, DEMO: 'off', LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'inherit'],

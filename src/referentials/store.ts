@@ -455,10 +455,12 @@ function goldensSql(wanted: string, shape: ReadShape): string {
 }
 
 const byIds = `SELECT u.id, NULL::text, u.id FROM unnest($2::text[]) AS u(id)`;
-const byKeys = `SELECT k.t, k.v, n.golden_id FROM unnest($2::text[], $3::text[]) AS k(t, v)
+const byKeysAt = (types: number, values: number) => `SELECT k.t, k.v, n.golden_id FROM unnest($${types}::text[], $${values}::text[]) AS k(t, v)
        CROSS JOIN LATERAL (SELECT n.golden_id FROM ref_natural_keys n WHERE n.referential = $1 AND n.key_type = k.t AND n.key_value = k.v LIMIT 1) n`;
-const bySources = `SELECT s.sys, s.sid, l.golden_id FROM unnest($2::text[], $3::text[]) AS s(sys, sid)
+const bySourcesAt = (systems: number, ids: number) => `SELECT s.sys, s.sid, l.golden_id FROM unnest($${systems}::text[], $${ids}::text[]) AS s(sys, sid)
        CROSS JOIN LATERAL (SELECT l.golden_id FROM ref_links l WHERE l.referential = $1 AND l.source_system = s.sys AND l.source_id = s.sid LIMIT 1) l`;
+const byKeys = byKeysAt(2, 3);
+const bySources = bySourcesAt(2, 3);
 
 /** Golden rows by id, merged ones with their survivor: one statement. */
 async function goldensById(db: Queryable, referential: string, ids: readonly string[]): Promise<Map<string, GoldenRecord>> {
@@ -525,9 +527,9 @@ export async function sourceRefs(db: Queryable, referential: string, goldenId: s
 export const resolveManyLimit = 1000;
 
 /**
- * Answers each item in order, not-found explicit. Items that all name their record one way (golden ids, natural keys
- * or source references: a single resolve, most batches) take one statement; a mix takes three (keys, sources, then
- * the records), whatever the number of items. See goldensSql for why the cost does not grow with the referential.
+ * Answers each item in order, not-found explicit, in one statement whatever the number of items and however they name
+ * their records (golden ids, natural keys, source references, or a mix of them: one round trip where a mix took three).
+ * See goldensSql for why the cost does not grow with the referential.
  */
 export async function resolveMany(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Resolved[]> {
   return (await resolveRows(db, referential, items, 'record')).map((row) => (row ? { found: true as const, golden: toGolden(row, row.survivor_id) } : { found: false as const }));
@@ -562,20 +564,25 @@ async function resolveRows<S extends ReadShape>(db: Queryable, referential: stri
     return items.map((item) => found.get(refOf(item)));
   }
 
-  const byKey = new Map<string, string>();
-  const bySource = new Map<string, string>();
+  // A mix: one statement all the same, each reference kind tagged (a key's type and a source's system could be equal).
+  const parts: string[] = [];
+  const params: SqlValue[] = [referential];
+  const at = () => params.length;
   if (keys.size > 0) {
-    const { rows } = await db.query<{ a: string; b: string; id: string }>(`SELECT k.t AS a, k.v AS b, k.golden_id AS id FROM (${byKeys}) AS k(t, v, golden_id)`, keyParams());
-    for (const r of rows) byKey.set(pair(r.a, r.b), r.id);
+    params.push([...keys.values()].map((k) => k.type), [...keys.values()].map((k) => k.value));
+    parts.push(`SELECT 'k' || t, v, golden_id FROM (${byKeysAt(at() - 1, at())}) AS k(t, v, golden_id)`);
   }
   if (sources.size > 0) {
-    const { rows } = await db.query<{ a: string; b: string; id: string }>(`SELECT s.sys AS a, s.sid AS b, s.golden_id AS id FROM (${bySources}) AS s(sys, sid, golden_id)`, sourceParams());
-    for (const r of rows) bySource.set(pair(r.a, r.b), r.id);
+    params.push([...sources.values()].map((x) => x.system), [...sources.values()].map((x) => x.id));
+    parts.push(`SELECT 's' || sys, sid, golden_id FROM (${bySourcesAt(at() - 1, at())}) AS s(sys, sid, golden_id)`);
   }
-  const idOf = (item: ResolveItem): string | undefined => ('goldenId' in item ? item.goldenId : 'key' in item ? byKey.get(refOf(item)) : bySource.get(refOf(item)));
-  const goldens = await rowsById(db, referential, items.map(idOf).filter((id): id is string => id !== undefined), shape);
-  return items.map((item) => {
-    const id = idOf(item);
-    return id === undefined ? undefined : goldens.get(id);
-  });
+  if (ids.size > 0) {
+    params.push([...ids]);
+    parts.push(`SELECT 'g' || u.id, NULL::text, u.id FROM unnest($${at()}::text[]) AS u(id)`);
+  }
+  const { rows } = await db.query<Shaped[S] & { a: string; b: string | null }>(goldensSql(parts.join(' UNION ALL '), shape), params);
+  const found = new Map(rows.map((r) => [r.b === null ? r.a : pair(r.a, r.b), r]));
+  const tagged = (item: ResolveItem): string =>
+    'goldenId' in item ? `g${item.goldenId}` : 'key' in item ? pair(`k${item.key.type}`, item.key.value) : pair(`s${item.source.system}`, item.source.id);
+  return items.map((item) => found.get(tagged(item)));
 }
