@@ -127,31 +127,88 @@ export async function contributePrepared(db: Db, prepared: PreparedBulk, options
 }
 
 /** One round (each source id once) inside the caller's transaction; outcomes by the rows' positions. */
-async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date): Promise<Map<number, BulkOutcome>> {
+async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date, locked = false): Promise<Map<number, BulkOutcome>> {
+  if (!locked) await lockReferential(tx, module.name, 'exclusive');
+  return writeRound(tx, module, await decideRound(tx, module, items, receivedAt));
+}
+
+type Ok = (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]) => void;
+
+/** A candidate as matching sees it: a golden record and the fields to score against. */
+interface IndexEntry {
+  goldenId: string;
+  fields: Record<string, string | null>;
+}
+
+/**
+ * What a decided round changes that the next round's decisions read, so that the next round can decide while this
+ * one is being written (bulk-pipeline.ts): its source records, the natural keys as it leaves them, and its rows'
+ * blocking-key entries (each row under the record it went to, as the round's later rows see it).
+ */
+export interface RoundCarry {
+  sources: ReadonlySet<string>;
+  keyOwner: ReadonlyMap<string, string>;
+  index: ReadonlyMap<string, readonly IndexEntry[]>;
+  /**
+   * Whether the next round may decide before this one commits: not when this round merges records (ties) or takes
+   * rows one by one (changed source records), which change what the carry does not describe.
+   */
+  complete: boolean;
+}
+
+/** A round decided and not yet written: what writeRound writes. */
+export interface DecidedRound {
+  receivedAt: Date;
+  outcomes: Map<number, BulkOutcome>;
+  fresh: FreshDecisions | undefined;
+  again: Prepared[];
+  carry: RoundCarry;
+}
+
+interface FreshDecisions {
+  fresh: readonly Prepared[];
+  newGoldens: string[];
+  links: Array<{ p: Prepared; goldenId: string; how: 'new' | 'identifier' | 'score'; detail: Record<string, unknown> }>;
+  reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }>;
+  decisions: Map<number, { goldenId: string; decision: ContributionDecision }>;
+  ties: Array<{ p: Prepared; survivorId: string; mergedId: string; key: NaturalKey; score: number }>;
+}
+
+export const sourceKey = (system: string, id: string): string => `${system}\u0000${id}`;
+
+/**
+ * Reads what the round's decisions need through `reader` and decides every row, writing nothing. `previous`: the
+ * carry of a round decided before this one and possibly not committed yet; what it describes overrides what the
+ * reader returns (which may or may not include it), as if both rounds were one.
+ */
+export async function decideRound(reader: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date, previous?: RoundCarry): Promise<DecidedRound> {
   const referential = module.name;
   const outcomes = new Map<number, BulkOutcome>();
-  const ok = (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]): void => {
+  const ok: Ok = (p, goldenId, decision, warnings) => {
     outcomes.set(p.at, { line: p.row.line, sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, ok: true, goldenId, decision, warnings: [...p.warnings, ...warnings] });
   };
-  await lockReferential(tx, referential, 'exclusive');
+  if (previous && !previous.complete) throw new Error('a round cannot be decided before the previous one commits: it merged records or took rows one by one');
+  if (previous && items.some((p) => previous.sources.has(sourceKey(p.row.sourceSystem, p.row.sourceId)))) {
+    throw new Error('a round cannot be decided before the previous one commits: they share source records');
+  }
 
   // 1. What the database already holds for these source ids: unchanged rows end here, changed ones go one by one.
   // Ids first (an initial load finds none and sends no attributes); attributes compared only for the ids found.
   // Keys as index conditions (selectByPairs), matched back here: the plan stays index probes at any table size.
   const stored = await selectByPairs<{ source_system: string; source_id: string }>(
-    tx,
+    reader,
     'SELECT source_system, source_id FROM ref_source_records WHERE referential = $1',
     referential,
     'source_system',
     'source_id',
     items.map((p) => [p.row.sourceSystem, p.row.sourceId] as const),
   );
-  const storedSet = new Set(stored.map((r) => `${r.source_system}\u0000${r.source_id}`));
-  const found = items.flatMap((p, i) => (storedSet.has(`${p.row.sourceSystem}\u0000${p.row.sourceId}`) ? [{ i: i + 1 }] : []));
+  const storedSet = new Set(stored.map((r) => sourceKey(r.source_system, r.source_id)));
+  const found = items.flatMap((p, i) => (storedSet.has(sourceKey(p.row.sourceSystem, p.row.sourceId)) ? [{ i: i + 1 }] : []));
   const { rows: existing } =
     found.length === 0
       ? { rows: [] }
-      : await tx.query<{ i: number; same: boolean; golden_id: string | null }>(
+      : await reader.query<{ i: number; same: boolean; golden_id: string | null }>(
           `SELECT u.i::int AS i, s.attributes = u.a AS same, l.golden_id
              FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, a jsonb, i int)) AS u(sys, sid, a, i)
              JOIN ref_source_records s ON s.referential = $1 AND s.source_system = u.sys AND s.source_id = u.sid AND s.source_id = ANY($3::text[])
@@ -172,22 +229,42 @@ async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items:
     else again.push(p);
   });
 
-  if (fresh.length > 0) await contributeFresh(tx, module, fresh, receivedAt, ok);
-  for (const p of again) {
-    const r = await contributeIn(tx, module, { sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, attributes: p.attributes, receivedAt }, p.attributes, p.keys, true);
+  const decided = fresh.length > 0 ? await decideFresh(reader, module, fresh, previous) : undefined;
+  return {
+    receivedAt,
+    outcomes,
+    fresh: decided?.decisions,
+    again,
+    carry: {
+      sources: new Set(items.map((p) => sourceKey(p.row.sourceSystem, p.row.sourceId))),
+      keyOwner: decided?.keyOwner ?? new Map(previous?.keyOwner ?? []),
+      index: decided?.index ?? new Map(previous?.index ?? []),
+      complete: again.length === 0 && (decided?.decisions.ties.length ?? 0) === 0,
+    },
+  };
+}
+
+/** Writes a decided round in the caller's transaction (which holds the referential's lock); outcomes by position. */
+export async function writeRound(tx: Queryable, module: ReferentialModule, decided: DecidedRound): Promise<Map<number, BulkOutcome>> {
+  const outcomes = new Map(decided.outcomes);
+  const ok: Ok = (p, goldenId, decision, warnings) => {
+    outcomes.set(p.at, { line: p.row.line, sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, ok: true, goldenId, decision, warnings: [...p.warnings, ...warnings] });
+  };
+  if (decided.fresh) await writeFresh(tx, module, decided.fresh, decided.receivedAt, ok);
+  for (const p of decided.again) {
+    const r = await contributeIn(tx, module, { sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, attributes: p.attributes, receivedAt: decided.receivedAt }, p.attributes, p.keys, true);
     ok(p, r.goldenId, r.decision, r.warnings);
   }
   return outcomes;
 }
 
-/** Rows whose source ids the referential has never seen: match, write, recompute, all set-based. */
-async function contributeFresh(
+/** Rows whose source ids the referential has never seen: looked up and matched, set-based; nothing written. */
+async function decideFresh(
   tx: Queryable,
   module: ReferentialModule,
   fresh: readonly Prepared[],
-  receivedAt: Date,
-  ok: (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]) => void,
-): Promise<void> {
+  previous: RoundCarry | undefined,
+): Promise<{ decisions: FreshDecisions; keyOwner: Map<string, string>; index: Map<string, IndexEntry[]> }> {
   const referential = module.name;
 
   // 2. and 3. Natural keys already held by active golden records; blocking-key candidates (rows settled by a stored key
@@ -216,6 +293,13 @@ async function contributeFresh(
     else buckets.set(r.key, [r.golden_id]);
   }
   for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
+  // The previous round's keys (an owner never changes in a round that merges nothing, so its word stands).
+  if (previous) {
+    for (const k of allKeys) {
+      const owner = previous.keyOwner.get(keyId(k));
+      if (owner !== undefined) keyOwner.set(keyId(k), owner);
+    }
+  }
   const dbCandidates = new Map<number, string[]>();
   const candidateFields = new Map<string, Record<string, string | null>>();
   for (const p of probing) {
@@ -232,7 +316,7 @@ async function contributeFresh(
   }
 
   // 4. Decisions in row order, as one-by-one contributions would make them; earlier rows of the chunk are candidates too.
-  const chunkIndex = new Map<string, Array<{ goldenId: string; fields: Record<string, string | null> }>>();
+  const chunkIndex = new Map<string, IndexEntry[]>();
   const newGoldens: string[] = [];
   const links: Array<{ p: Prepared; goldenId: string; how: 'new' | 'identifier' | 'score'; detail: Record<string, unknown> }> = [];
   const reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }> = [];
@@ -251,7 +335,10 @@ async function contributeFresh(
       const fields = candidateFields.get(id);
       if (fields) consider(id, fields);
     }
-    for (const k of p.probe) for (const e of chunkIndex.get(k) ?? []) consider(e.goldenId, e.fields);
+    for (const k of p.probe) {
+      for (const e of previous?.index.get(k) ?? []) consider(e.goldenId, e.fields);
+      for (const e of chunkIndex.get(k) ?? []) consider(e.goldenId, e.fields);
+    }
     const hit = p.keys.find((k) => keyOwner.has(keyId(k)));
     const keyGolden = hit ? (keyOwner.get(keyId(hit)) as string) : undefined;
     const candidates = [...scored.values()]
@@ -290,6 +377,13 @@ async function contributeFresh(
     }
   }
 
+  return { decisions: { fresh, newGoldens, links, reviews, decisions, ties }, keyOwner, index: chunkIndex };
+}
+
+/** Writes what decideFresh decided, set-based, in the caller's transaction. */
+async function writeFresh(tx: Queryable, module: ReferentialModule, decided: FreshDecisions, receivedAt: Date, ok: Ok): Promise<void> {
+  const referential = module.name;
+  const { fresh, newGoldens, links, reviews, decisions, ties } = decided;
   // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
   // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
   // The attributes are parsed once for both source tables.
