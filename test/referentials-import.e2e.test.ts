@@ -5,9 +5,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/index.ts';
 import { freshDataDir } from './helpers/db.ts';
+import { testDatabaseUrl } from './helpers/env.ts';
 import { runToExit } from './helpers/process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -76,5 +79,32 @@ describe('tabadol import', { timeout: 240_000 }, () => {
     const again = await tabadol('import', join(work, 'persons.csv'), '--referential', 'persons', '--source', 'civil-registry');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`unchanged ${good})`);
+  });
+
+  it('on PostgreSQL decides each chunk while the previous one is written, and says so', { timeout: 180_000 }, async () => {
+    // A database of its own (the CLI has no schema setting), dropped afterwards.
+    const name = `tabadol_import_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: testDatabaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = new URL(testDatabaseUrl);
+      url.pathname = `/${name}`;
+      const file = join(work, 'persons.csv');
+      const good = readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1;
+      const run = await runToExit(['import', file, '--referential', 'persons', '--source', 'civil-registry', '--batch-size', '50'], { DATA_DIR: dataDir, DATABASE_URL: url.toString() }, 120_000);
+      expect(run.code).toBe(0);
+      const number = (text: string, label: string) => Number(new RegExp(`${label}\\s+(\\d+)`).exec(text)?.[1]);
+      expect(number(run.stdout, 'applied') + number(run.stdout, 'linked') + number(run.stdout, 'sent to review')).toBe(good);
+      const chunks = Math.ceil(good / 50);
+      expect(run.stdout).toMatch(new RegExp(`pipelined\\s+(\\d+) of ${chunks} chunk`));
+      expect(Number(/pipelined\s+(\d+) of/.exec(run.stdout)?.[1])).toBeGreaterThanOrEqual(chunks - 2);
+      const again = await runToExit(['import', file, '--referential', 'persons', '--source', 'civil-registry', '--batch-size', '50'], { DATA_DIR: dataDir, DATABASE_URL: url.toString() }, 120_000);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain(`unchanged ${good})`);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });

@@ -37,7 +37,7 @@ export interface BulkOptions {
 }
 
 /** A row that passed validation, with what matching needs, computed once. */
-interface Prepared {
+export interface Prepared {
   at: number;
   row: BulkRow;
   attributes: Record<string, unknown>;
@@ -126,6 +126,11 @@ export async function contributePrepared(db: Db, prepared: PreparedBulk, options
   return outcomes;
 }
 
+/** One round in the caller's transaction, the referential's lock being held exclusively by the caller already. */
+export async function contributeRoundLocked(tx: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date): Promise<Map<number, BulkOutcome>> {
+  return contributeBulkIn(tx, module, items, receivedAt, true);
+}
+
 /** One round (each source id once) inside the caller's transaction; outcomes by the rows' positions. */
 async function contributeBulkIn(tx: Queryable, module: ReferentialModule, items: readonly Prepared[], receivedAt: Date, locked = false): Promise<Map<number, BulkOutcome>> {
   if (!locked) await lockReferential(tx, module.name, 'exclusive');
@@ -150,9 +155,12 @@ export interface RoundCarry {
   keyOwner: ReadonlyMap<string, string>;
   index: ReadonlyMap<string, readonly IndexEntry[]>;
   /**
-   * Whether the next round may decide before this one commits: not when this round merges records (ties) or takes
-   * rows one by one (changed source records), which change what the carry does not describe.
+   * The records this round's writes merge into another (its ties: merged id → survivor id). The next round reads
+   * them as their survivors. (A tie a steward's "distinct" refuses leaves both; the next round then links to the
+   * survivor what it would have linked to the other: a different decision, never a link to a merged record.)
    */
+  merged: ReadonlyMap<string, string>;
+  /** Whether the next round may decide before this one commits: not when this round takes rows one by one. */
   complete: boolean;
 }
 
@@ -239,9 +247,26 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
       sources: new Set(items.map((p) => sourceKey(p.row.sourceSystem, p.row.sourceId))),
       keyOwner: decided?.keyOwner ?? new Map(previous?.keyOwner ?? []),
       index: decided?.index ?? new Map(previous?.index ?? []),
-      complete: again.length === 0 && (decided?.decisions.ties.length ?? 0) === 0,
+      merged: mergedBy(decided?.decisions.ties ?? []),
+      complete: again.length === 0,
     },
   };
+}
+
+/** The merges a round's ties make, chains followed to their end (as writeFresh's step 6 applies them). */
+function mergedBy(ties: FreshDecisions['ties']): Map<string, string> {
+  const merged = new Map<string, string>();
+  const current = (id: string): string => {
+    let at = id;
+    for (let next = merged.get(at); next !== undefined; next = merged.get(at)) at = next;
+    return at;
+  };
+  for (const t of ties) {
+    const survivor = current(t.survivorId);
+    const gone = current(t.mergedId);
+    if (gone !== survivor) merged.set(gone, survivor);
+  }
+  return merged;
 }
 
 /** Writes a decided round in the caller's transaction (which holds the referential's lock); outcomes by position. */
@@ -292,12 +317,18 @@ async function decideFresh(
     if (list) list.push(r.golden_id);
     else buckets.set(r.key, [r.golden_id]);
   }
-  for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), r.golden_id);
-  // The previous round's keys (an owner never changes in a round that merges nothing, so its word stands).
+  // A record the previous round merges is read as its survivor.
+  const survivor = (id: string): string => {
+    let at = id;
+    for (let next = previous?.merged.get(at); next !== undefined; next = previous?.merged.get(at)) at = next;
+    return at;
+  };
+  for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), survivor(r.golden_id));
+  // The previous round's keys (it writes them; an owner changes only by a merge, read through survivor()).
   if (previous) {
     for (const k of allKeys) {
       const owner = previous.keyOwner.get(keyId(k));
-      if (owner !== undefined) keyOwner.set(keyId(k), owner);
+      if (owner !== undefined) keyOwner.set(keyId(k), survivor(owner));
     }
   }
   const dbCandidates = new Map<number, string[]>();
@@ -333,10 +364,10 @@ async function decideFresh(
     };
     for (const id of dbCandidates.get(p.at) ?? []) {
       const fields = candidateFields.get(id);
-      if (fields) consider(id, fields);
+      if (fields) consider(survivor(id), fields);
     }
     for (const k of p.probe) {
-      for (const e of previous?.index.get(k) ?? []) consider(e.goldenId, e.fields);
+      for (const e of previous?.index.get(k) ?? []) consider(survivor(e.goldenId), e.fields);
       for (const e of chunkIndex.get(k) ?? []) consider(e.goldenId, e.fields);
     }
     const hit = p.keys.find((k) => keyOwner.has(keyId(k)));

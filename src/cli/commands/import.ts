@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../referentials/changes.ts';
 import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
-import { contributePrepared, prepareBulk, type BulkOutcome, type BulkRow } from '../../referentials/bulk.ts';
+import { contributePrepared, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../referentials/bulk.ts';
+import { contributePipelined } from '../../referentials/bulk-pipeline.ts';
 import type { ContributionDecision } from '../../referentials/engine-types.ts';
 import { referential, referentials } from '../../referentials/module.ts';
 import { action, CliRefusal, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
@@ -154,43 +155,53 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             else reject(o.line, o.sourceId, o.problems);
           }
         };
+        let pipelined: string | undefined;
         await withDatabase(config, undefined, async (db) => {
           process.stderr.write(`${file}: ${total} row(s) checked; contributing them to ${module.name}, ${opts.batchSize} per transaction\n`);
           const progress = new Progress(total, opts.batchSize);
           let done = 0;
-          let chunk: BulkRow[] = [];
-          let inFlight: Promise<void> | undefined;
-          const flush = async () => {
-            const rows = chunk;
-            chunk = [];
-            // Validation and match keys are computed while the previous chunk is in the database; that chunk commits
-            // before this one starts (order matters for matching), and reading goes on meanwhile.
-            const prepared = prepareBulk(module, rows);
-            await inFlight;
-            inFlight = contributePrepared(db, prepared, { assignPositions: false }).then(async (outcomes) => {
-              tally(outcomes);
-              done += rows.length;
-              progress.update(done);
-              await assignChangePositions(db);
-            });
+          // The file's chunks, validated and prepared (match keys, JSON) as they are read.
+          const chunks = async function* (): AsyncGenerator<PreparedBulk> {
+            let chunk: BulkRow[] = [];
+            for await (const row of fileRows(file, format, columns)) {
+              if ('problems' in row) {
+                reject(row.line, row.sourceId, row.problems);
+                done++;
+                continue;
+              }
+              const system = source ?? row.sourceSystem;
+              if (!system) {
+                reject(row.line, row.sourceId, [{ location: 'sourceSystem', message: 'is required when --source is not given' }]);
+                done++;
+                continue;
+              }
+              chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
+              if (chunk.length >= opts.batchSize) {
+                yield prepareBulk(module, chunk);
+                chunk = [];
+              }
+            }
+            if (chunk.length > 0) yield prepareBulk(module, chunk);
           };
-          for await (const row of fileRows(file, format, columns)) {
-            if ('problems' in row) {
-              reject(row.line, row.sourceId, row.problems);
-              done++;
-              continue;
+          const committed = async (outcomes: readonly BulkOutcome[]) => {
+            tally(outcomes);
+            done += outcomes.length;
+            progress.update(done);
+            await assignChangePositions(db);
+          };
+          if (db.driver === 'pg') {
+            // Each chunk is decided while the previous one is written (src/referentials/bulk-pipeline.ts).
+            const stats = await contributePipelined(db, chunks(), { committed });
+            pipelined = `  pipelined       ${stats.overlapped} of ${stats.chunks} chunk(s) decided while the previous one was written` + (stats.redecided > 0 ? ` (${stats.redecided} decided again: the referential changed meanwhile)` : '');
+          } else {
+            // One connection: each chunk commits before the next starts; the next is read meanwhile.
+            let inFlight: Promise<void> | undefined;
+            for await (const prepared of chunks()) {
+              await inFlight;
+              inFlight = contributePrepared(db, prepared, { assignPositions: false }).then(committed);
             }
-            const system = source ?? row.sourceSystem;
-            if (!system) {
-              reject(row.line, row.sourceId, [{ location: 'sourceSystem', message: 'is required when --source is not given' }]);
-              done++;
-              continue;
-            }
-            chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
-            if (chunk.length >= opts.batchSize) await flush();
+            await inFlight;
           }
-          if (chunk.length > 0) await flush();
-          await inFlight;
           progress.update(total);
           progress.finish();
         });
@@ -205,6 +216,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           `  sent to review  ${counts.review}`,
           `  rejected        ${rejected}${rejected > reasons.length ? ` (the first ${reasons.length} below)` : ''}`,
           ...reasons,
+          ...(pipelined ? [pipelined] : []),
           `  peak RSS        ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
         ]);
       }),
