@@ -136,4 +136,26 @@ describe('pipelined import on pg', () => {
     expect(await count(t, "SELECT count(*)::int AS n FROM ref_golden WHERE status = 'active'")).toBe(cins.length);
     expect(await count(t, 'SELECT count(DISTINCT golden_id)::int AS n FROM ref_links')).toBe(cins.length);
   });
+
+  it('stops at a chunk whose writes fail: the chunks before it committed, it and the next one not, and no hang', { timeout: 30_000 }, async () => {
+    // A natural key without a value passes the decisions and fails the insert (NOT NULL): a failure inside the write.
+    const failing: ReferentialModule = {
+      ...persons,
+      naturalKeys: (a) => ((a as { lastNameLatin?: string }).lastNameLatin === 'Boom' ? [{ type: 'cin', value: null as unknown as string }] : persons.naturalKeys(a)),
+    };
+    const row = (i: number, last: string): BulkRow => ({
+      line: i + 1,
+      sourceSystem: 'btp',
+      sourceId: `b-${i}`,
+      attributes: { cin: `AB${300000 + i}`, firstNameLatin: 'Salma', lastNameLatin: last, birthDate: '1990-05-06' },
+    });
+    const rows = Array.from({ length: 40 }, (_, i) => row(i, i === 25 ? 'Boom' : `Idrissi${i}`));
+    const chunks = async function* (): AsyncGenerator<PreparedBulk> {
+      for (let i = 0; i < rows.length; i += 10) yield prepareBulk(failing, rows.slice(i, i + 10));
+    };
+    const committed: number[] = [];
+    await expect(contributePipelined(t.db, chunks(), { committed: async (o) => void committed.push(o.length) })).rejects.toThrow(/null value|not-null/);
+    expect(committed).toEqual([10, 10]);
+    expect(await count(t, 'SELECT count(*)::int AS n FROM ref_source_records')).toBe(20);
+  });
 });

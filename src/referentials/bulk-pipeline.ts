@@ -89,7 +89,11 @@ export async function contributePipelined(db: Db, chunks: AsyncIterable<Prepared
       await settle();
       const since = lastChange;
       let locked!: () => void;
-      const lockedPromise = new Promise<void>((resolve) => (locked = resolve));
+      let notLocked!: (err: unknown) => void;
+      const lockedPromise = new Promise<void>((resolve, reject) => {
+        locked = resolve;
+        notLocked = reject;
+      });
       let attempt = 0;
       let handedOn = false;
       const done = withRetry(() =>
@@ -112,10 +116,11 @@ export async function contributePipelined(db: Db, chunks: AsyncIterable<Prepared
           return { results, lastChange: rows[0]?.id ?? '0' };
         }),
       );
-      // A failure surfaces where the chunk is settled; until then it must not count as unhandled.
-      done.catch(() => undefined);
+      // A failure surfaces where the chunk is settled (or where the next chunk waits for its lock, which then fails with
+      // it: no decision is made from a chunk that never held the lock); until then it must not count as unhandled.
+      done.catch((err: unknown) => notLocked(err));
       // The next chunk needs this one's carry: known once it is decided (or the chunk failed).
-      await Promise.race([lockedPromise, done.then(() => undefined, () => undefined)]);
+      await lockedPromise.catch(() => undefined);
       writing = { chunk, locked: lockedPromise, done };
     }
     await settle();

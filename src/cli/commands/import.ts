@@ -2,7 +2,9 @@
 // through the golden-record engine (not the queue), with a progress bar and a summary. Two passes over the file, each
 // streamed in bounded memory: the first checks everything that refuses the file as a whole (UTF-8 anywhere in it, the
 // CSV header) and counts its rows, before the database is even opened; the second contributes chunk by chunk, each
-// chunk one set-based transaction (src/referentials/bulk.ts), reading the next chunk while the database works.
+// chunk one set-based transaction (src/referentials/bulk.ts). On PostgreSQL the next chunk is read, prepared and
+// decided while the database writes the previous one (src/referentials/bulk-pipeline.ts); on the embedded database,
+// which has one connection, it is read while the previous one is applied.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
