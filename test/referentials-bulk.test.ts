@@ -7,11 +7,11 @@ import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import { matchingActor, unmerge } from '../src/referentials/stewardship.ts';
 import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/store.ts';
-import { generateInMemory } from '../referentials/generator/generate.ts';
 import { personsModule } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
 import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
+import { generatedPersons } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -20,15 +20,7 @@ async function count(t: TestDb, sql: string, params: unknown[] = []): Promise<nu
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Generated persons as bulk rows, with each row's true entity. */
-function generated(seed: number, n: number): { rows: BulkRow[]; entities: string[] } {
-  const { records, truth } = generateInMemory({ seed, dupRate: 0.1, persons: n, companies: 0, vehicles: 0 });
-  const entityOf = new Map(truth.map((r) => [`${r.sourceSystem}|${r.sourceId}`, r.entityId]));
-  return {
-    rows: records.persons.map((r, i) => ({ line: i + 1, sourceSystem: r.sourceSystem, sourceId: r.sourceId, attributes: r.attributes })),
-    entities: records.persons.map((r) => entityOf.get(`${r.sourceSystem}|${r.sourceId}`) ?? ''),
-  };
-}
+const generated = generatedPersons;
 
 const okOnes = (outcomes: BulkOutcome[]) => outcomes.filter((o): o is Extract<BulkOutcome, { ok: true }> => o.ok);
 

@@ -8,22 +8,15 @@ import { contributePipelined } from '../src/referentials/bulk-pipeline.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/store.ts';
-import { generateInMemory } from '../referentials/generator/generate.ts';
 import { normaliseKey } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
 import { emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
+import { generatedPersons } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
-function generated(seed: number, n: number): { rows: BulkRow[]; entities: string[] } {
-  const { records, truth } = generateInMemory({ seed, dupRate: 0.1, persons: n, companies: 0, vehicles: 0 });
-  const entityOf = new Map(truth.map((r) => [`${r.sourceSystem}|${r.sourceId}`, r.entityId]));
-  return {
-    rows: records.persons.map((r, i) => ({ line: i + 1, sourceSystem: r.sourceSystem, sourceId: r.sourceId, attributes: r.attributes })),
-    entities: records.persons.map((r) => entityOf.get(`${r.sourceSystem}|${r.sourceId}`) ?? ''),
-  };
-}
+const generated = generatedPersons;
 
 async function* chunksOf(rows: readonly BulkRow[], size: number): AsyncGenerator<PreparedBulk> {
   for (let i = 0; i < rows.length; i += size) yield prepareBulk(persons, rows.slice(i, i + size));

@@ -253,17 +253,19 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
   };
 }
 
+/** Where a chain of merges (merged id → survivor id) ends for `id`: the record that holds it now. */
+function endOfChain(merged: ReadonlyMap<string, string> | undefined, id: string): string {
+  let at = id;
+  for (let next = merged?.get(at); next !== undefined; next = merged?.get(at)) at = next;
+  return at;
+}
+
 /** The merges a round's ties make, chains followed to their end (as writeFresh's step 6 applies them). */
 function mergedBy(ties: FreshDecisions['ties']): Map<string, string> {
   const merged = new Map<string, string>();
-  const current = (id: string): string => {
-    let at = id;
-    for (let next = merged.get(at); next !== undefined; next = merged.get(at)) at = next;
-    return at;
-  };
   for (const t of ties) {
-    const survivor = current(t.survivorId);
-    const gone = current(t.mergedId);
+    const survivor = endOfChain(merged, t.survivorId);
+    const gone = endOfChain(merged, t.mergedId);
     if (gone !== survivor) merged.set(gone, survivor);
   }
   return merged;
@@ -318,11 +320,7 @@ async function decideFresh(
     else buckets.set(r.key, [r.golden_id]);
   }
   // A record the previous round merges is read as its survivor.
-  const survivor = (id: string): string => {
-    let at = id;
-    for (let next = previous?.merged.get(at); next !== undefined; next = previous?.merged.get(at)) at = next;
-    return at;
-  };
+  const survivor = (id: string): string => endOfChain(previous?.merged, id);
   for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), survivor(r.golden_id));
   // The previous round's keys (it writes them; an owner changes only by a merge, read through survivor()).
   if (previous) {
@@ -463,11 +461,7 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
   }
   // 6. Records tied by a row (its key names one, its score another): the engine merges them, as a single contribution would.
   const survivorOf = new Map<string, string>();
-  const current = (id: string): string => {
-    let at = id;
-    for (let next = survivorOf.get(at); next !== undefined; next = survivorOf.get(at)) at = next;
-    return at;
-  };
+  const current = (id: string): string => endOfChain(survivorOf, id);
   for (const t of ties) {
     const survivorId = current(t.survivorId);
     const mergedId = current(t.mergedId);
