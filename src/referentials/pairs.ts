@@ -2,8 +2,8 @@
 import type { Queryable } from '../storage/db.ts';
 
 /**
- * Rows of `select` (a statement ending in a WHERE clause whose $1 is `first`ParamValue, e.g. the referential) whose
- * (`a`, `b`) is one of `pairs`: one branch per distinct value of `a`, each `a = $x AND b = ANY($y)`. A planner shown
+ * Rows of `select` (a statement ending in a WHERE clause, whose $1 is `leading`: the referential, say) whose (`a`, `b`)
+ * is one of `pairs`: one branch per distinct value of `a`, each `a = $x AND b = ANY($y)`. A planner shown
  * `a = ANY(…) AND b = ANY(…)` costs the cross product of the two lists as index probes, and past a few thousand keys
  * scans the table instead (at 1,000,000 source records: 140 ms a call for what 5,000 probes answer in a few).
  */
