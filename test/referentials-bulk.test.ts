@@ -1,7 +1,7 @@
 // Bulk ingest (src/referentials/bulk.ts) on both drivers: matching quality through the engine on generated data with
 // its ground truth (reported), what a chunk writes, idempotency, invalid rows, all-or-nothing, rounds for a source id
 // given twice, the engine's merge of records a contribution ties, and (PostgreSQL) bulk beside single contributions.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contributeBulk, type BulkOutcome, type BulkRow } from '../src/referentials/bulk.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
@@ -10,8 +10,8 @@ import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/
 import { personsModule } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
-import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
-import { generatedPersons } from './helpers/generated.ts';
+import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { generatedPersons, personsByCin } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -25,16 +25,8 @@ const generated = generatedPersons;
 const okOnes = (outcomes: BulkOutcome[]) => outcomes.filter((o): o is Extract<BulkOutcome, { ok: true }> => o.ok);
 
 describe.each(drivers)('bulk ingest on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterEach(async () => {
-    await emptyReferentials(t.db);
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  let t!: TestDb;
+  referentialsDbPerBlock(driver, (db) => (t = db));
 
   it('links generated duplicates with pairwise precision ≥ 0.98 and recall ≥ 0.95 (ground truth, 10 % duplicates)', { timeout: 120_000 }, async () => {
     const { rows, entities } = generated(7, 3000);
@@ -169,13 +161,7 @@ describe.each(drivers)('bulk ingest on %s', (driver) => {
 
   if (driver === 'pg') {
     it('a bulk chunk and single contributions of the same CINs never make two records for one CIN', { timeout: 60_000 }, async () => {
-      const cins = Array.from({ length: 30 }, (_, i) => `AB${String(100000 + i)}`);
-      const row = (system: string, i: number): BulkRow => ({
-        line: i + 1,
-        sourceSystem: system,
-        sourceId: `${system}-${i}`,
-        attributes: { cin: cins[i], firstNameLatin: 'Nadia', lastNameLatin: `Alami${i}`, birthDate: '1975-01-01' },
-      });
+      const { cins, row } = personsByCin(100000, 30);
       await Promise.all([
         contributeBulk(t.db, persons, cins.map((_, i) => row('cnss', i))),
         ...cins.map((_, i) => contribute(t.db, persons, { sourceSystem: 'marroute', sourceId: `marroute-${i}`, attributes: row('marroute', i).attributes })),

@@ -1,6 +1,6 @@
 // The golden-record engine on both drivers: matching, survivorship (invariant 1), asOf, merge/unmerge (invariant 2),
 // distinct pairs (invariant 3), idempotency (invariant 5), reads and resolveMany.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ContributionRefused, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
 import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
@@ -65,7 +65,7 @@ const persons: ReferentialModule<Person> = {
 // Unmerge finds the module by name (it recomputes derived keys): the test module is registered like a real one.
 registerReferential(persons as unknown as ReferentialModule);
 
-import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const at = (iso: string) => new Date(iso);
 const P = (name: string, extra: Partial<Person> = {}) => ({ name, birthDate: null, commune: null, cin: null, ...extra });
@@ -96,19 +96,8 @@ describe('survivorship (pure)', () => {
 });
 
 describe.each(drivers)('golden-record engine on %s', (driver) => {
-  let t: TestDb;
-  // One database per driver for the whole file, emptied between tests: the tests stay independent, and PGlite is
-  // opened and closed once rather than once per test (many open/close cycles of PGlite in one process were seen to
-  // leave its WASM Postgres spinning at close).
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterEach(async () => {
-    await emptyReferentials(t.db);
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  let t!: TestDb;
+  referentialsDbPerBlock(driver, (db) => (t = db));
   const count = async (table: string) => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n ?? -1;
   const give = (sourceSystem: string, sourceId: string, attributes: unknown, receivedAt?: Date) =>
     contribute(t.db, persons, { sourceSystem, sourceId, attributes, ...(receivedAt ? { receivedAt } : {}) });

@@ -2,7 +2,7 @@
 // clusters as chunks applied in turn, with most chunks decided while the previous one is written; nothing that breaks
 // what a golden record must be; single contributions between chunks are seen (the chunk is decided again); and every
 // CIN stays one record when single contributions race the import.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contributeBulk, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../src/referentials/bulk.ts';
 import { contributePipelined } from '../src/referentials/bulk-pipeline.ts';
 import { contribute } from '../src/referentials/engine.ts';
@@ -11,8 +11,8 @@ import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/
 import { normaliseKey } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
-import { emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
-import { generatedPersons } from './helpers/generated.ts';
+import { emptyReferentials, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { generatedPersons, personsByCin } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -40,16 +40,8 @@ async function clusters(t: TestDb, rows: readonly BulkRow[]): Promise<number[]> 
 }
 
 describe('pipelined import on pg', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb('pg');
-  });
-  afterEach(async () => {
-    await emptyReferentials(t.db);
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  let t!: TestDb;
+  referentialsDbPerBlock('pg', (db) => (t = db));
 
   it('makes the clusters that chunks applied in turn make, deciding chunks while the previous one is written', { timeout: 180_000 }, async () => {
     const { rows, entities } = generated(7, 3000);
@@ -115,13 +107,7 @@ describe('pipelined import on pg', () => {
   });
 
   it('never makes two records for one CIN when single contributions race the import', { timeout: 60_000 }, async () => {
-    const cins = Array.from({ length: 60 }, (_, i) => `AB${String(200000 + i)}`);
-    const row = (system: string, i: number): BulkRow => ({
-      line: i + 1,
-      sourceSystem: system,
-      sourceId: `${system}-${i}`,
-      attributes: { cin: cins[i], firstNameLatin: 'Nadia', lastNameLatin: `Alami${i}`, birthDate: '1975-01-01' },
-    });
+    const { cins, row } = personsByCin(200000, 60);
     await Promise.all([
       contributePipelined(t.db, chunksOf(cins.map((_, i) => row('cnss', i)), 10), { committed: async () => undefined }),
       ...cins.map((_, i) => contribute(t.db, persons, { sourceSystem: 'marroute', sourceId: `marroute-${i}`, attributes: row('marroute', i).attributes })),

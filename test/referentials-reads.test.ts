@@ -1,6 +1,6 @@
 // The referential services' read path on both drivers: resolve through merge chains, and fuzzy search (what it finds,
 // its order, filters and pages), through the persons service as the exchange pipeline calls it.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { generateInMemory } from '../referentials/generator/generate.ts';
 import { goldenService, searchGoldens } from '../referentials/golden-service.ts';
@@ -12,7 +12,7 @@ import type { ReferentialModule } from '../src/referentials/module.ts';
 import type { Db } from '../src/storage/db.ts';
 import { getGolden, resolveMany } from '../src/referentials/store.ts';
 import { merge } from '../src/referentials/stewardship.ts';
-import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -37,16 +37,8 @@ function generatedGoldens(n: number): Array<{ id: string; attributes: Record<str
 }
 
 describe.each(drivers)('referential reads on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterEach(async () => {
-    await emptyReferentials(t.db);
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  let t!: TestDb;
+  referentialsDbPerBlock(driver, (db) => (t = db));
 
   const give = async (system: string, id: string, attributes: Record<string, unknown>) => (await contribute(t.db, persons, { sourceSystem: system, sourceId: id, attributes })).goldenId;
   const call = async (pathAndQuery: string, method = 'GET', body = '') => {

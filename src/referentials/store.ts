@@ -377,7 +377,8 @@ export async function reindexBlockingKeys(tx: Queryable, module: ReferentialModu
 
 // ---- reads -------------------------------------------------------------------------------------------------------
 
-function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, survivorId: string | null): GoldenRecord {
+/** What both read shapes say of a record besides its attributes. */
+function heading(row: Pick<GoldenRow, 'id' | 'referential' | 'version' | 'status' | 'merged_into'>, survivorId: string | null): GoldenHeading {
   return {
     id: row.id,
     referential: row.referential,
@@ -385,10 +386,11 @@ function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, surviv
     status: row.status,
     mergedInto: row.merged_into,
     survivorId: row.status === 'merged' ? survivorId : null,
-    attributes: row.attributes,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
+}
+
+function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, survivorId: string | null): GoldenRecord {
+  return { ...heading(row, survivorId), attributes: row.attributes, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 type ReadRow = Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null };
@@ -403,26 +405,12 @@ interface Shaped {
  * A golden record with its attributes as JSON text, as PostgreSQL prints jsonb (`{"k": v, …}`), never parsed into
  * objects: for an answer that is built as text (a batch of a thousand records is over a megabyte of attributes).
  */
-export interface GoldenJson {
-  id: string;
-  referential: string;
-  version: number;
-  status: GoldenStatus;
-  mergedInto: string | null;
-  survivorId: string | null;
-  attributesJson: string;
-}
+export type GoldenJson = GoldenHeading & { attributesJson: string };
+
+type GoldenHeading = Omit<GoldenRecord, 'attributes' | 'createdAt' | 'updatedAt'>;
 
 function toGoldenJson(row: JsonRow): GoldenJson {
-  return {
-    id: row.id,
-    referential: row.referential,
-    version: row.version,
-    status: row.status,
-    mergedInto: row.merged_into,
-    survivorId: row.status === 'merged' ? row.survivor_id : null,
-    attributesJson: row.attributes_json,
-  };
+  return { ...heading(row, row.survivor_id), attributesJson: row.attributes_json };
 }
 
 /**

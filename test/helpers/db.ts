@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../../src/storage/index.ts';
 import type { Db } from '../../src/storage/db.ts';
@@ -76,4 +76,23 @@ export async function emptyReferentials(db: Db): Promise<void> {
     `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
        ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, ref_maintenance, outbox, admin_audit RESTART IDENTITY CASCADE`,
   );
+}
+
+/**
+ * One database for the enclosing describe block, emptied of referential rows after each test: the tests stay
+ * independent, and PGlite is opened and closed once rather than once per test (many open/close cycles of PGlite in one
+ * process were seen to leave its WASM Postgres spinning at close). `use` receives it before the first test.
+ */
+export function referentialsDbPerBlock(driver: DriverName, use: (t: TestDb) => void): void {
+  let t: TestDb | undefined;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+    use(t);
+  });
+  afterEach(async () => {
+    if (t) await emptyReferentials(t.db);
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
 }

@@ -11,3 +11,20 @@ export function generatedPersons(seed: number, n: number): { rows: BulkRow[]; en
     entities: records.persons.map((r) => entityOf.get(`${r.sourceSystem}|${r.sourceId}`) ?? ''),
   };
 }
+
+/**
+ * `n` persons by CIN (from AB<first>), as rows of any source system: what tests of a bulk path racing single
+ * contributions send from both sides, one record per CIN expected.
+ */
+export function personsByCin(first: number, n: number): { cins: string[]; row(system: string, i: number): BulkRow } {
+  const cins = Array.from({ length: n }, (_, i) => `AB${String(first + i)}`);
+  return {
+    cins,
+    row: (system, i) => ({
+      line: i + 1,
+      sourceSystem: system,
+      sourceId: `${system}-${i}`,
+      attributes: { cin: cins[i], firstNameLatin: 'Nadia', lastNameLatin: `Alami${i}`, birthDate: '1975-01-01' },
+    }),
+  };
+}
