@@ -3,7 +3,7 @@
 // the source system of what it contributes: an e-service cannot write under another's name.
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
 import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
-import { contribute } from '../src/referentials/engine.ts';
+import { contribute, plainValues } from '../src/referentials/engine.ts';
 import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
 import { readChanges } from '../src/referentials/changes.ts';
@@ -30,7 +30,7 @@ function jsonText(status: number, text: string, value: unknown): ProviderRespons
 function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> } {
   return {
     text: `{"goldenId":${JSON.stringify(g.id)},"referential":${JSON.stringify(g.referential)},"version":${g.version},"status":${JSON.stringify(g.status)},"mergedInto":${JSON.stringify(g.mergedInto)},"attributes":${g.attributesJson}}`,
-    value: { goldenId: g.id, referential: g.referential, version: g.version, status: g.status, mergedInto: g.mergedInto, attributes: JSON.parse(g.attributesJson) as GoldenRecord['attributes'] },
+    value: { goldenId: g.id, referential: g.referential, version: g.version, status: g.status, mergedInto: g.mergedInto, attributes: JSON.parse(g.attributesJson) as Record<string, unknown> },
   };
 }
 
@@ -52,14 +52,22 @@ export function normaliseKey(type: string, value: string): { ok: true; key: Natu
   return { ok: true, key: { type, value: v.key ?? v.value ?? '' } };
 }
 
-function view(record: GoldenRecord) {
+/**
+ * Whether the caller asked for provenance (`provenance=true`): each attribute then says where its value came from and
+ * when (`{value, source, at}`); otherwise it is its value alone (the design's "attributes with provenance when asked").
+ */
+function withProvenance(q: URLSearchParams): boolean {
+  return q.get('provenance') === 'true';
+}
+
+function view(record: Pick<GoldenRecord, 'id' | 'referential' | 'version' | 'status' | 'mergedInto' | 'attributes'>, provenance: boolean) {
   return {
     goldenId: record.id,
     referential: record.referential,
     version: record.version,
     status: record.status,
     mergedInto: record.mergedInto,
-    attributes: record.attributes,
+    attributes: provenance ? record.attributes : plainValues(record.attributes),
   };
 }
 
@@ -72,9 +80,9 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       if (at && Number.isNaN(at.getTime())) return problem(400, 'asOf is not a date-time', [{ location: 'query.asOf', message: 'not a date-time' }]);
       const record = await getGolden(db, name, m[1] ?? '', at ? { asOf: at } : {});
       if (!record) return problem(404, `no ${name} golden record ${m[1]}${at ? ` at ${at.toISOString()}` : ''}`);
-      return json(200, { ...view(record), sourceRefs: (await sourceRefs(db, name, record.id)).map((s) => ({ system: s.system, id: s.id })) });
+      return json(200, { ...view(record, withProvenance(q)), sourceRefs: (await sourceRefs(db, name, record.id)).map((s) => ({ system: s.system, id: s.id })) });
     }],
-    ['GET', /^\/records\/([^/]+)\/history$/, async (m) => {
+    ['GET', /^\/records\/([^/]+)\/history$/, async (m, q) => {
       const { rows } = await db.query<{ version: number; status: GoldenRecord['status']; merged_into: string | null; attributes: GoldenRecord['attributes']; cause: string; valid_from: Date }>(
         'SELECT version, status, merged_into, attributes, cause, valid_from FROM ref_golden_history WHERE golden_id = $1 AND referential = $2 ORDER BY valid_from, seq',
         [m[1] ?? '', name],
@@ -82,25 +90,29 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       if (rows.length === 0) return problem(404, `no ${name} golden record ${m[1]}`);
       return json(200, {
         goldenId: m[1],
-        versions: rows.map((r) => ({ goldenId: m[1], referential: name, version: r.version, status: r.status, mergedInto: r.merged_into, attributes: r.attributes, cause: r.cause, validFrom: r.valid_from.toISOString() })),
+        versions: rows.map((r) => ({
+          ...view({ id: m[1] ?? '', referential: name, version: r.version, status: r.status, mergedInto: r.merged_into, attributes: r.attributes }, withProvenance(q)),
+          cause: r.cause,
+          validFrom: r.valid_from.toISOString(),
+        })),
       });
     }],
-    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, async (m) => {
+    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, async (m, q) => {
       const key = normaliseKey(m[1] ?? '', m[2] ?? '');
       if (!key.ok) return problem(422, key.message, [{ location: 'path.keyValue', message: key.message }]);
-      const [found] = await resolveManyJson(db, name, [{ key: key.key }]);
+      const [found] = await resolveManyJson(db, name, [{ key: key.key }], { provenance: withProvenance(q) });
       if (!found) return problem(404, `no ${name} golden record with ${key.key.type} ${key.key.value}`);
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
     }],
-    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, async (m) => {
+    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, async (m, q) => {
       const system = (m[1] ?? '').replaceAll('.', '/');
-      const [found] = await resolveManyJson(db, name, [{ source: { system, id: m[2] ?? '' } }]);
+      const [found] = await resolveManyJson(db, name, [{ source: { system, id: m[2] ?? '' } }], { provenance: withProvenance(q) });
       if (!found) return problem(404, `no ${name} source record ${m[2]} from ${system}`);
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
     }],
-    ['POST', /^\/resolve$/, async (_m, _q, request) => {
+    ['POST', /^\/resolve$/, async (_m, q, request) => {
       const body = parseBody(request);
       const items = (body as { items?: unknown }).items;
       if (!Array.isArray(items) || items.length === 0 || items.length > resolveManyLimit) {
@@ -117,7 +129,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         return { goldenId: String(item.goldenId) };
       });
       const valid = resolveItems.filter((r): r is ResolveItem => r !== undefined);
-      const answers = await resolveManyJson(db, name, valid);
+      const answers = await resolveManyJson(db, name, valid, { provenance: withProvenance(q) });
       let next = 0;
       const texts: string[] = [];
       const results = resolveItems.map((item) => {
@@ -143,7 +155,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       const latin = latinKey(text);
       const arabic = foldArabic(text);
       const rows = await searchGoldens(db, name, { latin: latin || text, arabic: arabic || text, commune: q.get('commune'), limit, offset });
-      const answers = await resolveManyJson(db, name, rows.map((r) => ({ goldenId: r.id })));
+      const answers = await resolveManyJson(db, name, rows.map((r) => ({ goldenId: r.id })), { provenance: withProvenance(q) });
       const hits = rows.flatMap((r, i) => {
         const a = answers[i];
         return a ? [{ view: viewOf(a), similarity: Number(r.sim) }] : [];

@@ -25,7 +25,7 @@ function document(name: keyof typeof referentials) {
       description:
         `Service \`${name}\` of the hub's own subsystem \`MA/GOV/HUB/referentials\`. Every e-service contributes what it knows ` +
         '(a source record keyed by its own system and id; the calling subsystem is the source system); the hub keeps one golden ' +
-        'record per real entity, computed attribute by attribute from the most trusted source, with provenance and full history, ' +
+        'record per real entity, computed attribute by attribute from the most trusted source, with provenance (on request) and full history, ' +
         'and lets every e-service resolve it in one call. Conventions sign the SHA-256 of this file\'s bytes.',
     },
     tags: [{ name: name, description: `Golden records of ${name}` }],
@@ -35,7 +35,7 @@ function document(name: keyof typeof referentials) {
           operationId: 'getRecord',
           tags: [name],
           summary: 'A golden record by its id (a merged id answers with a pointer to the survivor); asOf reads a past instant',
-          parameters: [{ $ref: '#/components/parameters/GoldenId' }, { name: 'asOf', in: 'query', required: false, schema: { type: 'string', format: 'date-time' } }],
+          parameters: [{ $ref: '#/components/parameters/GoldenId' }, { name: 'asOf', in: 'query', required: false, schema: { type: 'string', format: 'date-time' } }, { $ref: '#/components/parameters/Provenance' }],
           responses: { '200': { description: 'The golden record', content: { 'application/json': { schema: { $ref: '#/components/schemas/GoldenRecord' } } } }, '404': problemResponse('No golden record has that id (or none existed at asOf)') },
         },
       },
@@ -44,7 +44,7 @@ function document(name: keyof typeof referentials) {
           operationId: 'getHistory',
           tags: [name],
           summary: 'Every version of a golden record, oldest first, with its cause',
-          parameters: [{ $ref: '#/components/parameters/GoldenId' }],
+          parameters: [{ $ref: '#/components/parameters/GoldenId' }, { $ref: '#/components/parameters/Provenance' }],
           responses: { '200': { description: 'The versions', content: { 'application/json': { schema: { type: 'object', required: ['goldenId', 'versions'], properties: { goldenId: { type: 'string' }, versions: { type: 'array', items: { $ref: '#/components/schemas/GoldenRecord' } } } } } } }, '404': problemResponse('No golden record has that id') },
         },
       },
@@ -56,6 +56,7 @@ function document(name: keyof typeof referentials) {
           parameters: [
             { name: 'keyType', in: 'path', required: true, schema: { type: 'string', enum: [...r.keyTypes] } },
             { name: 'keyValue', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 }, description: `e.g. ${r.example}` },
+            { $ref: '#/components/parameters/Provenance' },
           ],
           responses: { '200': { description: 'The golden record', content: { 'application/json': { schema: { $ref: '#/components/schemas/GoldenRecord' } } } }, '404': problemResponse('No golden record has that identifier'), '422': problemResponse('The identifier is not valid (named)') },
         },
@@ -68,6 +69,7 @@ function document(name: keyof typeof referentials) {
           parameters: [
             { name: 'sourceSystem', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,300}$' } },
             { name: 'sourceId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } },
+            { $ref: '#/components/parameters/Provenance' },
           ],
           responses: { '200': { description: 'The golden record', content: { 'application/json': { schema: { $ref: '#/components/schemas/GoldenRecord' } } } }, '404': problemResponse('No source record with that id') },
         },
@@ -77,6 +79,7 @@ function document(name: keyof typeof referentials) {
           operationId: 'resolveMany',
           tags: [name],
           summary: 'Up to 1,000 golden ids, natural identifiers or source ids resolved in one call, answered in order (explicit not-found entries)',
+          parameters: [{ $ref: '#/components/parameters/Provenance' }],
           requestBody: {
             required: true,
             content: {
@@ -122,6 +125,7 @@ function document(name: keyof typeof referentials) {
             { name: 'commune', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9.]{2,13}$' } },
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
             { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 10000, default: 0 } },
+            { $ref: '#/components/parameters/Provenance' },
           ],
           responses: { '200': { description: 'Best matches first', content: { 'application/json': { schema: { type: 'object', required: ['hits'], properties: { hits: { type: 'array', items: { type: 'object', required: ['record', 'similarity'], properties: { record: { $ref: '#/components/schemas/GoldenRecord' }, similarity: { type: 'number' } } } } } } } } }, '400': problemResponse('A parameter is malformed') },
         },
@@ -206,7 +210,16 @@ function document(name: keyof typeof referentials) {
       },
     },
     components: {
-      parameters: { GoldenId: { name: 'goldenId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
+      parameters: {
+        GoldenId: { name: 'goldenId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+        Provenance: {
+          name: 'provenance',
+          in: 'query',
+          required: false,
+          schema: { type: 'boolean', default: false },
+          description: "true: each attribute as `{value, source, at}`, the value with the source record it came from and when that was received; false (the default): each attribute's value alone",
+        },
+      },
       schemas: {
         BatchStatusName: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
         GoldenRecord: {
@@ -218,7 +231,11 @@ function document(name: keyof typeof referentials) {
             version: { type: 'integer' },
             status: { type: 'string', enum: ['active', 'merged', 'retired'] },
             mergedInto: { type: ['string', 'null'] },
-            attributes: { type: 'object', additionalProperties: { type: 'object', required: ['value'], properties: { value: {}, source: { type: 'object' }, at: { type: 'string' } } } },
+            attributes: {
+              type: 'object',
+              description: "Each attribute's value; with provenance=true, each attribute as `{value, source: {system, id}, at}`",
+              additionalProperties: true,
+            },
             sourceRefs: { type: 'array', items: { type: 'object', properties: { system: { type: 'string' }, id: { type: 'string' } } } },
           },
         },

@@ -10,7 +10,8 @@ import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import type { Db } from '../src/storage/db.ts';
-import { getGolden, resolveMany } from '../src/referentials/store.ts';
+import { getGolden, resolveMany, resolveManyJson } from '../src/referentials/store.ts';
+import { plainValues } from '../src/referentials/engine.ts';
 import { merge } from '../src/referentials/stewardship.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
@@ -94,7 +95,7 @@ describe.each(drivers)('referential reads on %s', (driver) => {
       'not-found',
     ]);
     const byKey = await call('/by-key/cin/ef3003');
-    expect(byKey).toMatchObject({ status: 200, body: { goldenId: a, status: 'active', attributes: { cin: { value: 'AB1001' } } } });
+    expect(byKey).toMatchObject({ status: 200, body: { goldenId: a, status: 'active', attributes: { cin: 'AB1001' } } });
     expect((await call('/by-source/btp/c')).body).toMatchObject({ goldenId: a });
     expect((await call('/by-key/cin/ZZ9999')).status).toBe(404);
     const batch = await call('/resolve', 'POST', JSON.stringify({ items: [{ goldenId: c }, { key: { type: 'cin', value: 'ab 1001' } }, { key: { type: 'cin', value: '12' } }] }));
@@ -107,6 +108,55 @@ describe.each(drivers)('referential reads on %s', (driver) => {
       ],
       warnings: [{ location: 'body.items.2.key.value' }],
     });
+  });
+
+  it('answers attributes as values, and with their provenance when asked, alike on every read', async () => {
+    const id = await give('civil-registry', 'p1', { cin: 'GH4004', firstNameLatin: 'Salma', lastNameLatin: 'Idrissi', firstNameArabic: 'سلمى', birthDate: '1991-04-04', sex: 'F' });
+    await give('marroute', 'p2', { cin: 'GH4004', firstNameLatin: 'Salma', lastNameLatin: 'Idrissi', birthPlace: 'Fès' });
+    const golden = await getGolden(t.db, 'persons', id);
+    if (!golden) throw new Error('no golden record');
+    const withProvenance = golden.attributes;
+    // The provenance names the source record each value came from.
+    expect(withProvenance['birthPlace']).toMatchObject({ value: 'Fès', source: { system: 'marroute', id: 'p2' } });
+    expect(withProvenance['firstNameArabic']).toMatchObject({ value: 'سلمى', source: { system: 'civil-registry', id: 'p1' } });
+    const values = Object.fromEntries(Object.entries(withProvenance).map(([k, v]) => [k, v.value]));
+    expect(Object.keys(values).length).toBeGreaterThan(5);
+
+    const q = encodeURIComponent(`Salma Idrissi`);
+    const reads: Array<[string, string, string, (body: Record<string, unknown>) => unknown]> = [
+      ['record', 'GET', `/records/${id}`, (b) => b['attributes']],
+      ['by key', 'GET', '/by-key/cin/gh4004', (b) => b['attributes']],
+      ['by source', 'GET', '/by-source/marroute/p2', (b) => b['attributes']],
+      ['history (last version)', 'GET', `/records/${id}/history`, (b) => (b['versions'] as Array<{ attributes: unknown }>).at(-1)?.attributes],
+      ['resolve', 'POST', '/resolve', (b) => (b['results'] as Array<{ record: { attributes: unknown } }>)[0]?.record.attributes],
+      ['search', 'GET', `/search?q=${q}`, (b) => (b['hits'] as Array<{ record: { goldenId: string; attributes: unknown } }>).find((h) => h.record.goldenId === id)?.record.attributes],
+    ];
+    const body = JSON.stringify({ items: [{ key: { type: 'cin', value: 'GH4004' } }] });
+    for (const [what, method, path, attributesOf] of reads) {
+      const sep = path.includes('?') ? '&' : '?';
+      const plain = await call(path, method, method === 'POST' ? body : '');
+      const asked = await call(`${path}${sep}provenance=true`, method, method === 'POST' ? body : '');
+      const no = await call(`${path}${sep}provenance=false`, method, method === 'POST' ? body : '');
+      expect([plain.status, asked.status, no.status], what).toEqual([200, 200, 200]);
+      expect(attributesOf(plain.body), what).toEqual(values);
+      expect(attributesOf(no.body), what).toEqual(values);
+      expect(attributesOf(asked.body), what).toEqual(withProvenance);
+    }
+  });
+
+  it('builds values in PostgreSQL as plainValues does, nested values and an empty record included', async () => {
+    const companies = (await import('../referentials/companies/module.ts')).companiesModule as unknown as ReferentialModule;
+    const company = (await contribute(t.db, companies, { sourceSystem: 'omp', sourceId: 'c1', attributes: { ice: '002145873000014', rc: { number: '12345', court: 'Casablanca' }, nameFr: "L'Atlas « Bâtiment »\n\"SARL\"" } })).goldenId;
+    const golden = await getGolden(t.db, 'companies', company);
+    if (!golden) throw new Error('no golden record');
+    const [json] = await resolveManyJson(t.db, 'companies', [{ goldenId: company }], { provenance: false });
+    expect(JSON.parse(json?.attributesJson ?? 'null')).toEqual(plainValues(golden.attributes));
+    expect(plainValues(golden.attributes)['rc']).toMatchObject({ number: '12345', court: 'Casablanca' });
+    const [withProvenance] = await resolveManyJson(t.db, 'companies', [{ goldenId: company }], { provenance: true });
+    expect(JSON.parse(withProvenance?.attributesJson ?? 'null')).toEqual(golden.attributes);
+    // A record without attributes (as a test may write one): {} both ways, not null.
+    await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at) VALUES ('empty-1', 'companies', 1, 'active', '{}', '', '{}', now(), now())`);
+    for (const provenance of [false, true]) expect((await resolveManyJson(t.db, 'companies', [{ goldenId: 'empty-1' }], { provenance }))[0]?.attributesJson.replace(/\s/g, '')).toBe('{}');
   });
 
   describe('search', () => {

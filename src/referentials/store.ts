@@ -395,10 +395,12 @@ function toGolden(row: Omit<GoldenRow, 'blocking_text' | 'match_fields'>, surviv
 
 type ReadRow = Omit<GoldenRow, 'blocking_text' | 'match_fields'> & { survivor_id: string | null };
 type JsonRow = Pick<GoldenRow, 'id' | 'referential' | 'version' | 'status' | 'merged_into'> & { attributes_json: string; survivor_id: string | null };
-type ReadShape = 'record' | 'json';
+/** 'values': the 'json' shape with each attribute's value alone, without its provenance (what a consumer reads unless it asks). */
+type ReadShape = 'record' | 'json' | 'values';
 interface Shaped {
   record: ReadRow;
   json: JsonRow;
+  values: JsonRow;
 }
 
 /**
@@ -423,8 +425,14 @@ function toGoldenJson(row: JsonRow): GoldenJson {
  * attributes).
  */
 function goldensSql(wanted: string, shape: ReadShape): string {
-  // 'json': the attributes as the text PostgreSQL prints, for an answer built as text (see resolveManyJson).
-  const columns = shape === 'record' ? 'g.attributes, g.created_at, g.updated_at' : 'g.attributes::text AS attributes_json';
+  // 'json': the attributes as the text PostgreSQL prints, for an answer built as text (see resolveManyJson); 'values':
+  // the same with each attribute's value alone, built in PostgreSQL (a third of the text to print, send and parse).
+  const columns =
+    shape === 'record'
+      ? 'g.attributes, g.created_at, g.updated_at'
+      : shape === 'json'
+        ? 'g.attributes::text AS attributes_json'
+        : `COALESCE((SELECT jsonb_object_agg(e.key, e.value -> 'value') FROM jsonb_each(g.attributes) AS e), '{}')::text AS attributes_json`;
   return `WITH RECURSIVE wanted (a, b, id) AS (${wanted}),
      chain (start, id, depth) AS (
        SELECT g.id, g.merged_into, 1 FROM ref_golden g WHERE g.referential = $1 AND g.id IN (SELECT w.id FROM wanted w) AND g.merged_into IS NOT NULL
@@ -523,9 +531,12 @@ export async function resolveMany(db: Queryable, referential: string, items: rea
   return (await resolveRows(db, referential, items, 'record')).map((row) => (row ? { found: true as const, golden: toGolden(row, row.survivor_id) } : { found: false as const }));
 }
 
-/** resolveMany with the attributes as JSON text (GoldenJson); undefined: not found. */
-export async function resolveManyJson(db: Queryable, referential: string, items: readonly ResolveItem[]): Promise<Array<GoldenJson | undefined>> {
-  return (await resolveRows(db, referential, items, 'json')).map((row) => (row ? toGoldenJson(row) : undefined));
+/**
+ * resolveMany with the attributes as JSON text (GoldenJson); undefined: not found. Each attribute is `{value, source,
+ * at}` with `provenance`, its value alone without (as plainValues gives).
+ */
+export async function resolveManyJson(db: Queryable, referential: string, items: readonly ResolveItem[], options: { provenance: boolean }): Promise<Array<GoldenJson | undefined>> {
+  return (await resolveRows(db, referential, items, options.provenance ? 'json' : 'values')).map((row) => (row ? toGoldenJson(row) : undefined));
 }
 
 async function resolveRows<S extends ReadShape>(db: Queryable, referential: string, items: readonly ResolveItem[], shape: S): Promise<Array<Shaped[S] | undefined>> {
