@@ -10,7 +10,7 @@ import { readChanges } from '../src/referentials/changes.ts';
 import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
-import { foldArabic, latinKey } from './text/fold.ts';
+import { latinKey } from './text/fold.ts';
 
 /** The value travels beside its bytes (ProviderResponse.json): the hub validates it without parsing the body again. */
 function json(status: number, body: unknown): ProviderResponse {
@@ -151,10 +151,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       if (text.length < 2) return problem(400, 'q must have at least 2 characters', [{ location: 'query.q', message: 'too short' }]);
       const limit = Math.min(100, Math.max(1, Number(q.get('limit') ?? 20) || 20));
       const offset = Math.min(10_000, Math.max(0, Number(q.get('offset') ?? 0) || 0));
-      // The same folding as the modules' blocking text: a Latin key and the Arabic folded form.
-      const latin = latinKey(text);
-      const arabic = foldArabic(text);
-      const rows = await searchGoldens(db, name, { latin: latin || text, arabic: arabic || text, commune: q.get('commune'), limit, offset });
+      const rows = await searchGoldens(db, name, { form: searchForm(text), commune: q.get('commune'), limit, offset });
       const answers = await resolveManyJson(db, name, rows.map((r) => ({ goldenId: r.id })), { provenance: withProvenance(q) });
       const hits = rows.flatMap((r, i) => {
         const a = answers[i];
@@ -220,77 +217,48 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
   };
 }
 
-/** A record's similarity to the query: the better of the query's two forms. */
-const similarity = 'GREATEST(word_similarity($2, blocking_text), word_similarity($3, blocking_text))';
-
-/** The nearest active records to one form of the query ($n), nearest first, at most $limit of them (KNN on the GiST index). */
-const nearest = (form: '$2' | '$3', limit: string) => `SELECT id, blocking_text FROM ref_golden
-      WHERE referential = $1 AND status = 'active' AND ${form} <% blocking_text ORDER BY blocking_text <->> ${form} LIMIT ${limit}`;
-
-/** pg_trgm compares lower-cased trigrams: two forms that differ only in ASCII case match the same records alike. */
-function sameTrigrams(a: string, b: string): boolean {
-  return a === b || (/^[\x20-\x7e]*$/.test(a + b) && a.toLowerCase() === b.toLowerCase());
+/**
+ * The form a query is searched in: its Latin key (referentials/text/fold.ts), which folds Arabic letters as foldArabic
+ * does and keys Latin spellings, as the modules build the blocking text (the Latin names by their key, the Arabic ones
+ * folded). One form serves both scripts and a mix of them.
+ */
+export function searchForm(text: string): string {
+  return latinKey(text) || text.trim();
 }
 
 /**
- * The records whose blocking text is similar to either form of the query (word_similarity at least the threshold of
- * pg_trgm's `<%`, 0.6 unless set), best first, then by id; a page of them.
+ * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
+ * `<%`, 0.6 unless set), best first, then by id; a page of them. One statement.
  *
- * Each form's nearest records come from the GiST trigram index nearest-first, `offset + limit` of them: the page
- * is among them (a record's similarity is the better of its two, so a record on the page is among the nearest to one
- * form). The cost follows the page, not the number of similar records, which for a common name runs to tens of
- * thousands at full scale. What that gives up: among records exactly as similar as the page's last one, which make the
- * page is the index's choice (the order within the page stays similarity, then id).
- *
- * When the two forms differ (a Latin spelling that the key normalises), the second form only needs the records that
- * could still make the page, those at least as similar as the first form's page's last one: its search runs with that
- * threshold (set for its transaction), which the index prunes with, instead of walking the index far for a form that
- * has no close record.
+ * The nearest records come from the GiST trigram index nearest-first, `offset + limit` of them, then are ordered by
+ * similarity and id. The cost follows the page, not the number of similar records, which for a common name runs to
+ * tens of thousands at full scale. What that gives up: among records exactly as similar as the page's last one, which
+ * make the page is the index's choice (the order within the page stays similarity, then id).
  *
  * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
  */
 export async function searchGoldens(
-  db: Db,
+  db: Queryable,
   referential: string,
-  query: { latin: string; arabic: string; commune: string | null; limit: number; offset: number },
+  query: { form: string; commune: string | null; limit: number; offset: number },
 ): Promise<Array<{ id: string; sim: number }>> {
-  const { latin, arabic, commune, limit, offset } = query;
-  if (commune !== null) {
-    const { rows } = await db.query<{ id: string; sim: number }>(
-      `SELECT id, ${similarity} AS sim FROM ref_golden
-        WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $6 AND ($2 <% blocking_text OR $3 <% blocking_text)
-        ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
-      [referential, latin, arabic, limit, offset, commune],
-    );
-    return rows;
-  }
-  const wanted = offset + limit;
-  if (sameTrigrams(latin, arabic)) {
-    const { rows } = await db.query<{ id: string; sim: number }>(
-      `SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$6')}) c ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
-      [referential, latin, arabic, limit, offset, wanted],
-    );
-    return rows;
-  }
-  const { rows: first } = await db.query<{ id: string; sim: number }>(`SELECT id, ${similarity} AS sim FROM (${nearest('$2', '$4')}) c`, [referential, latin, arabic, wanted]);
-  const second = async (tx: Queryable) =>
-    (
-      await tx.query<{ id: string; sim: number }>(
-        `SELECT id, sim FROM (
-           SELECT id, ${similarity} AS sim FROM (${nearest('$3', '$6')}) c
-           UNION
-           SELECT id, ${similarity} AS sim FROM ref_golden WHERE id = ANY($7::text[])
-         ) r ORDER BY sim DESC, id LIMIT $4 OFFSET $5`,
-        [referential, latin, arabic, limit, offset, wanted, first.map((r) => r.id)],
-      )
-    ).rows;
-  // Fewer than a page for the first form: every record above the threshold is wanted from the second form too.
-  if (first.length < wanted) return second(db);
-  // The page's last similarity so far, less a hair (the float4 it was printed from may have rounded up): the second
-  // form's threshold, for this transaction only, set with BEGIN.
-  const floor = first.map((r) => Number(r.sim)).sort((a, b) => b - a)[wanted - 1] ?? 0;
-  const threshold = Math.max(0, floor - 1e-6).toFixed(7);
-  return db.transaction(second, { prelude: `SELECT set_config('pg_trgm.word_similarity_threshold', '${threshold}', true)` });
+  const { form, commune, limit, offset } = query;
+  const { rows } =
+    commune !== null
+      ? await db.query<{ id: string; sim: number }>(
+          `SELECT id, word_similarity($2, blocking_text) AS sim FROM ref_golden
+            WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $5 AND $2 <% blocking_text
+            ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
+          [referential, form, limit, offset, commune],
+        )
+      : await db.query<{ id: string; sim: number }>(
+          `SELECT id, word_similarity($2, blocking_text) AS sim FROM (
+             SELECT id, blocking_text FROM ref_golden
+              WHERE referential = $1 AND status = 'active' AND $2 <% blocking_text ORDER BY blocking_text <->> $2 LIMIT $5
+           ) c ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
+          [referential, form, limit, offset, offset + limit],
+        );
+  return rows;
 }
 
 function parseBody(request: ProviderRequest): unknown {
