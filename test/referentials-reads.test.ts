@@ -159,6 +159,31 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     for (const provenance of [false, true]) expect((await resolveManyJson(t.db, 'companies', [{ goldenId: 'empty-1' }], { provenance }))[0]?.attributesJson.replace(/\s/g, '')).toBe('{}');
   });
 
+  it('searches companies by their French or Arabic name, within a commune too; never links them by name', async () => {
+    const companies = (await import('../referentials/companies/module.ts')).companiesModule as unknown as ReferentialModule;
+    const service = goldenService(companies, t.db);
+    const ask = async (pathAndQuery: string) => {
+      const answer = await service.handle(
+        { serviceId: 'MA/GOV/HUB/referentials/companies', operationId: 'search', method: 'GET', pathAndQuery, headers: {}, body: new Uint8Array(), client: 'MA/GOV/METLE/qualification-btp', purpose: 'test', requestId: 'r2' },
+        new AbortController().signal,
+      );
+      return JSON.parse(Buffer.from(answer.body).toString('utf8')) as { hits: Array<{ record: { goldenId: string; attributes: Record<string, unknown> }; similarity: number }> };
+    };
+    const add = async (id: string, attributes: Record<string, unknown>) => (await contribute(t.db, companies, { sourceSystem: 'ompic', sourceId: id, attributes })).goldenId;
+    const atlas = await add('c1', { ice: '002145873000014', nameFr: 'Atlas Bâtiment et Travaux SARL', nameAr: 'أطلس للبناء والأشغال', commune: '06.141.01.0' });
+    const other = await add('c2', { ice: '000153828600032', nameFr: 'Atlas Batiment Travaux', commune: '01.511.01.0' });
+    await add('c3', { ice: '000000811960034', nameFr: 'Sahara Logistique', nameAr: 'الصحراء للوجستيك' });
+    // Two companies as alike by name as these stay two: companies link on identifiers only.
+    expect(atlas).not.toBe(other);
+    const latin = await ask(`/search?q=${encodeURIComponent('ATLAS BATIMENT ET TRAVAUX')}`);
+    expect(latin.hits.map((h) => h.record.goldenId)).toEqual([atlas, other]);
+    expect(latin.hits[0]?.record.attributes['nameFr']).toBe('Atlas Bâtiment et Travaux SARL');
+    const arabic = await ask(`/search?q=${encodeURIComponent('اطلس للبناء')}`);
+    expect(arabic.hits.map((h) => h.record.goldenId)).toEqual([atlas]);
+    const inCommune = await ask(`/search?q=${encodeURIComponent('atlas batiment')}&commune=01.511.01.0`);
+    expect(inCommune.hits.map((h) => h.record.goldenId)).toEqual([other]);
+  });
+
   describe('search', () => {
     const goldens = generatedGoldens(700);
     // Before each test (the file's afterEach empties the tables): the generated records, as golden records.

@@ -53,7 +53,10 @@ describe('companies: keys', () => {
     const result = companiesModule.normalise(valid);
     if (!result.ok) throw new Error('expected valid');
     expect(companiesModule.naturalKeys(result.attributes)).toEqual([{ type: 'ice', value: ice }, { type: 'rc', value: 'casablanca|12345' }]);
-    expect(companiesModule.matchProfile).toBeUndefined();
+    // A profile for search (the names), but no score: nothing links companies but their identifiers.
+    expect(companiesModule.score).toBeUndefined();
+    expect(companiesModule.blockingKeys).toBeUndefined();
+    expect(companiesModule.matchProfile?.(result.attributes)?.blockingText).toBeTruthy();
     expect(companiesModule.trust.default[0]).toBe('ompic');
   });
 });

@@ -1,7 +1,8 @@
 // The companies referential: ICE (mod-97 checked), IF, RC with its court, CNSS, names in French and Arabic, legal form, status, address; matched on identifiers only.
 
 import { parseCnss, parseIce, parseIf, parseRc } from '../identifiers/index.ts';
-import type { NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import { foldArabic, latinKey } from '../text/fold.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
 export const LEGAL_FORMS = ['SA', 'SARL', 'SARL AU', 'SNC', 'SCS', 'SCA', 'SAS', 'GIE', 'EI', 'COOPERATIVE', 'SUCCURSALE', 'ETABLISSEMENT PUBLIC'] as const;
@@ -105,10 +106,21 @@ export function companyNaturalKeys(attributes: CompanyAttributes): NaturalKey[] 
   return keys;
 }
 
+/**
+ * What fuzzy search reads (GET …/search): the names, the French one by its Latin key and the Arabic one folded, as
+ * persons' names are, and the commune to filter on. Never a match: without a score, the engine links companies on their
+ * identifiers only.
+ */
+export function companyMatchProfile(attributes: CompanyAttributes): MatchProfile | undefined {
+  const names = [attributes.nameFr ? latinKey(attributes.nameFr) : '', attributes.nameAr ? foldArabic(attributes.nameAr) : ''].filter((n) => n !== '');
+  return names.length === 0 ? undefined : { blockingText: names.join(' '), fields: { commune: attributes.commune ?? null } };
+}
+
 /** Companies match on identifiers only: names of companies are too alike (ste X sarl, X trading) to link on. */
 export const companiesModule: ReferentialModule<CompanyAttributes> = {
   name: 'companies',
   normalise: normaliseCompany,
   naturalKeys: companyNaturalKeys,
+  matchProfile: companyMatchProfile,
   trust: COMPANY_TRUST,
 };

@@ -38,7 +38,10 @@ export interface ReferentialModule<Attrs extends Record<string, unknown> = Recor
   /** Validates and normalises a contribution's attributes; every field at fault is named. */
   normalise(input: unknown): Normalised<Attrs>;
   naturalKeys(attributes: Attrs): NaturalKey[];
-  /** Absent: the referential matches on natural keys only. */
+  /**
+   * The blocking text fuzzy search reads and the fields a score compares. Absent: nothing to search by name. Without
+   * `score`, the referential matches on natural keys only (the profile serves search alone).
+   */
   matchProfile?(attributes: Attrs): MatchProfile | undefined;
   score?(a: MatchProfile['fields'], b: MatchProfile['fields']): MatchScore;
   /**
