@@ -138,15 +138,24 @@ export async function httpArm(options: {
   connections: number;
   seconds: number;
   warmupCount: number;
+  /** Keep warming up (at the warm-up's own rate) until this many seconds have passed; 0 or absent: the count alone. */
+  warmupSeconds?: number;
   min: number;
   max: number;
   plan: (n: number) => PlannedRequest[];
 }): Promise<Measured & { warmupRate: number; requests: number }> {
   const { url, identity, hubId, purpose, connections } = options;
   const run = async (amount: number) => httpLoad(url, await presign(identity, hubId, purpose, options.plan(amount + connections)), connections, amount);
-  const warm = await run(options.warmupCount);
+  let warm = await run(options.warmupCount);
+  const warmFailures = { ...warm.failures };
+  let warmed = warm.seconds;
+  while (options.warmupSeconds !== undefined && warmed < options.warmupSeconds && warm.rate > 0) {
+    warm = await run(Math.max(options.warmupCount, Math.ceil(warm.rate * (options.warmupSeconds - warmed))));
+    for (const [k, v] of Object.entries(warm.failures)) warmFailures[k] = (warmFailures[k] ?? 0) + v;
+    warmed += warm.seconds;
+  }
   const measured = await run(Math.max(options.min, Math.min(options.max, Math.ceil(warm.rate * options.seconds))));
-  for (const [k, v] of Object.entries(warm.failures)) measured.failures[`${k} (warm-up)`] = v;
+  for (const [k, v] of Object.entries(warmFailures)) measured.failures[`${k} (warm-up)`] = v;
   return { ...measured, warmupRate: warm.rate, requests: warm.ok + measured.ok };
 }
 

@@ -400,16 +400,17 @@ async function main(): Promise<void> {
   const arm = { url: hubUrl, identity, hubId, purpose: w.purpose, seconds: options.duration };
   const single = await withCpu(hub.pid, () => httpArm({ ...arm, connections: options.connections, warmupCount: 1000, min: 200, max: 500_000, plan: plans.single }));
   line('(b) single resolve (by-key cin)', single);
-  // A batch arm warms up on every connection of the hub's pool, twice (each PostgreSQL backend and the hub's heap grow
-  // to the size of a megabyte answer once): with 4 requests, whichever batch arm ran first measured 1.5 to 2.5 times
-  // the p50 of the one after it.
+  // A batch arm warms up on every connection of the hub's pool, twice, and for 5 seconds at least: with 4 requests,
+  // whichever batch arm ran first measured 1.5 to 2.5 times the p50 of the one after it (the arms swapped), and with
+  // 20 it still used twice the PostgreSQL CPU per request of the second.
   const batchWarmup = Math.max(2 * hubPoolSize(), 2 * options.latencyConnections);
+  const batchWarmupSeconds = 5;
   const batch = await withCpu(hub.pid, () =>
-    httpArm({ ...arm, connections: options.latencyConnections, warmupCount: batchWarmup, min: 10, max: 50_000, plan: plans.batch }),
+    httpArm({ ...arm, connections: options.latencyConnections, warmupCount: batchWarmup, warmupSeconds: batchWarmupSeconds, min: 10, max: 50_000, plan: plans.batch }),
   );
   line(`(c) batch resolve of ${batchItems}`, batch, 1);
   const batchWithProvenance = await withCpu(hub.pid, () =>
-    httpArm({ ...arm, connections: options.latencyConnections, warmupCount: batchWarmup, min: 10, max: 50_000, plan: plans.batchWithProvenance }),
+    httpArm({ ...arm, connections: options.latencyConnections, warmupCount: batchWarmup, warmupSeconds: batchWarmupSeconds, min: 10, max: 50_000, plan: plans.batchWithProvenance }),
   );
   line(`(c') the same, with provenance`, batchWithProvenance, 1);
   const search = await withCpu(hub.pid, () => httpArm({ ...arm, connections: options.latencyConnections, warmupCount: 50, min: 50, max: 200_000, plan: plans.search }));
