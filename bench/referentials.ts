@@ -418,6 +418,23 @@ async function main(): Promise<void> {
   say('\n');
 
   // 8. The tables.
+  const batchRow = (label: string, m: Measured & CpuShares): string[] => [
+    label,
+    String(m.connections),
+    `${fmt(m.rate * batchItems)} items/s`,
+    m.p50Ms.toFixed(2),
+    m.p99Ms.toFixed(2),
+    m.hubCpuMsPerRequest.toFixed(2),
+    "(a) lookups/s; (a') p50",
+    `${ratio(m.rate * batchItems, sqlPk.rate)}; p50 ×${ratio(m.p50Ms, sqlBatch.p50Ms)}`,
+  ];
+  const batchReport = (m: Measured & CpuShares) => ({
+    ...clean(m),
+    items: batchItems,
+    itemsPerSecond: Math.round(m.rate * batchItems),
+    ratioToSqlPk: Number(((m.rate * batchItems) / sqlPk.rate).toFixed(5)),
+    p50MultipleOfSqlBatch: Number((m.p50Ms / sqlBatch.p50Ms).toFixed(3)),
+  });
   say(
     table(
       ['reads', 'conns', 'rate', 'p50 ms', 'p99 ms', 'hub CPU ms/req', 'baseline', 'ratio'],
@@ -425,26 +442,8 @@ async function main(): Promise<void> {
         ['(a) SQL PK lookup (pg)', String(sqlPk.connections), `${fmt(sqlPk.rate)}/s`, sqlPk.p50Ms.toFixed(2), sqlPk.p99Ms.toFixed(2), '', '', ''],
         [`(a') SQL = ANY(${batchItems} ids)`, String(sqlBatch.connections), `${fmt(sqlBatch.rate * batchItems)} rows/s`, sqlBatch.p50Ms.toFixed(2), sqlBatch.p99Ms.toFixed(2), '', '', ''],
         ['(b) single resolve, HTTP', String(single.connections), `${fmt(single.rate)}/s`, single.p50Ms.toFixed(2), single.p99Ms.toFixed(2), single.hubCpuMsPerRequest.toFixed(2), '(a) lookups/s', ratio(single.rate, sqlPk.rate)],
-        [
-          `(c) batch resolve ×${batchItems}, HTTP`,
-          String(batch.connections),
-          `${fmt(batch.rate * batchItems)} items/s`,
-          batch.p50Ms.toFixed(2),
-          batch.p99Ms.toFixed(2),
-          batch.hubCpuMsPerRequest.toFixed(2),
-          "(a) lookups/s; (a') p50",
-          `${ratio(batch.rate * batchItems, sqlPk.rate)}; p50 ×${ratio(batch.p50Ms, sqlBatch.p50Ms)}`,
-        ],
-        [
-          `(c') the same, provenance=true`,
-          String(batchWithProvenance.connections),
-          `${fmt(batchWithProvenance.rate * batchItems)} items/s`,
-          batchWithProvenance.p50Ms.toFixed(2),
-          batchWithProvenance.p99Ms.toFixed(2),
-          batchWithProvenance.hubCpuMsPerRequest.toFixed(2),
-          "(a) lookups/s; (a') p50",
-          `${ratio(batchWithProvenance.rate * batchItems, sqlPk.rate)}; p50 ×${ratio(batchWithProvenance.p50Ms, sqlBatch.p50Ms)}`,
-        ],
+        batchRow(`(c) batch resolve ×${batchItems}, HTTP`, batch),
+        batchRow(`(c') the same, provenance=true`, batchWithProvenance),
         ['(d) fuzzy search, HTTP', String(search.connections), `${fmt(search.rate, 1)}/s`, search.p50Ms.toFixed(2), search.p99Ms.toFixed(2), search.hubCpuMsPerRequest.toFixed(2), '(a) lookups/s', ratio(search.rate, sqlPk.rate)],
       ],
     ) + '\n\n',
@@ -533,14 +532,8 @@ async function main(): Promise<void> {
       : null,
     reads: {
       singleResolve: { ...clean(single), ratioToSqlPk: Number((single.rate / sqlPk.rate).toFixed(5)) },
-      batchResolve: { ...clean(batch), items: batchItems, itemsPerSecond: Math.round(batch.rate * batchItems), ratioToSqlPk: Number(((batch.rate * batchItems) / sqlPk.rate).toFixed(5)), p50MultipleOfSqlBatch: Number((batch.p50Ms / sqlBatch.p50Ms).toFixed(3)) },
-      batchResolveWithProvenance: {
-        ...clean(batchWithProvenance),
-        items: batchItems,
-        itemsPerSecond: Math.round(batchWithProvenance.rate * batchItems),
-        ratioToSqlPk: Number(((batchWithProvenance.rate * batchItems) / sqlPk.rate).toFixed(5)),
-        p50MultipleOfSqlBatch: Number((batchWithProvenance.p50Ms / sqlBatch.p50Ms).toFixed(3)),
-      },
+      batchResolve: batchReport(batch),
+      batchResolveWithProvenance: batchReport(batchWithProvenance),
       fuzzySearch: { ...clean(search), ratioToSqlPk: Number((search.rate / sqlPk.rate).toFixed(5)) },
     },
     quality,
