@@ -149,14 +149,16 @@ export async function httpArm(options: {
   let warm = await run(options.warmupCount);
   const warmFailures = { ...warm.failures };
   let warmed = warm.seconds;
+  let warmOk = warm.ok;
   while (options.warmupSeconds !== undefined && warmed < options.warmupSeconds && warm.rate > 0) {
     warm = await run(Math.max(options.warmupCount, Math.ceil(warm.rate * (options.warmupSeconds - warmed))));
     for (const [k, v] of Object.entries(warm.failures)) warmFailures[k] = (warmFailures[k] ?? 0) + v;
     warmed += warm.seconds;
+    warmOk += warm.ok;
   }
   const measured = await run(Math.max(options.min, Math.min(options.max, Math.ceil(warm.rate * options.seconds))));
   for (const [k, v] of Object.entries(warmFailures)) measured.failures[`${k} (warm-up)`] = v;
-  return { ...measured, warmupRate: warm.rate, requests: warm.ok + measured.ok };
+  return { ...measured, warmupRate: warm.rate, requests: warmOk + measured.ok };
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone. Clock ticks of 1/100 s. */
