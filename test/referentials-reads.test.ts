@@ -6,6 +6,7 @@ import { generateInMemory } from '../referentials/generator/generate.ts';
 import { goldenService, searchForm, searchGoldens } from '../referentials/golden-service.ts';
 import { foldArabic } from '../referentials/text/fold.ts';
 import { normalisePerson, personMatchProfile, personsModule } from '../referentials/persons/module.ts';
+import { companiesModule } from '../referentials/companies/module.ts';
 import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
@@ -16,6 +17,7 @@ import { merge } from '../src/referentials/stewardship.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
+const companies = companiesModule as unknown as ReferentialModule;
 
 /** The search as it was before the nearest-first index (a GIN index, every record above the threshold ranked). */
 const referenceSearch = `SELECT id, word_similarity($2, blocking_text) AS sim
@@ -145,7 +147,6 @@ describe.each(drivers)('referential reads on %s', (driver) => {
   });
 
   it('builds values in PostgreSQL as plainValues does, nested values and an empty record included', async () => {
-    const companies = (await import('../referentials/companies/module.ts')).companiesModule as unknown as ReferentialModule;
     const company = (await contribute(t.db, companies, { sourceSystem: 'omp', sourceId: 'c1', attributes: { ice: '002145873000014', rc: { number: '12345', court: 'Casablanca' }, nameFr: "L'Atlas « Bâtiment »\n\"SARL\"" } })).goldenId;
     const golden = await getGolden(t.db, 'companies', company);
     if (!golden) throw new Error('no golden record');
@@ -160,7 +161,6 @@ describe.each(drivers)('referential reads on %s', (driver) => {
   });
 
   it('searches companies by their French or Arabic name, within a commune too; never links them by name', async () => {
-    const companies = (await import('../referentials/companies/module.ts')).companiesModule as unknown as ReferentialModule;
     const service = goldenService(companies, t.db);
     const ask = async (pathAndQuery: string) => {
       const answer = await service.handle(
