@@ -9,15 +9,18 @@ import { normalisePerson, personMatchProfile, personsModule } from '../referenti
 import { companiesModule } from '../referentials/companies/module.ts';
 import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/referentials/engine.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
+import { registerReferential, type ReferentialModule } from '../src/referentials/module.ts';
 import type { Db } from '../src/storage/db.ts';
 import { getGolden, resolveMany, resolveManyJson } from '../src/referentials/store.ts';
 import { plainValues } from '../src/referentials/engine.ts';
-import { merge } from '../src/referentials/stewardship.ts';
+import { merge, unmerge } from '../src/referentials/stewardship.ts';
+import { contributeBulk } from '../src/referentials/bulk.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 const companies = companiesModule as unknown as ReferentialModule;
+// Unmerge finds the module by name (it recomputes derived keys).
+registerReferential(persons);
 
 /** The search as it was before the nearest-first index (a GIN index, every record above the threshold ranked). */
 const referenceSearch = `SELECT id, word_similarity($2, blocking_text) AS sim
@@ -158,6 +161,41 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     // A record without attributes (as a test may write one): {} both ways, not null.
     await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at) VALUES ('empty-1', 'companies', 1, 'active', '{}', '', '{}', now(), now())`);
     for (const provenance of [false, true]) expect((await resolveManyJson(t.db, 'companies', [{ goldenId: 'empty-1' }], { provenance }))[0]?.attributesJson.replace(/\s/g, '')).toBe('{}');
+  });
+
+  it('keeps the stored values equal to plainValues through every writer: contribution, bulk, update, merge, unmerge', async () => {
+    // The values are a stored column derived from the attributes (migration 0013): every path that writes a golden
+    // record must leave it equal to what the attributes say.
+    const valuesOf = async (ids: string[]) => {
+      const answers = await resolveManyJson(t.db, 'persons', ids.map((goldenId) => ({ goldenId })), { provenance: false });
+      return Promise.all(
+        ids.map(async (id, i) => {
+          const golden = await getGolden(t.db, 'persons', id);
+          if (!golden) throw new Error(`no golden record ${id}`);
+          return { stored: JSON.parse(answers[i]?.attributesJson ?? 'null') as unknown, computed: plainValues(golden.attributes) };
+        }),
+      );
+    };
+    const expectInStep = async (ids: string[]) => {
+      for (const { stored, computed } of await valuesOf(ids)) expect(stored).toEqual(computed);
+    };
+    const a = (await contribute(t.db, persons, { sourceSystem: 'dgsn', sourceId: 'v1', attributes: { cin: 'BK123456', firstNameLatin: 'Karim', lastNameLatin: 'Bennani', birthDate: '1980-02-03' } })).goldenId;
+    const [bulk] = await contributeBulk(t.db, persons, [{ line: 1, sourceSystem: 'cnss', sourceId: 'v2', attributes: { cin: 'BK654321', firstNameLatin: 'Salma', lastNameLatin: 'Idrissi', sex: 'F' } }]);
+    if (!bulk?.ok) throw new Error('the bulk row was refused');
+    const b = bulk.goldenId;
+    await expectInStep([a, b]);
+    // A later contribution changes an attribute of a: its stored values follow.
+    await contribute(t.db, persons, { sourceSystem: 'dgsn', sourceId: 'v1', attributes: { cin: 'BK123456', firstNameLatin: 'Karim', lastNameLatin: 'Bennani', birthDate: '1980-02-03', address: 'Rue 5, Fès' } });
+    expect((await valuesOf([a]))[0]?.stored).toMatchObject({ address: 'Rue 5, Fès' });
+    await expectInStep([a]);
+    const merged = await merge(t.db, persons, { survivorId: a, mergedId: b, actor: 's', reason: 'r' });
+    await expectInStep([a, b]);
+    expect((await valuesOf([a]))[0]?.stored).toMatchObject({ sex: 'F', address: 'Rue 5, Fès' });
+    const before = await valuesOf([a, b]);
+    await unmerge(t.db, { mergeDecisionId: merged.decisionId, actor: 's', reason: 'undo' });
+    await expectInStep([a, b]);
+    expect((await valuesOf([a]))[0]?.stored).not.toMatchObject({ sex: 'F' });
+    expect(before).not.toEqual(await valuesOf([a, b]));
   });
 
   it('searches companies by their French or Arabic name, within a commune too; never links them by name', async () => {
