@@ -222,6 +222,28 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     expect(inCommune.hits.map((h) => h.record.goldenId)).toEqual([other]);
   });
 
+  it('searches the names every writer leaves: new records, renamed ones, and none left without an active record', async () => {
+    // Search walks the distinct names (ref_search_names, kept by triggers on ref_golden), then their records.
+    const find = async (q: string, limit = 20) => (await searchGoldens(t.db, 'persons', { form: searchForm(q), commune: null, limit, offset: 0 })).map((r) => r.id);
+    const karim = await give('dgsn', 'n1', { cin: 'CD100200', firstNameLatin: 'Karim', lastNameLatin: 'Bennani' });
+    const [bulk] = await contributeBulk(t.db, persons, [{ line: 1, sourceSystem: 'cnss', sourceId: 'n2', attributes: { cin: 'CD100300', firstNameLatin: 'Karima', lastNameLatin: 'Benanni' } }]);
+    if (!bulk?.ok) throw new Error('the bulk row was refused');
+    const karima = bulk.goldenId;
+    expect(await find('Karim Bennani', 1)).toEqual([karim]);
+    expect(await find('Karima Benanni', 1)).toEqual([karima]);
+    // Renamed by a later contribution: found under the new name, first.
+    await give('cnss', 'n2', { cin: 'CD100300', firstNameLatin: 'Karim', lastNameLatin: 'Bennani Alami' });
+    expect(await find('Karim Bennani Alami', 1)).toEqual([karima]);
+    // Merged away (the survivor keeps its own name: dgsn outranks cnss): karima's name stays in ref_search_names with no
+    // active record, and a page of one is not left empty by it: the next name, the survivor's, fills it.
+    await merge(t.db, persons, { survivorId: karim, mergedId: karima, actor: 's', reason: 'r' });
+    expect((await getGolden(t.db, 'persons', karim))?.attributes['lastNameLatin']?.value).toBe('Bennani');
+    const names = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ref_search_names WHERE referential = 'persons' AND blocking_text = $1`, [searchForm('Karim Bennani Alami')]);
+    expect(names.rows[0]?.n).toBe(1);
+    expect(await find('Karim Bennani Alami', 1)).toEqual([karim]);
+    expect(await find('Karim Bennani Alami')).not.toContain(karima);
+  });
+
   describe('search', () => {
     const goldens = generatedGoldens(700);
     // Before each test (the file's afterEach empties the tables): the generated records, as golden records.
