@@ -551,7 +551,7 @@ function hubPoolSize(): number {
 
 /** The relations the reads use, vacuumed then loaded into shared buffers (pg_prewarm, when the server has it). */
 async function settleForReads(c: pg.Client): Promise<string> {
-  const tables = ['ref_golden', 'ref_natural_keys', 'ref_links'];
+  const tables = ['ref_golden', 'ref_natural_keys', 'ref_links', 'ref_search_names'];
   const started = performance.now();
   await c.query(`VACUUM (ANALYZE) ${tables.join(', ')}`);
   // The pages VACUUM dirtied (hint bits, visibility) written now, not by the checkpointer during the first arms.
