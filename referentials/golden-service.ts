@@ -2,6 +2,7 @@
 // contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
+import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
 import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
 import { contribute, plainValues } from '../src/referentials/engine.ts';
 import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
@@ -26,11 +27,11 @@ function jsonText(status: number, text: string, value: unknown): ProviderRespons
   return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(text), json: value };
 }
 
-/** view() of a GoldenJson: its text and its value. */
+/** view() of a GoldenJson: its text and its value, whose attributes are parsed only if the hub reads inside them. */
 function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> } {
   return {
     text: `{"goldenId":${JSON.stringify(g.id)},"referential":${JSON.stringify(g.referential)},"version":${g.version},"status":${JSON.stringify(g.status)},"mergedInto":${JSON.stringify(g.mergedInto)},"attributes":${g.attributesJson}}`,
-    value: { goldenId: g.id, referential: g.referential, version: g.version, status: g.status, mergedInto: g.mergedInto, attributes: JSON.parse(g.attributesJson) as Record<string, unknown> },
+    value: { goldenId: g.id, referential: g.referential, version: g.version, status: g.status, mergedInto: g.mergedInto, attributes: lazyJsonObject(g.attributesJson) },
   };
 }
 
@@ -235,10 +236,10 @@ export function searchForm(text: string): string {
  * `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
  * `offset + limit` records by id from a B-tree, and ranks those. Each name has a record, so those names hold the page;
  * the walk stops after them, whatever the number of similar records. The threshold is applied to the names the walk
- * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference test
- * below found fewer names at exactly the threshold (0.6) than the reference search (test/referentials-reads.test.ts). What that gives up: among records exactly as similar as the page's last one, which make
- * the page depends on which names of that similarity the walk reached first (the order within the page stays
- * similarity, then id).
+ * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference
+ * test (test/referentials-reads.test.ts) found fewer names at exactly the threshold (0.6) than the reference search.
+ * What that gives up: among records exactly as similar as the page's last one, which make the page depends on which
+ * names of that similarity the walk reached first (the order within the page stays similarity, then id).
  *
  * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
  */

@@ -2,6 +2,8 @@
 // its order, filters and pages), through the persons service as the exchange pipeline calls it.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { generateInMemory } from '../referentials/generator/generate.ts';
 import { goldenService, searchForm, searchGoldens } from '../referentials/golden-service.ts';
 import { foldArabic } from '../referentials/text/fold.ts';
@@ -21,6 +23,8 @@ const persons = personsModule as unknown as ReferentialModule;
 const companies = companiesModule as unknown as ReferentialModule;
 // Unmerge finds the module by name (it recomputes derived keys).
 registerReferential(persons);
+/** The persons service's contract, whose answers the exchange pipeline validates. */
+const personsContract = compileServiceOpenApi(readFileSync(new URL('../contracts/MA.GOV.HUB.referentials/persons/openapi.yaml', import.meta.url), 'utf8'));
 
 /** The search as it was before the nearest-first index (a GIN index, every record above the threshold ranked). */
 const referenceSearch = `SELECT id, word_similarity($2, blocking_text) AS sim
@@ -63,8 +67,13 @@ describe.each(drivers)('referential reads on %s', (driver) => {
       new AbortController().signal,
     );
     const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as Record<string, unknown>;
-    // The value handed to the hub beside the body (ProviderResponse.json) is what the body says.
-    if (answer.json !== undefined) expect(answer.json).toEqual(parsed);
+    // The value handed to the hub beside the body (ProviderResponse.json) is what the body says, and what the
+    // contract allows, as the pipeline checks it (its attributes parsed only when something reads them).
+    if (answer.json !== undefined) {
+      expect(answer.json).toEqual(parsed);
+      const operation = personsContract.match(method, pathAndQuery.split('?')[0] ?? '');
+      expect(operation?.validateResponse(answer.status, answer.headers['content-type'], answer.json), pathAndQuery).toEqual([]);
+    }
     return { status: answer.status, body: parsed };
   };
 
@@ -147,6 +156,11 @@ describe.each(drivers)('referential reads on %s', (driver) => {
       expect(attributesOf(no.body), what).toEqual(values);
       expect(attributesOf(asked.body), what).toEqual(withProvenance);
     }
+    // The check in call() can fail: attributes that are not an object break the contract.
+    const resolve = personsContract.match('POST', '/resolve');
+    const record = { goldenId: id, referential: 'persons', version: 1, status: 'active', mergedInto: null };
+    expect(resolve?.validateResponse(200, 'application/json', { results: [{ found: true, record: { ...record, attributes: {} } }] })).toEqual([]);
+    expect(resolve?.validateResponse(200, 'application/json', { results: [{ found: true, record: { ...record, attributes: 'x' } }] })).not.toEqual([]);
   });
 
   it('builds values in PostgreSQL as plainValues does, nested values and an empty record included', async () => {
