@@ -18,6 +18,8 @@ describe('lazyJsonObject', () => {
     expect('nope' in lazy).toBe(false);
     expect(Object.getOwnPropertyDescriptor(lazy, '__proto__')?.value).toEqual({ x: 1 });
     expect({ ...lazy }).toEqual({ ...parsed });
+    // The text it keeps is not one of its keys.
+    expect(Reflect.ownKeys(lazy)).toEqual(Reflect.ownKeys(parsed));
   });
 
   it('is an object to typeof and Array.isArray without parsing; parses, once, when looked into', () => {

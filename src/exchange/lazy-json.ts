@@ -12,21 +12,30 @@
  * parsing it.
  */
 export function lazyJsonObject(text: string): Record<string, unknown> {
-  let parsed: Record<string, unknown> | undefined;
-  const inside = (): Record<string, unknown> => (parsed ??= JSON.parse(text) as Record<string, unknown>);
-  const readOnly = (): never => {
-    throw new TypeError('a lazily parsed JSON object is read-only');
-  };
-  return new Proxy<Record<string, unknown>>(
-    {},
-    {
-      get: (_target, key) => Reflect.get(inside(), key),
-      has: (_target, key) => Reflect.has(inside(), key),
-      ownKeys: () => Reflect.ownKeys(inside()),
-      getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(inside(), key),
-      set: readOnly,
-      defineProperty: readOnly,
-      deleteProperty: readOnly,
-    },
-  );
+  return new Proxy<Record<string, unknown>>({ [source]: text } as unknown as Record<string, unknown>, lazyHandler);
 }
+
+// One handler for every lazy object (a batch makes a thousand): the text, and once parsed the object, live on the
+// proxy's target under symbols that the traps never show (every trap answers from the parsed object).
+const source = Symbol('lazy JSON text');
+const parsedValue = Symbol('lazy JSON value');
+type LazyTarget = { [source]: string; [parsedValue]?: Record<string, unknown> };
+
+function inside(target: object): Record<string, unknown> {
+  const t = target as LazyTarget;
+  return (t[parsedValue] ??= JSON.parse(t[source]) as Record<string, unknown>);
+}
+
+function readOnly(): never {
+  throw new TypeError('a lazily parsed JSON object is read-only');
+}
+
+const lazyHandler: ProxyHandler<Record<string, unknown>> = {
+  get: (target, key) => Reflect.get(inside(target), key),
+  has: (target, key) => Reflect.has(inside(target), key),
+  ownKeys: (target) => Reflect.ownKeys(inside(target)),
+  getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(inside(target), key),
+  set: readOnly,
+  defineProperty: readOnly,
+  deleteProperty: readOnly,
+};
