@@ -5,7 +5,7 @@
  * one exists; read-only. For an in-process adapter whose answer embeds objects it holds as JSON text (a golden record's
  * attributes as PostgreSQL printed them): the hub validates every answer against its OpenAPI, where such an object is
  * open (`type: object`, `additionalProperties: true`), and only a convention's field list or response subjects read
- * inside it. A batch of 1,000 records then skips 1,000 parses when nothing reads them: about 5 ms of the hub's CPU per
+ * inside it. A batch of 1,000 records then skips 1,000 parses when nothing reads them: 3 to 5 ms of the hub's CPU per
  * batch (docs/decisions.md §14).
  *
  * `text` must be a JSON object (not an array or a scalar): `typeof` and `Array.isArray` answer for an object without
