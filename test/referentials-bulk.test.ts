@@ -2,7 +2,7 @@
 // its ground truth (reported), what a chunk writes, idempotency, invalid rows, all-or-nothing, rounds for a source id
 // given twice, the engine's merge of records a contribution ties, and (PostgreSQL) bulk beside single contributions.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, type BulkOutcome, type BulkRow } from '../src/referentials/bulk.ts';
+import { contributeBulk, prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/referentials/bulk.ts';
 import { contribute } from '../src/referentials/engine.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import { matchingActor, unmerge } from '../src/referentials/stewardship.ts';
@@ -23,6 +23,21 @@ async function count(t: TestDb, sql: string, params: unknown[] = []): Promise<nu
 const generated = generatedPersons;
 
 const okOnes = (outcomes: BulkOutcome[]) => outcomes.filter((o): o is Extract<BulkOutcome, { ok: true }> => o.ok);
+
+describe('preparing a chunk', () => {
+  it('in slices (the importer hands the event loop back) gives what preparing it at once gives', async () => {
+    const { rows } = generated(11, 240);
+    // An invalid row and a source id given twice, so that outcomes and later rounds are compared too.
+    const chunk: BulkRow[] = [...rows.slice(0, 120), { line: 9001, sourceSystem: 'marroute', sourceId: 'bad', attributes: { cin: 'not a cin' } }, { ...(rows[3] as BulkRow), line: 9002 }, ...rows.slice(120)];
+    const receivedAt = new Date('2026-11-27T10:00:00Z');
+    const atOnce = prepareBulk(persons, chunk, receivedAt);
+    const sliced = await prepareBulkSliced(persons, chunk, receivedAt, 7);
+    expect(sliced.rounds.map((r) => r.length)).toEqual([chunk.length - 2, 1]);
+    expect(sliced.rounds).toEqual(atOnce.rounds);
+    expect(sliced.outcomes).toEqual(atOnce.outcomes);
+    expect(sliced.outcomes.filter((o) => o !== undefined)).toHaveLength(1);
+  });
+});
 
 describe.each(drivers)('bulk ingest on %s', (driver) => {
   let t!: TestDb;

@@ -15,7 +15,7 @@ import { autoMergeIn } from './stewardship.ts';
 import type { ContributionDecision, GoldenAttributes } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { survive } from './engine-survivorship.ts';
-import { selectByPairs } from './pairs.ts';
+import { hiddenArray, selectByPairs } from './pairs.ts';
 import { computeFromSources, goldenRowJson, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
 
 export interface BulkRow {
@@ -69,13 +69,47 @@ export interface PreparedBulk {
 }
 
 export function prepareBulk(module: ReferentialModule, rows: readonly BulkRow[], receivedAt: Date = new Date()): PreparedBulk {
-  const outcomes: BulkOutcome[] = new Array(rows.length);
-  const rounds: Prepared[][] = [];
-  const seenIn = new Map<string, number>();
-  rows.forEach((row, at) => {
+  const preparing = new Preparing(module, rows.length, receivedAt);
+  rows.forEach((row, at) => preparing.add(row, at));
+  return preparing.done();
+}
+
+/**
+ * prepareBulk, handing the event loop back every `slice` rows: an importer prepares the next chunk while the previous
+ * one is written, and a chunk prepared in one go (hundreds of milliseconds) would hold back each of that write's
+ * statements, whose results wait for the loop, by as much.
+ */
+export async function prepareBulkSliced(module: ReferentialModule, rows: readonly BulkRow[], receivedAt: Date = new Date(), slice = 100): Promise<PreparedBulk> {
+  const preparing = new Preparing(module, rows.length, receivedAt);
+  for (let at = 0; at < rows.length; at++) {
+    if (at > 0 && at % slice === 0) await yieldToLoop();
+    preparing.add(rows[at] as BulkRow, at);
+  }
+  return preparing.done();
+}
+
+/** Lets pending I/O callbacks (a query's result) run before going on. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The rows of a chunk being prepared, one at a time, in order. */
+class Preparing {
+  private readonly outcomes: BulkOutcome[];
+  private readonly rounds: Prepared[][] = [];
+  private readonly seenIn = new Map<string, number>();
+
+  constructor(
+    private readonly module: ReferentialModule,
+    size: number,
+    private readonly receivedAt: Date,
+  ) {
+    this.outcomes = new Array(size);
+  }
+
+  add(row: BulkRow, at: number): void {
+    const { module, receivedAt } = this;
     const normalised = module.normalise(row.attributes);
     if (!normalised.ok) {
-      outcomes[at] = { line: row.line, sourceSystem: row.sourceSystem, sourceId: row.sourceId, ok: false, problems: normalised.problems };
+      this.outcomes[at] = { line: row.line, sourceSystem: row.sourceSystem, sourceId: row.sourceId, ok: false, problems: normalised.problems };
       return;
     }
     const attributes = normalised.attributes;
@@ -97,11 +131,14 @@ export function prepareBulk(module: ReferentialModule, rows: readonly BulkRow[],
       soloJson: goldenRowJson(solo, profile, [{ system: row.sourceSystem, id: row.sourceId, version: 1 }]),
     };
     const source = `${row.sourceSystem}\u0000${row.sourceId}`;
-    const round = (seenIn.get(source) ?? -1) + 1;
-    seenIn.set(source, round);
-    (rounds[round] ??= []).push(prepared);
-  });
-  return { module, receivedAt, outcomes, rounds };
+    const round = (this.seenIn.get(source) ?? -1) + 1;
+    this.seenIn.set(source, round);
+    (this.rounds[round] ??= []).push(prepared);
+  }
+
+  done(): PreparedBulk {
+    return { module: this.module, receivedAt: this.receivedAt, outcomes: this.outcomes, rounds: this.rounds };
+  }
 }
 
 /**
@@ -312,7 +349,7 @@ async function decideFresh(
   const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY($2::text[])`, [referential, probeKeys]);
+      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY(${hiddenArray(2)})`, [referential, probeKeys]);
   const buckets = new Map<string, string[]>();
   for (const r of bucketRows) {
     const list = buckets.get(r.key);
@@ -338,7 +375,7 @@ async function decideFresh(
   const ids = [...new Set(bucketRows.map((r) => r.golden_id))];
   if (ids.length > 0) {
     const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
-      `SELECT id, match_fields FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`,
+      `SELECT id, match_fields FROM ref_golden WHERE id = ANY(${hiddenArray(1)}) AND status = 'active'`,
       [ids],
     );
     for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
@@ -352,7 +389,10 @@ async function decideFresh(
   const decisions = new Map<number, { goldenId: string; decision: ContributionDecision }>();
   const { score, thresholds } = module;
   const ties: Array<{ p: Prepared; survivorId: string; mergedId: string; key: NaturalKey; score: number }> = [];
-  for (const p of fresh) {
+  for (let i = 0; i < fresh.length; i++) {
+    // Rows are scored in slices: see prepareBulkSliced (this chunk is decided while the previous one is written).
+    if (i > 0 && i % 250 === 0) await yieldToLoop();
+    const p = fresh[i] as Prepared;
     const scored = new Map<string, Candidate>();
     const consider = (id: string, fields: Record<string, string | null>): void => {
       if (!score || !p.profile) return;

@@ -2,7 +2,7 @@
 import type { Queryable, SqlValue } from '../storage/db.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { recordChanges, type ChangeType } from './changes.ts';
-import { selectByPairs } from './pairs.ts';
+import { hiddenArray, selectByPairs } from './pairs.ts';
 import { plainValues, survive, type SurvivorshipSource } from './engine-survivorship.ts';
 import type { GoldenAttributes, GoldenRecord, GoldenStatus, Resolved, ResolveItem, SourceRef } from './engine-types.ts';
 
@@ -55,7 +55,7 @@ async function linkedSourcesOf(tx: Queryable, referential: string, goldenIds: re
   if (goldenIds.length === 0) return out;
   // Two index lookups joined here rather than a join the planner may turn into a scan of millions of source records.
   const { rows: links } = await tx.query<{ golden_id: string; source_system: string; source_id: string }>(
-    'SELECT golden_id, source_system, source_id FROM ref_links WHERE referential = $1 AND golden_id = ANY($2::text[])',
+    `SELECT golden_id, source_system, source_id FROM ref_links WHERE referential = $1 AND golden_id = ANY(${hiddenArray(2)})`,
     [referential, [...goldenIds]],
   );
   if (links.length === 0) return out;
@@ -321,7 +321,7 @@ async function syncNaturalKeys(
   const t = keys.map(([, k]) => k.type);
   const v = keys.map(([, k]) => k.value);
   if (ids.length > 0) await tx.query(
-    `DELETE FROM ref_natural_keys n WHERE n.referential = $1 AND n.golden_id = ANY($2::text[])
+    `DELETE FROM ref_natural_keys n WHERE n.referential = $1 AND n.golden_id = ANY(${hiddenArray(2)})
         AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS k(g, t, v) WHERE k.g = n.golden_id AND k.t = n.key_type AND k.v = n.key_value)`,
     [referential, [...ids], g, t, v],
   );
@@ -356,7 +356,7 @@ export async function syncBlockingKeys(tx: Queryable, referential: string, ids: 
   const g = keys.map(([id]) => id);
   const k = keys.map(([, key]) => key);
   if (ids.length > 0) await tx.query(
-    `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY($2::text[])
+    `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY(${hiddenArray(2)})
         AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
     [referential, [...ids], g, k],
   );

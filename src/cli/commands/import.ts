@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../referentials/changes.ts';
 import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
-import { contributePrepared, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../referentials/bulk.ts';
+import { contributePrepared, prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../referentials/bulk.ts';
 import { contributePipelined } from '../../referentials/bulk-pipeline.ts';
 import type { ContributionDecision } from '../../referentials/engine-types.ts';
 import { referential, referentials } from '../../referentials/module.ts';
@@ -179,11 +179,11 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
               }
               chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
               if (chunk.length >= opts.batchSize) {
-                yield prepareBulk(module, chunk);
+                yield await prepareBulkSliced(module, chunk);
                 chunk = [];
               }
             }
-            if (chunk.length > 0) yield prepareBulk(module, chunk);
+            if (chunk.length > 0) yield await prepareBulkSliced(module, chunk);
           };
           const committed = async (outcomes: readonly BulkOutcome[]) => {
             tally(outcomes);
