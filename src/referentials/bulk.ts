@@ -12,11 +12,11 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { assignChangePositions } from './changes.ts';
 import { contributeIn, lockReferential, tieReason, withRetry, type Candidate } from './engine.ts';
 import { autoMergeIn } from './stewardship.ts';
-import type { ContributionDecision, GoldenAttributes } from './engine-types.ts';
+import type { ContributionDecision } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
-import { survive } from './engine-survivorship.ts';
+import { surviveOneJson } from './engine-survivorship.ts';
 import { hiddenArray, selectByPairs } from './pairs.ts';
-import { computeFromSources, goldenRowJson, insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
+import { computeFromSources, goldenRowJsonOf, insertGoldens, newGolden, refreshGoldens, type NewGolden, type RefreshItem } from './store.ts';
 
 export interface BulkRow {
   /** Where the row came from (a file's line number), echoed in its outcome. */
@@ -46,8 +46,6 @@ export interface Prepared {
   probe: string[];
   indexKeys: string[];
   warnings: string[];
-  /** The golden attributes this row alone makes (what a new record from it holds). */
-  solo: GoldenAttributes;
   /**
    * What the chunk's statements send for this row, serialised here, ahead of the database: its source record, and the
    * golden record it alone makes (all but the id, which the decision gives), as JSON texts.
@@ -116,7 +114,6 @@ class Preparing {
     const blocking = module.blockingKeys?.(attributes);
     const profile = module.matchProfile?.(attributes);
     const indexKeys = blocking?.index ?? [];
-    const solo = survive([{ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }], module.trust);
     const prepared: Prepared = {
       at,
       row,
@@ -126,9 +123,10 @@ class Preparing {
       probe: blocking?.probe ?? [],
       indexKeys,
       warnings: normalised.warnings,
-      solo,
       sourceJson: JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes }),
-      soloJson: goldenRowJson(solo, profile, [{ system: row.sourceSystem, id: row.sourceId, version: 1 }]),
+      soloJson: goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, [
+        { system: row.sourceSystem, id: row.sourceId, version: 1 },
+      ]),
     };
     const source = `${row.sourceSystem}\u0000${row.sourceId}`;
     const round = (this.seenIn.get(source) ?? -1) + 1;
@@ -465,23 +463,13 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
   const fresher = new Set(newGoldens);
   const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
   for (const l of links) sourcesOf.get(l.goldenId)?.push(l.p);
-  const created = newGoldens.map((goldenId) => {
+  const created = newGoldens.map((goldenId): NewGolden => {
     const rows = sourcesOf.get(goldenId) ?? [];
-    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
     const only = rows.length === 1 ? rows[0] : undefined;
     // One source (the common case): what was computed for matching is the record's profile and keys already.
-    const computed = only
-      ? {
-          attributes: only.solo,
-          blockingText: only.profile?.blockingText ?? null,
-          fields: only.profile?.fields ?? null,
-          keys: only.keys,
-          blockingKeys: [...new Set(only.indexKeys)].sort(),
-          links: [{ system: only.row.sourceSystem, id: only.row.sourceId, version: 1 }],
-          rowJson: only.soloJson,
-        }
-      : computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-    return { goldenId, computed };
+    if (only) return { goldenId, keys: only.keys, blockingKeys: [...new Set(only.indexKeys)].sort(), rowJson: only.soloJson };
+    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
+    return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
   });
   // The golden records before the links that reference them.
   const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });

@@ -37,6 +37,22 @@ export function survive(sources: readonly SurvivorshipSource[], trust: Referenti
   return result;
 }
 
+/**
+ * `JSON.stringify(survive([source], trust))` without building it: with one source every attribute that has a value is
+ * its, with the same provenance (a bulk import's new records, most of them; the objects cost the importer more in
+ * garbage collection than the text does to write).
+ */
+export function surviveOneJson(source: SurvivorshipSource): string {
+  const provenance = `,"source":${JSON.stringify({ system: source.system, id: source.id })},"at":${JSON.stringify(source.receivedAt.toISOString())}}`;
+  const names = Object.keys(source.attributes).filter((name) => hasValue(source.attributes[name])).sort();
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(name)}:{"value":${JSON.stringify(source.attributes[name])}${provenance}`;
+  }
+  return `${out}}`;
+}
+
 /** The plain values of golden attributes, what a module's matchProfile and naturalKeys take. */
 export function plainValues(attributes: GoldenAttributes): Record<string, unknown> {
   return Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v.value]));

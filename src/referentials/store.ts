@@ -84,17 +84,30 @@ export interface ComputedGolden {
   /** Blocking keys the record is found under: the union over its sources (a variant spelt by one source still finds it). */
   blockingKeys: string[];
   links: Array<{ system: string; id: string; version: number }>;
-  /** goldenRowJson of the above, when the caller serialised it already (a bulk import, off the database's time). */
-  rowJson?: string;
 }
 
+/** A golden record made by insertGoldens: its keys, and the rest as the JSON text goldenRowJson gives. */
+export interface NewGolden {
+  goldenId: string;
+  keys: NaturalKey[];
+  blockingKeys: string[];
+  rowJson: string;
+}
+
+type RowProfile = { blockingText: string | null; fields: Record<string, string | null> | null } | undefined;
+
 /** A new golden record as insertGoldens sends it, all but its id: `{"attributes":…,"blocking_text":…,"match_fields":…,"links":…}`. */
-export function goldenRowJson(
-  attributes: GoldenAttributes,
-  profile: { blockingText: string | null; fields: Record<string, string | null> | null } | undefined,
-  links: ComputedGolden['links'],
-): string {
-  return JSON.stringify({ attributes, blocking_text: profile?.blockingText ?? null, match_fields: profile?.fields ?? null, links });
+export function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, links: ComputedGolden['links']): string {
+  return goldenRowJsonOf(JSON.stringify(attributes), profile, links);
+}
+
+/** goldenRowJson with the attributes serialised already (surviveOneJson, say). */
+export function goldenRowJsonOf(attributesJson: string, profile: RowProfile, links: ComputedGolden['links']): string {
+  return `{"attributes":${attributesJson},"blocking_text":${JSON.stringify(profile?.blockingText ?? null)},"match_fields":${JSON.stringify(profile?.fields ?? null)},"links":${JSON.stringify(links)}}`;
+}
+
+export function newGolden(goldenId: string, computed: ComputedGolden): NewGolden {
+  return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, rowJson: goldenRowJson(computed.attributes, computed, computed.links) };
 }
 
 /** A golden record as a pure function of its linked sources (invariant 1). */
@@ -263,7 +276,7 @@ export async function refreshGoldens(
 export async function insertGoldens(
   tx: Queryable,
   module: ReferentialModule,
-  entries: ReadonlyArray<{ goldenId: string; computed: ComputedGolden }>,
+  entries: readonly NewGolden[],
   cause: HistoryCause,
   options: { groupEvents?: boolean } = {},
 ): Promise<Map<string, RefreshOutcome>> {
@@ -272,7 +285,7 @@ export async function insertGoldens(
   if (entries.length === 0) return outcomes;
   // The records and their first history rows in one statement: the document is parsed once (jsonb, so that each
   // record's attributes are not parsed a second time on their own) and the history takes the rows as inserted.
-  const rows = entries.map((e) => `{"id":${JSON.stringify(e.goldenId)},${(e.computed.rowJson ?? goldenRowJson(e.computed.attributes, e.computed, e.computed.links)).slice(1)}`);
+  const rows = entries.map((e) => `{"id":${JSON.stringify(e.goldenId)},${e.rowJson.slice(1)}`);
   await tx.query(
     `WITH r AS MATERIALIZED (
        SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, attributes jsonb, blocking_text text, match_fields jsonb, links jsonb))
@@ -287,8 +300,8 @@ export async function insertGoldens(
       cause,
     ],
   );
-  const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.computed.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
-  await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.computed.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
+  const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
+  await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
   await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
   for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
   return outcomes;

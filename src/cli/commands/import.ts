@@ -70,6 +70,25 @@ async function* fileRows(path: string, format: BatchFormat, columns: readonly st
   if (last) yield last;
 }
 
+/**
+ * The rows pass 2 will contribute: a CSV is parsed (its header checked, quoted fields may span lines); an NDJSON file
+ * has a row per line that is not blank, and what a line holds is that row's business (a line that is not a JSON
+ * object is a rejected row, reported with its number), so its lines are only counted, not parsed twice.
+ */
+async function countRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): Promise<number> {
+  let total = 0;
+  if (format === 'csv') {
+    for await (const row of fileRows(path, format, columns)) {
+      void row;
+      total++;
+    }
+    return total;
+  }
+  // trim() takes a byte order mark as white space, as the parser's `text.trim() === ''` does.
+  for await (const text of fileLines(path)) if (text.trim() !== '') total++;
+  return total;
+}
+
 function parseBatchSize(value: string): number {
   if (!/^\d{1,7}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
   return Number(value);
@@ -132,10 +151,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
         // Pass 1, nothing written: the whole file is UTF-8, the CSV header is right; count the rows.
         let total = 0;
         try {
-          for await (const row of fileRows(file, format, columns)) {
-            void row;
-            total++;
-          }
+          total = await countRows(file, format, columns);
         } catch (err) {
           if (err instanceof NotUtf8) throw new CliRefusal([`${file}: ${err.message}; nothing was imported`]);
           if (err instanceof BatchRefused) throw new CliRefusal([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`)]);
