@@ -2,7 +2,7 @@
 // distinct pairs (invariant 3), idempotency (invariant 5), reads and resolveMany.
 import { describe, expect, it } from 'vitest';
 import { ContributionRefused, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
-import { surviveOneJson } from '../src/referentials/engine-survivorship.ts';
+import { plainValues, surviveOneJson } from '../src/referentials/engine-survivorship.ts';
 import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
 import type { Queryable } from '../src/storage/db.ts';
@@ -94,16 +94,17 @@ describe('survivorship (pure)', () => {
     ];
     expect(survive(sources, { default: trust.default, attributes: { commune: ['marroute'] } }).commune?.value).toBe('Salé');
   });
-  it('one source: surviveOneJson is the JSON text of survive (empty values left out, keys sorted, nested values)', () => {
+  it('one source: surviveOneJson is the JSON text of survive and of its plain values (empty values left out, keys sorted, nested values)', () => {
     const source = {
       system: 'marroute',
       id: 'm-"1"',
       attributes: { zeta: 'z', name: 'Zineb "Z" \\ ع', empty: '', none: null, gone: undefined, owner: { kind: 'person', ids: [1, 2] }, count: 0, flag: false },
       receivedAt: at('2026-03-01T10:20:30.456Z'),
     };
-    expect(surviveOneJson(source)).toBe(JSON.stringify(survive([source], trust)));
-    expect(Object.keys(JSON.parse(surviveOneJson(source)) as object)).toEqual(['count', 'flag', 'name', 'owner', 'zeta']);
-    expect(surviveOneJson({ ...source, attributes: {} })).toBe('{}');
+    const golden = survive([source], trust);
+    expect(surviveOneJson(source)).toEqual({ attributes: JSON.stringify(golden), values: JSON.stringify(plainValues(golden)) });
+    expect(Object.keys(JSON.parse(surviveOneJson(source).values) as object)).toEqual(['count', 'flag', 'name', 'owner', 'zeta']);
+    expect(surviveOneJson({ ...source, attributes: {} })).toEqual({ attributes: '{}', values: '{}' });
   });
 });
 

@@ -173,7 +173,7 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     const [withProvenance] = await resolveManyJson(t.db, 'companies', [{ goldenId: company }], { provenance: true });
     expect(JSON.parse(withProvenance?.attributesJson ?? 'null')).toEqual(golden.attributes);
     // A record without attributes (as a test may write one): {} both ways, not null.
-    await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at) VALUES ('empty-1', 'companies', 1, 'active', '{}', '', '{}', now(), now())`);
+    await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at) VALUES ('empty-1', 'companies', 1, 'active', '{}', '{}', '', '{}', now(), now())`);
     for (const provenance of [false, true]) expect((await resolveManyJson(t.db, 'companies', [{ goldenId: 'empty-1' }], { provenance }))[0]?.attributesJson.replace(/\s/g, '')).toBe('{}');
   });
 
@@ -263,8 +263,8 @@ describe.each(drivers)('referential reads on %s', (driver) => {
     // Before each test (the file's afterEach empties the tables): the generated records, as golden records.
     beforeEach(async () => {
       await t.db.query(
-        `INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at)
-         SELECT g.id, 'persons', 1, 'active', g.attributes, g.blocking_text, g.match_fields, now(), now()
+        `INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
+         SELECT g.id, 'persons', 1, 'active', g.attributes, ref_attribute_values(g.attributes), g.blocking_text, g.match_fields, now(), now()
            FROM json_to_recordset($1::json) AS g(id text, attributes jsonb, blocking_text text, match_fields jsonb)`,
         [JSON.stringify(goldens.map((g) => ({ id: g.id, attributes: g.attributes, blocking_text: g.blockingText, match_fields: g.fields })))],
       );

@@ -38,19 +38,23 @@ export function survive(sources: readonly SurvivorshipSource[], trust: Referenti
 }
 
 /**
- * `JSON.stringify(survive([source], trust))` without building it: with one source every attribute that has a value is
- * its, with the same provenance (a bulk import's new records, most of them; the objects cost the importer more in
- * garbage collection than the text does to write).
+ * `JSON.stringify(survive([source], trust))` and `JSON.stringify(plainValues(…))` of it, without building either: with
+ * one source every attribute that has a value is its, with the same provenance (a bulk import's new records, most of
+ * them; the objects cost the importer more in garbage collection than the texts do to write).
  */
-export function surviveOneJson(source: SurvivorshipSource): string {
+export function surviveOneJson(source: SurvivorshipSource): { attributes: string; values: string } {
   const provenance = `,"source":${JSON.stringify({ system: source.system, id: source.id })},"at":${JSON.stringify(source.receivedAt.toISOString())}}`;
   const names = Object.keys(source.attributes).filter((name) => hasValue(source.attributes[name])).sort();
-  let out = '{';
+  let attributes = '{';
+  let values = '{';
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(name)}:{"value":${JSON.stringify(source.attributes[name])}${provenance}`;
+    const key = `${i === 0 ? '' : ','}${JSON.stringify(name)}:`;
+    const value = JSON.stringify(source.attributes[name]);
+    attributes += `${key}{"value":${value}${provenance}`;
+    values += key + value;
   }
-  return `${out}}`;
+  return { attributes: `${attributes}}`, values: `${values}}` };
 }
 
 /** The plain values of golden attributes, what a module's matchProfile and naturalKeys take. */

@@ -180,7 +180,7 @@ export function tieReason(source: { sourceSystem: string; sourceId: string }, ke
 export async function createGolden(tx: Queryable, referential: string): Promise<string> {
   const id = goldenRecordId();
   await tx.query(
-    `INSERT INTO ref_golden (id, referential, version, status, attributes, created_at, updated_at) VALUES ($1, $2, 0, 'active', '{}'::jsonb, clock_timestamp(), clock_timestamp())`,
+    `INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, created_at, updated_at) VALUES ($1, $2, 0, 'active', '{}'::jsonb, '{}', clock_timestamp(), clock_timestamp())`,
     [id, referential],
   );
   return id;

@@ -150,8 +150,8 @@ export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: s
     await tx.query('DELETE FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($2::text[])', [referential, ids]);
     for (const g of detail.before.goldens) {
       await tx.query(
-        `UPDATE ref_golden g SET (version, status, merged_into, attributes, blocking_text, match_fields, created_at, updated_at) =
-           (SELECT r.version, r.status, r.merged_into, r.attributes, r.blocking_text, r.match_fields, r.created_at, r.updated_at
+        `UPDATE ref_golden g SET (version, status, merged_into, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at) =
+           (SELECT r.version, r.status, r.merged_into, r.attributes, COALESCE(r.attribute_values, ref_attribute_values(r.attributes)), r.blocking_text, r.match_fields, r.created_at, r.updated_at
               FROM jsonb_populate_record(NULL::ref_golden, $2::jsonb) r)
           WHERE g.id = $1`,
         [String(g.id), json(g)],

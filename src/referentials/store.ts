@@ -96,15 +96,21 @@ export interface NewGolden {
 
 type RowProfile = { blockingText: string | null; fields: Record<string, string | null> | null } | undefined;
 
-/** A new golden record as insertGoldens sends it, all but its id: `{"attributes":…,"blocking_text":…,"match_fields":…,"links":…}`. */
+/**
+ * A new golden record as insertGoldens sends it, all but its id:
+ * `{"attributes":…,"attribute_values":…,"blocking_text":…,"match_fields":…,"links":…}`.
+ */
 export function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, links: ComputedGolden['links']): string {
-  return goldenRowJsonOf(JSON.stringify(attributes), profile, links);
+  return goldenRowJsonOf({ attributes: JSON.stringify(attributes), values: valuesJson(attributes) }, profile, links);
 }
 
-/** goldenRowJson with the attributes serialised already (surviveOneJson, say). */
-export function goldenRowJsonOf(attributesJson: string, profile: RowProfile, links: ComputedGolden['links']): string {
-  return `{"attributes":${attributesJson},"blocking_text":${JSON.stringify(profile?.blockingText ?? null)},"match_fields":${JSON.stringify(profile?.fields ?? null)},"links":${JSON.stringify(links)}}`;
+/** goldenRowJson with the attributes and their values serialised already (surviveOneJson). */
+export function goldenRowJsonOf(texts: { attributes: string; values: string }, profile: RowProfile, links: ComputedGolden['links']): string {
+  return `{"attributes":${texts.attributes},"attribute_values":${texts.values},"blocking_text":${JSON.stringify(profile?.blockingText ?? null)},"match_fields":${JSON.stringify(profile?.fields ?? null)},"links":${JSON.stringify(links)}}`;
 }
+
+/** ref_golden.attribute_values: each attribute's value alone, what a consumer reads unless it asks for provenance. */
+export const valuesJson = (attributes: GoldenAttributes): string => JSON.stringify(plainValues(attributes));
 
 export function newGolden(goldenId: string, computed: ComputedGolden): NewGolden {
   return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, rowJson: goldenRowJson(computed.attributes, computed, computed.links) };
@@ -232,8 +238,8 @@ export async function refreshGoldens(
 
   await tx.query(
     `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes,
-            blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp()
-       FROM json_to_recordset($1::json) AS u(id text, version int, status text, merged_into text, attributes jsonb, blocking_text text, match_fields jsonb)
+            attribute_values = u.attribute_values, blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp()
+       FROM json_to_recordset($1::json) AS u(id text, version int, status text, merged_into text, attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb)
       WHERE g.id = u.id AND g.id = ANY($2::text[])`,
     [
       JSON.stringify(
@@ -243,6 +249,7 @@ export async function refreshGoldens(
           status: u.status,
           merged_into: u.mergedInto,
           attributes: u.next.attributes,
+          attribute_values: valuesJson(u.next.attributes),
           blocking_text: u.next.blockingText,
           match_fields: u.next.fields,
         })),
@@ -288,10 +295,10 @@ export async function insertGoldens(
   const rows = entries.map((e) => `{"id":${JSON.stringify(e.goldenId)},${e.rowJson.slice(1)}`);
   await tx.query(
     `WITH r AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, attributes jsonb, blocking_text text, match_fields jsonb, links jsonb))
-              WITH ORDINALITY AS r(id, attributes, blocking_text, match_fields, links, ord)),
-          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, blocking_text, match_fields, created_at, updated_at)
-                SELECT r.id, $1, 1, 'active', r.attributes, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp() FROM r)
+       SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, links jsonb))
+              WITH ORDINALITY AS r(id, attributes, attribute_values, blocking_text, match_fields, links, ord)),
+          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
+                SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp() FROM r)
      INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
      SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
     [
@@ -301,7 +308,7 @@ export async function insertGoldens(
     ],
   );
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
-  await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])));
+  await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])), { newRecords: true });
   await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
   for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
   return outcomes;
@@ -364,8 +371,18 @@ async function syncNaturalKeys(
   });
 }
 
-/** The records' blocking keys, exactly `keys` (derived data: recomputed from the links whenever a record is). */
-export async function syncBlockingKeys(tx: Queryable, referential: string, ids: readonly string[], keys: ReadonlyArray<[string, string]>): Promise<void> {
+/**
+ * The records' blocking keys, exactly `keys` (derived data: recomputed from the links whenever a record is).
+ * `newRecords`: the records were made in this transaction and each key is given once, so none can be there already:
+ * a plain insert (ON CONFLICT probes the primary key once more per key: a tenth of a bulk import's database time).
+ */
+export async function syncBlockingKeys(
+  tx: Queryable,
+  referential: string,
+  ids: readonly string[],
+  keys: ReadonlyArray<[string, string]>,
+  options: { newRecords?: boolean } = {},
+): Promise<void> {
   const g = keys.map(([id]) => id);
   const k = keys.map(([, key]) => key);
   if (ids.length > 0) await tx.query(
@@ -375,8 +392,7 @@ export async function syncBlockingKeys(tx: Queryable, referential: string, ids: 
   );
   if (keys.length === 0) return;
   await tx.query(
-    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM unnest($2::text[], $3::text[]) AS k(g, key)
-     ON CONFLICT DO NOTHING`,
+    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM unnest($2::text[], $3::text[]) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
     [referential, g, k],
   );
 }
