@@ -347,7 +347,7 @@ async function decideFresh(
   const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY(${hiddenArray(2)})`, [referential, probeKeys]);
+      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY(${hiddenArray(2)})`, [referential, JSON.stringify(probeKeys)]);
   const buckets = new Map<string, string[]>();
   for (const r of bucketRows) {
     const list = buckets.get(r.key);
@@ -374,7 +374,7 @@ async function decideFresh(
   if (ids.length > 0) {
     const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
       `SELECT id, match_fields FROM ref_golden WHERE id = ANY(${hiddenArray(1)}) AND status = 'active'`,
-      [ids],
+      [JSON.stringify(ids)],
     );
     for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
   }
@@ -455,10 +455,11 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
   // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
   // The attributes are parsed once for both source tables.
   await tx.query(
-    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM jsonb_to_recordset($2::jsonb) AS u(sys text, sid text, a jsonb)),
+    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS u(sys text, sid text, a jsonb)),
           r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
      INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u`,
-    [referential, `[${fresh.map((p) => p.sourceJson).join(',')}]`, receivedAt],
+    // The brackets are PostgreSQL's to add: wrapped here, the document would be copied once more to be sent.
+    [referential, fresh.map((p) => p.sourceJson).join(','), receivedAt],
   );
   const fresher = new Set(newGoldens);
   const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));

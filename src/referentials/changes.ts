@@ -37,19 +37,20 @@ export async function recordChange(tx: Queryable, change: ChangeEvent & { refere
  */
 export async function recordChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[], options: { grouped?: boolean } = {}): Promise<void> {
   if (changes.length === 0) return;
-  const payloads = changes.map((c) => JSON.stringify({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload }));
+  // One JSON document (a jsonb[] parameter is serialised element by element by the driver, escaping every quote).
+  const payloads = JSON.stringify(changes.map((c) => ({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload })));
   if (options.grouped) {
     // One statement (so that it can be issued beside others): the outbox row, then every change pointing at it.
     await tx.query(
-      `WITH ob AS (INSERT INTO outbox (topic, payload) VALUES ($3, jsonb_build_object('referential', $1::text, 'changes', (SELECT jsonb_agg(p ORDER BY ord) FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord)))) RETURNING id)
+      `WITH ob AS (INSERT INTO outbox (topic, payload) VALUES ($3, jsonb_build_object('referential', $1::text, 'changes', (SELECT jsonb_agg(p ORDER BY ord) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord)))) RETURNING id)
        INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
-       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
+       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
       [referential, payloads, goldenChangedBatchTopic],
     );
     return;
   }
   await tx.query(
-    `WITH input AS (SELECT p, ord FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(p, ord)),
+    `WITH input AS (SELECT p, ord FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord)),
           ob AS (INSERT INTO outbox (topic, payload) SELECT $3, p FROM input ORDER BY ord RETURNING id, payload)
      INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
      SELECT $1, payload->>'goldenId', (payload->>'version')::int, payload->>'type', payload, id FROM ob ORDER BY id`,

@@ -2,7 +2,7 @@
 import type { Queryable, SqlValue } from '../storage/db.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { recordChanges, type ChangeType } from './changes.ts';
-import { hiddenArray, selectByPairs } from './pairs.ts';
+import { hiddenArray, jsonList, selectByPairs } from './pairs.ts';
 import { plainValues, survive, type SurvivorshipSource } from './engine-survivorship.ts';
 import type { GoldenAttributes, GoldenRecord, GoldenStatus, Resolved, ResolveItem, SourceRef } from './engine-types.ts';
 
@@ -56,7 +56,7 @@ async function linkedSourcesOf(tx: Queryable, referential: string, goldenIds: re
   // Two index lookups joined here rather than a join the planner may turn into a scan of millions of source records.
   const { rows: links } = await tx.query<{ golden_id: string; source_system: string; source_id: string }>(
     `SELECT golden_id, source_system, source_id FROM ref_links WHERE referential = $1 AND golden_id = ANY(${hiddenArray(2)})`,
-    [referential, [...goldenIds]],
+    [referential, JSON.stringify(goldenIds)],
   );
   if (links.length === 0) return out;
   const rows = await selectByPairs<{ source_system: string; source_id: string; version: number; attributes: Record<string, unknown>; received_at: Date }>(
@@ -292,20 +292,17 @@ export async function insertGoldens(
   if (entries.length === 0) return outcomes;
   // The records and their first history rows in one statement: the document is parsed once (jsonb, so that each
   // record's attributes are not parsed a second time on their own) and the history takes the rows as inserted.
-  const rows = entries.map((e) => `{"id":${JSON.stringify(e.goldenId)},${e.rowJson.slice(1)}`);
+  // The rows' texts as they are, joined (the brackets are PostgreSQL's to add), and their ids beside them, zipped in SQL:
+  // neither a row nor the document is copied again to be sent.
   await tx.query(
     `WITH r AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, links jsonb))
-              WITH ORDINALITY AS r(id, attributes, attribute_values, blocking_text, match_fields, links, ord)),
+       SELECT * FROM ROWS FROM (jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, links jsonb), ${jsonList(4)})
+              WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, links, id, ord)),
           g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
                 SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp() FROM r)
      INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
      SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
-    [
-      referential,
-      `[${rows.join(',')}]`,
-      cause,
-    ],
+    [referential, entries.map((e) => e.rowJson).join(','), cause, JSON.stringify(entries.map((e) => e.goldenId))],
   );
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
   await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])), { newRecords: true });
@@ -337,19 +334,19 @@ async function syncNaturalKeys(
   ids: readonly string[],
   keys: ReadonlyArray<[string, NaturalKey]>,
 ): Promise<Array<{ goldenId: string; keyType: string; keyValue: string; heldBy: string }>> {
-  const g = keys.map(([id]) => id);
-  const t = keys.map(([, k]) => k.type);
-  const v = keys.map(([, k]) => k.value);
+  const g = JSON.stringify(keys.map(([id]) => id));
+  const t = JSON.stringify(keys.map(([, k]) => k.type));
+  const v = JSON.stringify(keys.map(([, k]) => k.value));
   if (ids.length > 0) await tx.query(
     `DELETE FROM ref_natural_keys n WHERE n.referential = $1 AND n.golden_id = ANY(${hiddenArray(2)})
-        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS k(g, t, v) WHERE k.g = n.golden_id AND k.t = n.key_type AND k.v = n.key_value)`,
-    [referential, [...ids], g, t, v],
+        AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}, ${jsonList(5)}) AS k(g, t, v) WHERE k.g = n.golden_id AND k.t = n.key_type AND k.v = n.key_value)`,
+    [referential, JSON.stringify(ids), g, t, v],
   );
   if (keys.length === 0) return [];
   // The keys written come back; only the others (held already, or given twice) are looked up for their holder.
   const { rows: written } = await tx.query<{ key_type: string; key_value: string }>(
     `INSERT INTO ref_natural_keys (referential, key_type, key_value, golden_id)
-     SELECT $1, t, v, g FROM unnest($2::text[], $3::text[], $4::text[]) AS k(g, t, v)
+     SELECT $1, t, v, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}, ${jsonList(4)}) AS k(g, t, v)
      ON CONFLICT (referential, key_type, key_value) DO NOTHING RETURNING key_type, key_value`,
     [referential, g, t, v],
   );
@@ -383,16 +380,16 @@ export async function syncBlockingKeys(
   keys: ReadonlyArray<[string, string]>,
   options: { newRecords?: boolean } = {},
 ): Promise<void> {
-  const g = keys.map(([id]) => id);
-  const k = keys.map(([, key]) => key);
+  const g = JSON.stringify(keys.map(([id]) => id));
+  const k = JSON.stringify(keys.map(([, key]) => key));
   if (ids.length > 0) await tx.query(
     `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY(${hiddenArray(2)})
-        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
-    [referential, [...ids], g, k],
+        AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
+    [referential, JSON.stringify(ids), g, k],
   );
   if (keys.length === 0) return;
   await tx.query(
-    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM unnest($2::text[], $3::text[]) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
+    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
     [referential, g, k],
   );
 }
