@@ -34,8 +34,11 @@ function arabicSkeletonOf(name: string): string {
 
 /** The consonant skeleton of a Latin name part (as the score reads it: latinPart), w and y counted as vowels. */
 export function latinSkeleton(name: string): string {
-  return latinPart(name).replace(/[aeiouwy]+/g, '').replace(/([a-z])\1+/g, '$1');
+  // Memoised like arabicSkeleton: names repeat (a few thousand spellings across a million persons).
+  return memo(latinSkeletons, name, (x) => latinPart(x).replace(/[aeiouwy]+/g, '').replace(/([a-z])\1+/g, '$1'));
 }
+
+const latinSkeletons = new Map<string, string>();
 
 function skeletons(latin: string | undefined, arabic: string | undefined): string[] {
   const out = new Set<string>();

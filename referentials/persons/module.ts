@@ -86,8 +86,16 @@ export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
 
 export function personNaturalKeys(attributes: PersonAttributes): NaturalKey[] {
   if (!attributes.cin) return [];
-  const cin = parseCin(attributes.cin);
-  return cin.ok ? [{ type: 'cin', value: cin.value.key }] : [];
+  // The engine asks for a record's keys, then for its match profile, which holds the CIN's key too: one parse for both.
+  if (attributes.cin !== lastCin.input) lastCin = { input: attributes.cin, key: cinKey(attributes.cin) };
+  return lastCin.key === undefined ? [] : [{ type: 'cin', value: lastCin.key }];
+}
+
+let lastCin: { input: string; key: string | undefined } = { input: '', key: undefined };
+
+function cinKey(input: string): string | undefined {
+  const cin = parseCin(input);
+  return cin.ok ? cin.value.key : undefined;
 }
 
 function joined(...parts: (string | undefined)[]): string {

@@ -24,18 +24,23 @@ class NotUtf8 extends Error {
   }
 }
 
-/** The file's lines, decoded strictly chunk by chunk (a sequence cut between two chunks is fine), without the line break. */
-async function* fileLines(path: string): AsyncGenerator<string> {
+/**
+ * The file's lines, decoded strictly chunk by chunk (a sequence cut between two chunks is fine), without the line
+ * break, a block of lines per chunk read (a line at a time, each would cost the promises of two async generators).
+ */
+async function* fileLines(path: string): AsyncGenerator<string[]> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let rest = '';
   let line = 1;
-  const split = function* (text: string) {
+  const split = (text: string): string[] => {
     const parts = (rest + text).split('\n');
     rest = parts.pop() ?? '';
-    for (const part of parts) {
-      line++;
-      yield part.endsWith('\r') ? part.slice(0, -1) : part;
+    line += parts.length;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as string;
+      if (part.endsWith('\r')) parts[i] = part.slice(0, -1);
     }
+    return parts;
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
     let text: string;
@@ -46,7 +51,7 @@ async function* fileLines(path: string): AsyncGenerator<string> {
       const lenient = (rest + new TextDecoder('utf-8').decode(chunk as Buffer)).split('\uFFFD')[0] ?? '';
       throw new NotUtf8(line + (lenient.match(/\n/g)?.length ?? 0));
     }
-    yield* split(text);
+    yield split(text);
   }
   let last: string;
   try {
@@ -54,20 +59,24 @@ async function* fileLines(path: string): AsyncGenerator<string> {
   } catch {
     throw new NotUtf8(line);
   }
-  yield* split(last);
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  yield split(last);
+  if (rest !== '') yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
 }
 
-/** Every row of the file in order (lines that cannot be a contribution come as rows with problems). */
-async function* fileRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): AsyncGenerator<BatchRow> {
+/** Every row of the file in order, a block at a time (lines that cannot be a contribution come as rows with problems). */
+async function* fileRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): AsyncGenerator<BatchRow[]> {
   const parser = new BatchLineParser(format, columns);
   let n = 0;
-  for await (const text of fileLines(path)) {
-    const row = parser.push(text, ++n);
-    if (row) yield row;
+  for await (const lines of fileLines(path)) {
+    const rows: BatchRow[] = [];
+    for (const text of lines) {
+      const row = parser.push(text, ++n);
+      if (row) rows.push(row);
+    }
+    yield rows;
   }
   const last = parser.end();
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 /**
@@ -78,14 +87,11 @@ async function* fileRows(path: string, format: BatchFormat, columns: readonly st
 async function countRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): Promise<number> {
   let total = 0;
   if (format === 'csv') {
-    for await (const row of fileRows(path, format, columns)) {
-      void row;
-      total++;
-    }
+    for await (const rows of fileRows(path, format, columns)) total += rows.length;
     return total;
   }
   // trim() takes a byte order mark as white space, as the parser's `text.trim() === ''` does.
-  for await (const text of fileLines(path)) if (text.trim() !== '') total++;
+  for await (const lines of fileLines(path)) for (const text of lines) if (text.trim() !== '') total++;
   return total;
 }
 
@@ -181,22 +187,24 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           // The file's chunks, validated and prepared (match keys, JSON) as they are read.
           const chunks = async function* (): AsyncGenerator<PreparedBulk> {
             let chunk: BulkRow[] = [];
-            for await (const row of fileRows(file, format, columns)) {
-              if ('problems' in row) {
-                reject(row.line, row.sourceId, row.problems);
-                done++;
-                continue;
-              }
-              const system = source ?? row.sourceSystem;
-              if (!system) {
-                reject(row.line, row.sourceId, [{ location: 'sourceSystem', message: 'is required when --source is not given' }]);
-                done++;
-                continue;
-              }
-              chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
-              if (chunk.length >= opts.batchSize) {
-                yield await prepareBulkSliced(module, chunk);
-                chunk = [];
+            for await (const rows of fileRows(file, format, columns)) {
+              for (const row of rows) {
+                if ('problems' in row) {
+                  reject(row.line, row.sourceId, row.problems);
+                  done++;
+                  continue;
+                }
+                const system = source ?? row.sourceSystem;
+                if (!system) {
+                  reject(row.line, row.sourceId, [{ location: 'sourceSystem', message: 'is required when --source is not given' }]);
+                  done++;
+                  continue;
+                }
+                chunk.push({ line: row.line, sourceSystem: system, sourceId: row.sourceId, attributes: row.attributes });
+                if (chunk.length >= opts.batchSize) {
+                  yield await prepareBulkSliced(module, chunk);
+                  chunk = [];
+                }
               }
             }
             if (chunk.length > 0) yield await prepareBulkSliced(module, chunk);
