@@ -216,8 +216,26 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             await assignChangePositions(db);
           };
           if (db.driver === 'pg') {
-            // Each chunk is decided while the previous one is written (src/referentials/bulk-pipeline.ts).
-            const stats = await contributePipelined(db, chunks(), { committed });
+            // Each chunk is decided while the previous one is written (src/referentials/bulk-pipeline.ts). The change
+            // feed is numbered after each commit by the one assigner (src/referentials/changes.ts), beside the next
+            // chunk's transaction rather than before it (it numbers committed changes only); one at a time, and all
+            // numbered before the command ends.
+            let numbering: Promise<void> = Promise.resolve();
+            let numberingFailed: { error: unknown } | undefined;
+            const stats = await contributePipelined(db, chunks(), {
+              committed: async (outcomes) => {
+                tally(outcomes);
+                done += outcomes.length;
+                progress.update(done);
+                numbering = numbering.then(async () => {
+                  if (!numberingFailed) await assignChangePositions(db);
+                }).catch((error: unknown) => {
+                  numberingFailed ??= { error };
+                });
+              },
+            });
+            await numbering;
+            if (numberingFailed) throw numberingFailed.error;
             pipelined = `  pipelined       ${stats.overlapped} of ${stats.chunks} chunk(s) decided while the previous one was written` + (stats.redecided > 0 ? ` (${stats.redecided} decided again: the referential changed meanwhile)` : '');
           } else {
             // One connection: each chunk commits before the next starts; the next is read meanwhile.
