@@ -99,6 +99,18 @@ describe('tabadol import', { timeout: 240_000 }, () => {
       const chunks = Math.ceil(good / 50);
       expect(run.stdout).toMatch(new RegExp(`pipelined\\s+(\\d+) of ${chunks} chunk`));
       expect(Number(/pipelined\s+(\d+) of/.exec(run.stdout)?.[1])).toBeGreaterThanOrEqual(chunks - 2);
+      // The change feed is numbered beside the chunks' transactions: every change, consecutively, before the command ends.
+      const imported = new pg.Client({ connectionString: url.toString() });
+      await imported.connect();
+      try {
+        const { rows } = await imported.query<{ n: number; positioned: number; first: number; last: number }>(
+          'SELECT count(*)::int AS n, count(position)::int AS positioned, min(position)::int AS first, max(position)::int AS last FROM ref_changes',
+        );
+        expect(rows[0]?.n).toBeGreaterThanOrEqual(number(run.stdout, 'created'));
+        expect(rows[0]).toMatchObject({ positioned: rows[0]?.n, first: 1, last: rows[0]?.n });
+      } finally {
+        await imported.end();
+      }
       const again = await runToExit(['import', file, '--referential', 'persons', '--source', 'civil-registry', '--batch-size', '50'], { DATA_DIR: dataDir, DATABASE_URL: url.toString() }, 120_000);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain(`unchanged ${good})`);
