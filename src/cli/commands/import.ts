@@ -209,11 +209,10 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             }
             if (chunk.length > 0) yield await prepareBulkSliced(module, chunk);
           };
-          const committed = async (outcomes: readonly BulkOutcome[]) => {
+          const counted = (outcomes: readonly BulkOutcome[]) => {
             tally(outcomes);
             done += outcomes.length;
             progress.update(done);
-            await assignChangePositions(db);
           };
           if (db.driver === 'pg') {
             // Each chunk is decided while the previous one is written (src/referentials/bulk-pipeline.ts). The change
@@ -224,9 +223,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             let numberingFailed: { error: unknown } | undefined;
             const stats = await contributePipelined(db, chunks(), {
               committed: async (outcomes) => {
-                tally(outcomes);
-                done += outcomes.length;
-                progress.update(done);
+                counted(outcomes);
                 numbering = numbering.then(async () => {
                   if (!numberingFailed) await assignChangePositions(db);
                 }).catch((error: unknown) => {
@@ -242,7 +239,10 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             let inFlight: Promise<void> | undefined;
             for await (const prepared of chunks()) {
               await inFlight;
-              inFlight = contributePrepared(db, prepared, { assignPositions: false }).then(committed);
+              inFlight = contributePrepared(db, prepared, { assignPositions: false }).then(async (outcomes) => {
+                counted(outcomes);
+                await assignChangePositions(db);
+              });
             }
             await inFlight;
           }
