@@ -87,7 +87,7 @@ export async function prepareBulkSliced(module: ReferentialModule, rows: readonl
 }
 
 /** Lets pending I/O callbacks (a query's result) run before going on. */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The rows of a chunk being prepared, one at a time, in order. */
 class Preparing {

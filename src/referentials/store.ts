@@ -100,7 +100,7 @@ type RowProfile = { blockingText: string | null; fields: Record<string, string |
  * A new golden record as insertGoldens sends it, all but its id:
  * `{"attributes":…,"attribute_values":…,"blocking_text":…,"match_fields":…,"links":…}`.
  */
-export function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, links: ComputedGolden['links']): string {
+function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, links: ComputedGolden['links']): string {
   return goldenRowJsonOf({ attributes: JSON.stringify(attributes), values: valuesJson(attributes) }, profile, links);
 }
 
