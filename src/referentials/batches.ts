@@ -11,6 +11,7 @@ import { ContributionRefused, type ContributionDecision } from './engine-types.t
 import type { FieldProblem } from './module.ts';
 import { referential as referentialModule } from './module.ts';
 import { json } from './store.ts';
+import { jsonFaults, locationOf, textFault } from '../storage/storable.ts';
 
 export type BatchFormat = 'ndjson' | 'csv';
 export type BatchStatusName = 'queued' | 'running' | 'done' | 'failed';
@@ -124,6 +125,13 @@ function ndjsonRow(text: string, line: number): BatchRow {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { line, problems: [{ location: 'line', message: 'is not a JSON object' }] };
   const { sourceId, attributes, sourceSystem } = value as { sourceId?: unknown; attributes?: unknown; sourceSystem?: unknown };
+  // Text PostgreSQL cannot hold, or a value nested too deep to serialise, rejects this row alone (its sourceId is kept
+  // only if it can be stored beside the rejection).
+  const faults = jsonFaults(value);
+  if (faults.length > 0) {
+    const storableId = typeof sourceId === 'string' && sourceId !== '' && textFault(sourceId) === undefined ? { sourceId } : {};
+    return { line, ...storableId, problems: faults.map((f) => ({ location: locationOf('', f.path) || 'line', message: f.message })) };
+  }
   const problems: FieldProblem[] = [];
   if (typeof sourceId !== 'string' || sourceId === '') problems.push({ location: 'sourceId', message: 'is required (a non-empty string)' });
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) problems.push({ location: 'attributes', message: 'is required (an object)' });
@@ -160,6 +168,11 @@ function csvRow(header: string[], fields: string[], line: number): BatchRow {
     else if (!ignoredColumns.has(name) && value !== '') setPath(attributes, name.split('.'), value);
   });
   if (!sourceId) return { line, problems: [{ location: 'sourceId', message: 'is required' }] };
+  const faults = header.flatMap((name, i) => {
+    const fault = textFault(fields[i] ?? '');
+    return fault ? [{ location: name === 'sourceId' || name === 'sourceSystem' ? name : `attributes.${name}`, message: fault }] : [];
+  });
+  if (faults.length > 0) return { line, ...(textFault(sourceId) === undefined ? { sourceId } : {}), problems: faults };
   return { line, sourceId, attributes, ...(sourceSystem ? { sourceSystem } : {}) };
 }
 

@@ -4,7 +4,7 @@ import { addMemberKeys, listMembers, registerMember, revokeMemberKey, setMemberS
 import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
-import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, refusing, requireRole } from './shared.ts';
 
 const memberId = z.string().min(1).max(400).openapi({ description: 'A member (INSTANCE/CLASS/CODE) or subsystem (one more part) id', example: 'MA/GOV/MEF/marches-publics' });
 
@@ -47,7 +47,6 @@ function toBody(member: Member): MemberBody {
 }
 
 const memberResponse = (description: string) => ({ description, content: { 'application/json': { schema: memberSchema } } });
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 
 const listRoute = createRoute({
   method: 'get',
