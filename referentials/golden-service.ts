@@ -2,6 +2,7 @@
 // contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
+import { problemBody } from '../src/http/problem.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
 import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
 import { contribute, plainValues } from '../src/referentials/engine.ts';
@@ -36,10 +37,10 @@ function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> }
   };
 }
 
-function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = []): ProviderResponse {
-  const codes = { 400: ['request-invalid', 'Request invalid'], 404: ['not-found', 'Not found'], 405: ['method-not-allowed', 'Method not allowed'], 422: ['unprocessable', 'Unprocessable content'] } as const;
-  const [code, title] = codes[status];
-  const body = { type: `urn:tabadol:problem:${code}`, title, status, detail, ...(errors.length > 0 ? { errors } : {}) };
+/** A problem answer, bounded like every problem the hub writes (problemBody). */
+function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = [], errorsOmitted = 0): ProviderResponse {
+  const codes = { 400: 'request-invalid', 404: 'not-found', 405: 'method-not-allowed', 422: 'unprocessable' } as const;
+  const body = problemBody(codes[status], detail, { errors, errorsOmitted });
   return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(JSON.stringify(body)) };
 }
 
@@ -204,7 +205,10 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         const submitted = await submitBatch(db, { referential: name, sourceSystem: request.client, batchId, format, rows });
         return json(202, submitted);
       } catch (err) {
-        if (err instanceof BatchRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message })));
+        if (err instanceof BatchRefused) {
+          const errors = err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message }));
+          return problem(422, err.message, errors, err.omitted);
+        }
         throw err;
       }
     }],

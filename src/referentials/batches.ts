@@ -4,6 +4,7 @@
 // outcomes, the batch's counts, the outbox row marked delivered and the next chunk's outbox row commit together, so a
 // re-delivered job never applies a row twice. A batch is keyed by its client's id within the source system: a resend
 // with the same id changes nothing and answers the batch's status.
+import { problemLimits } from '../http/problem.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { writeOutbox } from '../queue/outbox.ts';
 import { contribute } from './engine.ts';
@@ -29,8 +30,15 @@ export type BatchRow =
 /** The upload as a whole is refused (not UTF-8, CSV columns wrong): nothing was written. */
 export class BatchRefused extends Error {
   override name = 'BatchRefused';
-  constructor(readonly problems: FieldProblem[]) {
-    super(`batch refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}`);
+  /**
+   * @param problems at most problemLimits.errors of them (a header of a million unknown columns is not a million problems)
+   * @param omitted how many more were found and not listed
+   */
+  constructor(
+    readonly problems: FieldProblem[],
+    readonly omitted = 0,
+  ) {
+    super(`batch refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}${omitted > 0 ? `; and ${omitted} more` : ''}`);
   }
 }
 
@@ -139,20 +147,34 @@ function ndjsonRow(text: string, line: number): BatchRow {
   return { line, sourceId: sourceId as string, attributes: attributes as Record<string, unknown>, ...(typeof sourceSystem === 'string' && sourceSystem.trim() ? { sourceSystem: sourceSystem.trim() } : {}) };
 }
 
+/**
+ * The header's columns, or BatchRefused naming what is wrong: the first problems only (problemLimits.errors) and a
+ * count of the rest, the known columns written once (with the first unknown one) rather than with each, so that a
+ * header of hundreds of thousands of columns costs one pass over it and a bounded answer.
+ */
 function checkHeader(fields: string[], columns: readonly string[] | undefined): string[] {
   const header = fields.map((f) => f.trim());
   const problems: FieldProblem[] = [];
-  if (!header.includes('sourceId')) problems.push({ location: 'header', message: 'has no sourceId column' });
+  let omitted = 0;
+  const report = (problem: FieldProblem) => {
+    if (problems.length < problemLimits.errors) problems.push(problem);
+    else omitted++;
+  };
+  if (!header.includes('sourceId')) report({ location: 'header', message: 'has no sourceId column' });
   const known = columns ? new Set(columns) : undefined;
   const seen = new Set<string>();
+  let unknown = 0;
   for (const name of header) {
-    if (seen.has(name)) problems.push({ location: `header.${name}`, message: 'appears twice' });
+    if (seen.has(name)) report({ location: `header.${name}`, message: 'appears twice' });
     seen.add(name);
     if (name === 'sourceId' || ignoredColumns.has(name)) continue;
-    if (name === '') problems.push({ location: 'header', message: 'has an empty column name' });
-    else if (known && !known.has(name)) problems.push({ location: `header.${name}`, message: `is not a known column (expected sourceId and some of: ${[...known].join(', ')})` });
+    if (name === '') report({ location: 'header', message: 'has an empty column name' });
+    else if (known && !known.has(name)) {
+      const expected = unknown++ === 0 ? ` (expected sourceId and some of: ${[...known].join(', ')})` : '';
+      report({ location: `header.${name}`, message: `is not a known column${expected}` });
+    }
   }
-  if (problems.length > 0) throw new BatchRefused(problems);
+  if (problems.length > 0) throw new BatchRefused(problems, omitted);
   return header;
 }
 

@@ -12,7 +12,10 @@ const publicJwk = z.record(z.string(), z.unknown()).openapi({
   description: 'A public JWK: EC P-256 (ES256) or OKP Ed25519 (EdDSA), with a kid; private parameters are refused',
   example: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'es256-2025', alg: 'ES256', use: 'sig' },
 });
-const jwksInput = z.object({ keys: z.array(publicJwk) }).openapi('PublicJwkSet', { description: 'A JWK set of public keys (tabadol keys generate writes one: public.jwks)' });
+// A member holds a few keys (one in use, one before a rotation); the bound also stops zod at the length check instead
+// of checking (and reporting) every item of a hostile list.
+const maxKeysPerSet = 20;
+const jwksInput = z.object({ keys: z.array(publicJwk).max(maxKeysPerSet) }).openapi('PublicJwkSet', { description: 'A JWK set of public keys (tabadol keys generate writes one: public.jwks)' });
 
 const memberKeySchema = z.object({
   kid: z.string().openapi({ example: 'es256-2025' }),
