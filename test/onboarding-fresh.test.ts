@@ -1,7 +1,10 @@
 // What a newcomer meets on a fresh clone (issue 13): `npm test` without PostgreSQL or Redis, the offline /docs, the one spec.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryQueue } from '../src/queue/memory.ts';
+import { openTestDb, type TestDb } from './helpers/db.ts';
+import { buildTestApp } from './helpers/hub.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vitestBin = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
@@ -43,4 +46,49 @@ describe('npm test on a machine without PostgreSQL and Redis', { timeout: 120_00
     expect(required.output).toMatch(/Redis \(REDIS_URL\) is not reachable at redis:\/\/127\.0\.0\.1:1: .*TABADOL_TEST_SERVERS=required/);
   });
 
+});
+
+describe('the API reference at /docs on a closed network', () => {
+  let t: TestDb;
+  let app: ReturnType<typeof buildTestApp>['app'];
+  const queue = createMemoryQueue();
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+    app = buildTestApp(t.db, queue).app;
+  });
+  afterAll(async () => {
+    await queue.close();
+    await t?.dispose();
+  });
+
+  it('references no other host, and the hub serves every script and stylesheet the page loads', async () => {
+    const page = await app.request('/docs');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const references = [...html.matchAll(/\b(?:src|href)\s*=\s*["']([^"']*)["']/gi)].map((m) => m[1] ?? '');
+    const scripts = [...html.matchAll(/<script\b[^>]*\bsrc\s*=\s*["']([^"']*)["']/gi)].map((m) => m[1] ?? '');
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const reference of references) {
+      expect(reference, `${reference} stays on the hub`).toMatch(/^\/(?!\/)/);
+      expect(new URL(reference, 'http://hub.invalid').host, reference).toBe('hub.invalid');
+    }
+    for (const reference of references.filter((r) => r !== '/openapi.json')) {
+      const asset = await app.request(reference);
+      expect(asset.status, reference).toBe(200);
+      const type = asset.headers.get('content-type') ?? '';
+      expect(type, reference).toMatch(scripts.includes(reference) ? /^text\/javascript\b/ : /^text\/css\b/);
+      expect(asset.headers.get('cache-control'), reference).toMatch(/max-age=\d+/);
+      expect((await asset.arrayBuffer()).byteLength, reference).toBeGreaterThan(0);
+    }
+    // The renderer's script is the real one, not an empty stand-in.
+    const bundle = scripts.find((s) => s.endsWith('swagger-ui-bundle.js')) ?? '';
+    expect(await (await app.request(bundle)).text()).toContain('SwaggerUIBundle');
+  });
+
+  it('serves only the listed assets', async () => {
+    const page = await (await app.request('/docs')).text();
+    const base = /src="([^"]*)\/swagger-ui-bundle\.js"/.exec(page)?.[1] ?? '';
+    expect((await app.request(`${base}/package.json`)).status).toBe(404);
+    expect((await app.request(`${base}/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
 });
