@@ -2,6 +2,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { buildOpenApiDocument } from '../src/http/openapi.ts';
+import { problemCodes, problemTypePrefix } from '../src/http/problem.ts';
 import { createMemoryQueue } from '../src/queue/memory.ts';
 import { openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
@@ -90,5 +93,47 @@ describe('the API reference at /docs on a closed network', () => {
     const base = /src="([^"]*)\/swagger-ui-bundle\.js"/.exec(page)?.[1] ?? '';
     expect((await app.request(`${base}/package.json`)).status).toBe(404);
     expect((await app.request(`${base}/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+});
+
+describe('the whole API in one spec', () => {
+  type Operation = { parameters?: { name: string; in: string }[]; security?: Record<string, string[]>[]; responses: Record<string, { description: string; headers?: Record<string, unknown> }> };
+  const spec = buildOpenApiDocument() as unknown as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { oneOf?: { const: string; 'x-status': number }[] }>; securitySchemes: Record<string, { in?: string; name?: string }> };
+  };
+  const exchange = spec.paths['/x/v1/{instance}/{memberClass}/{memberCode}/{subsystem}/{service}/{path}'];
+
+  it('lists every problem code of the hub with its status', () => {
+    const listed = new Map((spec.components.schemas.ProblemType?.oneOf ?? []).map((entry) => [entry.const, entry['x-status']]));
+    for (const [code, { status }] of Object.entries(problemCodes)) expect(listed.get(problemTypePrefix + code), code).toBe(status);
+  });
+
+  it('describes a call to a provider service: the request headers, the signed answer, each refusal of docs/protocol.md at its status', () => {
+    expect(exchange, 'the /x/v1 path').toBeDefined();
+    const protocol = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
+    const checks = protocol.slice(protocol.indexOf('## 3.'), protocol.indexOf('## 4.'));
+    const codes = [...checks.matchAll(/^\|\s*\d+\s*\|[^|]*\|([^|]*)\|/gm)].flatMap((row) => [...(row[1] ?? '').matchAll(/`([a-z-]+)`/g)].map((m) => m[1] ?? ''));
+    expect(codes.length).toBeGreaterThanOrEqual(19);
+    for (const method of ['get', 'post']) {
+      const op = exchange?.[method];
+      expect(op, method).toBeDefined();
+      expect(op?.parameters?.filter((p) => p.in === 'header').map((p) => p.name)).toEqual(['Tabadol-Client', 'Tabadol-Purpose']);
+      expect(op?.security).toEqual([{ tabadolSignature: [] }]);
+      for (const code of codes) {
+        const status = problemCodes[code as keyof typeof problemCodes]?.status;
+        expect(status, `${code} is a problem code`).toBeDefined();
+        expect(op?.responses[String(status)]?.description, `${method} ${code}`).toContain(`\`${code}\``);
+      }
+      for (const response of Object.values(op?.responses ?? {})) expect(Object.keys(response.headers ?? {})).toEqual(['Tabadol-Signature', 'Tabadol-Request-Id', 'Tabadol-Log-Id']);
+    }
+    expect(spec.components.securitySchemes.tabadolSignature).toMatchObject({ in: 'header', name: 'Tabadol-Signature' });
+  });
+
+  it('describes the metaservices, and says where each service\'s own contract is fetched', () => {
+    for (const path of ['/meta/v1/clients', '/meta/v1/services', '/meta/v1/allowed', '/meta/v1/openapi/{instance}/{memberClass}/{memberCode}/{subsystem}/{service}']) {
+      expect(spec.paths[path]?.get, path).toBeDefined();
+    }
+    expect(JSON.stringify(exchange?.get)).toContain('/meta/v1/openapi/');
   });
 });
