@@ -8,6 +8,7 @@ import { problemCodes, problemTypePrefix } from '../src/http/problem.ts';
 import { createMemoryQueue } from '../src/queue/memory.ts';
 import { openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
+import { runToExit } from './helpers/process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vitestBin = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
@@ -135,5 +136,21 @@ describe('the whole API in one spec', () => {
       expect(spec.paths[path]?.get, path).toBeDefined();
     }
     expect(JSON.stringify(exchange?.get)).toContain('/meta/v1/openapi/');
+  });
+});
+
+describe('small things a newcomer looks for', () => {
+  it('`tabadol --version` prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const run = await runToExit(['--version'], {});
+    expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('the LICENSE file holds the license that package.json names (Apache-2.0)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { license: string };
+    expect(pkg.license).toBe('Apache-2.0');
+    const license = readFileSync(new URL('../LICENSE', import.meta.url), 'utf8');
+    expect(license).toMatch(/^\s+Apache License\n\s+Version 2\.0, January 2004\n/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 });
