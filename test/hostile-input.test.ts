@@ -54,7 +54,7 @@ async function count(db: Queryable, table: string): Promise<number> {
   return rows[0]?.n ?? -1;
 }
 
-describe.each(drivers)('referential and transparency services on %s', (driver) => {
+describe.each(drivers())('referential and transparency services on %s', (driver) => {
   let t: TestDb;
   let dataDir: string;
   let transparency: NonNullable<ReturnType<typeof adapterBinding>>;

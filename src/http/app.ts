@@ -1,6 +1,5 @@
 // The one app factory: OpenAPIHono with the shared defaultHook, onError, request ids, logs, metrics, body limit and spec.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,6 +9,7 @@ import { QueueUnavailableError } from '../queue/queue.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { ProblemError, problemLimits, type ProblemFieldError } from './problem.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 
 export const apiInfo = {
@@ -155,7 +155,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app);
 
   app.doc31('/openapi.json', openApiBase);
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'tabadol hub API' }));
+  registerDocsRoutes(app);
 
   return app;
 }
