@@ -114,7 +114,9 @@ function demoConventionPath(): string {
   return existsSync(signed) ? signed : new URL(`../contracts/${relative}`, import.meta.url).pathname;
 }
 
-const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
 
 /** The answer's fields (dotted paths, from the service's OpenAPI) that no allowed field keeps. */
 function withheldFields(openapiPath: string, allowed: string[]): string[] {
