@@ -12,6 +12,7 @@ import { problemCodes, problemTypePrefix, type ProblemFieldError } from '../http
 import type { MessageLog } from '../log/message-log.ts';
 import { ProviderUnavailableError, type ProviderResponse } from './bindings.ts';
 import type { HubDirectory } from './directory.ts';
+import { findDuplicateKey } from './duplicate-keys.ts';
 import { ProviderTimeoutError, type Forwarder } from './forward.ts';
 import type { ExchangeLimiter } from './limits.ts';
 import { compileMinimiser, type Minimiser } from './minimise.ts';
@@ -194,11 +195,15 @@ export class ExchangePipeline {
         let parsedBody: unknown;
         if (body.length > 0) {
           if (contentType && /[/+]json\b/i.test(contentType)) {
+            const text = Buffer.from(body).toString('utf8');
             try {
-              parsedBody = JSON.parse(Buffer.from(body).toString('utf8'));
+              parsedBody = JSON.parse(text);
             } catch {
               throw new Refusal('request-invalid', 'the body is not valid JSON', [{ location: 'body', message: 'not valid JSON' }]);
             }
+            // The provider receives these bytes, not parsedBody: a repeated key could mean another value to it.
+            const duplicate = findDuplicateKey(text);
+            if (duplicate !== undefined) throw new Refusal('request-invalid', `${duplicate}: the key appears twice in one object`, [{ location: duplicate, message: 'duplicate key' }]);
           } else {
             parsedBody = Buffer.from(body).toString('utf8');
           }
