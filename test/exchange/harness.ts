@@ -212,6 +212,10 @@ export interface WorldOptions {
   storage: 'pg' | 'pglite';
   redis: boolean;
   processes?: number;
+  /** More configuration for every hub (BODY_TIMEOUT_SECONDS…). */
+  env?: Record<string, string>;
+  /** Level of the captured hub logs (default warn). */
+  logLevel?: string;
 }
 
 export const sha256b64u = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -270,8 +274,9 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
       LOG_LEVEL: 'warn',
       ...(options.storage === 'pg' ? { DATABASE_URL: testDatabaseUrl } : {}),
       ...(options.redis ? { REDIS_URL: testRedisUrl } : {}),
+      ...options.env,
     });
-    const { logger, lines } = captureLogger('warn');
+    const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
     return startHub(config, { logger, http: true, workers: false, plugins: [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
