@@ -33,6 +33,8 @@ export const configSchema = z.object({
   /** The hub's signing keys; default DATA_DIR/hub-keys.json, created on first start. Share one file across processes. */
   HUB_KEY_FILE: z.string().min(1).optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  /** How long an exchange's body may take to arrive once its signature is checked; a body that stalls is cut (408). */
+  BODY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   OUTBOX_REDRIVE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),

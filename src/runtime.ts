@@ -1,10 +1,12 @@
 // Composes a hub process from its configuration: database, queue, outbox relay and consumers, HTTP server; and shuts it down in order.
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.ts';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from './http/app.ts';
+import { answerClientError, answerRequestError } from './http/server-errors.ts';
 import type { AppEnv } from './http/context.ts';
 import { registerAllRoutes } from './http/routes/index.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -119,8 +121,11 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     for (const register of options.routes ?? []) register(app);
     try {
       server = await new Promise<ServerType>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+        // serve() of @hono/node-server, plus problem+json for what is refused before the app sees it.
+        const s = createServer(getRequestListener(app.fetch, { hostname: config.HOST, errorHandler: answerRequestError(logger) }));
+        s.on('clientError', answerClientError(logger));
         s.once('error', reject);
+        s.listen(config.PORT, config.HOST, () => resolve(s));
       });
     } catch (err) {
       await relay?.stop();

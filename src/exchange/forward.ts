@@ -56,7 +56,9 @@ export class Forwarder {
         throw new ProviderTimeoutError(`the provider did not answer within ${binding.timeoutMs} ms`);
       }
       if (err instanceof ProviderUnavailableError) throw err;
-      throw new ProviderUnavailableError(`the provider cannot be reached (${(err as { code?: string }).code ?? (err as Error).message})`);
+      // The code names the failure in plain words (ECONNREFUSED…); the message, which may say more, stays in the log.
+      const code = (err as { code?: unknown }).code;
+      throw new ProviderUnavailableError(`the provider cannot be reached${typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? ` (${code})` : ''}`, { cause: err });
     }
   }
 
@@ -77,7 +79,8 @@ export class Forwarder {
       ]);
     } catch (err) {
       if (err instanceof ProviderTimeoutError || err instanceof ProviderUnavailableError) throw err;
-      throw new ProviderUnavailableError(`the adapter failed: ${(err as Error).message}`);
+      // Never the adapter's own message in the answer (it may be a database's text): the cause goes to the log.
+      throw new ProviderUnavailableError("the service's adapter failed", { cause: err });
     } finally {
       clearTimeout(timer);
     }

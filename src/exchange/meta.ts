@@ -61,7 +61,7 @@ export class MetaServices {
       return json({ client: caller, allowed });
     }
     if (path.startsWith('/meta/v1/openapi/')) {
-      const serviceId = decodeURIComponent(path.slice('/meta/v1/openapi/'.length));
+      const serviceId = decodePathPart(path.slice('/meta/v1/openapi/'.length));
       if (!isId(serviceId, 'service')) throw new Refusal('request-invalid', `${JSON.stringify(serviceId)} is not a service id`, [{ location: 'path', message: 'expected INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE' }]);
       const convention = this.conventions.all().find((c) => `${c.provider}/${c.service}` === serviceId);
       if (!convention) throw new Refusal('not-found', `no service ${serviceId} under an active convention`);
@@ -69,5 +69,14 @@ export class MetaServices {
       return { status: 200, headers: { 'content-type': isJson ? 'application/json' : 'application/yaml', 'tabadol-openapi-digest': convention.openapiDigest }, body: convention.openapi };
     }
     throw new Refusal('not-found', `no metaservice at ${path}`);
+  }
+}
+
+/** A malformed percent-encoding (`%E0%A4%A`) is the caller's fault: a 400 naming the path, not a URIError. */
+function decodePathPart(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new Refusal('request-invalid', 'the path is not valid percent-encoded UTF-8', [{ location: 'path', message: 'malformed percent-encoding' }]);
   }
 }

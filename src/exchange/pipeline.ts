@@ -1,5 +1,5 @@
-// The exchange pipeline: verify ▶ convention ▶ replay+quota ▶ validate ▶ forward ▶ validate ▶ minimise ▶ sign ▶ log.
-// Every answer, refusals included, is signed by the hub and written to the message log.
+// The exchange pipeline: verify the headers ▶ read the body ▶ convention ▶ replay+quota ▶ validate ▶ forward ▶
+// validate ▶ minimise ▶ sign ▶ log. Every answer, refusals included, is signed by the hub and written to the message log.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConventionRegistry } from '../conventions/registry.ts';
@@ -7,16 +7,18 @@ import type { ActiveConvention } from '../conventions/store.ts';
 import { isValidAt, type ConventionOperation } from '../conventions/model.ts';
 import type { HubKeyring } from '../identity/hub-keys.ts';
 import { isId } from '../identity/ids.ts';
+import { ClientGoneError } from '../http/client-gone.ts';
 import { problemCodes, problemTypePrefix, type ProblemFieldError } from '../http/problem.ts';
 import type { MessageLog } from '../log/message-log.ts';
 import { ProviderUnavailableError, type ProviderResponse } from './bindings.ts';
 import type { HubDirectory } from './directory.ts';
+import { findDuplicateKey } from './duplicate-keys.ts';
 import { ProviderTimeoutError, type Forwarder } from './forward.ts';
 import type { ExchangeLimiter } from './limits.ts';
 import { compileMinimiser, type Minimiser } from './minimise.ts';
 import { compileServiceOpenApi, type CompiledService, type MatchedOperation } from './openapi-service.ts';
 import { Refusal } from './refusal.ts';
-import { forwardTyp, responseTyp, sha256Base64url, verifySignedRequest, type VerifiedRequest } from './request-signature.ts';
+import { authenticateRequest, checkRequestClaims, forwardTyp, responseTyp, sha256Base64url, type AuthenticatedRequest, type VerifiedRequest } from './request-signature.ts';
 import { extractSubjects, subjectHmac } from './subjects.ts';
 import type { MetaServices } from './meta.ts';
 
@@ -41,10 +43,16 @@ export interface IncomingExchange {
   header(name: string): string | undefined;
   /** Every request header, lower-case names, for forwarding. */
   headers(): Record<string, string>;
-  body: Uint8Array;
-  /** Set when the body was larger than the limit (and discarded): refused before anything else, signed and logged. */
-  bodyTooLargeThan?: number;
+  /**
+   * Reads the body, bounded by the body limit and timeout; called at most once, and only after checks 1 to 6, so
+   * that an unsigned or badly signed request's body is never read. Throws ClientGoneError when the client went away.
+   */
+  readBody(): Promise<BodyOutcome>;
 }
+
+export type BodyOutcome = { kind: 'read'; body: Uint8Array } | { kind: 'too-large'; limit: number } | { kind: 'timeout'; seconds: number };
+
+const noBody = new Uint8Array(0);
 
 export interface ExchangeAnswer {
   status: number;
@@ -92,8 +100,15 @@ export class ExchangePipeline {
     const started = this.now();
     const startedHr = performance.now();
     const requestSignature = request.header('tabadol-signature');
-    const requestDigest = sha256Base64url(request.body);
+    // Empty in the log while the body was not read (refused before it).
+    let requestDigest = '';
+    let body: Uint8Array = noBody;
+    let authenticated: AuthenticatedRequest | undefined;
     let verified: VerifiedRequest | undefined;
+    let fresh: string | undefined;
+    // Once the signature verified (check 4), every answer carries the request's jti (when it is a UUID) and its
+    // client as aud; before, a fresh id.
+    const requestIdNow = (): string => verified?.claims.jti ?? authenticated?.jti ?? (fresh ??= randomUUID());
     let convention: ActiveConvention | undefined;
     let operation: MatchedOperation | undefined;
     let serviceId: string | undefined;
@@ -105,28 +120,27 @@ export class ExchangePipeline {
 
     try {
       const isMeta = request.target.startsWith(metaPrefix);
-      verified = await verifySignedRequest(
-        {
-          method: request.method,
-          target: request.target,
-          signature: requestSignature,
-          clientHeader: request.header('tabadol-client'),
-          purposeHeader: request.header('tabadol-purpose'),
-          bodyDigest: requestDigest,
-        },
-        { hubId: this.deps.hubId, directory: this.deps.directory, nowSeconds: started / 1000 },
-      );
+      // 1 to 6 on the headers alone.
+      authenticated = authenticateRequest({ signature: requestSignature, clientHeader: request.header('tabadol-client') }, { directory: this.deps.directory });
+      verified = checkRequestClaims(authenticated, { method: request.method, target: request.target, purposeHeader: request.header('tabadol-purpose') }, { hubId: this.deps.hubId, nowSeconds: started / 1000 });
       const caller = verified;
-      // After checks 1 to 6 (so that the refusal names the caller and its jti), before anything reads the body.
-      if (request.bodyTooLargeThan !== undefined) {
-        throw new Refusal('payload-too-large', `the request body is larger than ${request.bodyTooLargeThan} bytes`, [{ location: 'body', message: `larger than ${request.bodyTooLargeThan} bytes` }]);
+      // Only now the body: its size and time bounded, refused with the caller and its jti named.
+      const read = await request.readBody();
+      if (read.kind === 'too-large') {
+        throw new Refusal('payload-too-large', `the request body is larger than ${read.limit} bytes`, [{ location: 'body', message: `larger than ${read.limit} bytes` }]);
       }
+      if (read.kind === 'timeout') {
+        throw new Refusal('request-timeout', `the request body did not arrive within ${read.seconds} s`, [{ location: 'body', message: `incomplete after ${read.seconds} s` }]);
+      }
+      body = read.body;
+      requestDigest = sha256Base64url(body);
+      const bodyDigestMatches = caller.claims.bdh === requestDigest;
 
       if (isMeta) {
         // Metaservices: signed like any call, no convention needed (but still one jti, once).
         const verdict = await this.deps.limiter.check(caller.claims.jti, undefined);
         if (verdict.replayed) throw new Refusal('replayed-request', `jti ${caller.claims.jti} was already used`);
-        if (!caller.bodyDigestMatches) throw new Refusal('body-digest-mismatch', 'bdh does not match the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
+        if (!bodyDigestMatches) throw new Refusal('body-digest-mismatch', 'bdh does not match the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
         serviceId = 'meta';
         const meta = await this.deps.meta.answer(request.method, request.target, caller.client);
         answer = { status: meta.status, headers: meta.headers, body: meta.body };
@@ -137,7 +151,7 @@ export class ExchangePipeline {
 
         // 8 to 12 are decided locally now and reported after 7 (which needs the shared store), in protocol order.
         let pending: Refusal | undefined;
-        if (!caller.bodyDigestMatches) pending = new Refusal('body-digest-mismatch', 'bdh does not match the digest of the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
+        if (!bodyDigestMatches) pending = new Refusal('body-digest-mismatch', 'bdh does not match the digest of the body received', [{ location: 'signature.bdh', message: 'digest mismatch' }]);
         convention = this.deps.conventions.find(caller.client, provider, service);
         if (!pending) {
           if (!convention) {
@@ -179,15 +193,19 @@ export class ExchangePipeline {
         const query = new URLSearchParams(route.query);
         const contentType = request.header('content-type');
         let parsedBody: unknown;
-        if (request.body.length > 0) {
+        if (body.length > 0) {
           if (contentType && /[/+]json\b/i.test(contentType)) {
+            const text = Buffer.from(body).toString('utf8');
             try {
-              parsedBody = JSON.parse(Buffer.from(request.body).toString('utf8'));
+              parsedBody = JSON.parse(text);
             } catch {
               throw new Refusal('request-invalid', 'the body is not valid JSON', [{ location: 'body', message: 'not valid JSON' }]);
             }
+            // The provider receives these bytes, not parsedBody: a repeated key could mean another value to it.
+            const duplicate = findDuplicateKey(text);
+            if (duplicate !== undefined) throw new Refusal('request-invalid', `${duplicate}: the key appears twice in one object`, [{ location: duplicate, message: 'duplicate key' }]);
           } else {
-            parsedBody = Buffer.from(request.body).toString('utf8');
+            parsedBody = Buffer.from(body).toString('utf8');
           }
         }
         const requestErrors = operation.validateRequest({ pathParams: operation.pathParams, query, headers: (n) => request.header(n), contentType, body: parsedBody });
@@ -211,12 +229,16 @@ export class ExchangePipeline {
         try {
           provided = await this.deps.forwarder.forward(
             binding,
-            { serviceId: route.serviceId, operationId: operation.operationId, method: request.method, pathAndQuery, headers: forwardHeaders, body: request.body, client: caller.client, purpose: caller.claims.pur, requestId: caller.claims.jti },
+            { serviceId: route.serviceId, operationId: operation.operationId, method: request.method, pathAndQuery, headers: forwardHeaders, body, client: caller.client, purpose: caller.claims.pur, requestId: caller.claims.jti },
             { 'tabadol-client': caller.client, 'tabadol-purpose': caller.claims.pur, 'tabadol-request-id': caller.claims.jti, 'tabadol-hub-signature': hubSignature },
           );
         } catch (err) {
           if (err instanceof ProviderTimeoutError) throw new Refusal('provider-timeout', err.message);
-          if (err instanceof ProviderUnavailableError) throw new Refusal('provider-unavailable', err.message);
+          if (err instanceof ProviderUnavailableError) {
+            // The cause stays in the hub's log, under the id the client receives; the answer says what failed.
+            if (err.cause !== undefined) this.deps.logger.warn({ requestId: caller.claims.jti, service: route.serviceId, err: describe(err.cause) }, 'provider unavailable');
+            throw new Refusal('provider-unavailable', `${err.message} (request ${caller.claims.jti}); the operators can find the cause in the hub's log`);
+          }
           throw err;
         } finally {
           providerMs = performance.now() - providerStarted;
@@ -227,7 +249,7 @@ export class ExchangePipeline {
           const value = provided.headers[name];
           if (value !== undefined) headers[name] = value;
         }
-        let body: Uint8Array | string = provided.body;
+        let answerBody: Uint8Array | string = provided.body;
         let responseForSubjects: unknown;
         if (provided.status >= 200 && provided.status < 300) {
           // 16. The answer against the OpenAPI, then cut to the convention's fields.
@@ -252,7 +274,7 @@ export class ExchangePipeline {
             const minimised = this.runtimeFor(convention).minimisers.get(operation.operationId)?.(parsed) ?? parsed;
             // Subjects come from the provider's full answer: the exchange concerned them even where a field was cut.
             responseForSubjects = parsed;
-            if (minimised !== parsed) body = JSON.stringify(minimised);
+            if (minimised !== parsed) answerBody = JSON.stringify(minimised);
           }
         }
         subjects = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects }).map((s) => ({
@@ -260,10 +282,12 @@ export class ExchangePipeline {
           hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
           location: s.location,
         }));
-        answer = { status: provided.status, headers, body };
+        answer = { status: provided.status, headers, body: answerBody };
       }
     } catch (err) {
-      const refusal = err instanceof Refusal ? err : toRefusal(err, this.deps.logger);
+      // Nobody is left to answer: nothing to sign or log as an exchange (the HTTP layer logs it).
+      if (err instanceof ClientGoneError) throw err;
+      const refusal = err instanceof Refusal ? err : toRefusal(err, this.deps.logger, requestIdNow());
       if (operation && conventionOperation) {
         // A refused attempt at a subject's data is still an access attempt the subject may see: record what the path
         // and query name (the response, if any, was not delivered).
@@ -277,21 +301,18 @@ export class ExchangePipeline {
       answer = {
         status: problemCodes[refusal.code].status,
         headers: { 'content-type': 'application/problem+json', ...refusal.headers },
-        body: JSON.stringify(refusal.toBody(verified?.claims.jti ?? '')),
+        body: JSON.stringify(refusal.toBody(requestIdNow())),
         problem: refusal.code,
       };
     }
 
-    const requestId = verified?.claims.jti ?? randomUUID();
-    if (answer.problem && !verified) {
-      // The problem body was built before the fresh id existed.
-      answer.body = String(answer.body).replace('"requestId":""', `"requestId":"${requestId}"`);
-    }
+    const requestId = requestIdNow();
+    const audience = verified?.client ?? authenticated?.client;
     const responseDigest = sha256Base64url(answer.body);
     const responseSignature = this.deps.keyring.signCompactSync(
       {
         iss: this.deps.hubId,
-        ...(verified ? { aud: verified.client } : {}),
+        ...(audience ? { aud: audience } : {}),
         jti: requestId,
         ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}),
         sts: answer.status,
@@ -306,7 +327,7 @@ export class ExchangePipeline {
       logSeq = await this.deps.log.append({
         at: new Date(started),
         requestId,
-        client: verified?.client ?? null,
+        client: audience ?? null,
         service: serviceId ?? null,
         operation: operation?.operationId ?? null,
         purpose: verified?.claims.pur ?? null,
@@ -320,7 +341,7 @@ export class ExchangePipeline {
         responseDigest,
         requestSignature: requestSignature && requestSignature.length <= 8192 ? requestSignature : null,
         responseSignature,
-        requestBody: logBodies ? Buffer.from(request.body).toString('utf8') : null,
+        requestBody: logBodies ? Buffer.from(body).toString('utf8') : null,
         responseBody: logBodies ? (typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8')) : null,
         subjects,
       });
@@ -329,7 +350,7 @@ export class ExchangePipeline {
       this.deps.logger.error({ requestId, err: { name: (err as Error).name, message: (err as Error).message } }, 'message log write failed');
       const body = JSON.stringify({ type: `${problemTypePrefix}database-unavailable`, title: problemCodes['database-unavailable'].title, status: 503, detail: 'the exchange could not be recorded in the message log; nothing was answered', requestId });
       const signature = this.deps.keyring.signCompactSync(
-        { iss: this.deps.hubId, ...(verified ? { aud: verified.client } : {}), jti: requestId, ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}), sts: 503, bdh: sha256Base64url(body), iat: Math.floor(this.now() / 1000) },
+        { iss: this.deps.hubId, ...(audience ? { aud: audience } : {}), jti: requestId, ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}), sts: 503, bdh: sha256Base64url(body), iat: Math.floor(this.now() / 1000) },
         responseTyp,
       );
       return { status: 503, headers: { 'content-type': 'application/problem+json', 'tabadol-request-id': requestId, 'tabadol-signature': signature }, body };
@@ -342,12 +363,16 @@ export class ExchangePipeline {
   }
 }
 
-function toRefusal(err: unknown, logger: Logger): Refusal {
+function toRefusal(err: unknown, logger: Logger, requestId: string): Refusal {
   const name = (err as Error).name;
   if (name === 'DatabaseUnavailableError') return new Refusal('database-unavailable', 'the database cannot be reached; try again shortly');
   if (name === 'QueueUnavailableError') return new Refusal('queue-unavailable', 'the replay and quota store cannot be reached; try again shortly');
-  logger.error({ err: { name, message: (err as Error).message, stack: (err as Error).stack } }, 'exchange failed');
-  return new Refusal('internal', 'an internal error occurred; quote the requestId to the operators');
+  logger.error({ requestId, err: { ...describe(err), stack: (err as Error).stack } }, 'exchange failed');
+  return new Refusal('internal', `an internal error occurred (request ${requestId}); quote the requestId to the operators`);
+}
+
+function describe(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: typeof err, message: String(err) };
 }
 
 export interface ParsedTarget {

@@ -1,4 +1,6 @@
-// Checks 1 to 8 of the protocol on a signed request: the JWS, its client and key, its claims, the clock and the body digest.
+// Checks 1 to 6 of the protocol on a signed request, all on its headers: the JWS, its client and key, its claims and
+// the clock. The body digest (check 8) is compared by the pipeline once it has read the body, which it does only after
+// these passed.
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import type { ProblemFieldError } from '../http/problem.ts';
 import type { HubDirectory } from './directory.ts';
@@ -24,13 +26,22 @@ export interface RequestClaims {
   bdh: string;
 }
 
+/** A request whose signature verified (checks 1 to 4): its client is known, its claims not yet checked. */
+export interface AuthenticatedRequest {
+  client: string;
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  /** The signed jti when it is a UUID: echoed on any later refusal, checks 5 and 6 included. */
+  jti: string | undefined;
+}
+
 export interface VerifiedRequest {
   client: string;
   claims: RequestClaims;
   kid: string;
   alg: 'ES256' | 'EdDSA';
-  /** Whether bdh matched the body received (check 8, reported in protocol order by the caller). */
-  bodyDigestMatches: boolean;
 }
 
 export interface SignedRequestInput {
@@ -40,7 +51,6 @@ export interface SignedRequestInput {
   signature: string | undefined;
   clientHeader: string | undefined;
   purposeHeader: string | undefined;
-  bodyDigest: string;
 }
 
 export function sha256Base64url(bytes: Uint8Array | string): string {
@@ -56,8 +66,8 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Runs checks 1 to 6 (throwing the first refusal) and computes check 8; the caller runs 7 (replay) with quota in one round trip. */
-export async function verifySignedRequest(input: SignedRequestInput, deps: { hubId: string; directory: HubDirectory; nowSeconds: number }): Promise<VerifiedRequest> {
+/** Runs checks 1 to 4 (throwing the first refusal): who signed, with which key, and that the signature verifies. */
+export function authenticateRequest(input: Pick<SignedRequestInput, 'signature' | 'clientHeader'>, deps: { directory: HubDirectory }): AuthenticatedRequest {
   // 1. A compact JWS in the header.
   if (!input.signature) throw new Refusal('signature-missing', 'the Tabadol-Signature header is missing', [{ location: 'header.tabadol-signature', message: 'required' }]);
   if (!compactJws.test(input.signature)) {
@@ -106,7 +116,13 @@ export async function verifySignedRequest(input: SignedRequestInput, deps: { hub
     }
   }
   if (!valid) throw new Refusal('signature-invalid', 'the signature does not verify with the registered key', [{ location: 'header.tabadol-signature', message: 'signature does not verify' }]);
+  const jti = typeof payload.jti === 'string' && uuid.test(payload.jti) ? payload.jti : undefined;
+  return { client: iss, kid, alg, header, payload, jti };
+}
 
+/** Runs checks 5 and 6 on an authenticated request; the caller runs 7 (replay) with quota in one round trip, and 8 once it read the body. */
+export function checkRequestClaims(request: AuthenticatedRequest, input: Pick<SignedRequestInput, 'method' | 'target' | 'purposeHeader'>, deps: { hubId: string; nowSeconds: number }): VerifiedRequest {
+  const { header, payload } = request;
   // 5. The claims bind the signature to this request.
   const mismatches: ProblemFieldError[] = [];
   if (header.typ !== requestTyp) mismatches.push({ location: 'signature.typ', message: `must be ${requestTyp}` });
@@ -129,5 +145,5 @@ export async function verifySignedRequest(input: SignedRequestInput, deps: { hub
     ]);
   }
 
-  return { client: iss, claims, kid, alg, bodyDigestMatches: claims.bdh === input.bodyDigest };
+  return { client: request.client, claims, kid: request.kid, alg: request.alg };
 }

@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { QueueUnavailableError } from '../queue/queue.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
+import { clientGoneStatus, isClientGone } from './client-gone.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { ProblemError, problemLimits, type ProblemFieldError } from './problem.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
@@ -70,6 +71,16 @@ export function requestHeader(c: Context<AppEnv>, name: string): string | undefi
 
 const inboundRequestId = /^[A-Za-z0-9._-]{8,128}$/;
 
+// A `.` or `..` segment, plain or percent-encoded (`%2e`, `.%2E`…), that URL parsing (WHATWG, as @hono/node-server
+// does it) would resolve away, landing the request on another route: /x/v1/../../admin/v1/members is /admin/v1/members.
+const dotSegment = /(?:^|\/)(?:\.|%2e){1,2}(?=\/|$)/i;
+
+/** Whether the raw request target (path before any ?query) holds a dot segment. */
+export function hasDotSegment(target: string): boolean {
+  const q = target.indexOf('?');
+  return dotSegment.test(q === -1 ? target : target.slice(0, q));
+}
+
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -121,7 +132,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (outgoing) outgoing.setHeader('Tabadol-Request-Id', requestId);
     else c.header('Tabadol-Request-Id', requestId);
     const started = performance.now();
-    if (needsBodyLimit(c)) {
+    // Before routing, on the raw target: the router only ever sees the resolved path.
+    const rawTarget = c.env?.incoming?.url;
+    if (rawTarget !== undefined && hasDotSegment(rawTarget)) {
+      c.res = problemJson(c, new ProblemError('request-invalid', 'the path holds a dot segment (. or ..)', { errors: [{ location: 'path', message: 'dot segments (., .., %2e) are not allowed' }] }));
+    } else if (needsBodyLimit(c)) {
       try {
         await limitBody(c, next);
       } catch (err) {
@@ -142,6 +157,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.onError((err, c) => {
+    if (isClientGone(err, c.env?.incoming)) {
+      // The client's doing, not the hub's: no stack, no server error counted.
+      deps.logger.info({ requestId: c.get('requestId'), method: c.req.method, reason: (err as Error).message }, 'client closed the connection before its request was whole');
+      return c.body(null, clientGoneStatus as 400);
+    }
     const problem = toProblem(err);
     if (problem.status >= 500 && !(err instanceof ProblemError)) {
       // The error itself (message and stack) goes to the log; the client gets the request id to quote.

@@ -8,7 +8,7 @@ import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'HUB_ID' | 'BODY_LIMIT_BYTES'>;
+  config: Pick<Config, 'HUB_ID' | 'BODY_LIMIT_BYTES'> & Partial<Pick<Config, 'BODY_TIMEOUT_SECONDS'>>;
   db: Db;
   queue: Queue;
   logger: Logger;

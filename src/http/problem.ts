@@ -31,6 +31,8 @@ export const problemCodes = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'conflict': { status: 409, title: 'Conflict' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
+  'headers-too-large': { status: 431, title: 'Request header fields too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'unprocessable': { status: 422, title: 'Unprocessable content' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },

@@ -215,6 +215,10 @@ export interface WorldOptions {
   processes?: number;
   /** Hub plugins to start (default none: the referential services are bound only when their plugin is given). */
   plugins?: readonly HubPlugin[];
+  /** More configuration for every hub (BODY_TIMEOUT_SECONDS…). */
+  env?: Record<string, string>;
+  /** Level of the captured hub logs (default warn). */
+  logLevel?: string;
 }
 
 export const sha256b64u = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -273,8 +277,9 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
       LOG_LEVEL: 'warn',
       ...(options.storage === 'pg' ? { DATABASE_URL: testDatabaseUrl } : {}),
       ...(options.redis ? { REDIS_URL: testRedisUrl } : {}),
+      ...options.env,
     });
-    const { logger, lines } = captureLogger('warn');
+    const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
     return startHub(config, { logger, http: true, workers: false, plugins: options.plugins ?? [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
