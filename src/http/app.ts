@@ -11,6 +11,7 @@ import { clientGoneStatus, isClientGone } from './client-gone.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { ProblemError, problemLimits, type ProblemFieldError } from './problem.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
+import { exceedsJsonBudget, strictUtf8 } from './json-budget.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 
 export const apiInfo = {
@@ -52,6 +53,19 @@ export function toProblem(err: unknown): ProblemError {
     return new ProblemError('request-invalid', err.message || 'the request is invalid');
   }
   return new ProblemError('internal', 'an internal error occurred; quote the requestId to the operators');
+}
+
+/**
+ * A JSON body of the hub's own API, checked on its bytes before any validator parses it: UTF-8, and within the JSON
+ * budget (json-budget.ts). The text stays cached on the request, so the validator does not read the body twice.
+ */
+async function guardJsonBody(c: Context<AppEnv>): Promise<void> {
+  const type = requestHeader(c, 'content-type');
+  if (!type || !/[/+]json\b/i.test(type)) return;
+  const text = strictUtf8(new Uint8Array(await c.req.arrayBuffer()));
+  if (text === undefined) throw new ProblemError('body-malformed', 'the request body is not UTF-8', { errors: [{ location: 'body', message: 'not UTF-8 (RFC 8259 §8.1)' }] });
+  const overBudget = exceedsJsonBudget(text);
+  if (overBudget) throw new ProblemError('request-invalid', `body: ${overBudget.message}`, { errors: [overBudget] });
 }
 
 export const openApiBase = { openapi: '3.1.0', info: apiInfo, servers: [{ url: '/', description: 'this hub' }] };
@@ -138,7 +152,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       c.res = problemJson(c, new ProblemError('request-invalid', 'the path holds a dot segment (. or ..)', { errors: [{ location: 'path', message: 'dot segments (., .., %2e) are not allowed' }] }));
     } else if (needsBodyLimit(c)) {
       try {
-        await limitBody(c, next);
+        await limitBody(c, async () => {
+          await guardJsonBody(c);
+          await next();
+        });
       } catch (err) {
         c.res = problemJson(c, toProblem(err));
       }

@@ -32,11 +32,14 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   const directory = new HubDirectory(db, onError);
   await directory.reload();
   directory.start(options.pollMs ?? 1000);
+  let pipeline: ExchangePipeline | undefined;
   const conventions = new ConventionRegistry(db, {
     resolveKey: memberKeyResolver(db),
     keyring,
     onError,
     onReload: ({ refused }) => {
+      // Contracts compiled now rather than inside the first call under each convention (pipeline.prepare).
+      if (pipeline) void pipeline.prepare(conventions.all());
       for (const r of refused) logger.error({ convention: `${r.id} v${r.version}`, problems: r.problems }, 'active convention refused: its signatures do not verify; not enforced');
     },
   });
@@ -44,7 +47,9 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db);
   const log = new MessageLog({ db, keyring, logger });
   const forwarder = new Forwarder();
-  const pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions) });
+  pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions) });
+  // In the background: readiness does not wait for contracts that no call may need soon.
+  void pipeline.prepare(conventions.all());
   return {
     keyring,
     directory,
