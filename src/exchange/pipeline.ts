@@ -18,6 +18,7 @@ import { compileServiceOpenApi, type CompiledService, type MatchedOperation } fr
 import { Refusal } from './refusal.ts';
 import { forwardTyp, responseTyp, sha256Base64url, verifySignedRequest, type VerifiedRequest } from './request-signature.ts';
 import { extractSubjects, subjectHmac } from './subjects.ts';
+import { concernedSubjects } from './referential-subjects.ts';
 import type { MetaServices } from './meta.ts';
 
 export interface ExchangeDeps {
@@ -255,7 +256,9 @@ export class ExchangePipeline {
             if (minimised !== parsed) body = JSON.stringify(minimised);
           }
         }
-        subjects = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects }).map((s) => ({
+        const declared = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects });
+        const concerned = concernedSubjects(declared, route.serviceId, { operationId: operation.operationId, pathParams: operation.pathParams, requestBody: request.body, requestContentType: contentType, responseBody: responseForSubjects });
+        subjects = concerned.map((s) => ({
           type: s.type,
           hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
           location: s.location,
@@ -268,7 +271,8 @@ export class ExchangePipeline {
         // A refused attempt at a subject's data is still an access attempt the subject may see: record what the path
         // and query name (the response, if any, was not delivered).
         const attempted = conventionOperation.subjects.filter((s) => s.in !== 'response');
-        subjects = extractSubjects(attempted, { pathParams: operation.pathParams, query: new URLSearchParams(request.target.split('?')[1] ?? ''), responseBody: undefined }).map((s) => ({
+        const declared = extractSubjects(attempted, { pathParams: operation.pathParams, query: new URLSearchParams(request.target.split('?')[1] ?? ''), responseBody: undefined });
+        subjects = concernedSubjects(declared, serviceId ?? '', { operationId: operation.operationId, pathParams: operation.pathParams }).map((s) => ({
           type: s.type,
           hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
           location: s.location,
