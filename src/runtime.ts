@@ -77,7 +77,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   const metrics = createMetrics({ db, queue });
   let hubServices: HubServices;
   try {
-    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs });
+    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange });
   } catch (err) {
     await queue.close();
     await db.close();
