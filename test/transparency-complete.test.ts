@@ -2,21 +2,12 @@
 // vehicles that reads or writes a record is recorded under its subjects (src/exchange/referential-subjects.ts), with a
 // convention that declares no `subjects` at all, and the citizen portal's report names each of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../referentials/services.ts';
-import { goldenAdapter } from '../referentials/services.ts';
-import { goldenService } from '../referentials/golden-service.ts';
-import { referential } from '../src/referentials/module.ts';
-import { registerAdapterBinding } from '../src/exchange/bindings.ts';
 import { maxSubjectsPerExchange } from '../src/exchange/referential-subjects.ts';
-import { activateConvention, memberKeyResolver } from '../src/conventions/store.ts';
-import { signConvention } from '../src/conventions/signing.ts';
-import type { JWK } from 'jose';
+import { openReferentials, referentialsSubsystem as referentials } from './helpers/referential-world.ts';
 import { portalPurpose, startExchangeWorld, type Consumer, type ExchangeWorld } from './exchange/harness.ts';
 
-const referentials = 'MA/GOV/HUB/referentials';
 const consumerId = 'MA/GOV/TEST/guichet';
 const purpose = 'referential-test';
-const operations = ['getRecord', 'getHistory', 'getByKey', 'getBySource', 'resolveMany', 'search', 'listChanges', 'contribute', 'submitBatch', 'getBatch'];
 
 interface Case {
   name: 'persons' | 'companies' | 'vehicles';
@@ -42,27 +33,7 @@ describe('the citizen view of the golden-record services', () => {
   beforeAll(async () => {
     world = await startExchangeWorld({ storage: 'pglite', redis: false });
     consumer = await world.registerConsumer(consumerId);
-    const keyring = world.hubs[0]?.services.keyring;
-    if (!keyring) throw new Error('no hub');
-    const hubKey: JWK = { ...(keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: keyring.current.kid, alg: 'ES256' };
-    for (const { name } of cases) {
-      const module = referential(name);
-      if (!module) throw new Error(`no module ${name}`);
-      registerAdapterBinding(goldenAdapter(name), goldenService(module, world.db));
-      await world.bind(`${referentials}/${name}`, { kind: 'adapter', adapter: goldenAdapter(name), timeoutMs: 10_000 });
-      // A convention that declares no subjects: what the services' contracts imply is recorded all the same.
-      const path = world.writeConvention({
-        provider: referentials,
-        service: name,
-        consumer: consumerId,
-        purposes: [{ code: purpose, description: 'test', legalBasis: 'test' }],
-        operations: operations.map((operationId) => ({ operationId })),
-      });
-      await signConvention(path, { signer: referentials, privateJwk: hubKey, role: 'provider', hubId: world.hubId, restart: true });
-      await signConvention(path, { signer: consumerId, privateJwk: consumer.keys[0]?.privateJwk as JWK, role: 'consumer', hubId: world.hubId, restart: true });
-      await activateConvention(world.db, path, { keyring, resolveKey: memberKeyResolver(world.db), actor: 'test' });
-    }
-    await world.sync();
+    await openReferentials(world, consumer, purpose);
   }, 120_000);
 
   afterAll(async () => {
