@@ -2,6 +2,7 @@
 // contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
+import { problemBody } from '../src/http/problem.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
 import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
 import { contribute, plainValues } from '../src/referentials/engine.ts';
@@ -10,6 +11,7 @@ import type { NaturalKey, ReferentialModule } from '../src/referentials/module.t
 import { readChanges } from '../src/referentials/changes.ts';
 import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
+import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
 import { latinKey } from './text/fold.ts';
 
@@ -35,10 +37,10 @@ function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> }
   };
 }
 
-function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = []): ProviderResponse {
-  const codes = { 400: ['request-invalid', 'Request invalid'], 404: ['not-found', 'Not found'], 405: ['method-not-allowed', 'Method not allowed'], 422: ['unprocessable', 'Unprocessable content'] } as const;
-  const [code, title] = codes[status];
-  const body = { type: `urn:tabadol:problem:${code}`, title, status, detail, ...(errors.length > 0 ? { errors } : {}) };
+/** A problem answer, bounded like every problem the hub writes (problemBody). */
+function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = [], errorsOmitted = 0): ProviderResponse {
+  const codes = { 400: 'request-invalid', 404: 'not-found', 405: 'method-not-allowed', 422: 'unprocessable' } as const;
+  const body = problemBody(codes[status], detail, { errors, errorsOmitted });
   return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(JSON.stringify(body)) };
 }
 
@@ -74,16 +76,18 @@ function view(record: Pick<GoldenRecord, 'id' | 'referential' | 'version' | 'sta
 
 export function goldenService(module: ReferentialModule, db: Db): AdapterBinding {
   const name = module.name;
-  const routes: Array<[string, RegExp, (m: RegExpExecArray, q: URLSearchParams, r: ProviderRequest) => Promise<ProviderResponse>]> = [
-    ['GET', /^\/records\/([^/]+)$/, async (m, q) => {
+  // Each route: its method, its path pattern, the names of the pattern's groups (the contract's path parameters) and its handler.
+  const routes: Array<[string, RegExp, string[], (m: RegExpExecArray, q: URLSearchParams, r: ProviderRequest) => Promise<ProviderResponse>]> = [
+    ['GET', /^\/records\/([^/]+)$/, ['goldenId'], async (m, q) => {
       const asOf = q.get('asOf');
-      const at = asOf ? new Date(asOf) : undefined;
-      if (at && Number.isNaN(at.getTime())) return problem(400, 'asOf is not a date-time', [{ location: 'query.asOf', message: 'not a date-time' }]);
+      const instant = asOf ? parseInstant(asOf) : undefined;
+      if (instant && !instant.ok) return problem(400, `asOf ${instant.message}`, [{ location: 'query.asOf', message: instant.message }]);
+      const at = instant?.at;
       const record = await getGolden(db, name, m[1] ?? '', at ? { asOf: at } : {});
       if (!record) return problem(404, `no ${name} golden record ${m[1]}${at ? ` at ${at.toISOString()}` : ''}`);
       return json(200, { ...view(record, withProvenance(q)), sourceRefs: (await sourceRefs(db, name, record.id)).map((s) => ({ system: s.system, id: s.id })) });
     }],
-    ['GET', /^\/records\/([^/]+)\/history$/, async (m, q) => {
+    ['GET', /^\/records\/([^/]+)\/history$/, ['goldenId'], async (m, q) => {
       const { rows } = await db.query<{ version: number; status: GoldenRecord['status']; merged_into: string | null; attributes: GoldenRecord['attributes']; cause: string; valid_from: Date }>(
         'SELECT version, status, merged_into, attributes, cause, valid_from FROM ref_golden_history WHERE golden_id = $1 AND referential = $2 ORDER BY valid_from, seq',
         [m[1] ?? '', name],
@@ -98,7 +102,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         })),
       });
     }],
-    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, async (m, q) => {
+    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, ['keyType', 'keyValue'], async (m, q) => {
       const key = normaliseKey(m[1] ?? '', m[2] ?? '');
       if (!key.ok) return problem(422, key.message, [{ location: 'path.keyValue', message: key.message }]);
       const [found] = await resolveManyJson(db, name, [{ key: key.key }], { provenance: withProvenance(q) });
@@ -106,15 +110,17 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
     }],
-    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, async (m, q) => {
+    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, ['sourceSystem', 'sourceId'], async (m, q) => {
       const system = (m[1] ?? '').replaceAll('.', '/');
       const [found] = await resolveManyJson(db, name, [{ source: { system, id: m[2] ?? '' } }], { provenance: withProvenance(q) });
       if (!found) return problem(404, `no ${name} source record ${m[2]} from ${system}`);
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
     }],
-    ['POST', /^\/resolve$/, async (_m, q, request) => {
-      const body = parseBody(request);
+    ['POST', /^\/resolve$/, [], async (_m, q, request) => {
+      const parsed = readJsonBody(request);
+      if (!parsed.ok) return parsed.refusal;
+      const body = parsed.value;
       const items = (body as { items?: unknown }).items;
       if (!Array.isArray(items) || items.length === 0 || items.length > resolveManyLimit) {
         return problem(400, `items must be an array of 1 to ${resolveManyLimit} entries`, [{ location: 'body.items', message: 'invalid' }]);
@@ -147,7 +153,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       const warnings = bad.length > 0 ? { warnings: bad } : {};
       return jsonText(200, `{"results":[${texts.join(',')}]${bad.length > 0 ? `,"warnings":${JSON.stringify(bad)}` : ''}}`, { results, ...warnings });
     }],
-    ['GET', /^\/search$/, async (_m, q) => {
+    ['GET', /^\/search$/, [], async (_m, q) => {
       const text = (q.get('q') ?? '').trim();
       if (text.length < 2) return problem(400, 'q must have at least 2 characters', [{ location: 'query.q', message: 'too short' }]);
       const limit = Math.min(100, Math.max(1, Number(q.get('limit') ?? 20) || 20));
@@ -164,16 +170,20 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         { hits: hits.map((h) => ({ record: h.view.value, similarity: h.similarity })) },
       );
     }],
-    ['GET', /^\/changes$/, async (_m, q) => {
-      const since = Math.max(0, Number(q.get('since') ?? 0) || 0);
+    ['GET', /^\/changes$/, [], async (_m, q) => {
+      const position = parsePosition(q.get('since') ?? '0');
+      if (!position.ok) return problem(400, `since ${position.message}`, [{ location: 'query.since', message: position.message }]);
+      const since = position.value;
       const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
       const types = q.get('types')?.split(',').filter(Boolean);
       const page = await readChanges(db, { since, limit, ...(types ? { types } : {}) });
       // One feed for all referentials: this service shows its own; the cursor stays the feed's, so nothing is skipped.
       return json(200, { changes: page.changes.filter((c) => c.referential === name).map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })), next: page.next });
     }],
-    ['POST', /^\/contributions$/, async (_m, _q, request) => {
-      const body = parseBody(request) as { sourceId?: unknown; attributes?: unknown };
+    ['POST', /^\/contributions$/, [], async (_m, _q, request) => {
+      const parsed = readJsonBody(request);
+      if (!parsed.ok) return parsed.refusal;
+      const body = parsed.value as { sourceId?: unknown; attributes?: unknown };
       if (typeof body.sourceId !== 'string' || !body.sourceId) return problem(422, 'sourceId is required', [{ location: 'body.sourceId', message: 'required' }]);
       try {
         const result = await contribute(db, module, { sourceSystem: request.client, sourceId: body.sourceId, attributes: body.attributes });
@@ -183,7 +193,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         throw err;
       }
     }],
-    ['POST', /^\/batches$/, async (_m, q, request) => {
+    ['POST', /^\/batches$/, [], async (_m, q, request) => {
       const batchId = q.get('batchId') ?? '';
       if (!batchIdPattern.test(batchId)) return problem(400, `batchId must match ${batchIdPattern.source}`, [{ location: 'query.batchId', message: 'invalid' }]);
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -195,11 +205,14 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
         const submitted = await submitBatch(db, { referential: name, sourceSystem: request.client, batchId, format, rows });
         return json(202, submitted);
       } catch (err) {
-        if (err instanceof BatchRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message })));
+        if (err instanceof BatchRefused) {
+          const errors = err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message }));
+          return problem(422, err.message, errors, err.omitted);
+        }
         throw err;
       }
     }],
-    ['GET', /^\/batches\/([^/]+)$/, async (m, _q, request) => {
+    ['GET', /^\/batches\/([^/]+)$/, ['batchId'], async (m, _q, request) => {
       // Batch ids belong to the calling subsystem: one cannot read another's batch.
       const status = await batchStatus(db, request.client, m[1] ?? '');
       return status?.referential === name ? json(200, status) : problem(404, `no ${name} batch ${m[1]} from this subsystem`);
@@ -208,12 +221,30 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
   return {
     async handle(request) {
       const [rawPath, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
-      const path = rawPath.split('/').map((s) => decodeURIComponent(s)).join('/');
-      for (const [method, pattern, handler] of routes) {
-        const m = pattern.exec(path);
-        if (m && method === request.method) return handler(m, new URLSearchParams(query), request);
+      let path: string;
+      try {
+        path = rawPath.split('/').map((s) => decodeURIComponent(s)).join('/');
+      } catch {
+        return problem(400, 'the path is not valid percent-encoding', [{ location: 'path', message: 'not valid percent-encoding' }]);
       }
-      return problem(404, `no operation ${request.method} ${path}`);
+      const q = new URLSearchParams(query);
+      // Every value that may reach SQL is checked before any is used: text PostgreSQL cannot hold is the caller's fault.
+      const queryFaults = [...q].flatMap(([key, value]) => {
+        const fault = textFault(value);
+        return fault ? [{ location: `query.${printable(key)}`, message: fault }] : [];
+      });
+      if (queryFaults.length > 0) return problem(400, 'a query parameter holds text that cannot be stored', queryFaults);
+      for (const [method, pattern, params, handler] of routes) {
+        const m = pattern.exec(path);
+        if (!m || method !== request.method) continue;
+        const pathFaults = params.flatMap((name, i) => {
+          const fault = textFault(m[i + 1] ?? '');
+          return fault ? [{ location: `path.${name}`, message: fault }] : [];
+        });
+        if (pathFaults.length > 0) return problem(400, 'a path parameter holds text that cannot be stored', pathFaults);
+        return handler(m, q, request);
+      }
+      return problem(404, `no operation ${request.method} ${printable(path)}`);
     },
   };
 }
@@ -274,10 +305,26 @@ export async function searchGoldens(
   return rows;
 }
 
-function parseBody(request: ProviderRequest): unknown {
+/**
+ * The request's JSON body, refused (400, naming where) when it is not UTF-8 (decoding would store U+FFFD in its place),
+ * not JSON, nested too deep, or holds text PostgreSQL cannot store: decided before anything reaches SQL.
+ */
+function readJsonBody(request: ProviderRequest): { ok: true; value: unknown } | { ok: false; refusal: ProviderResponse } {
+  let text: string;
   try {
-    return JSON.parse(Buffer.from(request.body).toString('utf8'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
   } catch {
-    return {};
+    return { ok: false, refusal: problem(400, 'the body is not UTF-8', [{ location: 'body', message: 'is not UTF-8' }]) };
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, refusal: problem(400, 'the body is not valid JSON', [{ location: 'body', message: 'not valid JSON' }]) };
+  }
+  const faults = jsonFaults(value);
+  if (faults.length > 0) {
+    return { ok: false, refusal: problem(400, 'the body holds what cannot be stored', faults.map((f) => ({ location: locationOf('body', f.path), message: f.message }))) };
+  }
+  return { ok: true, value };
 }

@@ -1,13 +1,16 @@
 // `npm run demo:call`: a signed call as the Treasury's procurement portal would make it, to the hub that `npm start`
-// runs (same PORT and DATA_DIR), then the citizen-portal view of who accessed that company's data.
-import { existsSync } from 'node:fs';
+// runs (same PORT and DATA_DIR, or HUB_URL for a hub elsewhere), then the citizen-portal view of who accessed that
+// company's data; it ends with a plain summary for someone who reads no JSON.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../src/config.ts';
-import { loadClientIdentity, referentialClients, TabadolClient } from '../src/client/index.ts';
-import { demoKeyPath } from '../adapters/demo/world.ts';
+import { loadClientIdentity, referentialClients, TabadolClient, type CallResult } from '../src/client/index.ts';
+import { demoDir, demoKeyPath, demoSubsystems } from '../adapters/demo/world.ts';
 import { demoIces } from '../adapters/btp-qualification/data.ts';
 
 const config = loadConfig(process.env);
-const hubUrl = `http://127.0.0.1:${config.PORT}`;
+const hubUrl = hubUrlOf(process.env.HUB_URL, config.PORT);
 const consumer = 'MA/GOV/MEF/marches-publics';
 const keyPath = demoKeyPath(config.DATA_DIR, consumer);
 if (!existsSync(keyPath)) {
@@ -15,15 +18,32 @@ if (!existsSync(keyPath)) {
   process.exit(1);
 }
 
+/** HUB_URL when given (an http(s) base URL), else this machine's PORT. */
+function hubUrlOf(given: string | undefined, port: number): string {
+  if (given === undefined || given === '') return `http://127.0.0.1:${port}`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    process.stderr.write(`demo:call: HUB_URL: ${given} is not a URL (for example http://127.0.0.1:8080)\n`);
+    process.exit(2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    process.stderr.write(`demo:call: HUB_URL: must be http:// or https://, not ${url.protocol}\n`);
+    process.exit(2);
+  }
+  return url.href.replace(/\/$/, '');
+}
+
 const ice = demoIces.qualified;
 const client = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: await loadClientIdentity(consumer, keyPath) });
 const target = `/x/v1/MA/GOV/METLE/qualification-btp/classification/companies/${ice}/classification`;
 process.stdout.write(`→ GET ${target}\n  as ${consumer}, purpose public-procurement-eligibility, signed with ${keyPath}\n`);
-let result;
+let result: CallResult;
 try {
   result = await client.call('GET', target, { purpose: 'public-procurement-eligibility' });
 } catch (err) {
-  process.stderr.write(`demo:call: ${(err as Error).message} (is \`npm start\` running on port ${config.PORT}?)\n`);
+  process.stderr.write(`demo:call: ${(err as Error).message} (is \`npm start\` running at ${hubUrl}? set PORT or HUB_URL)\n`);
   process.exit(1);
 }
 process.stdout.write(`← ${result.status}, message-log entry ${result.logId}; hub signature verified (kid bound to jti ${result.claims.jti}, body digest ${result.claims.bdh})\n`);
@@ -59,4 +79,66 @@ const golden = await metleReferentials.companies.GET('/by-key/{keyType}/{keyValu
   headers: { 'tabadol-purpose': 'company-referential-sync' },
 });
 process.stdout.write(`→ GET ${byKey}\n← ${golden.response.status}, verified\n${JSON.stringify(golden.data ?? golden.error, null, 2)}\n`);
+
+process.stdout.write(`\n${summary().join('\n')}\n`);
 if ([result, accesses].some((r) => r.status !== 200) || [resolved, contributed, golden].some((r) => r.response.status !== 200)) process.exit(1);
+
+/** The first call told in plain words: who asked what, for which purpose, what the convention withheld, where it shows. */
+function summary(): string[] {
+  const conventionPath = demoConventionPath();
+  const convention = parseYaml(readFileSync(conventionPath, 'utf8')) as {
+    id: string;
+    purposes: Array<{ code: string; description: string; legalBasis?: string }>;
+    operations: Array<{ operationId: string; fields?: string[] }>;
+  };
+  const purpose = convention.purposes.find((p) => p.code === 'public-procurement-eligibility');
+  const allowed = convention.operations.find((o) => o.operationId === 'getCompanyClassification')?.fields ?? [];
+  const withheld = withheldFields(join(conventionPath, '..', '..', 'openapi.yaml'), allowed);
+  const seen = (JSON.parse(accesses.body) as { accesses: Array<{ clientName: string; purpose: string; at: string }> }).accesses;
+  const nameOf = (id: string) => demoSubsystems.find((s) => s.id === id)?.name ?? id;
+  return [
+    'In short',
+    `  Who asked what   ${nameOf(consumer)} (${consumer}) asked ${nameOf('MA/GOV/METLE/qualification-btp')}`,
+    `                   for the BTP qualification and classification of the company with ICE ${ice}.`,
+    `  For what         ${purpose?.code ?? 'public-procurement-eligibility'}: ${oneLine(purpose?.description ?? '')}`,
+    ...(purpose?.legalBasis ? [`  Legal basis      ${oneLine(purpose.legalBasis)}`] : []),
+    `  Answer           ${result.status === 200 ? 'given' : `refused (${result.status})`}, signed by the hub, and its signature checked here.`,
+    `  Withheld         ${withheld.length ? withheld.join(', ') : 'nothing'}: the provider's answer carries ${withheld.length === 1 ? 'it' : 'them'}, but the`,
+    `                   signed convention ${convention.id} lists only ${allowed.join(', ')},`,
+    '                   what the eligibility check needs (law 09-08: data adequate, relevant and not excessive for the purpose);',
+    '                   the hub removed the rest before the Treasury received the answer.',
+    `  Recorded         message-log entry ${result.logId} (hash-chained, signed checkpoints; \`tabadol log verify\` checks it).`,
+    `  Citizen's view   the company (or, for a person, the citizen) sees this access on the citizen portal, through`,
+    `                   GET ${report.replace(/\?.*$/, '')}: ${seen.length} access(es) listed above, the latest by ${seen[0]?.clientName ?? '-'} for ${seen[0]?.purpose ?? '-'}.`,
+  ];
+}
+
+function demoConventionPath(): string {
+  const relative = join('MA.GOV.METLE.qualification-btp', 'classification', 'conventions', 'MA.GOV.MEF.marches-publics.yaml');
+  const signed = join(demoDir(config.DATA_DIR), 'contracts', relative);
+  return existsSync(signed) ? signed : new URL(`../contracts/${relative}`, import.meta.url).pathname;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The answer's fields (dotted paths, from the service's OpenAPI) that no allowed field keeps. */
+function withheldFields(openapiPath: string, allowed: string[]): string[] {
+  type Schema = { $ref?: string; type?: string | string[]; properties?: Record<string, Schema>; items?: Schema };
+  const doc = parseYaml(readFileSync(openapiPath, 'utf8')) as { components: { schemas: Record<string, Schema> } };
+  const resolve = (schema: Schema): Schema => (schema.$ref ? resolve(doc.components.schemas[schema.$ref.split('/').pop() ?? ''] ?? {}) : schema);
+  const out: string[] = [];
+  const walk = (schema: Schema, prefix: string, depth: number) => {
+    const s = resolve(schema);
+    const object = s.items ? resolve(s.items) : s;
+    for (const [name, child] of Object.entries(object.properties ?? {})) {
+      const path = prefix ? `${prefix}.${name}` : name;
+      if (allowed.some((a) => path === a || path.startsWith(`${a}.`))) continue;
+      if (depth < 4 && allowed.some((a) => a.startsWith(`${path}.`))) walk(child, path, depth + 1);
+      else out.push(path);
+    }
+  };
+  walk({ $ref: '#/components/schemas/Classification' }, '', 0);
+  return out;
+}

@@ -13,6 +13,7 @@ import { createQueue } from './queue/index.ts';
 import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.ts';
 import type { Queue, Worker } from './queue/queue.ts';
 import { openDatabase } from './storage/index.ts';
+import { openLocalChannel } from './storage/local-channel.ts';
 import { startHubServices, type HubServices } from './hub/services.ts';
 import { registeredOutboxConsumers, registeredPlugins, type HubPlugin, type RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
@@ -75,10 +76,17 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     throw err;
   }
   const metrics = createMetrics({ db, queue });
+  // The embedded database admits this process only: the admin CLI reaches it through this channel while the hub runs.
+  const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger).catch(async (err: unknown) => {
+    await queue.close();
+    await db.close();
+    throw err;
+  });
   let hubServices: HubServices;
   try {
     hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange });
   } catch (err) {
+    await channel?.close();
     await queue.close();
     await db.close();
     throw err;
@@ -118,6 +126,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await hubServices.close();
+      await channel?.close();
       await queue.close();
       await db.close();
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.PORT} is already in use on ${config.HOST}`);
@@ -152,6 +161,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await hubServices.close();
+      await channel?.close();
       await queue.close();
       await db.close();
     })();

@@ -18,7 +18,7 @@ import { buildTestApp } from './helpers/hub.ts';
 const persons = personsModule as unknown as ReferentialModule;
 const base = '/admin/v1/referentials/persons';
 
-describe.each(drivers)('admin stewardship API on %s', (driver) => {
+describe.each(drivers())('admin stewardship API on %s', (driver) => {
   let t: TestDb;
   let queue: Queue;
   let app: ReturnType<typeof buildTestApp>['app'];

@@ -372,7 +372,7 @@ describe('demo conventions', () => {
   it('minimises: the Treasury sees no dossier, the communes never see the manager CIN', () => {
     const mef = conventionSchema.parse(loadYaml(conventionFiles[0] ?? ''));
     expect(mef.operations.map((o) => o.operationId)).toEqual(['getCompanyClassification']);
-    expect(mef.operations[0]?.fields).toEqual(['ice', 'raisonSociale', 'qualifications.secteur', 'qualifications.classe', 'qualifications.validUntil', 'statut']);
+    expect(mef.operations[0]?.fields).toEqual(['ice', 'raisonSociale', 'qualifications.secteur', 'qualifications.classe', 'qualifications.qualification', 'qualifications.validUntil', 'statut']);
 
     const mi = conventionSchema.parse(loadYaml(conventionFiles[1] ?? ''));
     const getCompany = mi.operations.find((o) => o.operationId === 'getCompany');

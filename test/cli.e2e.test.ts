@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freshDataDir } from './helpers/db.ts';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
 import { runTabadol, runToExit, startServe } from './helpers/process.ts';
+import { hasServer } from './helpers/servers.ts';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -84,7 +85,7 @@ describe('tabadol refuses to start with one clear line', () => {
   });
 });
 
-describe('tabadol on PostgreSQL and Redis', () => {
+describe.runIf(hasServer('postgres') && hasServer('redis'))('tabadol on PostgreSQL and Redis', () => {
   it('runs several serve and worker processes on one database and stops each on SIGTERM', async () => {
     const database = `tabadol_e2e_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: testDatabaseUrl });

@@ -162,7 +162,7 @@ validUntil: "2027-12-31"
 ${o.extra ?? ''}`;
 }
 
-describe.each(drivers)('conventions on %s', (driver) => {
+describe.each(drivers())('conventions on %s', (driver) => {
   let t: TestDb;
   let root: string;
   let provider: Party;

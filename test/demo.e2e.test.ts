@@ -35,14 +35,28 @@ describe('the demo world', () => {
     // The members' private keys are the operator's secrets: owner-only.
     expect(statSync(join(dataDir, 'demo', 'MA.GOV.MEF.marches-publics', 'private.jwk')).mode & 0o077).toBe(0);
     expect(statSync(join(dataDir, 'hub-keys.json')).mode & 0o077).toBe(0);
-    const port = new URL(hub.url).port;
-    const result = await demoCall(hubEnv({ PORT: port, DATA_DIR: dataDir }));
+    // The banner's count and the log's agree: entities, and the contributions that carry them.
+    expect(hub.stdout()).toMatch(/demo records +2100 generated persons, companies and vehicles/);
+    expect(hub.stdout()).toMatch(/\(2377 contributions: 277 are the same entity as another e-service holds it\)/);
+    // HUB_URL wins over PORT (a wrong PORT here).
+    const result = await demoCall(hubEnv({ PORT: '1', HUB_URL: hub.url, DATA_DIR: dataDir }));
     expect(result.stderr, result.stdout).toBe('');
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toMatch(/← 200, message-log entry \d+; hub signature verified/);
     const answer = JSON.parse(result.stdout.slice(result.stdout.indexOf('{'), result.stdout.indexOf('  (minimised')));
     // The convention allows these fields only: the provider's answer had many more.
     expect(Object.keys(answer).sort()).toEqual(['ice', 'qualifications', 'raisonSociale', 'statut']);
+    // Each qualification stays distinguishable: no two identical entries once minimised.
+    const qualifications = (answer as { qualifications: unknown[] }).qualifications.map((q) => JSON.stringify(q));
+    expect(new Set(qualifications).size).toBe(qualifications.length);
+    expect(qualifications.every((q) => q.includes('"qualification":{"code"'))).toBe(true);
+    // The plain summary a director reads.
+    const summary = result.stdout.slice(result.stdout.indexOf('In short'));
+    expect(summary).toMatch(/Who asked what +Trésorerie Générale du Royaume: portail des marchés publics \(MA\/GOV\/MEF\/marches-publics\) asked/);
+    expect(summary).toMatch(/For what +public-procurement-eligibility: /);
+    expect(summary).toMatch(/Withheld +decisionDate: /);
+    expect(summary).toMatch(/law 09-08/);
+    expect(summary).toMatch(/Citizen's view .*\n.*GET \/x\/v1\/MA\/GOV\/HUB\/transparency\/accesses\/subjects\/ice\/\d{15}\/accesses: [1-9]\d* access/);
     expect(result.stdout).toContain('"client": "MA/GOV/MEF/marches-publics"');
     expect(result.stdout).toContain('"purpose": "public-procurement-eligibility"');
     // The territory referential, through the same pipeline: a 2014 commune code resolves to today's unit and says so.
@@ -52,6 +66,16 @@ describe('the demo world', () => {
     expect(result.stdout).toMatch(/"decision":"(created|linked-identifier|updated|unchanged)"/);
     expect(result.stdout).toContain('"goldenId"');
   }, 240_000); // The demo loads 2,100 records in the background on the same embedded database: slow under a busy CI.
+
+  it('finishes a demo world whose seeding stopped half-way, at the next start', async () => {
+    await hub?.stop();
+    // What an interrupted seeding leaves: keys, members and some conventions, but no world.json.
+    rmSync(join(dataDir, 'demo', 'world.json'));
+    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto', LOG_LEVEL: 'info' });
+    expect(hub.stdout()).toMatch(/demo world .* try: npm run demo:call/);
+    expect(hub.stdout()).toContain('finishing it now');
+    expect(statSync(join(dataDir, 'demo', 'world.json')).isFile()).toBe(true);
+  }, 240_000);
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {
     const result = await demoCall(hubEnv({ PORT: '1', DATA_DIR: join(parent, 'nothing-here') }));

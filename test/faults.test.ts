@@ -12,6 +12,7 @@ import { dropSchema, openTestDb, uniqueSchema, type TestDb } from './helpers/db.
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
 import { buildTestApp } from './helpers/hub.ts';
 import { deletePrefix, uniquePrefix } from './helpers/queues.ts';
+import { hasServer } from './helpers/servers.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
 const logger = createLogger('silent');
@@ -36,7 +37,7 @@ function through(proxy: TcpProxy, url: string): string {
   return parsed.toString();
 }
 
-describe('PostgreSQL lost after start', () => {
+describe.runIf(hasServer('postgres'))('PostgreSQL lost after start', () => {
   let proxy: TcpProxy;
   let db: Db;
   let queue: Queue;
@@ -86,7 +87,7 @@ describe('PostgreSQL lost after start', () => {
   });
 });
 
-describe('Redis lost after start', () => {
+describe.runIf(hasServer('postgres') && hasServer('redis'))('Redis lost after start', () => {
   let proxy: TcpProxy;
   let t: TestDb;
   let queue: Queue;

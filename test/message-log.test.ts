@@ -98,7 +98,7 @@ async function rewriteTail(db: Queryable, fromSeq: number, lastSeq: number): Pro
 
 const problemsOf = (v: LogVerification) => v.problems.map((p) => ({ seq: p.seq, kind: p.kind }));
 
-describe.each(drivers)('message log on %s', (driver) => {
+describe.each(drivers())('message log on %s', (driver) => {
   let keysDir: string;
   let keyring: HubKeyring;
   let otherKeyring: HubKeyring;

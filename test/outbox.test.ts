@@ -16,7 +16,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Pro
   }
 }
 
-const cases = drivers.flatMap((db) => queueDrivers.map((queue) => [db, queue] as const));
+const cases = drivers().flatMap((db) => queueDrivers().map((queue) => [db, queue] as const));
 
 describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) => {
   let t: TestDb;

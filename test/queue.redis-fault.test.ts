@@ -5,11 +5,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createBullmqQueue } from '../src/queue/bullmq.ts';
 import { QueueUnavailableError, type Queue } from '../src/queue/queue.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { hasServer } from './helpers/servers.ts';
 
 const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const topic = 'fault';
 
-describe('bullmq driver when Redis is lost', () => {
+describe.runIf(hasServer('redis'))('bullmq driver when Redis is lost', () => {
   let admin: Redis;
   let proxy: TcpProxy;
   let queue: Queue;

@@ -96,7 +96,7 @@ describe('the batch operations in the OpenAPI documents', () => {
   });
 });
 
-describe.each(drivers)('batches on %s through the queue', (driver) => {
+describe.each(drivers())('batches on %s through the queue', (driver) => {
   let t: TestDb;
   let q: ReturnType<typeof openTestQueue>;
   let relay: OutboxRelay;

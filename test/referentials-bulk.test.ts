@@ -39,7 +39,7 @@ describe('preparing a chunk', () => {
   });
 });
 
-describe.each(drivers)('bulk ingest on %s', (driver) => {
+describe.each(drivers())('bulk ingest on %s', (driver) => {
   let t!: TestDb;
   referentialsDbPerBlock(driver, (db) => (t = db));
 

@@ -18,7 +18,7 @@ const things: ReferentialModule<{ key: string; label: string }> = {
   trust: { default: ['a', 'b'] },
 };
 
-describe.each(drivers)('change feed on %s', (driver) => {
+describe.each(drivers())('change feed on %s', (driver) => {
   let t: TestDb;
   beforeEach(async () => {
     t = await openTestDb(driver);

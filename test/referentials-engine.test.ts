@@ -108,7 +108,7 @@ describe('survivorship (pure)', () => {
   });
 });
 
-describe.each(drivers)('golden-record engine on %s', (driver) => {
+describe.each(drivers())('golden-record engine on %s', (driver) => {
   let t!: TestDb;
   referentialsDbPerBlock(driver, (db) => (t = db));
   const count = async (table: string) => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n ?? -1;

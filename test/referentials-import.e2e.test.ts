@@ -12,6 +12,7 @@ import { openDatabase } from '../src/storage/index.ts';
 import { freshDataDir } from './helpers/db.ts';
 import { testDatabaseUrl } from './helpers/env.ts';
 import { runToExit } from './helpers/process.ts';
+import { hasServer } from './helpers/servers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let dataDir: string;
@@ -81,7 +82,7 @@ describe('tabadol import', { timeout: 240_000 }, () => {
     expect(again.stdout).toContain(`unchanged ${good})`);
   });
 
-  it('on PostgreSQL decides each chunk while the previous one is written, and says so', { timeout: 180_000 }, async () => {
+  it.runIf(hasServer('postgres'))('on PostgreSQL decides each chunk while the previous one is written, and says so', { timeout: 180_000 }, async () => {
     // A database of its own (the CLI has no schema setting), dropped afterwards.
     const name = `tabadol_import_${randomBytes(5).toString('hex')}`;
     const admin = new pg.Client({ connectionString: testDatabaseUrl });

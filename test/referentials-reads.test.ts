@@ -46,7 +46,7 @@ function generatedGoldens(n: number): Array<{ id: string; attributes: Record<str
   });
 }
 
-describe.each(drivers)('referential reads on %s', (driver) => {
+describe.each(drivers())('referential reads on %s', (driver) => {
   let t!: TestDb;
   referentialsDbPerBlock(driver, (db) => (t = db));
 

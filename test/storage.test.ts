@@ -6,8 +6,9 @@ import { loadMigrations, migrate } from '../src/storage/migrate.ts';
 import { DataDirInUseError } from '../src/storage/dir-lock.ts';
 import { openPgliteDb } from '../src/storage/pglite.ts';
 import { drivers, freshDataDir, openTestDb, type TestDb } from './helpers/db.ts';
+import { hasServer } from './helpers/servers.ts';
 
-describe.each(drivers)('storage on %s', (driver) => {
+describe.each(drivers())('storage on %s', (driver) => {
   let t: TestDb;
   beforeAll(async () => {
     t = await openTestDb(driver);
@@ -66,7 +67,7 @@ describe.each(drivers)('storage on %s', (driver) => {
   });
 });
 
-describe('PostgreSQL migrations from several processes at once', () => {
+describe.runIf(hasServer('postgres'))('PostgreSQL migrations from several processes at once', () => {
   it('serialise on an advisory lock instead of failing', async () => {
     const a = await openTestDb('pg');
     try {
@@ -116,7 +117,7 @@ describe('embedded data directory', () => {
   });
 });
 
-describe.each(drivers)('row counts on %s', (driver) => {
+describe.each(drivers())('row counts on %s', (driver) => {
   it('count selected, updated and returned rows the same way', async () => {
     const t = await openTestDb(driver);
     try {

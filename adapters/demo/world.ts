@@ -1,16 +1,17 @@
 // The demo world that `npm start` loads on an empty embedded database: four member subsystems with keys under
 // DATA_DIR/demo/, the BTP qualification simulator bound as the METLE service, and signed, active conventions.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { activateConvention, memberKeyResolver } from '../../src/conventions/store.ts';
+import { activateConvention, listConventions, memberKeyResolver } from '../../src/conventions/store.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
 import { bindService } from '../../src/exchange/bindings.ts';
 import { hubSubsystems } from '../../src/hub/bootstrap.ts';
 import { toFolderName } from '../../src/identity/ids.ts';
 import { getMember, registerMember } from '../../src/identity/members.ts';
+import type { Logger } from '../../src/observability/logger.ts';
 import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
@@ -38,14 +39,20 @@ export function demoKeyPath(dataDir: string, subsystem: string): string {
 }
 
 async function generateKeys(dir: string): Promise<{ privateJwk: JWK; publicJwks: { keys: JWK[] } }> {
+  // A seeding interrupted after this point left the keys its members were registered with: keep them.
+  const privatePath = join(dir, 'private.jwk');
+  const publicPath = join(dir, 'public.jwks');
+  if (existsSync(privatePath) && existsSync(publicPath)) {
+    return { privateJwk: JSON.parse(readFileSync(privatePath, 'utf8')) as JWK, publicJwks: JSON.parse(readFileSync(publicPath, 'utf8')) as { keys: JWK[] } };
+  }
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = `demo-${(await calculateJwkThumbprint(publicJwk)).slice(0, 12)}`;
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
   const publicJwks = { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] };
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'private.jwk'), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'public.jwks'), `${JSON.stringify(publicJwks, null, 2)}\n`);
+  writeFileSync(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(publicPath, `${JSON.stringify(publicJwks, null, 2)}\n`);
   return { privateJwk, publicJwks };
 }
 
@@ -61,15 +68,26 @@ function conventionFiles(root: string): string[] {
   return found.sort();
 }
 
-/** Creates the demo world once: keys, members, signed and activated conventions. */
-export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db' | 'services'>): Promise<void> {
+/**
+ * Creates the demo world once: keys, members, signed and activated conventions. Safe to run again over an interrupted
+ * seeding (keys kept, members and active conventions left as they are). A convention on disk whose parties the demo
+ * has no key for (one an integrator wrote under contracts/) is skipped with a warning naming its file: it is the
+ * integrator's to sign, and it must not stop the hub.
+ */
+export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db' | 'services'> & { logger?: Logger }): Promise<{ skipped: string[] }> {
   const { config, db, services } = context;
   const root = demoDir(config.DATA_DIR);
   const keys = new Map<string, JWK>();
   for (const subsystem of demoSubsystems) {
     const { privateJwk, publicJwks } = await generateKeys(join(root, toFolderName(subsystem.id)));
+    const registered = await getMember(db, subsystem.id);
+    if (!registered) await registerMember(db, { id: subsystem.id, name: subsystem.name, jwks: publicJwks, actor });
+    else if (!registered.keys.some((k) => k.kid === privateJwk.kid && k.status === 'active')) {
+      // Registered by someone else, with other keys: the demo cannot sign for it.
+      context.logger?.warn({ subsystem: subsystem.id }, 'demo world: this subsystem is registered with keys the demo does not hold; its conventions are skipped');
+      continue;
+    }
     keys.set(subsystem.id, privateJwk);
-    if (!(await getMember(db, subsystem.id))) await registerMember(db, { id: subsystem.id, name: subsystem.name, jwks: publicJwks, actor });
   }
   // The hub's own transparency subsystem signs its conventions as provider with the hub's key.
   const hubJwk = { ...(services.keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: services.keyring.current.kid, alg: 'ES256' };
@@ -79,32 +97,52 @@ export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db'
   // Signed copies live in DATA_DIR: the repository's contracts/ stay as committed.
   const contracts = join(root, 'contracts');
   cpSync(contractsDir, contracts, { recursive: true });
+  const active = new Set((await listConventions(db, { status: 'active' })).map((c) => `${c.id}@${c.version}`));
+  const skipped: string[] = [];
   for (const yamlPath of conventionFiles(contracts)) {
-    const doc = parseYaml(readFileSync(yamlPath, 'utf8')) as { provider: string; consumer: string };
+    const doc = parseYaml(readFileSync(yamlPath, 'utf8')) as { id?: string; version?: number; provider?: string; consumer?: string };
+    const unknown = [doc.provider, doc.consumer].filter((party) => !party || !keys.has(party));
+    const source = join(contractsDir, relative(contracts, yamlPath));
+    if (unknown.length > 0) {
+      skipped.push(source);
+      context.logger?.warn({ file: source, parties: unknown }, 'demo world: a convention for parties the demo has no key for is skipped (sign and activate it with the tabadol command)');
+      continue;
+    }
+    if (active.has(`${doc.id}@${doc.version}`)) continue;
     for (const [signer, role] of [
-      [doc.provider, 'provider'],
-      [doc.consumer, 'consumer'],
+      [doc.provider as string, 'provider'],
+      [doc.consumer as string, 'consumer'],
     ] as const) {
-      const privateJwk = keys.get(signer);
-      if (!privateJwk) throw new Error(`the demo has no key for ${signer} (${yamlPath})`);
-      await signConvention(yamlPath, { signer, privateJwk, role, hubId: config.HUB_ID });
+      await signConvention(yamlPath, { signer, privateJwk: keys.get(signer) as JWK, role, hubId: config.HUB_ID, restart: true });
     }
     await activateConvention(db, yamlPath, { keyring: services.keyring, resolveKey: memberKeyResolver(db), actor });
   }
   writeFileSync(join(root, 'world.json'), `${JSON.stringify({ createdAt: new Date().toISOString(), subsystems: demoSubsystems.map((s) => s.id), demoIces }, null, 2)}\n`);
+  return { skipped };
 }
 
 const demoRecordCounts = { seed: 2026, dupRate: 0.1, persons: 1500, companies: 300, vehicles: 300 };
+
+/** Entities, and the contributions that carry them (each entity once, plus its duplicates held by other e-services). */
+export function demoRecordTotals(): { entities: number; contributions: number } {
+  let entityCount = 0;
+  let contributions = 0;
+  for (const [, entity] of entities(demoRecordCounts)) {
+    entityCount++;
+    contributions += entity.records.length;
+  }
+  return { entities: entityCount, contributions };
+}
 
 /**
  * Contributes generated persons, companies and vehicles (with their cross-source duplicates) through the golden-record
  * engine, in the background, so that a newcomer can resolve and search at once. Contributions are idempotent: a
  * restart before the end simply goes on.
  */
-function loadDemoRecords(context: PluginContext): { pending: boolean; total: number; done: Promise<void>; stop(): void } {
+function loadDemoRecords(context: PluginContext): { pending: boolean; entities: number; contributions: number; done: Promise<void>; stop(): void } {
   const marker = join(demoDir(context.config.DATA_DIR), 'records.json');
-  const total = demoRecordCounts.persons + demoRecordCounts.companies + demoRecordCounts.vehicles;
-  if (existsSync(marker)) return { pending: false, total, done: Promise.resolve(), stop: () => undefined };
+  const { entities: total, contributions } = demoRecordTotals();
+  if (existsSync(marker)) return { pending: false, entities: total, contributions, done: Promise.resolve(), stop: () => undefined };
   let stopped = false;
   const done = (async () => {
     const started = Date.now();
@@ -131,17 +169,28 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; total: num
     }
     await flush();
     writeFileSync(marker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...demoRecordCounts, decisions }, null, 2)}\n`);
-    context.logger.info({ decisions, seconds: Math.round((Date.now() - started) / 1000) }, 'demo records loaded into the referentials');
+    // `created` counts golden records: one per entity, plus the duplicates the engine could not tie to their entity
+    // with enough confidence (kept apart, never merged by guess); `linked-*` are the duplicates it did tie.
+    context.logger.info(
+      { entities: total, contributions, decisions, seconds: Math.round((Date.now() - started) / 1000) },
+      `demo records loaded into the referentials: ${total} generated entities sent as ${contributions} contributions; decisions.created counts the golden records made`,
+    );
   })().catch((err: unknown) => {
     context.logger.warn({ err: { message: (err as Error).message } }, 'demo records not fully loaded (they resume at the next start)');
   });
-  return { pending: true, total, done, stop: () => (stopped = true) };
+  return { pending: true, entities: total, contributions, done, stop: () => (stopped = true) };
+}
+
+function halfSeeded(dataDir: string): boolean {
+  return !existsSync(join(demoDir(dataDir), 'world.json')) && demoSubsystems.some((s) => existsSync(demoKeyPath(dataDir, s.id)));
 }
 
 async function shouldLoad(context: PluginContext): Promise<boolean> {
   const { config, db } = context;
   if (config.DEMO === 'off') return false;
   if (existsSync(join(demoDir(config.DATA_DIR), 'world.json'))) return true;
+  // Keys but no world.json: a seeding that stopped half-way (its conventions count as existing ones); finish it.
+  if (halfSeeded(config.DATA_DIR)) return true;
   // auto: only on an embedded database that has no conventions yet (never into a production PostgreSQL by surprise).
   if (config.DEMO === 'auto' && config.DATABASE_URL) return false;
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM conventions');
@@ -152,7 +201,18 @@ export const demoWorldPlugin: HubPlugin = {
   name: 'demo-world',
   async start(context) {
     if (!(await shouldLoad(context))) return undefined;
-    if (!existsSync(join(demoDir(context.config.DATA_DIR), 'world.json'))) await seedDemoWorld(context);
+    const resumed = halfSeeded(context.config.DATA_DIR);
+    if (resumed) context.logger.warn({ dir: demoDir(context.config.DATA_DIR) }, 'demo world: an earlier start stopped while seeding it; finishing it now');
+    let skipped: string[] = [];
+    if (!existsSync(join(demoDir(context.config.DATA_DIR), 'world.json'))) {
+      try {
+        ({ skipped } = await seedDemoWorld(context));
+      } catch (err) {
+        // The hub serves without the demo rather than not at all; the next start tries again.
+        context.logger.error({ err: { message: (err as Error).message } }, 'demo world: could not be seeded; the hub runs without it, and the next start finishes it');
+        return { banner: `demo world     NOT loaded: ${(err as Error).message} (the next start tries again)`, stop: async () => undefined };
+      }
+    }
     // The simulator runs with the hub and checks that every call came through it (the hub's forward signature).
     const simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${context.hubUrl}/.well-known/jwks.json`, hubId: context.config.HUB_ID });
     await bindService(context.db, { serviceId: btpServiceId, binding: { kind: 'http', baseUrl: simulator.url, timeoutMs: 5000 }, actor });
@@ -160,7 +220,16 @@ export const demoWorldPlugin: HubPlugin = {
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
     const records = loadDemoRecords(context);
     return {
-      banner: `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call${records.pending ? `\n  demo records   ${records.total} generated persons, companies and vehicles loading into the referentials in the background` : ''}`,
+      banner: [
+        `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
+        ...skipped.map((file) => `  demo skipped   ${file}: not a demo party's convention (sign and activate it with tabadol convention ...)`),
+        ...(records.pending
+          ? [
+              `  demo records   ${records.entities} generated persons, companies and vehicles loading into the referentials in the background`,
+              `                 (${records.contributions} contributions: ${records.contributions - records.entities} are the same entity as another e-service holds it)`,
+            ]
+          : []),
+      ].join('\n'),
       async stop() {
         records.stop();
         await records.done;

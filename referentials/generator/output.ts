@@ -3,6 +3,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { SourceRecord, TruthRow } from './common.ts';
+import { csvRecord } from '../text/csv.ts';
 
 export type OutputFormat = 'ndjson' | 'csv';
 
@@ -13,12 +14,6 @@ export const CSV_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   vehicles: ['plate', 'vin', 'category', 'make', 'model', 'firstRegistration', 'owner.type', 'owner.cin', 'owner.ice'],
   'ground-truth': ['referential', 'sourceSystem', 'sourceId', 'entityId', 'duplicate', 'variations', 'ownerEntityId'],
 };
-
-function csvField(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  const text = Array.isArray(value) ? value.join(';') : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function lookup(object: Record<string, unknown>, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), object);
@@ -35,7 +30,7 @@ export class RecordWriter {
     this.columns = CSV_COLUMNS[kind] ?? [];
     if (format === 'csv') {
       const head = kind === 'ground-truth' ? this.columns : ['sourceSystem', 'sourceId', ...this.columns];
-      this.stream.write(`${head.join(',')}\n`);
+      this.stream.write(`${csvRecord(head)}\n`);
     }
   }
 
@@ -44,9 +39,9 @@ export class RecordWriter {
     const object = row as unknown as Record<string, unknown>;
     if ('attributes' in row) {
       const fields = [row.sourceSystem, row.sourceId, ...this.columns.map((c) => lookup(row.attributes, c))];
-      return `${fields.map(csvField).join(',')}\n`;
+      return `${csvRecord(fields)}\n`;
     }
-    return `${this.columns.map((c) => csvField(object[c])).join(',')}\n`;
+    return `${csvRecord(this.columns.map((c) => object[c]))}\n`;
   }
 
   async write(row: SourceRecord | TruthRow): Promise<void> {

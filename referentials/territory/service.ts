@@ -34,7 +34,12 @@ export const territoryService: AdapterBinding = {
   async handle(request) {
     const index = territory();
     const [rawPath, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
-    const path = decodeURIComponent(rawPath);
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return problem(400, 'the path is not valid percent-encoding', 'path');
+    }
     if (request.method !== 'GET') return problem(405, 'territory answers GET only');
     const unitMatch = /^\/units\/([^/]+)(\/children|\/ancestors)?$/.exec(path);
     if (unitMatch?.[1]) {

@@ -1,6 +1,6 @@
-// The RFC 4180 reader: quoting rules, line numbers, and loud failures.
+// The RFC 4180 reader (quoting rules, line numbers, loud failures) and the writer (formula neutralisation).
 import { describe, expect, it } from 'vitest';
-import { CsvError, parseCsv, parseCsvTable } from './csv.ts';
+import { CsvError, csvField, csvRecord, parseCsv, parseCsvTable } from './csv.ts';
 
 describe('parseCsv', () => {
   it('reads plain records with LF or CRLF and an optional final line end', () => {
@@ -53,5 +53,29 @@ describe('parseCsvTable', () => {
   it('rejects a row with the wrong number of fields, naming its line', () => {
     expect(() => parseCsvTable('code,name\n01,Tanger\n02,Oriental,extra\n', 't.csv', ['code', 'name'])).toThrow(/^t\.csv:3: 3 fields, expected 2/);
     expect(() => parseCsvTable('code,name\n01,Tanger\n\n02,Oriental\n', 't.csv', ['code', 'name'])).toThrow(/^t\.csv:3: 1 fields, expected 2/);
+  });
+});
+
+describe('csvField (what the hub writes)', () => {
+  it('neutralises a leading = + - @ tab or CR with a single quote (OWASP), so that a spreadsheet shows it rather than runs it', () => {
+    expect(csvField('=HYPERLINK("http://evil.example","click")')).toBe('"\'=HYPERLINK(""http://evil.example"",""click"")"');
+    expect(csvField("+cmd|' /C calc'!A0")).toBe("'+cmd|' /C calc'!A0");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1:A9)')).toBe("'@SUM(A1:A9)");
+    expect(csvField('\t=1+1')).toBe("'\t=1+1");
+    expect(csvField('\r=1+1')).toBe('"\'\r=1+1"');
+  });
+
+  it('leaves plain numbers, ordinary text and a formula character past the start unchanged', () => {
+    for (const plain of ['-12', '+212600000000', '-0.5', '1e5', 'Casablanca', 'a=b', 'محمد', '', 'x@y.ma']) expect(csvField(plain)).toBe(plain);
+    expect(csvField(undefined)).toBe('');
+    expect(csvField(null)).toBe('');
+    expect(csvField(['a', 'b'])).toBe('a;b');
+  });
+
+  it('writes records that the strict reader reads back, the neutralised ones with their quote', () => {
+    const values = ['=1+1', 'a,b', 'say "hi"', 'two\nlines', '-7', '@x'];
+    const [record] = parseCsv(`${csvRecord(values)}\n`, 'written.csv');
+    expect(record?.fields).toEqual(["'=1+1", 'a,b', 'say "hi"', 'two\nlines', '-7', "'@x"]);
   });
 });

@@ -121,3 +121,29 @@ export function parseCsvTable<const C extends string>(
     return { line, row };
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+/** A plain decimal number: a spreadsheet reads it as a number, never as a formula, so it is written unchanged. */
+const plainNumber = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** What a spreadsheet takes as the start of a formula (OWASP, "CSV injection"), a tab and a carriage return included. */
+const formulaStart = /^[=+\-@\t\r]/;
+
+/**
+ * One field as every CSV the hub writes must hold it: a value a spreadsheet would run as a formula (`=HYPERLINK(...)`,
+ * `+cmd|' /C calc'!A0`, `@SUM(...)`, a leading tab or CR) is prefixed with a single quote, as OWASP recommends, so
+ * that it is shown, not evaluated; then quoted per RFC 4180 when it holds a quote, comma or line break. The hub stores
+ * what it was given (fidelity); only what it writes for people to open is neutralised.
+ */
+export function csvField(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  let text = Array.isArray(value) ? value.join(';') : String(value);
+  if (formulaStart.test(text) && !plainNumber.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One CSV record (no line end): each field through `csvField`. */
+export function csvRecord(values: readonly unknown[]): string {
+  return values.map(csvField).join(',');
+}

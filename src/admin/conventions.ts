@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConventionDocumentError, conventionPaths, parseConventionYaml } from '../conventions/document.ts';
+import { ConventionDocumentError, ConventionHostileError, conventionPaths, parseConventionYaml } from '../conventions/document.ts';
 import { verifyConvention, type ConventionVerification, type KeyResolver } from '../conventions/signing.ts';
 import { activateConvention, ConventionRefusedError, memberKeyResolver, withHubKeys, type ActivationResult } from '../conventions/store.ts';
 import type { HubKeyring } from '../identity/hub-keys.ts';
@@ -72,7 +72,9 @@ export async function verifyConventionContents(db: Queryable, files: ConventionF
       return { ...verification, problems: verification.problems.map(relative) };
     });
   } catch (err) {
-    // A YAML that cannot be read is a verification that fails, with its reasons: not an error of the request.
+    // A hostile document (alias bomb, text that cannot be stored) is refused as a request; a YAML that cannot be read
+    // otherwise is a verification that fails, with its reasons.
+    if (err instanceof ConventionHostileError) throw new ConventionRefusedError('invalid', err.problems);
     if (err instanceof ConventionDocumentError) return { ok: false, signatures: [], problems: err.problems };
     throw err;
   }

@@ -2,6 +2,7 @@
 import { audit } from '../identity/members.ts';
 import { purgeLog, type PurgeResult } from '../log/index.ts';
 import type { Db } from '../storage/db.ts';
+import { isStorableInstant } from '../storage/storable.ts';
 import { AdminInputError } from './errors.ts';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -10,6 +11,7 @@ const isoDate = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d
 export function parsePurgeDate(value: string): Date {
   const date = new Date(value);
   if (!isoDate.test(value) || Number.isNaN(date.getTime())) throw new AdminInputError('before', `${JSON.stringify(value)} is not an ISO 8601 date (e.g. 2025-01-01 or 2025-01-01T00:00:00Z)`);
+  if (!isStorableInstant(date)) throw new AdminInputError('before', `${JSON.stringify(value)} must lie within the years 0001 to 9999`);
   return date;
 }
 

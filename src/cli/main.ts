@@ -1,4 +1,5 @@
 // The `tabadol` command line: serve (HTTP and workers), worker (workers only).
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, safeUrl } from '../observability/logger.ts';
@@ -101,8 +102,11 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
   signals.started(hub);
 }
 
+/** The version an operator quotes in a report: package.json's, the one source of it. */
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(): Command {
-  const program = new Command('tabadol').description('tabadol: the data-exchange hub for Moroccan administrations').showHelpAfterError();
+  const program = new Command('tabadol').description('tabadol: the data-exchange hub for Moroccan administrations').version(version, '-V, --version', 'print the version').showHelpAfterError();
   // Usage errors exit 2 (refusals exit 1): set before the commands are added, which inherit it.
   program.exitOverride();
   const configOption = new Option('--config <file>', 'a YAML file of settings (environment variables win)');

@@ -12,6 +12,8 @@ import { MemberError } from '../identity/members.ts';
 import { safeUrl } from '../observability/logger.ts';
 import { DatabaseUnavailableError, openDatabase, type Db } from '../storage/index.ts';
 import { DataDirInUseError } from '../storage/dir-lock.ts';
+import { connectLocalDb } from '../storage/local-db.ts';
+import { localChannelPath } from '../storage/local-wire.ts';
 
 /** What main.ts hands to the command modules: it alone reads the environment. */
 export interface CliDeps {
@@ -73,8 +75,9 @@ export function withConfigOption(command: Command): Command {
 }
 
 /**
- * Opens the configured database (migrating it), runs the work, closes it. `apiEquivalent` names the admin API call
- * that does the same, for when the embedded database is held by a running hub.
+ * Opens the configured database (migrating it), runs the work, closes it. When a running hub holds the embedded
+ * database, the work runs through that hub's local channel instead; `apiEquivalent` names the admin API call that does
+ * the same, for when that channel cannot be reached either.
  */
 export async function withDatabase<T>(config: Config, apiEquivalent: string | undefined, work: (db: Db) => Promise<T>): Promise<T> {
   let db: Db;
@@ -82,15 +85,24 @@ export async function withDatabase<T>(config: Config, apiEquivalent: string | un
     db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
   } catch (err) {
     if (err instanceof DataDirInUseError) {
+      // The hub that holds the embedded database runs this command's statements for us (src/storage/local-channel.ts).
+      const running = await connectLocalDb(config.DATA_DIR);
+      if (running) return runThenClose(running, work);
       const pid = /process (\d+)/.exec(err.message)?.[1];
       const instead = apiEquivalent ? `or use the admin API while it runs (${apiEquivalent})` : 'then run this again (this has no admin API equivalent)';
-      throw new CliRefusal([`the embedded database in ${config.DATA_DIR} is in use by the running hub${pid ? ` (process ${pid})` : ''}: stop it first, ${instead}`]);
+      throw new CliRefusal([
+        `the embedded database in ${config.DATA_DIR} is in use by the running hub${pid ? ` (process ${pid})` : ''}, which does not answer on ${localChannelPath(config.DATA_DIR)}: stop it first, ${instead}`,
+      ]);
     }
     if (config.DATABASE_URL && err instanceof Error && !(err instanceof ConfigError)) {
       throw new CliRefusal([`DATABASE_URL: cannot reach PostgreSQL at ${safeUrl(config.DATABASE_URL)} (${oneLine(err.message)})`]);
     }
     throw err;
   }
+  return runThenClose(db, work);
+}
+
+async function runThenClose<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
   try {
     return await work(db);
   } finally {

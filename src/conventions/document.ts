@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { jsonFaults, locationOf } from '../storage/storable.ts';
 import { isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit } from 'yaml';
 import { toFolderName } from '../identity/ids.ts';
 import { canonicalBytes, type JsonValue } from './canonical-json.ts';
@@ -19,6 +20,14 @@ export class ConventionDocumentError extends Error {
   ) {
     super(`${path}: ${problems.join('; ')}`);
   }
+}
+
+/**
+ * A document no signer could have meant: aliases that expand beyond bounds (a "billion laughs"), text that cannot be
+ * stored (U+0000, a lone surrogate) or nesting beyond bounds. Refused as a request, not reported as a failed verification.
+ */
+export class ConventionHostileError extends ConventionDocumentError {
+  override name = 'ConventionHostileError';
 }
 
 export interface ConventionPaths {
@@ -74,7 +83,16 @@ export function parseConventionYaml(text: string, source = 'convention'): { data
   if (problems.length > 0) throw new ConventionDocumentError(source, problems);
 
   // maxAliasCount (default 100) bounds alias expansion, so a small file cannot expand into a huge one.
-  const data = doc.toJS({ maxAliasCount: 100 }) as ConventionData;
+  let data: ConventionData;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as ConventionData;
+  } catch (err) {
+    // The yaml package throws a ReferenceError when the aliases expand beyond maxAliasCount.
+    if (err instanceof ReferenceError || err instanceof RangeError) throw new ConventionHostileError(source, ['YAML: its aliases expand beyond 100 nodes (refused as a resource exhaustion attack)']);
+    throw err;
+  }
+  const faults = jsonFaults(data);
+  if (faults.length > 0) throw new ConventionHostileError(source, faults.map((f) => `${locationOf('', f.path) || '(document)'}: ${f.message}`));
   const result = conventionSchema.safeParse(data, issueMessages);
   if (!result.success) {
     const fieldProblems = result.error.issues.flatMap((issue) => {

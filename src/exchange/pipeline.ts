@@ -286,14 +286,7 @@ export class ExchangePipeline {
       answer = {
         status: problemCodes[refusal.code].status,
         headers: { 'content-type': 'application/problem+json', ...refusal.headers },
-        body: JSON.stringify({
-          type: problemTypePrefix + refusal.code,
-          title: problemCodes[refusal.code].title,
-          status: problemCodes[refusal.code].status,
-          detail: refusal.detail,
-          requestId: verified?.claims.jti ?? '',
-          ...(refusal.errors.length > 0 ? { errors: refusal.errors } : {}),
-        }),
+        body: JSON.stringify(refusal.toBody(verified?.claims.jti ?? '')),
         problem: refusal.code,
       };
     }

@@ -1,6 +1,5 @@
 // The one app factory: OpenAPIHono with the shared defaultHook, onError, request ids, logs, metrics, body limit and spec.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -9,7 +8,8 @@ import type { ZodError } from 'zod';
 import { QueueUnavailableError } from '../queue/queue.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import type { AppDeps, AppEnv } from './context.ts';
-import { ProblemError, type ProblemFieldError } from './problem.ts';
+import { ProblemError, problemLimits, type ProblemFieldError } from './problem.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 
 export const apiInfo = {
@@ -20,11 +20,14 @@ export const apiInfo = {
   license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
 };
 
-function zodErrors(error: ZodError, target: string): ProblemFieldError[] {
-  return error.issues.map((issue) => ({
-    location: [target === 'json' || target === 'form' ? 'body' : target === 'param' ? 'path' : target, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+/** The first issues as field errors (a problem lists no more: problemLimits), and how many were left out. */
+function zodErrors(error: ZodError, target: string): { errors: ProblemFieldError[]; omitted: number } {
+  const place = target === 'json' || target === 'form' ? 'body' : target === 'param' ? 'path' : target;
+  const listed = error.issues.slice(0, problemLimits.errors);
+  return {
+    errors: listed.map((issue) => ({ location: [place, ...issue.path.map(String)].join('.'), message: issue.message })),
+    omitted: error.issues.length - listed.length,
+  };
 }
 
 export function problemJson(c: Context<AppEnv>, problem: ProblemError): Response {
@@ -71,8 +74,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const errors = zodErrors(result.error, result.target);
-        throw new ProblemError('request-invalid', errors.map((e) => `${e.location}: ${e.message}`).join('; '), { errors });
+        const { errors, omitted } = zodErrors(result.error, result.target);
+        const more = omitted > 0 ? `; and ${omitted} more` : '';
+        throw new ProblemError('request-invalid', errors.map((e) => `${e.location}: ${e.message}`).join('; ') + more, { errors, errorsOmitted: omitted });
       }
       return undefined;
     },
@@ -151,7 +155,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app);
 
   app.doc31('/openapi.json', openApiBase);
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'tabadol hub API' }));
+  registerDocsRoutes(app);
 
   return app;
 }

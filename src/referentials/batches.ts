@@ -4,6 +4,7 @@
 // outcomes, the batch's counts, the outbox row marked delivered and the next chunk's outbox row commit together, so a
 // re-delivered job never applies a row twice. A batch is keyed by its client's id within the source system: a resend
 // with the same id changes nothing and answers the batch's status.
+import { problemLimits } from '../http/problem.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { writeOutbox } from '../queue/outbox.ts';
 import { contribute } from './engine.ts';
@@ -11,6 +12,7 @@ import { ContributionRefused, type ContributionDecision } from './engine-types.t
 import type { FieldProblem } from './module.ts';
 import { referential as referentialModule } from './module.ts';
 import { json } from './store.ts';
+import { jsonFaults, locationOf, textFault } from '../storage/storable.ts';
 
 export type BatchFormat = 'ndjson' | 'csv';
 export type BatchStatusName = 'queued' | 'running' | 'done' | 'failed';
@@ -28,8 +30,15 @@ export type BatchRow =
 /** The upload as a whole is refused (not UTF-8, CSV columns wrong): nothing was written. */
 export class BatchRefused extends Error {
   override name = 'BatchRefused';
-  constructor(readonly problems: FieldProblem[]) {
-    super(`batch refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}`);
+  /**
+   * @param problems at most problemLimits.errors of them (a header of a million unknown columns is not a million problems)
+   * @param omitted how many more were found and not listed
+   */
+  constructor(
+    readonly problems: FieldProblem[],
+    readonly omitted = 0,
+  ) {
+    super(`batch refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}${omitted > 0 ? `; and ${omitted} more` : ''}`);
   }
 }
 
@@ -124,6 +133,13 @@ function ndjsonRow(text: string, line: number): BatchRow {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { line, problems: [{ location: 'line', message: 'is not a JSON object' }] };
   const { sourceId, attributes, sourceSystem } = value as { sourceId?: unknown; attributes?: unknown; sourceSystem?: unknown };
+  // Text PostgreSQL cannot hold, or a value nested too deep to serialise, rejects this row alone (its sourceId is kept
+  // only if it can be stored beside the rejection).
+  const faults = jsonFaults(value);
+  if (faults.length > 0) {
+    const storableId = typeof sourceId === 'string' && sourceId !== '' && textFault(sourceId) === undefined ? { sourceId } : {};
+    return { line, ...storableId, problems: faults.map((f) => ({ location: locationOf('', f.path) || 'line', message: f.message })) };
+  }
   const problems: FieldProblem[] = [];
   if (typeof sourceId !== 'string' || sourceId === '') problems.push({ location: 'sourceId', message: 'is required (a non-empty string)' });
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) problems.push({ location: 'attributes', message: 'is required (an object)' });
@@ -131,20 +147,34 @@ function ndjsonRow(text: string, line: number): BatchRow {
   return { line, sourceId: sourceId as string, attributes: attributes as Record<string, unknown>, ...(typeof sourceSystem === 'string' && sourceSystem.trim() ? { sourceSystem: sourceSystem.trim() } : {}) };
 }
 
+/**
+ * The header's columns, or BatchRefused naming what is wrong: the first problems only (problemLimits.errors) and a
+ * count of the rest, the known columns written once (with the first unknown one) rather than with each, so that a
+ * header of hundreds of thousands of columns costs one pass over it and a bounded answer.
+ */
 function checkHeader(fields: string[], columns: readonly string[] | undefined): string[] {
   const header = fields.map((f) => f.trim());
   const problems: FieldProblem[] = [];
-  if (!header.includes('sourceId')) problems.push({ location: 'header', message: 'has no sourceId column' });
+  let omitted = 0;
+  const report = (problem: FieldProblem) => {
+    if (problems.length < problemLimits.errors) problems.push(problem);
+    else omitted++;
+  };
+  if (!header.includes('sourceId')) report({ location: 'header', message: 'has no sourceId column' });
   const known = columns ? new Set(columns) : undefined;
   const seen = new Set<string>();
+  let unknown = 0;
   for (const name of header) {
-    if (seen.has(name)) problems.push({ location: `header.${name}`, message: 'appears twice' });
+    if (seen.has(name)) report({ location: `header.${name}`, message: 'appears twice' });
     seen.add(name);
     if (name === 'sourceId' || ignoredColumns.has(name)) continue;
-    if (name === '') problems.push({ location: 'header', message: 'has an empty column name' });
-    else if (known && !known.has(name)) problems.push({ location: `header.${name}`, message: `is not a known column (expected sourceId and some of: ${[...known].join(', ')})` });
+    if (name === '') report({ location: 'header', message: 'has an empty column name' });
+    else if (known && !known.has(name)) {
+      const expected = unknown++ === 0 ? ` (expected sourceId and some of: ${[...known].join(', ')})` : '';
+      report({ location: `header.${name}`, message: `is not a known column${expected}` });
+    }
   }
-  if (problems.length > 0) throw new BatchRefused(problems);
+  if (problems.length > 0) throw new BatchRefused(problems, omitted);
   return header;
 }
 
@@ -160,6 +190,11 @@ function csvRow(header: string[], fields: string[], line: number): BatchRow {
     else if (!ignoredColumns.has(name) && value !== '') setPath(attributes, name.split('.'), value);
   });
   if (!sourceId) return { line, problems: [{ location: 'sourceId', message: 'is required' }] };
+  const faults = header.flatMap((name, i) => {
+    const fault = textFault(fields[i] ?? '');
+    return fault ? [{ location: name === 'sourceId' || name === 'sourceSystem' ? name : `attributes.${name}`, message: fault }] : [];
+  });
+  if (faults.length > 0) return { line, ...(textFault(sourceId) === undefined ? { sourceId } : {}), problems: faults };
   return { line, sourceId, attributes, ...(sourceSystem ? { sourceSystem } : {}) };
 }
 

@@ -5,6 +5,7 @@ import type { Queryable } from '../storage/db.ts';
 import { registerAdapterBinding, type ProviderResponse } from '../exchange/bindings.ts';
 import { subjectHmac } from '../exchange/subjects.ts';
 import { transparencyAdapter } from '../hub/bootstrap.ts';
+import { isBigintText, minInstant, parseInstant } from '../storage/storable.ts';
 
 const route = /^\/subjects\/(cin|ice|plate)\/([^/]+)\/accesses$/;
 
@@ -39,14 +40,19 @@ export function registerTransparencyService(db: Queryable, keyring: HubKeyring):
         return problem(400, 'the identifier is not valid percent-encoding', 'path.id');
       }
       const params = new URLSearchParams(query);
-      const to = params.get('to') ? new Date(params.get('to') ?? '') : new Date();
-      const from = params.get('from') ? new Date(params.get('from') ?? '') : new Date(to.getTime() - 365 * 86_400_000);
-      if (Number.isNaN(to.getTime())) return problem(400, 'to is not a date-time', 'query.to');
-      if (Number.isNaN(from.getTime())) return problem(400, 'from is not a date-time', 'query.from');
+      // Dates and the cursor are checked against what PostgreSQL holds (timestamptz, bigint) before any SQL.
+      const toParam = params.get('to');
+      const toInstant = toParam ? parseInstant(toParam) : { ok: true as const, at: new Date() };
+      if (!toInstant.ok) return problem(400, `to ${toInstant.message}`, 'query.to');
+      const to = toInstant.at;
+      const fromParam = params.get('from');
+      const fromInstant = fromParam ? parseInstant(fromParam) : { ok: true as const, at: new Date(Math.max(minInstant.getTime(), to.getTime() - 365 * 86_400_000)) };
+      if (!fromInstant.ok) return problem(400, `from ${fromInstant.message}`, 'query.from');
+      const from = fromInstant.at;
       if (from > to) return problem(400, 'the period ends before it starts', 'query.from');
       const limit = Math.min(200, Math.max(1, Number(params.get('limit') ?? 50) || 50));
       const cursor = params.get('cursor');
-      if (cursor !== null && !/^\d{1,19}$/.test(cursor)) return problem(400, 'the cursor is not one this report gave', 'query.cursor');
+      if (cursor !== null && !isBigintText(cursor)) return problem(400, 'the cursor is not one this report gave', 'query.cursor');
 
       const hmac = subjectHmac(keyring.subjectKey, type, id);
       // Newest first; the cursor is the last seq of the previous page (seq is the log's total order).

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasServer } from '../helpers/servers.ts';
 import { companiesByIce, demoIces } from '../../adapters/btp-qualification/data.ts';
 import { makeIce } from '../../adapters/btp-qualification/ice.ts';
 import { verifyResponse } from '../../src/client/index.ts';
@@ -104,7 +105,7 @@ async function expectOk(world: ExchangeWorld, answer: RawAnswer, request: Signed
   await expectSignedAndLogged(world, answer, request, { status, problem: null });
 }
 
-describe('the exchange protocol, PostgreSQL + Redis, two hub processes', () => {
+describe.runIf(hasServer('postgres') && hasServer('redis'))('the exchange protocol, PostgreSQL + Redis, two hub processes', () => {
   let world: ExchangeWorld;
   let mef: Consumer;
   let mi: Consumer;

@@ -31,6 +31,7 @@ import { hubSubsystems } from '../../src/hub/bootstrap.ts';
 import { loadOrCreateHubKeys } from '../../src/identity/hub-keys.ts';
 import { toFolderName } from '../../src/identity/ids.ts';
 import { addMemberKeys, registerMember } from '../../src/identity/members.ts';
+import type { HubPlugin } from '../../src/plugins.ts';
 import { startHub, type Hub } from '../../src/runtime.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { startBtpSimulator, type BtpSimulator } from '../../adapters/btp-qualification/simulator.ts';
@@ -212,6 +213,8 @@ export interface WorldOptions {
   storage: 'pg' | 'pglite';
   redis: boolean;
   processes?: number;
+  /** Hub plugins to start (default none: the referential services are bound only when their plugin is given). */
+  plugins?: readonly HubPlugin[];
 }
 
 export const sha256b64u = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -273,7 +276,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     });
     const { logger, lines } = captureLogger('warn');
     logs.push(lines);
-    return startHub(config, { logger, http: true, workers: false, plugins: [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
+    return startHub(config, { logger, http: true, workers: false, plugins: options.plugins ?? [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
   const cleanup = async (): Promise<void> => {
@@ -302,7 +305,10 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
 
   const signingKeys = new Map<string, JWK>();
   const keyring = first.services.keyring;
-  signingKeys.set(transparencyProvider, { ...(keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: keyring.current.kid, alg: 'ES256' });
+  // The hub's own providers (transparency, referentials) sign their conventions with the hub's key.
+  const hubSigningKey: JWK = { ...(keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: keyring.current.kid, alg: 'ES256' };
+  signingKeys.set(transparencyProvider, hubSigningKey);
+  signingKeys.set(hubSubsystems(hubId).referentials, hubSigningKey);
 
   const makeConsumer = (id: string, keys: MemberKey[]): Consumer => {
     const primary = keys[0];

@@ -7,6 +7,7 @@ import jose from 'node-jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoIces } from '../../adapters/btp-qualification/data.ts';
 import { btpService, mefPurpose, startExchangeWorld, type ExchangeWorld, type MemberKey } from './harness.ts';
+import { hasServer } from '../helpers/servers.ts';
 
 const consumerId = 'MA/GOV/TEST/interop-node-jose';
 const digest = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -17,7 +18,7 @@ interface Answer {
   body: Buffer;
 }
 
-describe('a node-jose consumer (a second JOSE library) talks to the hub', () => {
+describe.runIf(hasServer('postgres') && hasServer('redis'))('a node-jose consumer (a second JOSE library) talks to the hub', () => {
   let world: ExchangeWorld;
   let key: jose.JWK.Key;
 

@@ -8,6 +8,7 @@ import type { Db } from '../../src/storage/db.ts';
 import type { HubKeyring } from '../../src/identity/hub-keys.ts';
 import { openSameSchema } from '../helpers/db.ts';
 import { runToExit } from '../helpers/process.ts';
+import { hasServer } from '../helpers/servers.ts';
 import { btpService, mefPurpose, miPurpose, startExchangeWorld, type ExchangeWorld } from './harness.ts';
 
 const classification = (ice: string): string => `/x/v1/${btpService}/companies/${ice}/classification`;
@@ -40,7 +41,7 @@ const at = (seqs: string[], i: number): string => {
   return seq;
 };
 
-describe('message-log tampering on PostgreSQL, found by verifyLog', () => {
+describe.runIf(hasServer('postgres') && hasServer('redis'))('message-log tampering on PostgreSQL, found by verifyLog', () => {
   let world: ExchangeWorld;
   let db: Db;
   let keyring: HubKeyring;

@@ -8,9 +8,13 @@ import pg from 'pg';
 import { openDatabase } from '../../src/storage/index.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDatabaseUrl } from './env.ts';
+import { hasServer } from './servers.ts';
 
 export type DriverName = 'pglite' | 'pg';
-export const drivers: DriverName[] = ['pglite', 'pg'];
+/** The drivers this run tests on: PGlite always, PostgreSQL when the run has it (see test/global-setup.ts). */
+export function drivers(): DriverName[] {
+  return hasServer('postgres') ? ['pglite', 'pg'] : ['pglite'];
+}
 
 export interface TestDb {
   db: Db;

@@ -5,9 +5,13 @@ import { createBullmqQueue } from '../../src/queue/bullmq.ts';
 import { createMemoryQueue } from '../../src/queue/memory.ts';
 import type { Queue } from '../../src/queue/queue.ts';
 import { testRedisUrl } from './env.ts';
+import { hasServer } from './servers.ts';
 
 export type QueueDriverName = 'memory' | 'bullmq';
-export const queueDrivers: QueueDriverName[] = ['memory', 'bullmq'];
+/** The queue drivers this run tests on: in memory always, BullMQ when the run has Redis (see test/global-setup.ts). */
+export function queueDrivers(): QueueDriverName[] {
+  return hasServer('redis') ? ['memory', 'bullmq'] : ['memory'];
+}
 
 export function uniquePrefix(): string {
   return `t${randomBytes(5).toString('hex')}`;

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
 import { operatorActor } from '../actor.ts';
 import { listBindings, setBinding } from '../bindings.ts';
-import { adminProblemResponses, adminSecurity, adminTag, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, jsonBody, refusing, requireRole } from './shared.ts';
 
 const serviceId = z.string().min(1).max(400).openapi({ description: 'A service id: provider subsystem plus service code', example: 'MA/GOV/METLE/qualification-btp/classification' });
 const timeoutMs = z.number().int().min(1).max(300_000).openapi({ description: 'How long the hub waits for the provider', example: 10000 });
@@ -51,7 +51,7 @@ const setRoute = createRoute({
   summary: "Set a service's binding; hub processes pick it up at their next registry poll (admin)",
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: setBindingBody } } } },
+  request: { body: jsonBody(setBindingBody) },
   responses: { 200: { description: 'The binding as stored', content: { 'application/json': { schema: bindingSchema } } }, ...adminProblemResponses },
 });
 

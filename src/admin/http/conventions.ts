@@ -6,7 +6,7 @@ import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
 import { activateConventionContents, verifyConventionContents } from '../conventions.ts';
-import { adminProblemResponses, adminSecurity, adminTag, hubOf, iso, isoOrNull, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, hubOf, iso, isoOrNull, jsonBody, refusing, requireRole, storable } from './shared.ts';
 
 const subsystemId = (example: string) => z.string().min(1).max(400).openapi({ example });
 const dateTime = (example: string | null) => z.string().openapi({ format: 'date-time', example });
@@ -47,7 +47,7 @@ const listRoute = createRoute({
       status: z.enum(['active', 'superseded', 'revoked']).optional().openapi({ example: 'active' }),
       consumer: z.string().min(1).optional().openapi({ example: 'MA/GOV/MEF/marches-publics' }),
       provider: z.string().min(1).optional().openapi({ example: 'MA/GOV/METLE/qualification-btp' }),
-    }),
+    }).superRefine(storable),
   },
   responses: {
     200: { description: 'By provider, service, consumer, id and version', content: { 'application/json': { schema: z.object({ conventions: z.array(storedConventionSchema) }).openapi('ConventionList') } } },
@@ -111,10 +111,11 @@ const verifyRoute = createRoute({
   summary: 'Verify a convention and its signatures without activating it (auditor)',
   security: adminSecurity,
   middleware: [requireRole('auditor')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: conventionFilesBody } } } },
+  request: { body: jsonBody(conventionFilesBody) },
   responses: {
     200: { description: 'The verification report: `ok` false with the problems when it does not verify', content: { 'application/json': { schema: verificationSchema } } },
     ...adminProblemResponses,
+    422: problemResponse('A hostile YAML (aliases expanding beyond bounds, text that cannot be stored): refused, not verified'),
   },
 });
 
@@ -137,7 +138,7 @@ const activateRoute = createRoute({
   summary: 'Activate a convention signed by its provider and consumer: the hub countersigns and enforces it (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: conventionFilesBody } } } },
+  request: { body: jsonBody(conventionFilesBody) },
   responses: {
     201: { description: 'Activated; every hub process enforces it from its next registry poll', content: { 'application/json': { schema: activationSchema } } },
     ...adminProblemResponses,
@@ -163,7 +164,7 @@ const revokeRoute = createRoute({
   summary: 'Revoke a convention: every hub process stops enforcing it at its next registry poll (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: revokeConventionBody } } } },
+  request: { body: jsonBody(revokeConventionBody) },
   responses: {
     200: { description: 'The revoked version', content: { 'application/json': { schema: storedConventionSchema } } },
     ...adminProblemResponses,
@@ -181,7 +182,7 @@ export function registerConventionRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(verifyRoute, async (c) => {
     const { keyring } = hubOf(c.var.deps);
-    const verification = await verifyConventionContents(c.var.deps.db, c.req.valid('json'), { hubId: c.var.deps.config.HUB_ID, keyring });
+    const verification = await refusing(() => verifyConventionContents(c.var.deps.db, c.req.valid('json'), { hubId: c.var.deps.config.HUB_ID, keyring }));
     return c.json(verificationBody(verification), 200);
   });
 

@@ -5,7 +5,8 @@ import type { AppEnv } from '../../http/context.ts';
 import { ProblemError, problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
 import { parsePurgeDate, purgeLogAudited } from '../log.ts';
-import { adminProblemResponses, adminSecurity, adminTag, hubOf, refusing, requireRole } from './shared.ts';
+import { isBigintText } from '../../storage/storable.ts';
+import { adminProblemResponses, adminSecurity, adminTag, hubOf, jsonBody, refusing, requireRole } from './shared.ts';
 
 const seq = z.string().openapi({ description: 'A message-log sequence number (decimal string: it may exceed 2^53)', example: '1042' });
 
@@ -37,7 +38,7 @@ const verifyRoute = createRoute({
   middleware: [requireRole('auditor')] as const,
   request: {
     query: z.object({
-      from: z.string().regex(/^\d{1,19}$/, 'must be a seq (a positive integer)').optional().openapi({ description: 'Start at the nearest valid checkpoint at or before this seq', example: '1000' }),
+      from: z.string().regex(/^\d{1,19}$/, 'must be a seq (a positive integer)').refine(isBigintText, 'must be a seq (at most 2^63-1)').optional().openapi({ description: 'Start at the nearest valid checkpoint at or before this seq', example: '1000' }),
     }),
   },
   responses: {
@@ -66,7 +67,7 @@ const purgeRoute = createRoute({
   summary: 'Purge the message log before a date, anchoring what remains to a signed checkpoint (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: purgeBody } } } },
+  request: { body: jsonBody(purgeBody) },
   responses: {
     200: { description: 'Purged (possibly nothing: rows after the last checkpoint before the date stay)', content: { 'application/json': { schema: purgeResultSchema } } },
     ...adminProblemResponses,

@@ -4,7 +4,7 @@ import { addMemberKeys, listMembers, registerMember, revokeMemberKey, setMemberS
 import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
-import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, refusing, requireRole } from './shared.ts';
 
 const memberId = z.string().min(1).max(400).openapi({ description: 'A member (INSTANCE/CLASS/CODE) or subsystem (one more part) id', example: 'MA/GOV/MEF/marches-publics' });
 
@@ -12,7 +12,10 @@ const publicJwk = z.record(z.string(), z.unknown()).openapi({
   description: 'A public JWK: EC P-256 (ES256) or OKP Ed25519 (EdDSA), with a kid; private parameters are refused',
   example: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'es256-2025', alg: 'ES256', use: 'sig' },
 });
-const jwksInput = z.object({ keys: z.array(publicJwk) }).openapi('PublicJwkSet', { description: 'A JWK set of public keys (tabadol keys generate writes one: public.jwks)' });
+// A member holds a few keys (one in use, one before a rotation); the bound also stops zod at the length check instead
+// of checking (and reporting) every item of a hostile list.
+const maxKeysPerSet = 20;
+const jwksInput = z.object({ keys: z.array(publicJwk).max(maxKeysPerSet) }).openapi('PublicJwkSet', { description: 'A JWK set of public keys (tabadol keys generate writes one: public.jwks)' });
 
 const memberKeySchema = z.object({
   kid: z.string().openapi({ example: 'es256-2025' }),
@@ -47,7 +50,6 @@ function toBody(member: Member): MemberBody {
 }
 
 const memberResponse = (description: string) => ({ description, content: { 'application/json': { schema: memberSchema } } });
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 
 const listRoute = createRoute({
   method: 'get',

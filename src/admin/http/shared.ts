@@ -1,4 +1,5 @@
 // What every admin route shares: operator authentication and roles, the mapping of service refusals to problems, and the documented responses.
+import type { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { ConventionRefusedError } from '../../conventions/store.ts';
 import type { HubServices } from '../../hub/services.ts';
@@ -7,6 +8,7 @@ import { authenticateOperator, type Operator, type OperatorRole } from '../../id
 import { requestHeader } from '../../http/app.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { ProblemError, problemResponse, problemResponses, type ProblemFieldError } from '../../http/problem.ts';
+import { jsonFaults } from '../../storage/storable.ts';
 import { AdminInputError } from '../errors.ts';
 
 declare module 'hono' {
@@ -62,6 +64,18 @@ function conventionProblemLocation(problem: string): string {
   if (/OpenAPI/.test(problem)) return 'body.openapi';
   return 'body.yaml';
 }
+
+/**
+ * The refinement every admin request schema (body, query, path) carries: text PostgreSQL cannot store (U+0000, a lone
+ * surrogate) or a value nested too deep, anywhere in the value, is a request-invalid problem naming the field, decided
+ * with the rest of validation, before any SQL (they would otherwise be a 500 from the database).
+ */
+export function storable(value: unknown, ctx: z.RefinementCtx): void {
+  for (const fault of jsonFaults(value)) ctx.addIssue({ code: 'custom', path: fault.path, message: fault.message });
+}
+
+/** A required JSON request body of this schema, with the storable refinement. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema: schema.superRefine(storable) } } });
 
 /** Turns the services' typed refusals into problems; anything else is rethrown for the app's onError. */
 export function refusalToProblem(err: unknown): never {

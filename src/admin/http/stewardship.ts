@@ -8,7 +8,7 @@ import { referential as registeredReferential, type ReferentialModule } from '..
 import { decideReview, markDistinct, merge, reviewQueue, unmerge, type ReviewItem } from '../../referentials/stewardship.ts';
 import type { Queryable } from '../../storage/db.ts';
 import { operatorActor } from '../actor.ts';
-import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, refusalToProblem, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, refusalToProblem, requireRole, storable } from './shared.ts';
 
 // ---- shapes --------------------------------------------------------------------------------------------------------
 
@@ -149,7 +149,6 @@ export type DistinctResultBody = z.infer<typeof distinctResultSchema>;
 
 const base = '/admin/v1/referentials/{referential}';
 const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const noReferential = 'No such referential, or no such golden record, review item or decision in it';
 
 const reviewListRoute = createRoute({
@@ -161,7 +160,7 @@ const reviewListRoute = createRoute({
   security: adminSecurity,
   middleware: [requireRole('auditor')] as const,
   request: {
-    params: z.object({ referential: referentialParam }),
+    params: z.object({ referential: referentialParam }).superRefine(storable),
     query: z.object({
       status: reviewStatus.optional().openapi({ description: 'Only items in this state (open: waiting; linked, distinct: decided); default every state', example: 'open' }),
       limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }),
@@ -182,7 +181,7 @@ const reviewDecisionRoute = createRoute({
   summary: 'Decide a review item: link it to a candidate (a merge) or keep it distinct; deciding again the same way changes nothing (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { params: z.object({ referential: referentialParam, reviewId: serial('reviewId', 'A review item', '17') }), body: jsonBody(reviewDecisionBody) },
+  request: { params: z.object({ referential: referentialParam, reviewId: serial('reviewId', 'A review item', '17') }).superRefine(storable), body: jsonBody(reviewDecisionBody) },
   responses: {
     200: json('The item as decided', reviewDecisionSchema),
     ...adminProblemResponses,
@@ -200,7 +199,7 @@ const mergeRoute = createRoute({
   summary: 'Merge one golden record into another; undone exactly by an unmerge (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { params: z.object({ referential: referentialParam }), body: jsonBody(mergeBody) },
+  request: { params: z.object({ referential: referentialParam }).superRefine(storable), body: jsonBody(mergeBody) },
   responses: {
     201: json('Merged', mergeResultSchema),
     200: json('That merge was already in place: nothing changed', mergeResultSchema),
@@ -219,7 +218,7 @@ const unmergeRoute = createRoute({
   summary: 'Undo a merge, restoring exactly the records, links and natural keys it replaced (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { params: z.object({ referential: referentialParam, decisionId: serial('decisionId', 'The merge decision (from a merge or a linked review item)', '42') }), body: jsonBody(unmergeBody) },
+  request: { params: z.object({ referential: referentialParam, decisionId: serial('decisionId', 'The merge decision (from a merge or a linked review item)', '42') }).superRefine(storable), body: jsonBody(unmergeBody) },
   responses: {
     200: json('Restored (or already undone: unchanged)', unmergeResultSchema),
     ...adminProblemResponses,
@@ -236,7 +235,7 @@ const distinctRoute = createRoute({
   summary: 'Remember that two golden records are different entities: never proposed nor linked together again (admin)',
   security: adminSecurity,
   middleware: [requireRole('admin')] as const,
-  request: { params: z.object({ referential: referentialParam }), body: jsonBody(distinctBody) },
+  request: { params: z.object({ referential: referentialParam }).superRefine(storable), body: jsonBody(distinctBody) },
   responses: {
     201: json('Remembered', distinctResultSchema),
     200: json('Already remembered: nothing changed', distinctResultSchema),

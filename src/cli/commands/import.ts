@@ -160,7 +160,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           total = await countRows(file, format, columns);
         } catch (err) {
           if (err instanceof NotUtf8) throw new CliRefusal([`${file}: ${err.message}; nothing was imported`]);
-          if (err instanceof BatchRefused) throw new CliRefusal([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`)]);
+          if (err instanceof BatchRefused) throw new CliRefusal([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`), ...(err.omitted > 0 ? [`- and ${err.omitted} more`] : [])]);
           throw err;
         }
 

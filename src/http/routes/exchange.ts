@@ -1,5 +1,5 @@
 // The exchange endpoints: /x/v1/... (calls to provider services), /meta/v1/... (metaservices) and the hub's JWKS.
-// The first two are one pipeline for any service, so they are documented in docs/protocol.md rather than in openapi.yaml.
+// The first two are one pipeline for any service: their shape in the spec is described by exchange-spec.ts.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
