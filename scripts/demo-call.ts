@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../src/config.ts';
-import { loadClientIdentity, TabadolClient, type CallResult } from '../src/client/index.ts';
+import { loadClientIdentity, referentialClients, TabadolClient, type CallResult } from '../src/client/index.ts';
 import { demoDir, demoKeyPath, demoSubsystems } from '../adapters/demo/world.ts';
 import { demoIces } from '../adapters/btp-qualification/data.ts';
 
@@ -58,25 +58,30 @@ process.stdout.write(`→ GET ${report}\n  as ${portal}: who accessed this compa
 
 const metle = 'MA/GOV/METLE/qualification-btp';
 const metleClient = new TabadolClient({ hubUrl, hubId: config.HUB_ID, identity: await loadClientIdentity(metle, demoKeyPath(config.DATA_DIR, metle)) });
+// Typed calls generated from the referential services' contracts (`tabadol/client`): signed, answers verified.
+const metleReferentials = referentialClients(metleClient);
 // A company's file still carries its commune's 2014 code (Ait Kamra, Al Hoceima): the referential says what it is today.
 const unit = '/x/v1/MA/GOV/HUB/referentials/territory/units/01.051.05.01';
-const resolved = await metleClient.call('GET', unit, { purpose: 'address-commune-resolution' });
-process.stdout.write(`\n→ GET ${unit}\n  as ${metle}: which commune is this 2014 code today?\n← ${resolved.status}, verified\n${JSON.stringify(JSON.parse(resolved.body), null, 2)}\n`);
+const resolved = await metleReferentials.territory.GET('/units/{code}', { params: { path: { code: '01.051.05.01' } }, headers: { 'tabadol-purpose': 'address-commune-resolution' } });
+process.stdout.write(`\n→ GET ${unit}\n  as ${metle}: which commune is this 2014 code today?\n← ${resolved.response.status}, verified\n${JSON.stringify(resolved.data ?? resolved.error, null, 2)}\n`);
 
 // The BTP e-service contributes the company it knows to the single referential, then resolves it by its ICE in any
 // written form: the same golden record that every other e-service sees.
 const contribution = '/x/v1/MA/GOV/HUB/referentials/companies/contributions';
-const contributed = await metleClient.call('POST', contribution, {
-  purpose: 'company-referential-sync',
-  body: JSON.stringify({ sourceId: 'dossier-2026-0042', attributes: { ice: ice, nameFr: 'Atlas Bâtiment et Travaux SARL', legalForm: 'SARL', commune: '06.141.01.0' } }),
+const contributed = await metleReferentials.companies.POST('/contributions', {
+  headers: { 'tabadol-purpose': 'company-referential-sync' },
+  body: { sourceId: 'dossier-2026-0042', attributes: { ice: ice, nameFr: 'Atlas Bâtiment et Travaux SARL', legalForm: 'SARL', commune: '06.141.01.0' } },
 });
-process.stdout.write(`\n→ POST ${contribution}\n  as ${metle}: contribute the company of a qualification file\n← ${contributed.status}, verified\n${contributed.body}\n`);
+process.stdout.write(`\n→ POST ${contribution}\n  as ${metle}: contribute the company of a qualification file\n← ${contributed.response.status}, verified\n${JSON.stringify(contributed.data ?? contributed.error)}\n`);
 const byKey = `/x/v1/MA/GOV/HUB/referentials/companies/by-key/ice/${ice.slice(0, 3)}%20${ice.slice(3)}`;
-const golden = await metleClient.call('GET', byKey, { purpose: 'company-referential-sync' });
-process.stdout.write(`→ GET ${byKey}\n← ${golden.status}, verified\n${JSON.stringify(JSON.parse(golden.body), null, 2)}\n`);
+const golden = await metleReferentials.companies.GET('/by-key/{keyType}/{keyValue}', {
+  params: { path: { keyType: 'ice', keyValue: `${ice.slice(0, 3)} ${ice.slice(3)}` } },
+  headers: { 'tabadol-purpose': 'company-referential-sync' },
+});
+process.stdout.write(`→ GET ${byKey}\n← ${golden.response.status}, verified\n${JSON.stringify(golden.data ?? golden.error, null, 2)}\n`);
 
 process.stdout.write(`\n${summary().join('\n')}\n`);
-if ([result, accesses, resolved, contributed, golden].some((r) => r.status !== 200)) process.exit(1);
+if ([result, accesses].some((r) => r.status !== 200) || [resolved, contributed, golden].some((r) => r.response.status !== 200)) process.exit(1);
 
 /** The first call told in plain words: who asked what, for which purpose, what the convention withheld, where it shows. */
 function summary(): string[] {

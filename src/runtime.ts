@@ -86,7 +86,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   });
   let hubServices: HubServices;
   try {
-    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs });
+    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange });
   } catch (err) {
     await channel?.close();
     await queue.close();

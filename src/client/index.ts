@@ -1,5 +1,7 @@
-// A consumer's side of the protocol: sign a request as a ministry's system would, and verify the hub's signed answer.
-// demo:call, the benchmarks and the tests use it; docs/protocol.md shows the same steps for other languages.
+// `tabadol/client`: a consumer's side of the protocol, for a ministry's integrator. Sign a request as a ministry's
+// system would, verify the hub's signed answer, and call the hub's referential services with types generated from their
+// contracts (referentialClients). demo:call, the benchmarks and the tests use it; docs/protocol.md shows the same steps
+// in Python (docs/examples/tabadol_client.py).
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CompactSign, compactVerify, createLocalJWKSet, importJWK, type JSONWebKeySet, type JWK } from 'jose';
@@ -120,6 +122,32 @@ export class TabadolClient {
 
   constructor(private readonly options: { hubUrl: string; hubId: string; identity: ClientIdentity }) {}
 
+  get hubUrl(): string {
+    return this.options.hubUrl;
+  }
+
+  get hubId(): string {
+    return this.options.hubId;
+  }
+
+  /**
+   * A fetch that signs every request and verifies every answer, for typed clients (openapi-fetch): the purpose is the
+   * request's Tabadol-Purpose header, else `purpose`. An answer that does not verify rejects (ResponseVerificationError);
+   * a verified answer keeps its status, headers (Tabadol-Log-Id…) and body.
+   */
+  fetchWith(purpose?: string): (request: Request) => Promise<Response> {
+    return async (request) => {
+      const target = request.url.startsWith(this.options.hubUrl) ? request.url.slice(this.options.hubUrl.length) : `${new URL(request.url).pathname}${new URL(request.url).search}`;
+      const signedPurpose = request.headers.get('tabadol-purpose') ?? purpose;
+      if (!signedPurpose) throw new Error(`no purpose for ${request.method} ${target}: give one to fetchWith() or a Tabadol-Purpose header`);
+      const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+      const contentType = request.headers.get('content-type') ?? undefined;
+      const result = await this.call(request.method, target, { purpose: signedPurpose, ...(body ? { body, contentType } : {}) });
+      const empty = result.status === 204 || result.status === 304;
+      return new Response(empty ? null : result.body, { status: result.status, headers: result.headers });
+    };
+  }
+
   private async hubKeys(refresh = false): Promise<JSONWebKeySet> {
     if (!this.jwks || refresh) {
       const res = await fetch(`${this.options.hubUrl}/.well-known/jwks.json`);
@@ -130,7 +158,7 @@ export class TabadolClient {
   }
 
   /** `target` starts with /x/v1/ or /meta/v1/. */
-  async call(method: string, target: string, options: { purpose: string; body?: string; contentType?: string }): Promise<CallResult> {
+  async call(method: string, target: string, options: { purpose: string; body?: string | Uint8Array; contentType?: string }): Promise<CallResult> {
     const { headers, jti } = await signRequest({ identity: this.options.identity, hubId: this.options.hubId, method, target, purpose: options.purpose, body: options.body });
     const res = await fetch(`${this.options.hubUrl}${target}`, {
       method,
@@ -151,3 +179,5 @@ export class TabadolClient {
     return { status: res.status, headers: res.headers, body: new TextDecoder().decode(bytes), claims, logId: res.headers.get('tabadol-log-id') };
   }
 }
+
+export { referentialClients, type ReferentialClients, type ReferentialService } from './referentials.ts';

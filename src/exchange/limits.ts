@@ -18,6 +18,8 @@ export interface LimitVerdict {
   quotaExceeded: boolean;
   /** Seconds until the quota window ends, when exceeded. */
   retryAfterSeconds?: number;
+  /** Calls counted in the quota's current window, this one included (when a quota was checked): for the metrics. */
+  quotaUsed?: number;
 }
 
 export interface ExchangeLimiter {
@@ -63,8 +65,8 @@ export function createRedisLimiter(options: { redisUrl: string; prefix?: string 
       }
       const [fresh, count] = result;
       if (fresh === 0) return { replayed: true, quotaExceeded: false };
-      if (quota && window && count > quota.count) return { replayed: false, quotaExceeded: true, retryAfterSeconds: window.endsInSeconds };
-      return { replayed: false, quotaExceeded: false };
+      if (quota && window && count > quota.count) return { replayed: false, quotaExceeded: true, retryAfterSeconds: window.endsInSeconds, quotaUsed: count };
+      return { replayed: false, quotaExceeded: false, ...(quota ? { quotaUsed: count } : {}) };
     },
     async close() {
       redis.disconnect();
@@ -100,8 +102,8 @@ export function createPostgresLimiter(db: Db): ExchangeLimiter {
       }
       const row = rows[0];
       if (!row?.fresh) return { replayed: true, quotaExceeded: false };
-      if (quota && window && (row.count ?? 0) > quota.count) return { replayed: false, quotaExceeded: true, retryAfterSeconds: window.endsInSeconds };
-      return { replayed: false, quotaExceeded: false };
+      if (quota && window && (row.count ?? 0) > quota.count) return { replayed: false, quotaExceeded: true, retryAfterSeconds: window.endsInSeconds, quotaUsed: row.count ?? 0 };
+      return { replayed: false, quotaExceeded: false, ...(quota ? { quotaUsed: row.count ?? 0 } : {}) };
     },
     async close() {},
   };

@@ -21,7 +21,9 @@ import { compileServiceOpenApi, type CompiledService, type MatchedOperation } fr
 import { Refusal } from './refusal.ts';
 import { authenticateRequest, checkRequestClaims, forwardTyp, responseTyp, sha256Base64url, type AuthenticatedRequest, type VerifiedRequest } from './request-signature.ts';
 import { extractSubjects, subjectHmac } from './subjects.ts';
+import { concernedSubjects } from './referential-subjects.ts';
 import type { MetaServices } from './meta.ts';
+import type { ExchangeRecord } from '../observability/metrics.ts';
 
 export interface ExchangeDeps {
   hubId: string;
@@ -34,6 +36,8 @@ export interface ExchangeDeps {
   logger: Logger;
   meta: MetaServices;
   now?: () => number;
+  /** Told of every exchange once it is answered (the operator's metrics). */
+  recordExchange?: (exchange: ExchangeRecord) => void;
 }
 
 /** The request as the HTTP layer hands it over. */
@@ -134,6 +138,7 @@ export class ExchangePipeline {
     let subjects: Array<{ type: string; hmac: string; location: string }> = [];
     let logBodies = false;
     let conventionOperation: ConventionOperation | undefined;
+    let quotaUsed: number | undefined;
     let answer: { status: number; headers: Record<string, string>; body: Uint8Array | string; problem?: string };
 
     try {
@@ -197,6 +202,7 @@ export class ExchangePipeline {
         // 7 and 13 in one round trip; a refused request never consumes quota.
         const quota = !pending && convention ? { key: `${convention.id}:${convention.version}`, ...convention.convention.quota } : undefined;
         const verdict = await this.deps.limiter.check(caller.claims.jti, quota, started);
+        quotaUsed = verdict.quotaUsed;
         if (verdict.replayed) throw new Refusal('replayed-request', `jti ${caller.claims.jti} was already used in the last 600 s`);
         if (pending) throw pending;
         if (!convention || !operation || !conventionOperation) throw new Error('unreachable: checks passed without a convention');
@@ -298,7 +304,9 @@ export class ExchangePipeline {
             if (minimised !== parsed) answerBody = JSON.stringify(minimised);
           }
         }
-        subjects = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects }).map((s) => ({
+        const declared = extractSubjects(conventionOperation.subjects, { pathParams: operation.pathParams, query, responseBody: responseForSubjects });
+        const concerned = concernedSubjects(declared, route.serviceId, { operationId: operation.operationId, pathParams: operation.pathParams, requestBody: body, requestContentType: contentType, responseBody: responseForSubjects });
+        subjects = concerned.map((s) => ({
           type: s.type,
           hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
           location: s.location,
@@ -313,7 +321,8 @@ export class ExchangePipeline {
         // A refused attempt at a subject's data is still an access attempt the subject may see: record what the path
         // and query name (the response, if any, was not delivered).
         const attempted = conventionOperation.subjects.filter((s) => s.in !== 'response');
-        subjects = extractSubjects(attempted, { pathParams: operation.pathParams, query: new URLSearchParams(request.target.split('?')[1] ?? ''), responseBody: undefined }).map((s) => ({
+        const declared = extractSubjects(attempted, { pathParams: operation.pathParams, query: new URLSearchParams(request.target.split('?')[1] ?? ''), responseBody: undefined });
+        subjects = concernedSubjects(declared, serviceId ?? '', { operationId: operation.operationId, pathParams: operation.pathParams }).map((s) => ({
           type: s.type,
           hmac: subjectHmac(this.deps.keyring.subjectKey, s.type, s.value),
           location: s.location,
@@ -343,7 +352,7 @@ export class ExchangePipeline {
       responseTyp,
     );
 
-    let logSeq: string;
+    let logSeq: string | undefined;
     try {
       logSeq = await this.deps.log.append({
         at: new Date(started),
@@ -367,8 +376,20 @@ export class ExchangePipeline {
         subjects,
       });
     } catch (err) {
-      // No answer leaves the hub unlogged: a data answer that could not be recorded is withheld.
       this.deps.logger.error({ requestId, err: { name: (err as Error).name, message: (err as Error).message } }, 'message log write failed');
+    }
+    this.deps.recordExchange?.({
+      // Label values stay bounded: a service only when the directory binds it, a consumer only once its signature verified.
+      service: serviceId !== undefined && (serviceId === 'meta' || this.deps.directory.binding(serviceId)) ? serviceId : null,
+      consumer: verified?.client ?? null,
+      convention: convention ? { id: convention.id, quota: convention.convention.quota.count, used: quotaUsed } : null,
+      status: logSeq === undefined ? 503 : answer.status,
+      problem: logSeq === undefined ? 'database-unavailable' : (answer.problem ?? null),
+      seconds: (performance.now() - startedHr) / 1000,
+      providerSeconds: providerMs === undefined ? null : providerMs / 1000,
+    });
+    if (logSeq === undefined) {
+      // No answer leaves the hub unlogged: a data answer that could not be recorded is withheld.
       const body = JSON.stringify({ type: `${problemTypePrefix}database-unavailable`, title: problemCodes['database-unavailable'].title, status: 503, detail: 'the exchange could not be recorded in the message log; nothing was answered', requestId });
       const signature = this.deps.keyring.signCompactSync(
         { iss: this.deps.hubId, ...(audience ? { aud: audience } : {}), jti: requestId, ...(requestSignature ? { rqh: sha256Base64url(requestSignature) } : {}), sts: 503, bdh: sha256Base64url(body), iat: Math.floor(this.now() / 1000) },

@@ -7,7 +7,7 @@ import { HubDirectory } from '../exchange/directory.ts';
 import { Forwarder } from '../exchange/forward.ts';
 import { createPostgresLimiter, createRedisLimiter, type ExchangeLimiter } from '../exchange/limits.ts';
 import { MetaServices } from '../exchange/meta.ts';
-import { ExchangePipeline } from '../exchange/pipeline.ts';
+import { ExchangePipeline, type ExchangeDeps } from '../exchange/pipeline.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../identity/hub-keys.ts';
 import { MessageLog } from '../log/message-log.ts';
 import type { Db } from '../storage/db.ts';
@@ -24,7 +24,7 @@ export interface HubServices {
   close(): Promise<void>;
 }
 
-export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number } = {}): Promise<HubServices> {
+export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange'] } = {}): Promise<HubServices> {
   const keyring = new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE }));
   await ensureHubIdentity(db, keyring);
   registerTransparencyService(db, keyring);
@@ -32,7 +32,7 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   const directory = new HubDirectory(db, onError);
   await directory.reload();
   directory.start(options.pollMs ?? 1000);
-  let pipeline: ExchangePipeline | undefined;
+  let pipeline: ExchangePipeline | undefined; // eslint-disable-line prefer-const -- read by onReload before it is assigned
   const conventions = new ConventionRegistry(db, {
     resolveKey: memberKeyResolver(db),
     keyring,
@@ -47,7 +47,7 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db);
   const log = new MessageLog({ db, keyring, logger });
   const forwarder = new Forwarder();
-  pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions) });
+  pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions), recordExchange: options.recordExchange });
   // In the background: readiness does not wait for contracts that no call may need soon.
   void pipeline.prepare(conventions.all());
   return {

@@ -1,13 +1,47 @@
-// Prometheus metrics (prom-client): HTTP latency by route, queue depths and outbox lag, in a registry per hub instance.
+// Prometheus metrics (prom-client): HTTP latency by route, exchanges (by service, consumer, outcome and problem code,
+// latencies, quota use), message-log and outbox lag, queue depths, in a registry per hub instance.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
 import { outboxLag } from '../queue/outbox.ts';
+import { logLag, type LogLag } from '../log/lag.ts';
+
+/** One answered exchange, as the pipeline reports it. Nulls: not known (refused before it was). */
+export interface ExchangeRecord {
+  /** A service the directory binds, or `meta`; null for anything else (label values stay bounded). */
+  service: string | null;
+  /** The caller, once its signature verified. */
+  consumer: string | null;
+  /** The convention applied, its quota per window and the calls counted in the current window (when counted). */
+  convention: { id: string; quota: number; used: number | undefined } | null;
+  status: number;
+  /** The protocol's problem code when the hub refused or failed, else null. */
+  problem: string | null;
+  seconds: number;
+  /** Time spent waiting for the provider, when it was called. */
+  providerSeconds: number | null;
+}
+
+/** ok: the provider answered 2xx/3xx; provider-error: it answered 4xx/5xx itself; provider-failure: unreachable, late
+ * or an answer off its contract; hub-failure: the hub's own storage or a bug; refused: a protocol check said no. */
+export type ExchangeOutcome = 'ok' | 'provider-error' | 'provider-failure' | 'hub-failure' | 'refused';
+
+const providerFailures = new Set(['provider-unavailable', 'provider-timeout', 'provider-response-invalid']);
+const hubFailures = new Set(['internal', 'database-unavailable', 'queue-unavailable']);
+
+export function exchangeOutcome(record: Pick<ExchangeRecord, 'status' | 'problem'>): ExchangeOutcome {
+  if (record.problem === null) return record.status < 400 ? 'ok' : 'provider-error';
+  if (providerFailures.has(record.problem)) return 'provider-failure';
+  if (hubFailures.has(record.problem)) return 'hub-failure';
+  return 'refused';
+}
 
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobsProcessed: Counter<'topic' | 'outcome'>;
+  /** The exchange pipeline's one report per answered exchange. */
+  recordExchange(record: ExchangeRecord): void;
 }
 
 export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boolean }): Metrics {
@@ -67,5 +101,72 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     },
   });
 
-  return { registry, httpDuration, jobsProcessed };
+  const exchanges = new Counter({
+    name: 'tabadol_exchanges_total',
+    help: 'Exchanges answered, by provider service, consumer, outcome (ok, provider-error, provider-failure, hub-failure, refused) and problem code (none when no problem)',
+    labelNames: ['service', 'consumer', 'outcome', 'problem'] as const,
+    registers: [registry],
+  });
+  const latencyBuckets = [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+  const exchangeDuration = new Histogram({
+    name: 'tabadol_exchange_duration_seconds',
+    help: 'Exchange latency in the hub, from the request received to the answer logged and signed, by provider service',
+    labelNames: ['service'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  });
+  const providerDuration = new Histogram({
+    name: 'tabadol_provider_duration_seconds',
+    help: "Time waiting for the provider's answer (the forward alone), by provider service",
+    labelNames: ['service'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  });
+  const quotaUsed = new Gauge({
+    name: 'tabadol_quota_window_used',
+    help: "Calls counted in the convention's current quota window, as of this process's last exchange under it",
+    labelNames: ['convention'] as const,
+    registers: [registry],
+  });
+  const quotaLimit = new Gauge({
+    name: 'tabadol_quota_window_limit',
+    help: "The convention's quota: calls allowed per window",
+    labelNames: ['convention'] as const,
+    registers: [registry],
+  });
+
+  // One query per scrape for the three gauges: a scrape collects every metric at once, so they share the one in flight.
+  let lagInFlight: Promise<LogLag | undefined> | undefined;
+  const lagOfScrape = (): Promise<LogLag | undefined> =>
+    (lagInFlight ??= logLag(deps.db)
+      .catch(() => undefined) // Database unreachable: /readyz reports it; the gauges keep their last values.
+      .finally(() => {
+        lagInFlight = undefined;
+      }));
+  const lagGauge = (name: string, help: string, value: (lag: LogLag) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const lag = await lagOfScrape();
+        if (lag) this.set(value(lag));
+      },
+    });
+  lagGauge('tabadol_message_log_unsigned_rows', 'Message-log rows appended after the last signed checkpoint', (lag) => lag.unsignedRows);
+  lagGauge('tabadol_message_log_unsigned_age_seconds', 'Age of the oldest message-log row not yet covered by a signed checkpoint, 0 when none', (lag) => lag.oldestUnsignedSeconds);
+  lagGauge('tabadol_message_log_last_checkpoint_timestamp_seconds', 'When the newest signed checkpoint was written (Unix time), 0 before the first', (lag) => lag.lastCheckpointAt ?? 0);
+
+  const recordExchange = (record: ExchangeRecord): void => {
+    const service = record.service ?? 'none';
+    exchanges.inc({ service, consumer: record.consumer ?? 'none', outcome: exchangeOutcome(record), problem: record.problem ?? 'none' });
+    exchangeDuration.observe({ service }, record.seconds);
+    if (record.providerSeconds !== null) providerDuration.observe({ service }, record.providerSeconds);
+    if (record.convention) {
+      quotaLimit.set({ convention: record.convention.id }, record.convention.quota);
+      if (record.convention.used !== undefined) quotaUsed.set({ convention: record.convention.id }, record.convention.used);
+    }
+  };
+
+  return { registry, httpDuration, jobsProcessed, recordExchange };
 }
