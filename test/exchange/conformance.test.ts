@@ -591,7 +591,7 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('the exchange protoc
       const body = answer.json as Record<string, unknown> & { qualifications: Array<Record<string, unknown>> };
       expect(Object.keys(body).sort()).toEqual(['ice', 'qualifications', 'raisonSociale', 'statut']);
       expect(body.qualifications.length).toBeGreaterThan(0);
-      for (const q of body.qualifications) expect(Object.keys(q).sort()).toEqual(['classe', 'secteur', 'validUntil']);
+      for (const q of body.qualifications) expect(Object.keys(q).sort()).toEqual(['classe', 'qualification', 'secteur', 'validUntil']);
       expect(answer.text).not.toContain('decisionDate');
     });
 
