@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, safeUrl } from '../observability/logger.ts';
+import { assertCanListen } from '../http/port-probe.ts';
 import { startHub, type Hub } from '../runtime.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import { DataDirInUseError } from '../storage/dir-lock.ts';
@@ -78,6 +79,8 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
   const signals = handleSignals(config, (msg) => logger.info({ role }, msg));
   let hub: Hub;
   try {
+    // Before startHub creates DATA_DIR, the database and the hub key: a busy port leaves nothing behind.
+    if (role === 'serve') await assertCanListen(config.PORT, config.HOST);
     hub = await startHub(config, { logger, http: role === 'serve', workers: true });
   } catch (err) {
     startupFailure(err, config);
@@ -85,8 +88,9 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
   const storage = config.DATABASE_URL ? `PostgreSQL ${safeUrl(config.DATABASE_URL)}` : `embedded PGlite in ${config.DATA_DIR}/pg`;
   const queue = config.REDIS_URL ? `Redis ${safeUrl(config.REDIS_URL)}` : 'in-process queue';
   logger.info({ role, hubId: config.HUB_ID, storage, queue, url: hub.url }, 'tabadol started');
+  // The banner is for the person at the terminal: stderr, so that stdout carries only the JSON log lines a collector parses.
   if (hub.url) {
-    process.stdout.write(
+    process.stderr.write(
       [
         `tabadol ${config.HUB_ID} is listening on ${hub.url}`,
         `  API reference  ${hub.url}/docs`,
@@ -98,7 +102,7 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
       ].join('\n'),
     );
   } else {
-    process.stdout.write(`tabadol worker for ${config.HUB_ID} is running (${storage}; queue: ${queue})\n`);
+    process.stderr.write(`tabadol worker for ${config.HUB_ID} is running (${storage}; queue: ${queue})\n`);
   }
   signals.started(hub);
 }
