@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'src/cli/main.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
+    files: ['bin/**', 'src/cli/program.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

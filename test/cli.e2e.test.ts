@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDataDir } from './helpers/db.ts';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
-import { runTabadol, runToExit, startServe } from './helpers/process.ts';
+import { jsonLines, runTabadol, runToExit, startServe } from './helpers/process.ts';
 import { hasServer } from './helpers/servers.ts';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -22,8 +23,8 @@ describe('tabadol serve with embedded defaults', () => {
     const dataDir = join(parent, 'not-yet-there');
     const hub = await startServe({ DATA_DIR: dataDir });
     expect(existsSync(join(dataDir, 'pg'))).toBe(true);
-    expect(hub.stdout()).toContain(`API reference  ${hub.url}/docs`);
-    expect(hub.stdout()).toContain(`${hub.url}/healthz`);
+    expect(hub.stderr()).toContain(`API reference  ${hub.url}/docs`);
+    expect(hub.stderr()).toContain(`${hub.url}/healthz`);
     const ready = await fetch(`${hub.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', queue: 'ok' } });
@@ -31,6 +32,17 @@ describe('tabadol serve with embedded defaults', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
     expect(existsSync(join(dataDir, 'pg.lock'))).toBe(false);
+  });
+
+  it('writes only JSON log lines on stdout; the banner goes to stderr', async () => {
+    const dataDir = freshDataDir();
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const hub = await startServe({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    expect((await fetch(`${hub.url}/readyz`)).status).toBe(200);
+    expect((await hub.stop('SIGTERM')).code).toBe(0);
+    const logged = jsonLines(hub.stdout()) as Array<{ msg?: string }>;
+    expect(logged.map((line) => line.msg)).toEqual(expect.arrayContaining(['tabadol started', 'stopped']));
+    expect(hub.stderr()).toMatch(/^tabadol \S+ is listening on http:\/\/localhost:\d+\n {2}API reference /);
   });
 
   it('refuses a second process on the same DATA_DIR, and a later start reuses the data', async () => {
@@ -71,17 +83,19 @@ describe('tabadol refuses to start with one clear line', () => {
     expect(result.stderr + result.stdout).not.toContain('s3cret');
   });
 
-  it('when the port is taken', async () => {
-    const dataDir = freshDataDir();
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const hub = await startServe({ DATA_DIR: dataDir });
-    const port = new URL(hub.url).port;
-    const other = freshDataDir();
-    cleanup.push(() => rmSync(other, { recursive: true, force: true }));
-    const result = await runToExit(['serve'], { DATA_DIR: other, PORT: port });
+  it('when the port is taken, before creating anything on disk', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = String((taken.address() as AddressInfo).port);
+    const parent = mkdtempSync(join(tmpdir(), 'tabadol-port-'));
+    cleanup.push(() => rmSync(parent, { recursive: true, force: true }));
+    const dataDir = join(parent, 'data');
+    const result = await runToExit(['serve'], { DATA_DIR: dataDir, PORT: port });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`tabadol: PORT: ${port} is already in use on 0.0.0.0`);
-    await hub.stop();
+    // No DATA_DIR, no database, no hub key: the next start on a free port begins from nothing, as this one should have.
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
@@ -103,13 +117,13 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('tabadol on PostgreS
     const [a, b] = await Promise.all([startServe(settings), startServe(settings)]);
     const worker = runTabadol(['worker'], settings);
     const deadline = Date.now() + 30_000;
-    while (!worker.stdout().includes('tabadol worker for') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(worker.stdout()).toContain('is running (PostgreSQL');
+    while (!worker.stderr().includes('tabadol worker for') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(worker.stderr()).toContain('is running (PostgreSQL');
     for (const hub of [a, b]) {
       const ready = await fetch(`${hub.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(hub.stdout()).toContain('storage        PostgreSQL');
-      expect(hub.stdout()).toContain('queue: Redis');
+      expect(hub.stderr()).toContain('storage        PostgreSQL');
+      expect(hub.stderr()).toContain('queue: Redis');
     }
     const migrated = new pg.Client({ connectionString: url.toString() });
     await migrated.connect();

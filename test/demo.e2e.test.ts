@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hubEnv, startServe, type RunningHub } from './helpers/process.ts';
+import { hubEnv, jsonLines, startServe, type RunningHub } from './helpers/process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,13 +31,13 @@ describe('the demo world', () => {
 
   it('is loaded by serve on an empty DATA_DIR, and demo:call makes a verified, minimised exchange', async () => {
     hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' });
-    expect(hub.stdout()).toMatch(/demo world .* try: npm run demo:call/);
+    expect(hub.stderr()).toMatch(/demo world .* try: npm run demo:call/);
     // The members' private keys are the operator's secrets: owner-only.
     expect(statSync(join(dataDir, 'demo', 'MA.GOV.MEF.marches-publics', 'private.jwk')).mode & 0o077).toBe(0);
     expect(statSync(join(dataDir, 'hub-keys.json')).mode & 0o077).toBe(0);
     // The banner's count and the log's agree: entities, and the contributions that carry them.
-    expect(hub.stdout()).toMatch(/demo records +2100 generated persons, companies and vehicles/);
-    expect(hub.stdout()).toMatch(/\(2377 contributions: 277 are the same entity as another e-service holds it\)/);
+    expect(hub.stderr()).toMatch(/demo records +2100 generated persons, companies and vehicles/);
+    expect(hub.stderr()).toMatch(/\(2377 contributions: 277 are the same entity as another e-service holds it\)/);
     // HUB_URL wins over PORT (a wrong PORT here).
     const result = await demoCall(hubEnv({ PORT: '1', HUB_URL: hub.url, DATA_DIR: dataDir }));
     expect(result.stderr, result.stdout).toBe('');
@@ -72,9 +72,11 @@ describe('the demo world', () => {
     // What an interrupted seeding leaves: keys, members and some conventions, but no world.json.
     rmSync(join(dataDir, 'demo', 'world.json'));
     hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto', LOG_LEVEL: 'info' });
-    expect(hub.stdout()).toMatch(/demo world .* try: npm run demo:call/);
+    expect(hub.stderr()).toMatch(/demo world .* try: npm run demo:call/);
     expect(hub.stdout()).toContain('finishing it now');
     expect(statSync(join(dataDir, 'demo', 'world.json')).isFile()).toBe(true);
+    // The demo's banners went to stderr with the hub's: stdout is the JSON log alone.
+    expect(jsonLines(hub.stdout()).length).toBeGreaterThan(0);
   }, 240_000);
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {

@@ -40,19 +40,19 @@ export async function runToExit(args: string[], settings: Record<string, string>
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
-/** Starts `tabadol serve` and resolves once it prints the URL it listens on. */
+/** Starts `tabadol serve` and resolves once its banner (on stderr) says the URL it listens on. */
 export async function startServe(settings: Record<string, string>, timeoutMs = 60_000): Promise<RunningHub> {
   const run = runTabadol(['serve'], { PORT: '0', ...settings });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${run.stdout()}\n${run.stderr()}`)), timeoutMs);
     const onData = () => {
-      const match = /is listening on (http:\/\/\S+)/.exec(run.stdout());
+      const match = /is listening on (http:\/\/\S+)/.exec(run.stderr());
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
       }
     };
-    run.child.stdout?.on('data', onData);
+    run.child.stderr?.on('data', onData);
     void run.exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited with ${code}:\n${run.stdout()}\n${run.stderr()}`));
@@ -74,4 +74,18 @@ export async function startServe(settings: Record<string, string>, timeoutMs = 6
       return { code, ms: Date.now() - started };
     },
   };
+}
+
+/** A hub's stdout, each line parsed: it carries JSON log lines only (the banner goes to stderr); a plain line throws. */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new Error(`not a JSON log line on stdout: ${line}`);
+      }
+    });
 }
