@@ -28,7 +28,7 @@ export const demoSubsystems = [
 
 export const btpServiceId = 'MA/GOV/METLE/qualification-btp/classification';
 const actor = 'demo-loader';
-const contractsDir = fileURLToPath(new URL('../../contracts/', import.meta.url));
+const repoContractsDir = fileURLToPath(new URL('../../contracts/', import.meta.url));
 
 export function demoDir(dataDir: string): string {
   return join(dataDir, 'demo');
@@ -74,8 +74,13 @@ function conventionFiles(root: string): string[] {
  * has no key for (one an integrator wrote under contracts/) is skipped with a warning naming its file: it is the
  * integrator's to sign, and it must not stop the hub.
  */
-export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db' | 'services'> & { logger?: Logger }): Promise<{ skipped: string[] }> {
+export async function seedDemoWorld(
+  context: Pick<PluginContext, 'config' | 'db' | 'services'> & { logger?: Logger },
+  options: { contractsDir?: string } = {},
+): Promise<{ skipped: string[] }> {
   const { config, db, services } = context;
+  // The repository's contracts/ unless a test gives another copy (with a convention of unknown parties, say).
+  const contractsDir = options.contractsDir ?? repoContractsDir;
   const root = demoDir(config.DATA_DIR);
   const keys = new Map<string, JWK>();
   for (const subsystem of demoSubsystems) {
