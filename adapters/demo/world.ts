@@ -157,7 +157,7 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; entities: 
     let chunk: { module: ReferentialModule; rows: BulkRow[] } | undefined;
     const flush = async () => {
       if (!chunk || chunk.rows.length === 0) return;
-      for (const outcome of await contributeBulk(context.db, chunk.module, chunk.rows)) {
+      for (const outcome of await contributeBulk(context.db, chunk.module, chunk.rows, { reportFailure: context.reportBackgroundFailure })) {
         const decision = outcome.ok ? outcome.decision : 'rejected';
         decisions[decision] = (decisions[decision] ?? 0) + 1;
       }

@@ -52,7 +52,8 @@ export class ConventionRegistry {
 
   /** Reloads from the database now (re-verifying every active convention). Concurrent calls run one after the other. */
   async reload(): Promise<void> {
-    // Chained so that two reloads never interleave and the last one to finish reflects the newest state.
+    // Chained so that two reloads never interleave and the last one to finish reflects the newest state. The previous
+    // reload's failure was its own caller's to handle: this one runs whatever became of it.
     const next = (this.inFlight ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
     this.inFlight = next;
     try {
@@ -122,6 +123,6 @@ export class ConventionRegistry {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.inFlight?.catch(() => undefined);
+    await this.inFlight?.catch(() => undefined); // A failed reload was reported to its caller; stopping only waits for it.
   }
 }

@@ -33,6 +33,7 @@ export class HubDirectory {
    * new load always runs after it rather than joining it.
    */
   async reload(): Promise<void> {
+    // The previous load's failure was its own caller's to handle: this one runs whatever became of it.
     const next = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
     this.loading = next;
     try {
