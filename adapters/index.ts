@@ -1,5 +1,7 @@
-// The adapters' composition root: registers every adapter and the demo world with the hub's plug-in points.
-import { registerPlugin } from '../src/plugins.ts';
+// The adapters' part of a hub: the demo world (and its simulators), composed by bin/parts.ts.
+import type { HubParts } from '../src/plugins.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 
-registerPlugin(demoWorldPlugin);
+export function adapterParts(): HubParts {
+  return { plugins: [demoWorldPlugin] };
+}

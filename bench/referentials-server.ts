@@ -14,10 +14,9 @@ import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import { toFolderName } from '../src/identity/ids.ts';
 import { getMember, registerMember } from '../src/identity/members.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { registeredPlugins } from '../src/plugins.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
-// The composition root's first import (bin/tabadol.js): the referential modules, their adapters and their plug-in.
-import '../referentials/services.ts';
+// The referentials' part of a hub (bin/parts.ts composes it with the adapters'): their bindings and their plug-in.
+import { referentialParts } from '../referentials/services.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
 import { exitWithParent } from './lib.ts';
 
@@ -99,7 +98,7 @@ async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub>
   if (!config.DATABASE_URL || !config.REDIS_URL) throw new Error('the referentials bench needs DATABASE_URL and REDIS_URL');
   // No outbox workers: the import left one golden.changed row per contribution, and relaying them to Redis while we
   // measure would load the machine with work that is not the read path. The plug-ins are the referential services'.
-  const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: false, plugins: registeredPlugins(), queuePrefix });
+  const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: false, plugins: referentialParts().plugins, adapters: referentialParts().adapters, queuePrefix });
   try {
     if (hub.url === undefined) throw new Error('the hub started without an HTTP server');
     const { db, services } = hub;

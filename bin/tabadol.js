@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `tabadol` command: runs the TypeScript sources through tsx's loader (no build step to forget).
-// It is also the composition root: adapters and the demo world register with the hub's plug-in points before the CLI runs.
+// It runs the CLI for a hub composed in bin/parts.ts (the composition root: referentials, adapters, the demo world).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -17,6 +17,6 @@ if (process.argv[2] === 'import' && !heapSet) {
 }
 
 register();
-await import('../referentials/services.ts');
-await import('../adapters/index.ts');
-await import('../src/cli/main.ts');
+const { defaultHubParts } = await import('./parts.ts');
+const { runCli } = await import('../src/cli/main.ts');
+await runCli(defaultHubParts());

@@ -1,8 +1,9 @@
-// Registers the referentials with the hub: their modules, their services' adapter bindings, a plug-in that binds each
-// service of MA/GOV/HUB/referentials at start, and the periodic numbering of the change feed.
-import { bindService, registerAdapterBinding, type ServiceBinding } from '../src/exchange/bindings.ts';
+// The referentials' part of a hub (referentialParts, composed by bin/parts.ts): their services' adapter bindings, the
+// outbox consumers of batches and change events, and a plug-in that binds each service of MA/GOV/HUB/referentials at
+// start and numbers the change feed periodically.
+import { bindService, type ServiceBinding } from '../src/exchange/bindings.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
-import { registerOutboxConsumer, registerPlugin } from '../src/plugins.ts';
+import type { HubParts, HubPlugin, OutboxConsumer } from '../src/plugins.ts';
 import { batchConsumer, registerBatchColumns } from '../src/referentials/batches.ts';
 import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/referentials/changes.ts';
 import { lockReferential } from '../src/referentials/locks.ts';
@@ -16,16 +17,21 @@ import { territoryAdapter, territoryService } from './territory/service.ts';
 import { CSV_COLUMNS } from './generator/output.ts';
 
 registerReferentials();
-registerAdapterBinding(territoryAdapter, territoryService);
 
 // Batches: the CSV columns of each referential (attributes, nested ones dotted) and the consumer that applies them.
 registerBatchColumns('persons', [...(CSV_COLUMNS.persons ?? []), 'birthPlace']);
 registerBatchColumns('companies', CSV_COLUMNS.companies ?? []);
 registerBatchColumns('vehicles', CSV_COLUMNS.vehicles ?? []);
-registerOutboxConsumer(batchConsumer());
-// Golden-record change events: readers pull them from the change feed today; the adapters' push subscribers (the next
-// issue) will hang here. Consuming them now keeps the outbox from re-driving undeliverable rows forever.
-for (const topic of [goldenChangedTopic, goldenChangedBatchTopic]) registerOutboxConsumer({ topic, handler: async () => undefined, concurrency: 4 });
+
+/** The batch consumer, and the golden-record change events' consumers. */
+function referentialConsumers(): OutboxConsumer[] {
+  return [
+    batchConsumer(),
+    // Golden-record change events: readers pull them from the change feed today; the adapters' push subscribers (the
+    // next issue) will hang here. Consuming them now keeps the outbox from re-driving undeliverable rows forever.
+    ...[goldenChangedTopic, goldenChangedBatchTopic].map((topic) => ({ topic, handler: async () => undefined, concurrency: 4 })),
+  ];
+}
 
 /** The backfill's task name: a new definition of the blocking keys takes a new name, and every record is keyed again. */
 export const blockingKeysTask = 'blocking-keys-v1';
@@ -67,14 +73,14 @@ export async function backfillBlockingKeys(db: Db, logger: Pick<Logger, 'info'>,
 
 export const goldenAdapter = (name: string) => `hub:referentials:${name}`;
 
-registerPlugin({
+export const referentialServicesPlugin: HubPlugin = {
   name: 'referential-services',
   async start(context) {
     const { db, services } = context;
     const subsystem = hubSubsystems(context.config.HUB_ID).referentials;
     const wanted: Array<[string, string]> = [[`${subsystem}/territory`, territoryAdapter]];
     for (const module of referentials()) {
-      registerAdapterBinding(goldenAdapter(module.name), goldenService(module, db, context.reportBackgroundFailure));
+      services.adapters.register(goldenAdapter(module.name), goldenService(module, db, context.reportBackgroundFailure));
       wanted.push([`${subsystem}/${module.name}`, goldenAdapter(module.name)]);
     }
     let changed = false;
@@ -97,4 +103,9 @@ registerPlugin({
       },
     };
   },
-});
+};
+
+/** The referentials' part of a hub: the territory's binding, the consumers, the plug-in that binds the golden services. */
+export function referentialParts(): HubParts {
+  return { adapters: { [territoryAdapter]: territoryService }, consumers: referentialConsumers(), plugins: [referentialServicesPlugin] };
+}

@@ -1,10 +1,14 @@
-// Plug-in point for what lives outside src/ (adapters, the demo world): registered by the composition root (bin/),
-// started by serve once the HTTP server listens, stopped on shutdown. src/ never imports adapters/.
+// What a hub is composed of beyond its core: adapters, outbox consumers, routes and plug-ins, given to startHub as an
+// explicit list (HubParts) by the composition root (bin/parts.ts). Nothing here is module-global: two hubs in one process
+// share no part they were not both given. src/ never imports adapters/ or the referentials.
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { AdapterBinding } from './exchange/bindings.ts';
 import type { HubServices } from './hub/services.ts';
+import type { AppEnv } from './http/context.ts';
 import type { BackgroundFailureReport } from './observability/metrics.ts';
-import type { OutboxConsumer } from './runtime.ts';
+import type { OutboxHandler } from './queue/outbox.ts';
 import type { Db } from './storage/db.ts';
 
 export interface PluginContext {
@@ -24,29 +28,36 @@ export interface RunningPlugin {
   stop(): Promise<void>;
 }
 
+/** Started after the HTTP server listens (serve only), stopped after it has closed. */
 export interface HubPlugin {
   name: string;
   start(context: PluginContext): Promise<RunningPlugin | undefined>;
 }
 
-const plugins: HubPlugin[] = [];
-
-export function registerPlugin(plugin: HubPlugin): void {
-  if (!plugins.some((p) => p.name === plugin.name)) plugins.push(plugin);
+/** A module that consumes an outbox topic (referential batches, change events, adapter pushes…). */
+export interface OutboxConsumer {
+  topic: string;
+  handler: OutboxHandler<Record<string, unknown>>;
+  concurrency?: number;
 }
 
-export function registeredPlugins(): readonly HubPlugin[] {
-  return plugins;
+/** The parts of one hub; each list absent means none. */
+export interface HubParts {
+  /** Adapter bindings by the name service_bindings.adapter gives (a plug-in may add more at start: services.adapters). */
+  adapters?: Readonly<Record<string, AdapterBinding>>;
+  /** Run by the workers (serve and worker). */
+  consumers?: readonly OutboxConsumer[];
+  /** Add routes to the app (serve only). */
+  routes?: ReadonlyArray<(app: OpenAPIHono<AppEnv>) => void>;
+  plugins?: readonly HubPlugin[];
 }
 
-// Outbox consumers that modules outside the hub's core register (referential batches…): serve and worker run them
-// when startHub is given no explicit list.
-const outboxConsumers: OutboxConsumer[] = [];
-
-export function registerOutboxConsumer(consumer: OutboxConsumer): void {
-  if (!outboxConsumers.some((c) => c.topic === consumer.topic)) outboxConsumers.push(consumer);
-}
-
-export function registeredOutboxConsumers(): readonly OutboxConsumer[] {
-  return outboxConsumers;
+/** Several parts lists as one (the referentials' and the adapters', in bin/parts.ts). */
+export function mergeHubParts(...parts: readonly HubParts[]): Required<HubParts> {
+  return {
+    adapters: Object.assign({}, ...parts.map((p) => p.adapters ?? {})) as Record<string, AdapterBinding>,
+    consumers: parts.flatMap((p) => p.consumers ?? []),
+    routes: parts.flatMap((p) => p.routes ?? []),
+    plugins: parts.flatMap((p) => p.plugins ?? []),
+  };
 }

@@ -4,44 +4,32 @@ import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.ts';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from './http/app.ts';
 import { answerClientError, answerRequestError } from './http/server-errors.ts';
-import type { AppEnv } from './http/context.ts';
 import { registerAllRoutes } from './http/routes/index.ts';
 import { backgroundFailureReporter, createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Logger } from './observability/logger.ts';
 import { createQueue } from './queue/index.ts';
-import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.ts';
+import { OutboxRelay, processOutbox } from './queue/outbox.ts';
 import type { Queue, Worker } from './queue/queue.ts';
 import { openDatabase } from './storage/index.ts';
 import { openLocalChannel } from './storage/local-channel.ts';
 import { startHubServices, type HubServices } from './hub/services.ts';
-import { registeredOutboxConsumers, registeredPlugins, type HubPlugin, type RunningPlugin } from './plugins.ts';
+import type { HubParts, RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 
-/** A module that consumes an outbox topic (referential change events, adapter pushes…) registers one of these. */
-export interface OutboxConsumer {
-  topic: string;
-  handler: OutboxHandler<Record<string, unknown>>;
-  concurrency?: number;
-}
+export type { OutboxConsumer } from './plugins.ts';
 
-export interface HubOptions {
+export interface HubOptions extends HubParts {
   logger: Logger;
   /** Serve HTTP (tabadol serve). */
   http: boolean;
   /** Run the outbox relay and the queue consumers (both serve and worker do). */
   workers: boolean;
-  consumers?: OutboxConsumer[];
-  /** Modules that add routes to the app (exchange, admin, referentials…) register here. */
-  routes?: Array<(app: OpenAPIHono<AppEnv>) => void>;
   /** Test isolation: a Postgres schema and a queue prefix of their own. */
   schema?: string;
   queuePrefix?: string;
   relay?: { pollIntervalMs?: number; redriveAfterMs?: number };
-  /** Started after the HTTP server listens (serve only): the demo world, adapters' simulators. */
-  plugins?: readonly HubPlugin[];
   /** How often to look for registry changes (keys, conventions, bindings) made by other processes. */
   registryPollMs?: number;
 }
@@ -60,7 +48,46 @@ export interface Hub {
   close(): Promise<void>;
 }
 
+/**
+ * What has started, in order, and how to stop it: teardown runs the closers in reverse, every one even when one fails
+ * (the first failure is thrown after the rest have run). The one teardown of a hub: on a failed start, on close() and
+ * so on a signal (src/cli/program.ts calls close()).
+ */
+class Closers {
+  private readonly stack: Array<{ what: string; close: () => Promise<void> }> = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  push(what: string, close: () => Promise<void>): void {
+    this.stack.push({ what, close });
+  }
+
+  async closeAll(): Promise<void> {
+    let first: { err: unknown } | undefined;
+    for (const { what, close } of this.stack.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        this.logger.error({ closing: what, err: { name: (err as Error).name, message: (err as Error).message } }, 'shutdown step failed; the next ones still run');
+        first ??= { err };
+      }
+    }
+    if (first) throw first.err;
+  }
+}
+
+/** Starts the hub in order (database, queue, local channel, exchange services, workers, HTTP server, plugins); a failed step stops what had started. */
 export async function startHub(config: Config, options: HubOptions): Promise<Hub> {
+  const closers = new Closers(options.logger);
+  try {
+    return await startParts(config, options, closers);
+  } catch (err) {
+    await closers.closeAll().catch(() => undefined); // each failure is logged by closeAll; the start's own error is the one to report
+    throw err;
+  }
+}
+
+async function startParts(config: Config, options: HubOptions, closers: Closers): Promise<Hub> {
   const { logger } = options;
   mkdirSync(config.DATA_DIR, { recursive: true });
   const db = await openDatabase({
@@ -70,35 +97,22 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     schema: options.schema,
     onError: (err) => logger.warn({ err: { message: err.message } }, 'database connection lost; the pool reconnects on the next query'),
   });
-  let queue: Queue;
-  try {
-    queue = createQueue({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix, logger });
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  closers.push('database', () => db.close());
+  const queue = createQueue({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix, logger });
+  closers.push('queue', () => queue.close());
   const metrics = createMetrics({ db, queue });
   const reportBackgroundFailure = backgroundFailureReporter(logger, metrics);
   // The embedded database admits this process only: the admin CLI reaches it through this channel while the hub runs.
-  const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger).catch(async (err: unknown) => {
-    await queue.close();
-    await db.close();
-    throw err;
-  });
-  let hubServices: HubServices;
-  try {
-    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
-  } catch (err) {
-    await channel?.close();
-    await queue.close();
-    await db.close();
-    throw err;
-  }
+  const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger);
+  if (channel) closers.push('local channel', () => channel.close());
+  const hubServices = await startHubServices(config, db, logger, { adapters: options.adapters, queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
+  closers.push('exchange services', () => hubServices.close());
 
   let relay: OutboxRelay | undefined;
-  const workers: Worker[] = [];
   if (options.workers) {
-    for (const consumer of options.consumers ?? registeredOutboxConsumers()) {
+    const workers: Worker[] = [];
+    closers.push('workers', async () => void (await Promise.all(workers.map((w) => w.close()))));
+    for (const consumer of options.consumers ?? []) {
       workers.push(
         processOutbox(
           { db, queue, logger, onOutcome: (topic, outcome) => metrics.jobsProcessed.inc({ topic, outcome }) },
@@ -108,18 +122,26 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
         ),
       );
     }
-    relay = new OutboxRelay({ db, queue, logger, redriveAfterMs: options.relay?.redriveAfterMs ?? config.OUTBOX_REDRIVE_SECONDS * 1000, pollIntervalMs: options.relay?.pollIntervalMs });
-    relay.start();
+    const started = new OutboxRelay({ db, queue, logger, redriveAfterMs: options.relay?.redriveAfterMs ?? config.OUTBOX_REDRIVE_SECONDS * 1000, pollIntervalMs: options.relay?.pollIntervalMs });
+    started.start();
+    relay = started;
+    closers.push('outbox relay', () => started.stop());
   }
 
   let draining = false;
   const running: RunningPlugin[] = [];
-  let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http) {
+    // Stopped after the server has closed: in-flight requests may still reach a plugin (a simulator) until then.
+    closers.push('plugins', async () => {
+      await Promise.all(
+        running.map((p) => p.stop().catch((err: unknown) => reportBackgroundFailure('plugin-stop', err))),
+      );
+    });
     const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, draining: () => draining });
     registerAllRoutes(app);
     for (const register of options.routes ?? []) register(app);
+    let server: ServerType;
     try {
       server = await new Promise<ServerType>((resolve, reject) => {
         // serve() of @hono/node-server, plus problem+json for what is refused before the app sees it.
@@ -129,19 +151,20 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
         s.listen(config.PORT, config.HOST, () => resolve(s));
       });
     } catch (err) {
-      await relay?.stop();
-      await Promise.all(workers.map((w) => w.close()));
-      await hubServices.close();
-      await channel?.close();
-      await queue.close();
-      await db.close();
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.PORT} is already in use on ${config.HOST}`);
       throw err;
     }
+    closers.push('HTTP server', async () => {
+      draining = true;
+      // Stop accepting; in-flight requests finish; idle keep-alive sockets go now so close() can resolve.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await closed;
+    });
     const address = server.address() as AddressInfo;
     url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
     const loopback = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${address.port}`;
-    for (const plugin of options.plugins ?? registeredPlugins()) {
+    for (const plugin of options.plugins ?? []) {
       try {
         const started = await plugin.start({ config, db, services: hubServices, logger, hubUrl: loopback, reportBackgroundFailure });
         if (started) running.push(started);
@@ -154,24 +177,8 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      draining = true;
-      if (server) {
-        const s = server;
-        // Stop accepting; in-flight requests finish; idle keep-alive sockets go now so close() can resolve.
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        if ('closeIdleConnections' in s) s.closeIdleConnections();
-        await closed;
-      }
-      // One plugin failing to stop must not keep the others, the workers and the database from closing: logged, not thrown.
-      await Promise.all(running.map((p) => p.stop().catch((err: unknown) => reportBackgroundFailure('plugin-stop', err))));
-      await relay?.stop();
-      await Promise.all(workers.map((w) => w.close()));
-      await hubServices.close();
-      await channel?.close();
-      await queue.close();
-      await db.close();
-    })();
+    draining = true;
+    closing ??= closers.closeAll();
     return closing;
   };
 

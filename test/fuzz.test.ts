@@ -14,9 +14,8 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOperator } from '../src/identity/operators.ts';
 import { toFolderName } from '../src/identity/ids.ts';
-import { registeredPlugins } from '../src/plugins.ts';
-// The referential services register themselves as a hub plugin on import, as bin/tabadol.js does.
-import '../referentials/services.ts';
+// The referentials' part of a hub, as bin/parts.ts composes it: their bindings and the plug-in that binds their services.
+import { referentialParts } from '../referentials/services.ts';
 import { startExchangeWorld, type Consumer, type ExchangeWorld, type RawAnswer } from './exchange/harness.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 12);
@@ -307,7 +306,7 @@ const contracts = contractOperations().filter(selected);
 const hubOps = hubOperations().filter(selected);
 
 beforeAll(async () => {
-  world = await startExchangeWorld({ storage: 'pglite', redis: false, plugins: registeredPlugins() });
+  world = await startExchangeWorld({ storage: 'pglite', redis: false, plugins: referentialParts().plugins, adapters: referentialParts().adapters });
   fuzzer = await world.registerConsumer('MA/GOV/TEST/fuzzer', 'ES256');
   const services = [...new Set(contracts.map((op) => op.service))];
   for (const service of services) {

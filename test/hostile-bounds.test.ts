@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import '../referentials/services.ts';
 import { goldenService } from '../referentials/golden-service.ts';
-import { registerAdapterBinding } from '../src/exchange/bindings.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { Refusal } from '../src/exchange/refusal.ts';
 import { ProblemError, problemLimits } from '../src/http/problem.ts';
@@ -137,7 +136,7 @@ describe('hostile bodies on a running hub', () => {
       const operations = (compileServiceOpenApi(readFileSync(source, 'utf8')).operations ?? []).map((o) => ({ operationId: o.operationId }));
       await world.addConvention({ provider: testProvider, service, consumer: consumer.id, purposes: [{ code: purpose, description: 'hostile input', legalBasis: 'test' }], operations });
       const adapter = `test:hostile:${service}`;
-      registerAdapterBinding(adapter, goldenService(module, world.db));
+      world.loadAdapter(adapter, goldenService(module, world.db));
       await world.bind(`${testProvider}/${service}`, { kind: 'adapter', adapter, timeoutMs: 10_000 });
     }
     await world.sync();

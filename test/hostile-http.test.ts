@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoIces } from '../adapters/btp-qualification/data.ts';
 import { verifyResponse } from '../src/client/index.ts';
-import { registerAdapterBinding } from '../src/exchange/bindings.ts';
 import { toFolderName } from '../src/identity/ids.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import { mefId, mefPurpose, provider, startExchangeWorld, type ExchangeWorld, type RawAnswer, type SignedRequest } from './exchange/harness.ts';
@@ -153,7 +152,7 @@ describe('hostile input at the HTTP layer', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
     });
-    registerAdapterBinding(failingAdapter, {
+    world.loadAdapter(failingAdapter, {
       handle: () => Promise.reject(new Error(internalMessage)),
     });
     await world.bind(echoService, { kind: 'http', baseUrl: stub.url, timeoutMs: 5000 });

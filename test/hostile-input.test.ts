@@ -9,8 +9,7 @@ import '../referentials/services.ts';
 import { goldenService } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { adapterBinding, type ProviderRequest, type ProviderResponse } from '../src/exchange/bindings.ts';
-import { transparencyAdapter } from '../src/hub/bootstrap.ts';
+import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
@@ -18,7 +17,7 @@ import { batchStatus, processBatch } from '../src/referentials/batches.ts';
 import type { ReferentialModule } from '../src/referentials/module.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
 import type { Queryable } from '../src/storage/db.ts';
-import { registerTransparencyService } from '../src/transparency/service.ts';
+import { transparencyBinding } from '../src/transparency/service.ts';
 import { drivers, freshDataDir, openTestDb, type TestDb } from './helpers/db.ts';
 import { captureLogger } from './helpers/hub.ts';
 
@@ -57,16 +56,13 @@ async function count(db: Queryable, table: string): Promise<number> {
 describe.each(drivers())('referential and transparency services on %s', (driver) => {
   let t: TestDb;
   let dataDir: string;
-  let transparency: NonNullable<ReturnType<typeof adapterBinding>>;
+  let transparency: AdapterBinding;
 
   // One database for the block (opening one is slow on a busy machine): each case checks its own tables' counts.
   beforeAll(async () => {
     t = await openTestDb(driver);
     dataDir = freshDataDir();
-    registerTransparencyService(t.db, new HubKeyring('MA/GOV/HUB/core', await loadOrCreateHubKeys({ dataDir })));
-    const binding = adapterBinding(transparencyAdapter);
-    if (!binding) throw new Error('the transparency service is not registered');
-    transparency = binding;
+    transparency = transparencyBinding(t.db, new HubKeyring('MA/GOV/HUB/core', await loadOrCreateHubKeys({ dataDir })));
   });
   afterAll(async () => {
     await t.dispose();

@@ -4,7 +4,7 @@
 
 import { foldArabic } from '../text/fold.ts';
 import type { BlockingKeys } from '../../src/referentials/module.ts';
-import type { PersonAttributes } from './module.ts';
+import type { PersonAttributes } from './attributes.ts';
 import { latinPart, memo } from './similarity.ts';
 
 /** Arabic letters (as foldArabic leaves them) → the Latin consonants French transliteration writes; vowels and glides → ''. */

@@ -6,29 +6,9 @@ import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '..
 import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
 import { personBlockingKeys } from './blocking.ts';
+import { PERSON_SEXES, PERSON_STATUSES, type PersonAttributes } from './attributes.ts';
 
-export const PERSON_SEXES = ['M', 'F'] as const;
-export const PERSON_STATUSES = ['alive', 'deceased', 'unknown'] as const;
-
-export interface PersonAttributes extends Record<string, unknown> {
-  /** CIN as written, normalised (upper case, no spaces): `AB012345`. */
-  cin?: string;
-  firstNameLatin?: string;
-  lastNameLatin?: string;
-  firstNameArabic?: string;
-  lastNameArabic?: string;
-  /** YYYY-MM-DD, not in the future. */
-  birthDate?: string;
-  /** Today's code of the birth commune. */
-  birthCommune?: string;
-  /** Birth place as written (a town abroad, a douar), when there is no commune code. */
-  birthPlace?: string;
-  sex?: (typeof PERSON_SEXES)[number];
-  address?: string;
-  addressCommune?: string;
-  status?: (typeof PERSON_STATUSES)[number];
-  deathDate?: string;
-}
+export { PERSON_SEXES, PERSON_STATUSES, type PersonAttributes };
 
 /**
  * Survivorship: the civil registry (état civil, and the DGSN that issues the CIN) is the authority on identity; the

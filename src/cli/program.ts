@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, safeUrl } from '../observability/logger.ts';
 import { assertCanListen } from '../http/port-probe.ts';
+import type { HubParts } from '../plugins.ts';
 import { startHub, type Hub } from '../runtime.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import { DataDirInUseError } from '../storage/dir-lock.ts';
@@ -73,7 +74,7 @@ function handleSignals(config: Config, log: (msg: string) => void): { started(hu
   };
 }
 
-async function run(role: 'serve' | 'worker', options: { config?: string }): Promise<void> {
+async function run(role: 'serve' | 'worker', options: { config?: string }, parts: HubParts): Promise<void> {
   const config = readConfig(options);
   const logger = createLogger(config.LOG_LEVEL);
   const signals = handleSignals(config, (msg) => logger.info({ role }, msg));
@@ -81,7 +82,7 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
   try {
     // Before startHub creates DATA_DIR, the database and the hub key: a busy port leaves nothing behind.
     if (role === 'serve') await assertCanListen(config.PORT, config.HOST);
-    hub = await startHub(config, { logger, http: role === 'serve', workers: true });
+    hub = await startHub(config, { ...parts, logger, http: role === 'serve', workers: true });
   } catch (err) {
     startupFailure(err, config);
   }
@@ -110,13 +111,14 @@ async function run(role: 'serve' | 'worker', options: { config?: string }): Prom
 /** The version an operator quotes in a report: package.json's, the one source of it. */
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function buildProgram(): Command {
+/** The program, for a hub of these parts (bin/parts.ts composes them; none by default: a test walking the commands). */
+export function buildProgram(parts: HubParts = {}): Command {
   const program = new Command('tabadol').description('tabadol: the data-exchange hub for Moroccan administrations').version(version, '-V, --version', 'print the version').showHelpAfterError();
   // Usage errors exit 2 (refusals exit 1): set before the commands are added, which inherit it.
   program.exitOverride();
   const configOption = new Option('--config <file>', 'a YAML file of settings (environment variables win)');
-  program.command('serve').description('serve HTTP and run the workers').addOption(configOption).action((opts: { config?: string }) => run('serve', opts));
-  program.command('worker').description('run the workers only (outbox relay and queue consumers)').addOption(configOption).action((opts: { config?: string }) => run('worker', opts));
+  program.command('serve').description('serve HTTP and run the workers').addOption(configOption).action((opts: { config?: string }) => run('serve', opts, parts));
+  program.command('worker').description('run the workers only (outbox relay and queue consumers)').addOption(configOption).action((opts: { config?: string }) => run('worker', opts, parts));
   registerAdminCommands(program, { readConfig: (file) => loadConfig(process.env, file) });
   return program;
 }

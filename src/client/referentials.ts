@@ -1,7 +1,6 @@
 // Typed calls of the hub's referential services (persons, companies, vehicles, territory): openapi-fetch clients over
 // the types `npm run client:types` generates from their contracts, each call signed and each answer verified.
 import createClient, { type Client } from 'openapi-fetch';
-import type { TabadolClient } from './index.ts';
 import type { paths as CompaniesPaths } from './referentials/companies.ts';
 import type { paths as PersonsPaths } from './referentials/persons.ts';
 import type { paths as TerritoryPaths } from './referentials/territory.ts';
@@ -28,7 +27,14 @@ function referentialsSubsystem(hubId: string): string {
  * `await referentialClients(client, { purpose }).companies.GET('/by-key/{keyType}/{keyValue}', { params: { path: { keyType: 'ice', keyValue } } })`.
  * `purpose` is the default; a call may give its own in a `tabadol-purpose` header. Answers that do not verify reject.
  */
-export function referentialClients(client: TabadolClient, options: { purpose?: string } = {}): ReferentialClients {
+/** What the typed clients need of a TabadolClient (structural, so that this file and index.ts do not import each other). */
+export interface SigningClient {
+  readonly hubUrl: string;
+  readonly hubId: string;
+  fetchWith(purpose?: string): (request: Request) => Promise<Response>;
+}
+
+export function referentialClients(client: SigningClient, options: { purpose?: string } = {}): ReferentialClients {
   const fetch = client.fetchWith(options.purpose);
   const base = `${client.hubUrl}/x/v1/${referentialsSubsystem(client.hubId)}`;
   return {

@@ -1,5 +1,5 @@
 // How the hub reaches a provider service: a base URL (REST over HTTP) or an adapter binding implemented in code
-// (legacy SOAP/XML systems, the hub's own services). Adapters register here; src/ never imports them.
+// (legacy SOAP/XML systems, the hub's own services). Each hub holds its own AdapterBindings; src/ never imports adapters.
 import type { Db, Queryable } from '../storage/db.ts';
 
 export interface ProviderRequest {
@@ -40,15 +40,21 @@ export class ProviderUnavailableError extends Error {
 
 export type ServiceBinding = { kind: 'http'; baseUrl: string; timeoutMs: number } | { kind: 'adapter'; adapter: string; timeoutMs: number };
 
-const adapters = new Map<string, AdapterBinding>();
+/** One hub's adapter bindings, by the name service_bindings.adapter gives: its parts', its own services', and what plug-ins add at start. */
+export class AdapterBindings {
+  private readonly bindings: Map<string, AdapterBinding>;
 
-/** Called by adapters (and the hub's own services) at start: the binding named in service_bindings.adapter. */
-export function registerAdapterBinding(name: string, binding: AdapterBinding): void {
-  adapters.set(name, binding);
-}
+  constructor(initial: Readonly<Record<string, AdapterBinding>> = {}) {
+    this.bindings = new Map(Object.entries(initial));
+  }
 
-export function adapterBinding(name: string): AdapterBinding | undefined {
-  return adapters.get(name);
+  register(name: string, binding: AdapterBinding): void {
+    this.bindings.set(name, binding);
+  }
+
+  get(name: string): AdapterBinding | undefined {
+    return this.bindings.get(name);
+  }
 }
 
 export async function loadBindings(db: Queryable): Promise<Map<string, ServiceBinding>> {

@@ -1,6 +1,6 @@
 // Forwards an exchange to its provider: undici pools per origin (connection reuse), timeouts, no redirects followed.
 import { Pool, errors as undiciErrors } from 'undici';
-import { adapterBinding, ProviderUnavailableError, type ProviderRequest, type ProviderResponse, type ServiceBinding } from './bindings.ts';
+import { ProviderUnavailableError, type AdapterBindings, type ProviderRequest, type ProviderResponse, type ServiceBinding } from './bindings.ts';
 
 export class ProviderTimeoutError extends Error {
   override name = 'ProviderTimeoutError';
@@ -11,6 +11,8 @@ const maxResponseBytes = 10 * 1024 * 1024;
 
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly adapters: AdapterBindings) {}
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -63,7 +65,7 @@ export class Forwarder {
   }
 
   private async viaAdapter(binding: Extract<ServiceBinding, { kind: 'adapter' }>, request: ProviderRequest, extraHeaders: Record<string, string>): Promise<ProviderResponse> {
-    const adapter = adapterBinding(binding.adapter);
+    const adapter = this.adapters.get(binding.adapter);
     if (!adapter) throw new ProviderUnavailableError(`adapter binding ${binding.adapter} is not loaded in this hub process`);
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { ConventionRegistry } from '../conventions/registry.ts';
 import { memberKeyResolver } from '../conventions/store.ts';
 import { HubDirectory } from '../exchange/directory.ts';
+import { AdapterBindings, type AdapterBinding } from '../exchange/bindings.ts';
 import { Forwarder } from '../exchange/forward.ts';
 import { createPostgresLimiter, createRedisLimiter, type ExchangeLimiter } from '../exchange/limits.ts';
 import { MetaServices } from '../exchange/meta.ts';
@@ -12,11 +13,13 @@ import { HubKeyring, loadOrCreateHubKeys } from '../identity/hub-keys.ts';
 import { MessageLog } from '../log/message-log.ts';
 import { backgroundFailureReporter, type BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Db } from '../storage/db.ts';
-import { registerTransparencyService } from '../transparency/service.ts';
-import { ensureHubIdentity } from './bootstrap.ts';
+import { transparencyBinding } from '../transparency/service.ts';
+import { ensureHubIdentity, transparencyAdapter } from './bootstrap.ts';
 
 export interface HubServices {
   keyring: HubKeyring;
+  /** This hub's adapter bindings (its parts' and its own services'); plug-ins add theirs at start. */
+  adapters: AdapterBindings;
   directory: HubDirectory;
   conventions: ConventionRegistry;
   limiter: ExchangeLimiter;
@@ -25,10 +28,11 @@ export interface HubServices {
   close(): Promise<void>;
 }
 
-export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange']; reportBackgroundFailure?: BackgroundFailureReport } = {}): Promise<HubServices> {
+export async function startHubServices(config: Config, db: Db, logger: Logger, options: { adapters?: Readonly<Record<string, AdapterBinding>>; queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange']; reportBackgroundFailure?: BackgroundFailureReport } = {}): Promise<HubServices> {
   const keyring = new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE }));
   await ensureHubIdentity(db, keyring);
-  registerTransparencyService(db, keyring);
+  const adapters = new AdapterBindings(options.adapters);
+  adapters.register(transparencyAdapter, transparencyBinding(db, keyring));
   const onError = (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'registry reload failed; serving the last verified state');
   const directory = new HubDirectory(db, onError);
   await directory.reload();
@@ -47,12 +51,13 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   await conventions.start(options.pollMs ?? 1000);
   const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db, options.reportBackgroundFailure ?? backgroundFailureReporter(logger));
   const log = new MessageLog({ db, keyring, logger });
-  const forwarder = new Forwarder();
+  const forwarder = new Forwarder(adapters);
   pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions), recordExchange: options.recordExchange });
   // In the background: readiness does not wait for contracts that no call may need soon.
   void pipeline.prepare(conventions.all());
   return {
     keyring,
+    adapters,
     directory,
     conventions,
     limiter,

@@ -2,9 +2,8 @@
 // concerned it, from the message log's subject HMACs. Reached through the exchange pipeline like any provider.
 import type { HubKeyring } from '../identity/hub-keys.ts';
 import type { Queryable } from '../storage/db.ts';
-import { registerAdapterBinding, type ProviderResponse } from '../exchange/bindings.ts';
+import type { AdapterBinding, ProviderResponse } from '../exchange/bindings.ts';
 import { subjectHmac } from '../exchange/subjects.ts';
-import { transparencyAdapter } from '../hub/bootstrap.ts';
 import { isBigintText, minInstant, parseInstant } from '../storage/storable.ts';
 
 const route = /^\/subjects\/(cin|ice|plate)\/([^/]+)\/accesses$/;
@@ -26,8 +25,9 @@ interface AccessRow {
   purposes: Array<{ code: string; description: string }> | null;
 }
 
-export function registerTransparencyService(db: Queryable, keyring: HubKeyring): void {
-  registerAdapterBinding(transparencyAdapter, {
+/** The service's adapter binding (bound as hub:transparency by src/hub/bootstrap.ts). */
+export function transparencyBinding(db: Queryable, keyring: HubKeyring): AdapterBinding {
+  return {
     async handle(request) {
       const [path, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
       const match = route.exec(path);
@@ -91,5 +91,5 @@ export function registerTransparencyService(db: Queryable, keyring: HubKeyring):
       };
       return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
     },
-  });
+  };
 }

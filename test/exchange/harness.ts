@@ -26,12 +26,12 @@ import { TabadolClient, type ClientIdentity } from '../../src/client/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { activateConvention, memberKeyResolver, type ActivationResult } from '../../src/conventions/store.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
-import { bindService, type ServiceBinding } from '../../src/exchange/bindings.ts';
+import { bindService, type AdapterBinding, type ServiceBinding } from '../../src/exchange/bindings.ts';
 import { hubSubsystems } from '../../src/hub/bootstrap.ts';
 import { loadOrCreateHubKeys } from '../../src/identity/hub-keys.ts';
 import { toFolderName } from '../../src/identity/ids.ts';
 import { addMemberKeys, registerMember } from '../../src/identity/members.ts';
-import type { HubPlugin } from '../../src/plugins.ts';
+import type { HubParts, HubPlugin } from '../../src/plugins.ts';
 import { startHub, type Hub } from '../../src/runtime.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { startBtpSimulator, type BtpSimulator } from '../../adapters/btp-qualification/simulator.ts';
@@ -181,6 +181,8 @@ export interface ExchangeWorld {
   /** writeConvention + activate. */
   addConvention(spec: ConventionSpec, options?: { via?: number; sync?: boolean }): Promise<ActivationResult>;
   bind(serviceId: string, binding: ServiceBinding): Promise<void>;
+  /** Loads an adapter binding in every hub of the world (each hub holds its own). */
+  loadAdapter(name: string, binding: AdapterBinding): void;
   /** Reloads the directory and the conventions on every hub now (instead of waiting for a poll). */
   sync(): Promise<void>;
   /** A signed request as the protocol says, with optional overrides of the header and claims (jose). */
@@ -215,6 +217,8 @@ export interface WorldOptions {
   processes?: number;
   /** Hub plugins to start (default none: the referential services are bound only when their plugin is given). */
   plugins?: readonly HubPlugin[];
+  /** Adapter bindings every hub starts with (default none but the hub's own transparency service). */
+  adapters?: HubParts['adapters'];
   /** More configuration for every hub (BODY_TIMEOUT_SECONDS…). */
   env?: Record<string, string>;
   /** Level of the captured hub logs (default warn). */
@@ -281,7 +285,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     });
     const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
-    return startHub(config, { logger, http: true, workers: false, plugins: options.plugins ?? [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
+    return startHub(config, { logger, http: true, workers: false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
   const cleanup = async (): Promise<void> => {
@@ -540,6 +544,9 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
         return activate(writeConvention(spec), opts);
       },
       bind,
+      loadAdapter(name, binding) {
+        for (const hub of hubs) hub.services.adapters.register(name, binding);
+      },
       sync,
       sign,
       send,

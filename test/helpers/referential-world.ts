@@ -5,7 +5,6 @@ import type { JWK } from 'jose';
 import { goldenAdapter } from '../../referentials/services.ts';
 import { goldenService } from '../../referentials/golden-service.ts';
 import { referential } from '../../src/referentials/module.ts';
-import { registerAdapterBinding } from '../../src/exchange/bindings.ts';
 import { activateConvention, memberKeyResolver } from '../../src/conventions/store.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
 import type { Consumer, ExchangeWorld } from '../exchange/harness.ts';
@@ -20,7 +19,7 @@ export async function openReferentials(world: ExchangeWorld, consumer: Consumer,
   for (const name of names) {
     const module = referential(name);
     if (!module) throw new Error(`no referential ${name}`);
-    registerAdapterBinding(goldenAdapter(name), goldenService(module, world.db));
+    world.loadAdapter(goldenAdapter(name), goldenService(module, world.db));
     await world.bind(`${referentialsSubsystem}/${name}`, { kind: 'adapter', adapter: goldenAdapter(name), timeoutMs: 10_000 });
     const path = world.writeConvention({
       provider: referentialsSubsystem,
