@@ -3,7 +3,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { SourceRecord, TruthRow } from './common.ts';
-import { csvRecord } from '../text/csv.ts';
+import { csvRecord } from '../../src/referentials/csv.ts';
 
 export type OutputFormat = 'ndjson' | 'csv';
 
