@@ -10,6 +10,7 @@ import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
 import { readChanges } from '../src/referentials/changes.ts';
 import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
+import type { BackgroundFailureReport } from '../src/observability/metrics.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
@@ -79,7 +80,7 @@ function view(record: Pick<GoldenRecord, 'id' | 'referential' | 'version' | 'sta
  * checks every request gets before its handler (percent-encoding, text PostgreSQL cannot hold). Long (about 180 lines)
  * because the table is the contract's operations side by side, each a few lines; its size grows with the contract.
  */
-export function goldenService(module: ReferentialModule, db: Db): AdapterBinding {
+export function goldenService(module: ReferentialModule, db: Db, reportFailure?: BackgroundFailureReport): AdapterBinding {
   const name = module.name;
   // Each route: its method, its path pattern, the names of the pattern's groups (the contract's path parameters) and its handler.
   const routes: Array<[string, RegExp, string[], (m: RegExpExecArray, q: URLSearchParams, r: ProviderRequest) => Promise<ProviderResponse>]> = [
@@ -191,7 +192,7 @@ export function goldenService(module: ReferentialModule, db: Db): AdapterBinding
       const body = parsed.value as { sourceId?: unknown; attributes?: unknown };
       if (typeof body.sourceId !== 'string' || !body.sourceId) return problem(422, 'sourceId is required', [{ location: 'body.sourceId', message: 'required' }]);
       try {
-        const result = await contribute(db, module, { sourceSystem: request.client, sourceId: body.sourceId, attributes: body.attributes });
+        const result = await contribute(db, module, { sourceSystem: request.client, sourceId: body.sourceId, attributes: body.attributes }, reportFailure ? { reportFailure } : {});
         return json(200, { goldenId: result.goldenId, decision: result.decision, version: result.version, warnings: result.warnings });
       } catch (err) {
         if (err instanceof ContributionRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));

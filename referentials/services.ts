@@ -4,7 +4,7 @@ import { bindService, registerAdapterBinding, type ServiceBinding } from '../src
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import { registerOutboxConsumer, registerPlugin } from '../src/plugins.ts';
 import { batchConsumer, registerBatchColumns } from '../src/referentials/batches.ts';
-import { assignChangePositions, goldenChangedBatchTopic, goldenChangedTopic } from '../src/referentials/changes.ts';
+import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/referentials/changes.ts';
 import { lockReferential } from '../src/referentials/locks.ts';
 import { reindexBlockingKeys } from '../src/referentials/store.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -72,7 +72,7 @@ registerPlugin({
     const subsystem = hubSubsystems(context.config.HUB_ID).referentials;
     const wanted: Array<[string, string]> = [[`${subsystem}/territory`, territoryAdapter]];
     for (const module of referentials()) {
-      registerAdapterBinding(goldenAdapter(module.name), goldenService(module, db));
+      registerAdapterBinding(goldenAdapter(module.name), goldenService(module, db, context.reportBackgroundFailure));
       wanted.push([`${subsystem}/${module.name}`, goldenAdapter(module.name)]);
     }
     let changed = false;
@@ -85,16 +85,13 @@ registerPlugin({
     }
     if (changed) await services.directory.reload();
     let stopping = false;
-    void backfillBlockingKeys(db, context.logger, { stopped: () => stopping }).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'blocking-key backfill failed'));
+    void backfillBlockingKeys(db, context.logger, { stopped: () => stopping }).catch((err: unknown) => context.reportBackgroundFailure(blockingKeysTask, err, { after: 'start' }));
     // Contributions number their changes after commit themselves; this catches what a crash between the two left.
-    const timer = setInterval(() => {
-      void assignChangePositions(db).catch((err: unknown) => context.logger.warn({ err: { message: (err as Error).message } }, 'change feed numbering failed'));
-    }, 2000);
-    timer.unref();
+    const numbering = startNumberingRecovery(db, context.reportBackgroundFailure);
     return {
       async stop() {
         stopping = true;
-        clearInterval(timer);
+        numbering.stop();
       },
     };
   },

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { HubServices } from './hub/services.ts';
+import type { BackgroundFailureReport } from './observability/metrics.ts';
 import type { OutboxConsumer } from './runtime.ts';
 import type { Db } from './storage/db.ts';
 
@@ -13,6 +14,8 @@ export interface PluginContext {
   logger: Logger;
   /** The hub's own base URL (loopback), for plugins that call it back (a simulator fetching the hub's JWKS). */
   hubUrl: string;
+  /** Logs and counts the failure of work a plugin does in the background (on a timer, after an answer). */
+  reportBackgroundFailure: BackgroundFailureReport;
 }
 
 export interface RunningPlugin {

@@ -9,7 +9,7 @@ import { createApp } from './http/app.ts';
 import { answerClientError, answerRequestError } from './http/server-errors.ts';
 import type { AppEnv } from './http/context.ts';
 import { registerAllRoutes } from './http/routes/index.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { backgroundFailureReporter, createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Logger } from './observability/logger.ts';
 import { createQueue } from './queue/index.ts';
 import { OutboxRelay, processOutbox, type OutboxHandler } from './queue/outbox.ts';
@@ -78,6 +78,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     throw err;
   }
   const metrics = createMetrics({ db, queue });
+  const reportBackgroundFailure = backgroundFailureReporter(logger, metrics);
   // The embedded database admits this process only: the admin CLI reaches it through this channel while the hub runs.
   const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger).catch(async (err: unknown) => {
     await queue.close();
@@ -86,7 +87,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   });
   let hubServices: HubServices;
   try {
-    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange });
+    hubServices = await startHubServices(config, db, logger, { queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
   } catch (err) {
     await channel?.close();
     await queue.close();
@@ -142,7 +143,7 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
     const loopback = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${address.port}`;
     for (const plugin of options.plugins ?? registeredPlugins()) {
       try {
-        const started = await plugin.start({ config, db, services: hubServices, logger, hubUrl: loopback });
+        const started = await plugin.start({ config, db, services: hubServices, logger, hubUrl: loopback, reportBackgroundFailure });
         if (started) running.push(started);
       } catch (err) {
         logger.error({ plugin: plugin.name, err: { name: (err as Error).name, message: (err as Error).message } }, 'plugin failed to start');
@@ -162,7 +163,8 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
         if ('closeIdleConnections' in s) s.closeIdleConnections();
         await closed;
       }
-      await Promise.all(running.map((p) => p.stop().catch(() => undefined)));
+      // One plugin failing to stop must not keep the others, the workers and the database from closing: logged, not thrown.
+      await Promise.all(running.map((p) => p.stop().catch((err: unknown) => reportBackgroundFailure('plugin-stop', err))));
       await relay?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await hubServices.close();

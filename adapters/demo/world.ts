@@ -29,7 +29,7 @@ export const demoSubsystems = [
 
 export const btpServiceId = 'MA/GOV/METLE/qualification-btp/classification';
 const actor = 'demo-loader';
-const contractsDir = fileURLToPath(new URL('../../contracts/', import.meta.url));
+const repoContractsDir = fileURLToPath(new URL('../../contracts/', import.meta.url));
 
 export function demoDir(dataDir: string): string {
   return join(dataDir, 'demo');
@@ -75,8 +75,13 @@ function conventionFiles(root: string): string[] {
  * has no key for (one an integrator wrote under contracts/) is skipped with a warning naming its file: it is the
  * integrator's to sign, and it must not stop the hub.
  */
-export async function seedDemoWorld(context: Pick<PluginContext, 'config' | 'db' | 'services'> & { logger?: Logger }): Promise<{ skipped: string[] }> {
+export async function seedDemoWorld(
+  context: Pick<PluginContext, 'config' | 'db' | 'services'> & { logger?: Logger },
+  options: { contractsDir?: string } = {},
+): Promise<{ skipped: string[] }> {
   const { config, db, services } = context;
+  // The repository's contracts/ unless a test gives another copy (with a convention of unknown parties, say).
+  const contractsDir = options.contractsDir ?? repoContractsDir;
   const root = demoDir(config.DATA_DIR);
   const keys = new Map<string, JWK>();
   for (const subsystem of demoSubsystems) {
@@ -153,7 +158,7 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; entities: 
     let chunk: { module: ReferentialModule; rows: BulkRow[] } | undefined;
     const flush = async () => {
       if (!chunk || chunk.rows.length === 0) return;
-      for (const outcome of await contributeBulk(context.db, chunk.module, chunk.rows)) {
+      for (const outcome of await contributeBulk(context.db, chunk.module, chunk.rows, { reportFailure: context.reportBackgroundFailure })) {
         const decision = outcome.ok ? outcome.decision : 'rejected';
         decisions[decision] = (decisions[decision] ?? 0) + 1;
       }

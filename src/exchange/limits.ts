@@ -1,6 +1,7 @@
 // Replay protection (check 7) and quotas (check 13), shared by every hub process: in Redis when there is one, in
 // PostgreSQL otherwise. Both checks are answered in one round trip per exchange.
 import { Redis } from 'ioredis';
+import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Db } from '../storage/db.ts';
 import { QueueUnavailableError } from '../queue/queue.ts';
 
@@ -50,6 +51,8 @@ export function createRedisLimiter(options: { redisUrl: string; prefix?: string 
   // Fail fast when Redis is away (a 503 for the caller) rather than queueing commands in memory.
   // Auto-pipelining sends the checks of concurrent exchanges in one write: fewer syscalls per exchange.
   const redis = new Redis(options.redisUrl, { enableOfflineQueue: true, enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: false });
+  // Without a listener an 'error' event (one per reconnect attempt) would crash the process; a command that fails
+  // rejects on its own, and check() answers that as queue-unavailable (503).
   redis.on('error', () => undefined);
   redis.defineCommand('tabadolCheck', { numberOfKeys: 2, lua: checkScript });
   const run = redis as Redis & { tabadolCheck(k1: string, k2: string, ttl: number, doQuota: string, windowTtl: number): Promise<[number, number]> };
@@ -74,7 +77,8 @@ export function createRedisLimiter(options: { redisUrl: string; prefix?: string 
   };
 }
 
-export function createPostgresLimiter(db: Db): ExchangeLimiter {
+/** `report`: where a failed sweep of expired rows is logged and counted (the exchange it ran beside is unaffected). */
+export function createPostgresLimiter(db: Db, report: BackgroundFailureReport): ExchangeLimiter {
   let lastSweep = 0;
   return {
     async check(jti, quota, nowMs = Date.now()) {
@@ -97,8 +101,9 @@ export function createPostgresLimiter(db: Db): ExchangeLimiter {
       if (nowMs - lastSweep > 60_000) {
         lastSweep = nowMs;
         // Expired rows are dead weight; sweep now and then rather than per request.
-        void db.query('DELETE FROM exchange_replay WHERE expires_at < now() - interval \'60 seconds\'').catch(() => undefined);
-        void db.query('DELETE FROM exchange_quota WHERE expires_at < now()').catch(() => undefined);
+        const sweepFailed = (table: string) => (err: unknown) => report('limits-sweep', err, { table });
+        void db.query('DELETE FROM exchange_replay WHERE expires_at < now() - interval \'60 seconds\'').catch(sweepFailed('exchange_replay'));
+        void db.query('DELETE FROM exchange_quota WHERE expires_at < now()').catch(sweepFailed('exchange_quota'));
       }
       const row = rows[0];
       if (!row?.fresh) return { replayed: true, quotaExceeded: false };

@@ -11,6 +11,7 @@ import { MetaServices } from '../exchange/meta.ts';
 import { ExchangePipeline, type ExchangeDeps } from '../exchange/pipeline.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../identity/hub-keys.ts';
 import { MessageLog } from '../log/message-log.ts';
+import { backgroundFailureReporter, type BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Db } from '../storage/db.ts';
 import { registerTransparencyService } from '../transparency/service.ts';
 import { ensureHubIdentity } from './bootstrap.ts';
@@ -25,7 +26,7 @@ export interface HubServices {
   close(): Promise<void>;
 }
 
-export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange'] } = {}): Promise<HubServices> {
+export async function startHubServices(config: Config, db: Db, logger: Logger, options: { queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange']; reportBackgroundFailure?: BackgroundFailureReport } = {}): Promise<HubServices> {
   const keyring = new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE }));
   await ensureHubIdentity(db, keyring);
   registerTransparencyService(db, keyring);
@@ -47,7 +48,7 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   // One poll of registry_version for both views: each reloads when a change was committed by any process.
   const registryPoller = new RegistryVersionPoller(db, [directory, conventions], onError);
   registryPoller.start(options.pollMs ?? 1000);
-  const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db);
+  const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db, options.reportBackgroundFailure ?? backgroundFailureReporter(logger));
   const log = new MessageLog({ db, keyring, logger });
   const forwarder = new Forwarder();
   pipeline = new ExchangePipeline({ hubId: config.HUB_ID, keyring, directory, conventions, limiter, forwarder, log, logger, meta: new MetaServices(directory, conventions), recordExchange: options.recordExchange });

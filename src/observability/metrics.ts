@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
+import type { Logger } from './logger.ts';
 import { outboxLag } from '../queue/outbox.ts';
 import { logLag, type LogLag } from '../log/lag.ts';
 
@@ -40,6 +41,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobsProcessed: Counter<'topic' | 'outcome'>;
+  /** Work done after an answer or on a timer that failed (its caller's answer stands): see backgroundFailureReporter. */
+  backgroundFailures: Counter<'task'>;
   /** The exchange pipeline's one report per answered exchange. */
   recordExchange(record: ExchangeRecord): void;
 }
@@ -60,6 +63,13 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     name: 'tabadol_jobs_processed_total',
     help: 'Jobs handled by this process, by topic and outcome (done, retry, dead)',
     labelNames: ['topic', 'outcome'] as const,
+    registers: [registry],
+  });
+
+  const backgroundFailures = new Counter({
+    name: 'tabadol_background_failures_total',
+    help: 'Background tasks that failed (numbering the change feed, cleanups), by task; each is also logged',
+    labelNames: ['task'] as const,
     registers: [registry],
   });
 
@@ -168,5 +178,19 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     }
   };
 
-  return { registry, httpDuration, jobsProcessed, recordExchange };
+  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange };
+}
+
+/**
+ * Reports a background task's failure: work that runs after its caller was answered or on a timer, whose failure must
+ * neither fail that caller nor pass unseen. `context` says what it was working on (never secrets or bodies).
+ */
+export type BackgroundFailureReport = (task: string, err: unknown, context?: Record<string, unknown>) => void;
+
+/** Logs the failure as a warning with its context and counts it in tabadol_background_failures_total{task} (when given metrics). */
+export function backgroundFailureReporter(logger: Pick<Logger, 'warn'>, metrics?: Pick<Metrics, 'backgroundFailures'>): BackgroundFailureReport {
+  return (task, err, context = {}) => {
+    metrics?.backgroundFailures.inc({ task });
+    logger.warn({ ...context, task, err: { name: (err as Error).name, message: (err as Error).message } }, 'background task failed');
+  };
 }

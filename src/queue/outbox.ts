@@ -168,7 +168,8 @@ export function processOutbox<Payload>(
       } catch (err) {
         const final = err instanceof PermanentJobError || job.attemptsMade + 1 >= job.maxAttempts;
         const message = err instanceof Error ? err.message : String(err);
-        // Recorded so that re-drive skips a dead row and an operator sees why; best effort when the database is the fault.
+        // Recorded so that re-drive skips a dead row and an operator sees why; best effort when the database is the fault
+        // (then unrecorded: the warning below carries the same error, and re-drive tries the row again).
         await db
           .query(`UPDATE outbox SET last_error = $2, dead_at = CASE WHEN $3::boolean THEN now() ELSE dead_at END WHERE id = $1 AND delivered_at IS NULL`, [
             outboxId,

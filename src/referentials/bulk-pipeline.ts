@@ -125,7 +125,8 @@ export async function contributePipelined(db: Db, chunks: AsyncIterable<Prepared
     }
     await settle();
   } finally {
-    // On a failure, the chunk in flight is left to finish or fail on its own; nothing of it is reported.
+    // On a failure, the chunk in flight is left to finish or fail on its own; nothing of it is reported: the failure
+    // that brought us here is the one thrown, and the chunk's own failure, if any, is the same or a consequence of it.
     if (writing) await writing.done.catch(() => undefined);
   }
   return stats;

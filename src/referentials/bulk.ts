@@ -9,7 +9,8 @@
 // shared), so nothing else changes the referential's golden records while the chunk decides against them.
 import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
-import { assignChangePositions } from './changes.ts';
+import { numberChangesAfterCommit } from './changes.ts';
+import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { contributeIn, lockReferential, tieReason, withRetry, type Candidate } from './engine.ts';
 import { autoMergeIn } from './stewardship.ts';
 import type { ContributionDecision } from './engine-types.ts';
@@ -34,6 +35,8 @@ export interface BulkOptions {
   receivedAt?: Date;
   /** Number the change feed after commit (default true); a periodic assignChangePositions does it otherwise. */
   assignPositions?: boolean;
+  /** Where a failed numbering after commit is reported (see numberChangesAfterCommit). */
+  reportFailure?: BackgroundFailureReport;
 }
 
 /** A row that passed validation, with what matching needs, computed once. */
@@ -147,7 +150,7 @@ export async function contributeBulk(db: Db, module: ReferentialModule, rows: re
   return contributePrepared(db, prepareBulk(module, rows, options.receivedAt), options);
 }
 
-export async function contributePrepared(db: Db, prepared: PreparedBulk, options: Pick<BulkOptions, 'assignPositions'> = {}): Promise<BulkOutcome[]> {
+export async function contributePrepared(db: Db, prepared: PreparedBulk, options: Pick<BulkOptions, 'assignPositions' | 'reportFailure'> = {}): Promise<BulkOutcome[]> {
   const { module, receivedAt, outcomes } = prepared;
   let changed = false;
   for (const round of prepared.rounds) {
@@ -157,7 +160,7 @@ export async function contributePrepared(db: Db, prepared: PreparedBulk, options
       if (outcome.ok && outcome.decision !== 'unchanged') changed = true;
     }
   }
-  if (changed && options.assignPositions !== false) await assignChangePositions(db).catch(() => undefined);
+  if (changed && options.assignPositions !== false) await numberChangesAfterCommit(db, options.reportFailure, { after: 'bulk contribution', referential: module.name, rows: outcomes.length });
   return outcomes;
 }
 

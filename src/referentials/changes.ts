@@ -1,4 +1,5 @@
 // The change feed: one change per golden-record change (with its outbox row, same transaction), numbered after commit.
+import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 
 export const goldenChangedTopic = 'golden.changed';
@@ -75,6 +76,38 @@ export async function assignChangePositions(db: Db): Promise<number> {
     },
     { prelude: `SELECT pg_advisory_xact_lock(hashtext('tabadol:ref_changes:assign'))` },
   );
+}
+
+/** The background task name under which a failed numbering is logged and counted. */
+export const numberingTask = 'change-feed-numbering';
+
+/**
+ * Numbers the change feed right after a write committed, so that readers see its changes at once. A failure here must
+ * not fail the write, which is committed: its changes stay unnumbered until the hub's periodic numbering
+ * (referentials/services.ts) numbers them, within seconds. The failure is reported with `context`; without a reporter
+ * (a script or a test calling the engine directly) it is a process warning on stderr.
+ */
+export async function numberChangesAfterCommit(db: Db, report: BackgroundFailureReport | undefined, context: Record<string, unknown>): Promise<void> {
+  try {
+    await assignChangePositions(db);
+  } catch (err) {
+    if (report) report(numberingTask, err, context);
+    else process.emitWarning(`${numberingTask} failed (${JSON.stringify(context)}): ${(err as Error).message}`, 'BackgroundFailure');
+  }
+}
+
+/**
+ * The numbering's recovery path: numbers, every `everyMs`, the changes that a write committed but did not number (the
+ * process stopped between its commit and its numbering, or that numbering failed and was reported). Readers then see
+ * them a few seconds late, never out of order (assignChangePositions). Its own failures are reported and retried at
+ * the next tick.
+ */
+export function startNumberingRecovery(db: Db, report: BackgroundFailureReport, everyMs = 2000): { stop(): void } {
+  const timer = setInterval(() => {
+    void assignChangePositions(db).catch((err: unknown) => report(numberingTask, err, { after: 'periodic recovery' }));
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** Positioned changes after `since`, in order; `next` is the cursor for the following call. */

@@ -3,7 +3,8 @@
 import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
-import { assignChangePositions } from './changes.ts';
+import { numberChangesAfterCommit } from './changes.ts';
+import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { ContributionRefused, type ContributionInput, type ContributionResult } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
 import { autoMergeIn } from './stewardship.ts';
@@ -17,6 +18,8 @@ export * from './engine-types.ts';
 export interface ContributeOptions {
   /** Number the change feed right after commit (default true); a periodic assignChangePositions does it otherwise. */
   assignPositions?: boolean;
+  /** Where a failed numbering after commit is reported (see numberChangesAfterCommit). */
+  reportFailure?: BackgroundFailureReport;
   /** Test hook: runs inside the transaction after everything is written; throwing rolls the whole contribution back. */
   beforeCommit?: (tx: Queryable) => Promise<void>;
 }
@@ -67,7 +70,9 @@ export async function contribute(db: Db, module: ReferentialModule, input: Contr
     }),
   );
   result.warnings.unshift(...normalised.warnings);
-  if (result.decision !== 'unchanged' && options.assignPositions !== false) await assignChangePositions(db).catch(() => undefined);
+  if (result.decision !== 'unchanged' && options.assignPositions !== false) {
+    await numberChangesAfterCommit(db, options.reportFailure, { after: 'contribution', referential: module.name, goldenId: result.goldenId });
+  }
   return result;
 }
 

@@ -3,7 +3,8 @@
 import { audit } from '../admin/audit.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { referential as registered, type ReferentialModule } from './module.ts';
-import { assignChangePositions, recordChange } from './changes.ts';
+import { numberChangesAfterCommit, recordChange } from './changes.ts';
+import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { StewardshipError } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
 import { json, lockGolden, refreshGolden, reindexBlockingKeys, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
@@ -110,10 +111,16 @@ export async function autoMergeIn(tx: Queryable, module: ReferentialModule, surv
   return mergeIn(tx, module, { survivorId, mergedId, actor: matchingActor, reason }, 'merge');
 }
 
-export async function merge(db: Db, ref: ReferentialRef, input: { survivorId: string; mergedId: string; actor: string; reason: string }): Promise<MergeResult> {
+/** Options of the steward decisions that write changes. */
+export interface StewardOptions {
+  /** Where a failed numbering of the change feed after commit is reported (see numberChangesAfterCommit). */
+  reportFailure?: BackgroundFailureReport;
+}
+
+export async function merge(db: Db, ref: ReferentialRef, input: { survivorId: string; mergedId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<MergeResult> {
   const module = moduleOf(ref);
   const result = await db.transaction((tx) => mergeIn(tx, module, input));
-  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  if (!result.unchanged) await numberChangesAfterCommit(db, options.reportFailure, { after: 'merge', referential: module.name, decisionId: result.decisionId });
   return result;
 }
 
@@ -128,7 +135,7 @@ export interface UnmergeResult {
  * (invariant 2), with a new history entry and change event for each. Refused when either record changed since the
  * merge: restoring would silently drop that later change.
  */
-export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: string; reason: string }): Promise<UnmergeResult> {
+export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<UnmergeResult> {
   const result = await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ referential: string; kind: string; undone_by: string | null; detail: { survivorId: string; mergedId: string; before: MergeSnapshot; after?: { survivorVersion: number; mergedVersion: number } } }>(
       'SELECT referential, kind, undone_by, detail FROM ref_steward_decisions WHERE id = $1 FOR UPDATE',
@@ -183,7 +190,7 @@ export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: s
     await audit(tx, input.actor, `referential.${referential}.unmerge`, detail.mergedId, { survivorId: detail.survivorId, reason: input.reason, mergeDecisionId: input.mergeDecisionId, decisionId });
     return { decisionId, restored, unchanged: false };
   });
-  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  if (!result.unchanged) await numberChangesAfterCommit(db, options.reportFailure, { after: 'unmerge', mergeDecisionId: input.mergeDecisionId });
   return result;
 }
 
@@ -270,6 +277,7 @@ export async function reviewQueue(db: Queryable, ref: ReferentialRef, options: {
 export async function decideReview(
   db: Db,
   input: { reviewId: string; decision: 'link' | 'distinct'; goldenId?: string; actor: string; reason: string; module?: ReferentialModule },
+  options: StewardOptions = {},
 ): Promise<{ item: ReviewItem; unchanged: boolean; mergeDecisionId?: string }> {
   const result = await db.transaction(async (tx) => {
     const { rows } = await tx.query<ReviewRow>('SELECT * FROM ref_review_items WHERE id = $1 FOR UPDATE', [input.reviewId]);
@@ -303,6 +311,6 @@ export async function decideReview(
     await audit(tx, input.actor, `referential.${row.referential}.review`, input.reviewId, { decision: input.decision, goldenId: input.goldenId ?? null, reason: input.reason });
     return { item: toItem(updated[0] as ReviewRow), unchanged: false, ...(mergeDecisionId ? { mergeDecisionId } : {}) };
   });
-  if (!result.unchanged) await assignChangePositions(db).catch(() => undefined);
+  if (!result.unchanged) await numberChangesAfterCommit(db, options.reportFailure, { after: 'review decision', reviewId: input.reviewId });
   return result;
 }

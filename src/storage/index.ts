@@ -22,7 +22,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
   try {
     await migrate(db);
   } catch (err) {
-    await db.close().catch(() => undefined);
+    await db.close().catch(() => undefined); // The migration's error is the one to report.
     throw err;
   }
   return db;

@@ -31,6 +31,8 @@ function serveConnection(db: Db, socket: Socket, logger: Logger): void {
     if (!socket.writable) return;
     socket.write(encode(error === undefined ? { id, result } : { id, error: wireError(error) }));
   };
+  // A rollback that fails leaves nothing to undo (the transaction ends with its connection either way), and the CLI that
+  // owned it is gone: nobody to tell.
   const rollBackAll = () => {
     for (const open of transactions.values()) void open.end(false).catch(() => undefined);
     transactions.clear();
@@ -40,7 +42,7 @@ function serveConnection(db: Db, socket: Socket, logger: Logger): void {
     open.idle = setTimeout(() => {
       logger.warn({ tx: id }, 'local channel: a CLI transaction stayed idle too long; rolled back');
       transactions.delete(id);
-      void open.end(false).catch(() => undefined);
+      void open.end(false).catch(() => undefined); // As in rollBackAll: nothing left to undo, nobody to tell.
       socket.destroy();
     }, idleTransactionMs);
   };

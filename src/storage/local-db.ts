@@ -87,7 +87,7 @@ export async function connectLocalDb(dataDir: string): Promise<Db | undefined> {
       try {
         result = await fn(queryable(tx), prelude ?? undefined);
       } catch (err) {
-        await call({ op: 'rollback', tx }).catch(() => undefined);
+        await call({ op: 'rollback', tx }).catch(() => undefined); // fn's error is the one to report; the server rolls back on its own when the channel fails.
         throw err;
       }
       await call({ op: 'commit', tx });

@@ -98,7 +98,7 @@ export async function openPgDb(options: PgOptions): Promise<Db> {
     if (options.schema) await db.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
     else await db.ping();
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await pool.end().catch(() => undefined); // The connection's error is the one to report.
     throw err;
   }
   return db;

@@ -93,7 +93,7 @@ export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
       try {
         if (!pglite.closed) {
           // Leave no transaction state behind for the shutdown (a leftover one was seen to make close() spin in WASM).
-          await pglite.exec('ROLLBACK').catch(() => undefined);
+          await pglite.exec('ROLLBACK').catch(() => undefined); // Fails when no transaction is open: the usual case.
           await pglite.close();
         }
       } finally {

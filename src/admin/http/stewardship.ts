@@ -3,6 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
 import { ProblemError, problemResponse, type ProblemCode } from '../../http/problem.ts';
+import { backgroundFailureReporter } from '../../observability/metrics.ts';
 import { StewardshipError } from '../../referentials/engine-types.ts';
 import { referential as registeredReferential, type ReferentialModule } from '../../referentials/module.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge, type ReviewItem } from '../../referentials/stewardship.ts';
@@ -295,7 +296,7 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
         actor: operatorActor(c.var.operator),
         reason: body.reason,
         module,
-      }),
+      }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }),
     );
     return c.json({ item: toItem(result.item), unchanged: result.unchanged, ...(result.mergeDecisionId ? { mergeDecisionId: String(result.mergeDecisionId) } : {}) }, 200);
   });
@@ -303,7 +304,7 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(mergeRoute, async (c) => {
     const module = moduleNamed(c.req.valid('param').referential);
     const body = c.req.valid('json');
-    const result = await stewarding(() => merge(c.var.deps.db, module, { survivorId: body.survivorId, mergedId: body.mergedId, actor: operatorActor(c.var.operator), reason: body.reason }));
+    const result = await stewarding(() => merge(c.var.deps.db, module, { survivorId: body.survivorId, mergedId: body.mergedId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }));
     const answer = { ...result, decisionId: String(result.decisionId) };
     return result.unchanged ? c.json(answer, 200) : c.json(answer, 201);
   });
@@ -313,7 +314,7 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
     const module = moduleNamed(referential);
     const body = c.req.valid('json');
     await ensureIn(c.var.deps.db, 'ref_steward_decisions', decisionId, module.name, 'merge decision');
-    const result = await stewarding(() => unmerge(c.var.deps.db, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }));
+    const result = await stewarding(() => unmerge(c.var.deps.db, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }));
     return c.json({ decisionId: String(result.decisionId), restored: result.restored, unchanged: result.unchanged }, 200);
   });
 
