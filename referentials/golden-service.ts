@@ -75,6 +75,11 @@ function view(record: Pick<GoldenRecord, 'id' | 'referential' | 'version' | 'sta
   };
 }
 
+/**
+ * The adapter binding of a referential's service: one handler per operation of its contract, in one table, and the
+ * checks every request gets before its handler (percent-encoding, text PostgreSQL cannot hold). Long (about 180 lines)
+ * because the table is the contract's operations side by side, each a few lines; its size grows with the contract.
+ */
 export function goldenService(module: ReferentialModule, db: Db, reportFailure?: BackgroundFailureReport): AdapterBinding {
   const name = module.name;
   // Each route: its method, its path pattern, the names of the pattern's groups (the contract's path parameters) and its handler.

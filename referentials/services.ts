@@ -14,14 +14,12 @@ import { referentials } from '../src/referentials/module.ts';
 import { goldenService } from './golden-service.ts';
 import { registerReferentials } from './index.ts';
 import { territoryAdapter, territoryService } from './territory/service.ts';
-import { CSV_COLUMNS } from './generator/output.ts';
+import { batchColumns } from './batch-columns.ts';
 
 registerReferentials();
 
 // Batches: the CSV columns of each referential (attributes, nested ones dotted) and the consumer that applies them.
-registerBatchColumns('persons', [...(CSV_COLUMNS.persons ?? []), 'birthPlace']);
-registerBatchColumns('companies', CSV_COLUMNS.companies ?? []);
-registerBatchColumns('vehicles', CSV_COLUMNS.vehicles ?? []);
+for (const [referential, columns] of Object.entries(batchColumns)) registerBatchColumns(referential, columns);
 
 /** The batch consumer, and the golden-record change events' consumers. */
 function referentialConsumers(): OutboxConsumer[] {

@@ -10,7 +10,8 @@ import { canonicalize, CanonicalJsonError } from '../src/conventions/canonical-j
 import { openapiDigest, parseConventionYaml } from '../src/conventions/document.ts';
 import { ConventionRegistry } from '../src/conventions/registry.ts';
 import { addSignature, signConvention, verifyConvention, writeJws, type KeyResolver, type ResolvedKey } from '../src/conventions/signing.ts';
-import { activateConvention, ConventionRefusedError, listConventions, loadActiveConventions, memberKeyResolver, revokeConvention } from '../src/conventions/store.ts';
+import { activateConvention, ConventionRefusedError, listConventions, loadActiveConventions, revokeConvention } from '../src/conventions/store.ts';
+import { memberKeyResolver } from '../src/identity/key-resolvers.ts';
 import { registerMember, revokeMemberKey } from '../src/identity/members.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
 import { openDatabase } from '../src/storage/index.ts';

@@ -70,6 +70,16 @@ describe('parseBatch', () => {
     expect(nested).toEqual([{ line: 2, sourceId: 'c1', attributes: { rc: { number: '1234', court: 'Casablanca' } } }]);
   });
 
+  it('reads CSV strictly: a malformed row is that row\'s rejection, a malformed header refuses the upload', () => {
+    const rows = parseBatch(bytes('sourceId,lastNameLatin\na,"ab"cd\nb,x"y\nc,Ok\n'), 'csv', columns);
+    expect(rows).toEqual([
+      { line: 2, problems: [{ location: 'line', message: 'unexpected "c" after a closing quote' }] },
+      { line: 3, problems: [{ location: 'line', message: 'quote inside an unquoted field (after "x")' }] },
+      { line: 4, sourceId: 'c', attributes: { lastNameLatin: 'Ok' } },
+    ]);
+    expect(() => parseBatch(bytes('sourceId,"last"Name\na,b\n'), 'csv', columns)).toThrow(BatchRefused);
+  });
+
   it('reads NDJSON; a line that is not JSON or has no sourceId is a row error with its line number', () => {
     const rows = parseBatch(bytes('{"sourceId":"a","attributes":{"cin":"AB1"}}\r\nnot json\n\n{"attributes":{}}\n'), 'ndjson');
     expect(rows).toEqual([

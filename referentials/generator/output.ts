@@ -3,15 +3,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { SourceRecord, TruthRow } from './common.ts';
-import { csvRecord } from '../text/csv.ts';
+import { sourceRecordColumns } from '../batch-columns.ts';
+import { csvRecord } from '../../src/referentials/csv.ts';
 
 export type OutputFormat = 'ndjson' | 'csv';
 
 /** CSV columns per file (attributes flattened one level: `rc.number`, `owner.cin`). */
 export const CSV_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  persons: ['cin', 'firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic', 'birthDate', 'birthCommune', 'sex', 'address', 'addressCommune', 'status', 'deathDate'],
-  companies: ['ice', 'if', 'rc.number', 'rc.court', 'cnss', 'nameFr', 'nameAr', 'legalForm', 'status', 'address', 'commune', 'createdOn'],
-  vehicles: ['plate', 'vin', 'category', 'make', 'model', 'firstRegistration', 'owner.type', 'owner.cin', 'owner.ice'],
+  ...sourceRecordColumns,
   'ground-truth': ['referential', 'sourceSystem', 'sourceId', 'entityId', 'duplicate', 'variations', 'ownerEntityId'],
 };
 

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseCsv as parseCsvRecords } from '../../src/referentials/csv.ts';
 
 export interface PlatePrefecture {
   code: number;
@@ -13,50 +14,9 @@ export interface PlatePrefecture {
   sources: string;
 }
 
-/**
- * A minimal RFC 4180 reader: comma separators, fields optionally in double quotes with "" for a quote, CRLF or LF.
- * Returns every row including the header; a trailing empty line gives no row.
- */
+/** The file's records, the header included, through the hub's one strict CSV reader. */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  while (i < src.length) {
-    const char = src[i] as string;
-    if (quoted) {
-      if (char === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += char;
-      i++;
-      continue;
-    }
-    if (char === '"' && field === '') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      if (char === '\r' && src[i + 1] === '\n') i++;
-    } else field += char;
-    i++;
-  }
-  if (quoted) throw new Error('CSV ends inside a quoted field');
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+  return parseCsvRecords(text, 'plate_prefecture_codes.csv').map((record) => [...record.fields]);
 }
 
 /** Builds the code table from the CSV text; throws on a malformed file (it ships with the code, so that is a bug). */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCsvTable } from '../text/csv.ts';
+import { parseCsvTable } from '../../src/referentials/csv.ts';
 import { foldName, hasArabic, latinKey } from '../text/fold.ts';
 
 export const DEFAULT_TERRITORY_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
@@ -276,7 +276,11 @@ export class Territory {
     }));
   }
 
-  /** Loads and validates the CSVs in `dir` (default: the copy under referentials/territory/data/). */
+  /**
+   * Loads and validates the CSVs in `dir` (default: the copy under referentials/territory/data/).
+   * Long (about 150 lines) because it is one table after another, each checked against the ones read before it (a
+   * commune's province must exist, codes unique across levels); each block is a table, in the files' dependency order.
+   */
   static load(dir: string = DEFAULT_TERRITORY_DATA_DIR): Territory {
     const units: TerritorialUnit[] = [];
     const known = new Map<string, { unit: TerritorialUnit; where: string }>();

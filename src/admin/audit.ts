@@ -1,5 +1,11 @@
-// Reading the admin audit trail (written by the service functions, in the transaction of each change).
+// The admin audit trail: written by the service functions (members, operators, conventions, stewardship), each in the
+// transaction of its change, and read by the admin API and CLI.
 import type { Queryable } from '../storage/db.ts';
+
+/** One audit row, in the caller's transaction: the change and its record commit together or not at all. */
+export async function audit(tx: Queryable, actor: string, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await tx.query('INSERT INTO admin_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [actor, action, target, detail]);
+}
 
 export interface AuditEntry {
   id: string;

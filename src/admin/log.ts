@@ -1,5 +1,5 @@
 // Admin operations on the message log: the retention purge, recorded in the audit trail.
-import { audit } from '../identity/members.ts';
+import { audit } from '../admin/audit.ts';
 import { purgeLog, type PurgeResult } from '../log/index.ts';
 import type { Db } from '../storage/db.ts';
 import { isStorableInstant } from '../storage/storable.ts';

@@ -22,7 +22,12 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function serialise(value: unknown, path: string, seen: Set<object>): string {
+/** `omitUndefined`: an object member whose value is undefined is left out (as JSON.stringify and jsonb do) instead of refused. */
+export interface CanonicalOptions {
+  readonly omitUndefined?: boolean;
+}
+
+function serialise(value: unknown, path: string, seen: Set<object>, options: CanonicalOptions): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -47,7 +52,7 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
       for (let i = 0; i < object.length; i++) {
         // A hole or undefined would silently become null (JSON.stringify) or vanish: refuse instead.
         if (!(i in object) || object[i] === undefined) throw new CanonicalJsonError(`${path}.${i}: undefined is not a JSON value`);
-        items.push(serialise(object[i], `${path}.${i}`, seen));
+        items.push(serialise(object[i], `${path}.${i}`, seen, options));
       }
       return `[${items.join(',')}]`;
     }
@@ -59,8 +64,9 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
     const members: string[] = [];
     for (const key of keys) {
       const member = record[key];
+      if (member === undefined && options.omitUndefined === true) continue;
       if (member === undefined) throw new CanonicalJsonError(`${path}.${key}: undefined is not a JSON value`);
-      members.push(`${serialiseString(key, `${path} (key ${JSON.stringify(key)})`)}:${serialise(member, `${path}.${key}`, seen)}`);
+      members.push(`${serialiseString(key, `${path} (key ${JSON.stringify(key)})`)}:${serialise(member, `${path}.${key}`, seen, options)}`);
     }
     return `{${members.join(',')}}`;
   } finally {
@@ -69,8 +75,8 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
 }
 
 /** The RFC 8785 canonical form of a JSON value, as a string; throws CanonicalJsonError (naming the path) on anything not JSON. */
-export function canonicalize(value: unknown): string {
-  return serialise(value, '$', new Set());
+export function canonicalize(value: unknown, options: CanonicalOptions = {}): string {
+  return serialise(value, '$', new Set(), options);
 }
 
 /** The RFC 8785 canonical form as UTF-8 bytes: what gets signed. */

@@ -1,5 +1,6 @@
 // The hot path's in-memory index of active, verified conventions, reloaded whenever registry_version changes (polled).
 import type { Queryable } from '../storage/db.ts';
+import { readRegistryVersion, RegistryVersionPoller, SerialLoads, type RegistryView } from '../storage/registry-version.ts';
 import type { KeyResolver } from './signing.ts';
 import { loadActiveConventions, type ActiveConvention, type RefusedConvention } from './store.ts';
 import type { HubKeyring } from '../identity/hub-keys.ts';
@@ -17,18 +18,21 @@ export interface ConventionRegistryOptions {
 // Ids cannot contain a newline (ids.ts), so this key is unambiguous.
 const keyOf = (consumer: string, provider: string, service: string): string => `${consumer}\n${provider}\n${service}`;
 
-export class ConventionRegistry {
+export class ConventionRegistry implements RegistryView {
   private index = new Map<string, ActiveConvention>();
   private refusedList: RefusedConvention[] = [];
   private loadedVersion: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
-  private stopped = true;
+  private readonly loads = new SerialLoads();
+  // Its own poller when started alone; the hub polls once for all its views (hub/services.ts).
+  private readonly poller: RegistryVersionPoller;
+  private started = false;
 
   constructor(
     private readonly db: Queryable,
     private readonly options: ConventionRegistryOptions,
-  ) {}
+  ) {
+    this.poller = new RegistryVersionPoller(db, [this], options.onError);
+  }
 
   /** The active, verified convention for consumer → provider's service, or undefined (the hub answers no-convention). */
   find(consumer: string, provider: string, service: string): ActiveConvention | undefined {
@@ -52,20 +56,12 @@ export class ConventionRegistry {
 
   /** Reloads from the database now (re-verifying every active convention). Concurrent calls run one after the other. */
   async reload(): Promise<void> {
-    // Chained so that two reloads never interleave and the last one to finish reflects the newest state. The previous
-    // reload's failure was its own caller's to handle: this one runs whatever became of it.
-    const next = (this.inFlight ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
-    this.inFlight = next;
-    try {
-      await next;
-    } finally {
-      if (this.inFlight === next) this.inFlight = undefined;
-    }
+    await this.loads.run(() => this.load());
   }
 
   private async load(): Promise<void> {
     // Version read first: a change committed during the load bumps it again, so the next poll reloads once more.
-    const version = await this.currentVersion();
+    const version = await readRegistryVersion(this.db);
     const { enforceable, refused } = await loadActiveConventions(this.db, { resolveKey: this.options.resolveKey, keyring: this.options.keyring });
     const index = new Map<string, ActiveConvention>();
     for (const c of enforceable) index.set(keyOf(c.consumer, c.provider, c.service), c);
@@ -76,53 +72,28 @@ export class ConventionRegistry {
     this.options.onReload?.({ version, enforceable: enforceable.length, refused });
   }
 
-  private async currentVersion(): Promise<string> {
-    const { rows } = await this.db.query<{ version: string }>('SELECT version FROM registry_version WHERE id = 1');
-    // int8 comes back as a string on both drivers (exact).
-    return String(rows[0]?.version ?? '0');
-  }
-
   /** One poll: reloads if registry_version moved since the last load. Returns whether it reloaded. */
   async poll(): Promise<boolean> {
-    const version = await this.currentVersion();
-    if (version === this.loadedVersion) return false;
-    await this.reload();
-    return true;
+    return this.poller.poll();
   }
 
   /** Loads now, then polls every pollMs (default 1 s): a change made by any process takes effect here within about that. */
   async start(pollMs = 1000): Promise<void> {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.started) return;
+    this.started = true;
     try {
       await this.reload();
     } catch (err) {
-      this.stopped = true;
+      this.started = false;
       throw err;
     }
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.poll()
-        .catch((err: unknown) => this.options.onError?.(err instanceof Error ? err : new Error(String(err))))
-        .finally(() => {
-          // setTimeout after each poll (not setInterval): a slow reload never stacks polls up.
-          if (!this.stopped) this.schedule(tick, pollMs);
-        });
-    };
-    this.schedule(tick, pollMs);
-  }
-
-  private schedule(tick: () => void, pollMs: number): void {
-    this.timer = setTimeout(tick, pollMs);
-    // Polling alone must not keep the process alive.
-    this.timer.unref();
+    this.poller.start(pollMs);
   }
 
   /** Stops polling and waits for a reload in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.inFlight?.catch(() => undefined); // A failed reload was reported to its caller; stopping only waits for it.
+    this.started = false;
+    await this.poller.stop();
+    await this.loads.settled();
   }
 }

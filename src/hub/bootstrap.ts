@@ -1,7 +1,7 @@
 // What every hub process makes sure of at start: the hub's own subsystems registered with its current public keys,
 // and the bindings of the hub's own services.
 import type { HubKeyring } from '../identity/hub-keys.ts';
-import { bumpRegistryVersion } from '../identity/members.ts';
+import { bumpRegistryVersion } from '../storage/registry-version.ts';
 import type { Db } from '../storage/db.ts';
 
 export function hubSubsystems(hubId: string): { core: string; transparency: string; referentials: string } {

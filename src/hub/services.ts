@@ -2,7 +2,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { ConventionRegistry } from '../conventions/registry.ts';
-import { memberKeyResolver } from '../conventions/store.ts';
+import { memberKeyResolver } from '../identity/key-resolvers.ts';
+import { RegistryVersionPoller } from '../storage/registry-version.ts';
 import { HubDirectory } from '../exchange/directory.ts';
 import { AdapterBindings, type AdapterBinding } from '../exchange/bindings.ts';
 import { Forwarder } from '../exchange/forward.ts';
@@ -34,9 +35,8 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
   const adapters = new AdapterBindings(options.adapters);
   adapters.register(transparencyAdapter, transparencyBinding(db, keyring));
   const onError = (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'registry reload failed; serving the last verified state');
-  const directory = new HubDirectory(db, onError);
+  const directory = new HubDirectory(db);
   await directory.reload();
-  directory.start(options.pollMs ?? 1000);
   let pipeline: ExchangePipeline | undefined; // eslint-disable-line prefer-const -- read by onReload before it is assigned
   const conventions = new ConventionRegistry(db, {
     resolveKey: memberKeyResolver(db),
@@ -48,7 +48,10 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
       for (const r of refused) logger.error({ convention: `${r.id} v${r.version}`, problems: r.problems }, 'active convention refused: its signatures do not verify; not enforced');
     },
   });
-  await conventions.start(options.pollMs ?? 1000);
+  await conventions.reload();
+  // One poll of registry_version for both views: each reloads when a change was committed by any process.
+  const registryPoller = new RegistryVersionPoller(db, [directory, conventions], onError);
+  registryPoller.start(options.pollMs ?? 1000);
   const limiter = config.REDIS_URL ? createRedisLimiter({ redisUrl: config.REDIS_URL, prefix: options.queuePrefix }) : createPostgresLimiter(db, options.reportBackgroundFailure ?? backgroundFailureReporter(logger));
   const log = new MessageLog({ db, keyring, logger });
   const forwarder = new Forwarder(adapters);
@@ -64,7 +67,8 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
     log,
     pipeline,
     async close() {
-      directory.stop();
+      await registryPoller.stop();
+      await directory.stop();
       await conventions.stop();
       await log.close();
       await limiter.close();

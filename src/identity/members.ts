@@ -2,6 +2,8 @@
 import { createPublicKey, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { Db, Queryable } from '../storage/db.ts';
+import { audit } from '../admin/audit.ts';
+import { bumpRegistryVersion } from '../storage/registry-version.ts';
 import { InvalidIdError, memberKind } from './ids.ts';
 
 export interface MemberKey {
@@ -71,14 +73,6 @@ async function checkJwks(jwks: unknown): Promise<Array<{ kid: string; alg: 'ES25
     kids.add(k.kid);
   }
   return checked;
-}
-
-export async function bumpRegistryVersion(tx: Queryable): Promise<void> {
-  await tx.query('UPDATE registry_version SET version = version + 1 WHERE id = 1');
-}
-
-export async function audit(tx: Queryable, actor: string, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
-  await tx.query('INSERT INTO admin_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [actor, action, target, detail]);
 }
 
 function checkedId(id: string): 'member' | 'subsystem' {

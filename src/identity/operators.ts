@@ -1,7 +1,7 @@
 // Operators of the admin API: tokens shown once at creation, stored as a hash, compared in constant time; roles admin and auditor.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
-import { audit } from './members.ts';
+import { audit } from '../admin/audit.ts';
 
 export type OperatorRole = 'admin' | 'auditor';
 

@@ -13,6 +13,7 @@ import type { FieldProblem } from './module.ts';
 import { referential as referentialModule } from './module.ts';
 import { json } from './store.ts';
 import { jsonFaults, locationOf, textFault } from '../storage/storable.ts';
+import { CsvError, readCsvRecord } from './csv.ts';
 
 export type BatchFormat = 'ndjson' | 'csv';
 export type BatchStatusName = 'queued' | 'running' | 'done' | 'failed';
@@ -59,6 +60,8 @@ const ignoredColumns = new Set(['sourceSystem']);
 /**
  * Reads lines one at a time (the CLI streams a file through it; parseBatch feeds it a whole upload). For CSV the first
  * non-empty line is the header, checked at once (BatchRefused); a quoted field may span lines. Empty lines are skipped.
+ * Records are read by the strict RFC 4180 reader of the referential data files: a malformed header (a quote inside an
+ * unquoted field, text after a closing quote) refuses the upload, a malformed row is that row's rejection.
  */
 export class BatchLineParser {
   private header: string[] | undefined;
@@ -79,9 +82,21 @@ export class BatchLineParser {
       if (text.trim() === '') return undefined;
       this.pending = { text, line };
     }
-    const fields = splitCsv(this.pending.text);
-    if (fields === undefined) return undefined; // an open quote: the record goes on on the next line
-    const start = this.pending.line;
+    const { text: record, line: start } = this.pending;
+    let fields: string[];
+    try {
+      const read = readCsvRecord(record, 0, 'upload', start, false);
+      if (read === undefined) return undefined; // an open quote: the record goes on on the next line
+      // A carriage return alone ends a CSV record: what follows it on this line would be a second record.
+      if (read.next < record.length) throw new CsvError('upload', read.nextLine - 1, 'a carriage return outside a quoted field');
+      fields = read.fields;
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err;
+      this.pending = undefined;
+      // A malformed header refuses the upload; a malformed row is that row's rejection.
+      if (!this.header) throw new BatchRefused([{ location: 'header', message: `line ${err.line}: ${err.detail}` }]);
+      return { line: start, problems: [{ location: 'line', message: err.detail }] };
+    }
     this.pending = undefined;
     if (!this.header) {
       this.header = checkHeader(fields, this.columns);
@@ -206,40 +221,6 @@ function setPath(object: Record<string, unknown>, path: string[], value: string)
     current = current[key] as Record<string, unknown>;
   }
   current[path.at(-1) ?? ''] = value;
-}
-
-/** RFC 4180 fields of one record; undefined while a quoted field is still open (the record spans lines). */
-export function splitCsv(text: string): string[] | undefined {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c === '"' && field === '') {
-      quoted = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else {
-      field += c;
-    }
-    i++;
-  }
-  if (quoted) return undefined;
-  fields.push(field);
-  return fields;
 }
 
 export interface SubmitBatchInput {

@@ -323,7 +323,12 @@ export async function writeRound(tx: Queryable, module: ReferentialModule, decid
   return outcomes;
 }
 
-/** Rows whose source ids the referential has never seen: looked up and matched, set-based; nothing written. */
+/**
+ * Rows whose source ids the referential has never seen: looked up and matched, set-based; nothing written.
+ * Long on purpose (about 120 lines): its numbered phases (keys held, blocking candidates and their fields, decisions in
+ * row order) share the maps they build, and the decisions must reproduce one-by-one contributions exactly; split into
+ * functions, each phase would take and return half a dozen of those maps.
+ */
 async function decideFresh(
   tx: Queryable,
   module: ReferentialModule,

@@ -1,6 +1,6 @@
 // Steward decisions: merge, unmerge (restoring exactly what the merge replaced), distinct pairs and the review queue;
 // every decision audited (who, when, why) and idempotent.
-import { audit } from '../identity/members.ts';
+import { audit } from '../admin/audit.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { referential as registered, type ReferentialModule } from './module.ts';
 import { numberChangesAfterCommit, recordChange } from './changes.ts';

@@ -5,6 +5,7 @@ import { recordChanges, type ChangeType } from './changes.ts';
 import { hiddenArray, jsonList, selectByPairs } from './pairs.ts';
 import { plainValues, survive, type SurvivorshipSource } from './engine-survivorship.ts';
 import type { GoldenAttributes, GoldenRecord, GoldenStatus, Resolved, ResolveItem, SourceRef } from './engine-types.ts';
+import { canonicalize } from '../conventions/canonical-json.ts';
 
 export type HistoryCause = 'contribution' | 'merge' | 'unmerge' | 'steward' | 'review';
 
@@ -34,15 +35,12 @@ export interface LinkRow {
   at: Date;
 }
 
-/** Key order never matters for equality of JSON values (jsonb reorders keys). */
+/**
+ * Key order never matters for equality of JSON values (jsonb reorders keys): the RFC 8785 form compares them. Only
+ * compared, never stored; undefined members are left out, as jsonb leaves them out of the stored row.
+ */
 export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return canonicalize(value, { omitUndefined: true });
 }
 
 export const json = (value: unknown): string => JSON.stringify(value);

@@ -24,7 +24,8 @@ import {
 } from 'jose';
 import { TabadolClient, type ClientIdentity } from '../../src/client/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { activateConvention, memberKeyResolver, type ActivationResult } from '../../src/conventions/store.ts';
+import { activateConvention, type ActivationResult } from '../../src/conventions/store.ts';
+import { memberKeyResolver } from '../../src/identity/key-resolvers.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
 import { bindService, type AdapterBinding, type ServiceBinding } from '../../src/exchange/bindings.ts';
 import { hubSubsystems } from '../../src/hub/bootstrap.ts';

@@ -5,7 +5,8 @@ import type { JWK } from 'jose';
 import { goldenAdapter } from '../../referentials/services.ts';
 import { goldenService } from '../../referentials/golden-service.ts';
 import { referential } from '../../src/referentials/module.ts';
-import { activateConvention, memberKeyResolver } from '../../src/conventions/store.ts';
+import { activateConvention } from '../../src/conventions/store.ts';
+import { memberKeyResolver } from '../../src/identity/key-resolvers.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
 import type { Consumer, ExchangeWorld } from '../exchange/harness.ts';
 

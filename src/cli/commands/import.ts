@@ -132,6 +132,11 @@ class Progress {
   }
 }
 
+/**
+ * The `import` command. Long (about 130 lines) because it is one command's declaration and its action read in order:
+ * options, the two passes over the file (count, then contribute in chunks), progress and the report; the row reading
+ * and the progress display are already their own functions above.
+ */
 export function registerImportCommand(program: Command, deps: CliDeps): void {
   withConfigOption(program.command('import').argument('<file>', 'a CSV (header: sourceId and attribute columns) or NDJSON ({"sourceId", "attributes"} a line) file'))
     .description('contribute a file of source records to a referential, straight through the engine')

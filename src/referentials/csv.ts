@@ -1,10 +1,12 @@
-// A small RFC 4180 CSV reader for the referential data files: strict, and loud about where a file is broken.
+// A small RFC 4180 CSV reader and writer: strict, and loud about where a file is broken. The referential data files, the
+// batch uploads and the CSV the hub writes for people all go through it.
 
 export class CsvError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
-    detail: string,
+    /** What is wrong, without the file:line prefix (a batch reports it as one row's problem). */
+    readonly detail: string,
   ) {
     super(`${file}:${line}: ${detail}`);
     this.name = 'CsvError';
@@ -17,49 +19,37 @@ export interface CsvRecord {
   readonly fields: readonly string[];
 }
 
+/** One record as `readCsvRecord` found it: its fields, where the next record starts, and the line that one is on. */
+export interface CsvRecordRead {
+  readonly fields: string[];
+  readonly next: number;
+  readonly nextLine: number;
+}
+
 /**
- * Splits CSV text into records (RFC 4180: comma separator, CRLF or LF line ends, double-quoted fields that may
- * hold commas, quotes doubled as "" and line breaks). A leading UTF-8 BOM is ignored; a final line end is
- * optional; any other blank line is a record of one empty field (which a table then rejects). Throws `CsvError` with file:line on an unterminated
- * quote, a quote inside an unquoted field, or text after a closing quote.
+ * Reads the record that starts at `start` in `text` (on line `line`), up to and including its line end (CRLF, LF or
+ * CR) or the end of the text. Throws `CsvError` with file:line on a quote inside an unquoted field or text after a
+ * closing quote. A quoted field still open at the end of the text throws 'unterminated quoted field' when `final`,
+ * and otherwise gives `undefined` (a reader that is given the file a line at a time waits for the next line).
  */
-export function parseCsv(text: string, file: string): CsvRecord[] {
-  const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const records: CsvRecord[] = [];
-  let fields: string[] = [];
+export function readCsvRecord(text: string, start: number, file: string, line: number, final = true): CsvRecordRead | undefined {
+  const fields: string[] = [];
   let field = '';
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  // Whether the current record has started (so that "a,\n" yields ['a', ''] but the end of text adds nothing).
-  let started = false;
-
-  const endField = (): void => {
-    fields.push(field);
-    field = '';
-  };
-  const endRecord = (): void => {
-    endField();
-    records.push({ line: recordLine, fields });
-    fields = [];
-    started = false;
-  };
-
-  while (i < src.length) {
-    const ch = src[i];
-    if (!started) {
-      started = true;
-      recordLine = line;
-    }
+  let i = start;
+  while (i < text.length) {
+    const ch = text[i];
     if (ch === '"') {
       if (field !== '') throw new CsvError(file, line, `quote inside an unquoted field (after "${field}")`);
       const openedAt = line;
       i++;
       for (;;) {
-        if (i >= src.length) throw new CsvError(file, openedAt, 'unterminated quoted field');
-        const q = src[i];
+        if (i >= text.length) {
+          if (final) throw new CsvError(file, openedAt, 'unterminated quoted field');
+          return undefined;
+        }
+        const q = text[i];
         if (q === '"') {
-          if (src[i + 1] === '"') {
+          if (text[i + 1] === '"') {
             field += '"';
             i += 2;
             continue;
@@ -71,27 +61,47 @@ export function parseCsv(text: string, file: string): CsvRecord[] {
         field += q;
         i++;
       }
-      const after = src[i];
+      const after = text[i];
       if (after !== undefined && after !== ',' && after !== '\n' && after !== '\r') {
         throw new CsvError(file, line, `unexpected ${JSON.stringify(after)} after a closing quote`);
       }
       continue;
     }
     if (ch === ',') {
-      endField();
+      fields.push(field);
+      field = '';
       i++;
       continue;
     }
     if (ch === '\r' || ch === '\n') {
-      endRecord();
-      i += ch === '\r' && src[i + 1] === '\n' ? 2 : 1;
-      line++;
-      continue;
+      fields.push(field);
+      return { fields, next: i + (ch === '\r' && text[i + 1] === '\n' ? 2 : 1), nextLine: line + 1 };
     }
     field += ch;
     i++;
   }
-  if (started) endRecord();
+  fields.push(field);
+  return { fields, next: i, nextLine: line };
+}
+
+/**
+ * Splits CSV text into records (RFC 4180: comma separator, CRLF or LF line ends, double-quoted fields that may
+ * hold commas, quotes doubled as "" and line breaks). A leading UTF-8 BOM is ignored; a final line end is
+ * optional; any other blank line is a record of one empty field (which a table then rejects). Throws `CsvError` with file:line on an unterminated
+ * quote, a quote inside an unquoted field, or text after a closing quote.
+ */
+export function parseCsv(text: string, file: string): CsvRecord[] {
+  const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const records: CsvRecord[] = [];
+  let i = 0;
+  let line = 1;
+  while (i < src.length) {
+    // `final`: the whole file is here, so an open quote at its end is an error, never undefined.
+    const record = readCsvRecord(src, i, file, line) as CsvRecordRead;
+    records.push({ line, fields: record.fields });
+    i = record.next;
+    line = record.nextLine;
+  }
   return records;
 }
 
