@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActiveConvention } from '../src/conventions/store.ts';
 import type { ProviderResponse } from '../src/exchange/bindings.ts';
-import { bodyOf, checkPurpose, checkValidity, forwardedHeaders, parseRequestBody, parseTarget, passedBackHeaders, validateAnswer } from '../src/exchange/pipeline.ts';
+import { bodyOf, checkPurpose, checkValidity, forwardedHeaders, parseRequestBody, parseTarget, passedBackHeaders, validateAnswer } from '../src/exchange/exchange-checks.ts';
 import { ProblemError } from '../src/http/problem.ts';
 
 /** Only what the purpose and validity checks read. */
