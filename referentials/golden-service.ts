@@ -1,12 +1,11 @@
 // A golden-record referential (persons, companies, vehicles) served through the exchange pipeline: the operations of
 // contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
-import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
-import { problemBody } from '../src/http/problem.ts';
+import { adapterProblem, type AdapterBinding, type ProviderRequest, type ProviderResponse } from '../src/exchange/bindings.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
-import { BatchRefused, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
+import { BatchRefusedError, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
 import { contribute, plainValues } from '../src/referentials/engine.ts';
-import { ContributionRefused, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
+import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
 import { readChanges } from '../src/referentials/changes.ts';
 import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
@@ -38,12 +37,9 @@ function viewOf(g: GoldenJson): { text: string; value: ReturnType<typeof view> }
   };
 }
 
-/** A problem answer, bounded like every problem the hub writes (problemBody). */
-function problem(status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = [], errorsOmitted = 0): ProviderResponse {
-  const codes = { 400: 'request-invalid', 404: 'not-found', 405: 'method-not-allowed', 422: 'unprocessable' } as const;
-  const body = problemBody(codes[status], detail, { errors, errorsOmitted });
-  return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(JSON.stringify(body)) };
-}
+/** A problem answer (adapterProblem); 400 the request's own fields, 422 refused by the referential's rules. */
+const problem = (status: 400 | 404 | 405 | 422, detail: string, errors: Array<{ location: string; message: string }> = [], errorsOmitted = 0): ProviderResponse =>
+  adapterProblem(({ 400: 'request-invalid', 404: 'not-found', 405: 'method-not-allowed', 422: 'unprocessable' } as const)[status], detail, errors, errorsOmitted);
 
 /** A natural identifier in any written form → the key the engine indexes (the referential modules use the same rules). */
 export function normaliseKey(type: string, value: string): { ok: true; key: NaturalKey } | { ok: false; message: string } {
@@ -195,7 +191,7 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
         const result = await contribute(db, module, { sourceSystem: request.client, sourceId: body.sourceId, attributes: body.attributes }, reportFailure ? { reportFailure } : {});
         return json(200, { goldenId: result.goldenId, decision: result.decision, version: result.version, warnings: result.warnings });
       } catch (err) {
-        if (err instanceof ContributionRefused) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));
+        if (err instanceof ContributionRefusedError) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));
         throw err;
       }
     }],
@@ -211,7 +207,7 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
         const submitted = await submitBatch(db, { referential: name, sourceSystem: request.client, batchId, format, rows });
         return json(202, submitted);
       } catch (err) {
-        if (err instanceof BatchRefused) {
+        if (err instanceof BatchRefusedError) {
           const errors = err.problems.map((p) => ({ location: p.location === 'body' || p.location.startsWith('query.') ? p.location : `body.${p.location}`, message: p.message }));
           return problem(422, err.message, errors, err.omitted);
         }

@@ -8,7 +8,6 @@ import { parse as parseYaml } from 'yaml';
 import '../referentials/services.ts';
 import { goldenService } from '../referentials/golden-service.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
-import { Refusal } from '../src/exchange/refusal.ts';
 import { ProblemError, problemLimits } from '../src/http/problem.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import { referentials } from '../src/referentials/module.ts';
@@ -254,7 +253,7 @@ describe('problem bodies are bounded whatever they are given', () => {
   });
 
   it('Refusal: the same bounds for the exchange', () => {
-    const refusal = new Refusal('request-invalid', hostile.join(''), errors);
+    const refusal = new ProblemError('request-invalid', hostile.join(''), { errors });
     const bytes = Buffer.byteLength(JSON.stringify(refusal.toBody('req-2')));
     expect(bytes).toBeLessThanOrEqual(maxProblemBytes);
     expect(refusal.errors.length + refusal.errorsOmitted).toBe(errors.length);

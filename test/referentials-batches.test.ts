@@ -12,7 +12,7 @@ import type { ReferentialModule } from '../src/referentials/module.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { OutboxRelay, processOutbox } from '../src/queue/outbox.ts';
 import type { Worker } from '../src/queue/queue.ts';
-import { BatchRefused, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/referentials/batches.ts';
+import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/referentials/batches.ts';
 import { findBySource } from '../src/referentials/store.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
@@ -43,7 +43,7 @@ const sum = (counts: Record<string, number> | undefined) => Object.values(counts
 describe('parseBatch', () => {
   it('refuses bytes that are not UTF-8', () => {
     const bad = new Uint8Array([...bytes('{"sourceId":"a","attributes":{"lastNameLatin":"'), 0xff, 0xfe, ...bytes('"}}\n')]);
-    expect(() => parseBatch(bad, 'ndjson')).toThrow(BatchRefused);
+    expect(() => parseBatch(bad, 'ndjson')).toThrow(BatchRefusedError);
     expect(() => parseBatch(bad, 'ndjson')).toThrow(/not UTF-8/);
   });
 
@@ -53,8 +53,8 @@ describe('parseBatch', () => {
       parseBatch(bytes('sourceId,cin,shoeSize\na,AB1,42\n'), 'csv', columns);
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(BatchRefused);
-      expect((err as BatchRefused).problems).toEqual([expect.objectContaining({ location: 'header.shoeSize' })]);
+      expect(err).toBeInstanceOf(BatchRefusedError);
+      expect((err as BatchRefusedError).problems).toEqual([expect.objectContaining({ location: 'header.shoeSize' })]);
     }
   });
 
@@ -77,7 +77,7 @@ describe('parseBatch', () => {
       { line: 3, problems: [{ location: 'line', message: 'quote inside an unquoted field (after "x")' }] },
       { line: 4, sourceId: 'c', attributes: { lastNameLatin: 'Ok' } },
     ]);
-    expect(() => parseBatch(bytes('sourceId,"last"Name\na,b\n'), 'csv', columns)).toThrow(BatchRefused);
+    expect(() => parseBatch(bytes('sourceId,"last"Name\na,b\n'), 'csv', columns)).toThrow(BatchRefusedError);
   });
 
   it('reads NDJSON; a line that is not JSON or has no sourceId is a row error with its line number', () => {

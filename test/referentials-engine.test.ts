@@ -1,7 +1,7 @@
 // The golden-record engine on both drivers: matching, survivorship (invariant 1), asOf, merge/unmerge (invariant 2),
 // distinct pairs (invariant 3), idempotency (invariant 5), reads and resolveMany.
 import { describe, expect, it } from 'vitest';
-import { ContributionRefused, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
+import { ContributionRefusedError, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
 import { plainValues, surviveOneJson } from '../src/referentials/engine-survivorship.ts';
 import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
@@ -117,7 +117,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
 
   it('creates, refuses invalid input writing nothing, and ignores the same contribution sent again', async () => {
     await expect(give('btp', 'x', { name: '', cin: '12' })).rejects.toSatisfy(
-      (e) => e instanceof ContributionRefused && e.problems.map((p) => p.location).join() === 'body.name,body.cin',
+      (e) => e instanceof ContributionRefusedError && e.problems.map((p) => p.location).join() === 'body.name,body.cin',
     );
     expect(await count('ref_source_records')).toBe(0);
     const first = await give('btp', 'b1', P('Amina Alaoui', { cin: 'ab123', birthDate: '1990-05-01' }));

@@ -21,8 +21,8 @@ export interface CliDeps {
 }
 
 /** A refusal the command worded itself: the first line is prefixed `tabadol: `, the others (`- problem`) printed as they are. */
-export class CliRefusal extends Error {
-  override name = 'CliRefusal';
+export class CliRefusalError extends Error {
+  override name = 'CliRefusalError';
   constructor(readonly lines: string[]) {
     super(lines.join('\n'));
   }
@@ -31,7 +31,7 @@ export class CliRefusal extends Error {
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
 
 function refusalLines(err: unknown): string[] {
-  if (err instanceof CliRefusal) return err.lines;
+  if (err instanceof CliRefusalError) return err.lines;
   if (err instanceof MemberError || err instanceof AdminInputError) return [`${err.location}: ${oneLine(err.message)}`];
   if (err instanceof ConventionRefusedError) {
     // A missing or clashing version is one fact; a convention that does not verify lists each of its problems.
@@ -90,12 +90,12 @@ export async function withDatabase<T>(config: Config, apiEquivalent: string | un
       if (running) return runThenClose(running, work);
       const pid = /process (\d+)/.exec(err.message)?.[1];
       const instead = apiEquivalent ? `or use the admin API while it runs (${apiEquivalent})` : 'then run this again (this has no admin API equivalent)';
-      throw new CliRefusal([
+      throw new CliRefusalError([
         `the embedded database in ${config.DATA_DIR} is in use by the running hub${pid ? ` (process ${pid})` : ''}, which does not answer on ${localChannelPath(config.DATA_DIR)}: stop it first, ${instead}`,
       ]);
     }
     if (config.DATABASE_URL && err instanceof Error && !(err instanceof ConfigError)) {
-      throw new CliRefusal([`DATABASE_URL: cannot reach PostgreSQL at ${safeUrl(config.DATABASE_URL)} (${oneLine(err.message)})`]);
+      throw new CliRefusalError([`DATABASE_URL: cannot reach PostgreSQL at ${safeUrl(config.DATABASE_URL)} (${oneLine(err.message)})`]);
     }
     throw err;
   }
@@ -116,12 +116,12 @@ export function readJsonFile(option: string, path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliRefusal([`${option} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new CliRefusalError([`${option} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new CliRefusal([`${option} ${path}: is not JSON`]);
+    throw new CliRefusalError([`${option} ${path}: is not JSON`]);
   }
 }
 

@@ -1,5 +1,6 @@
 // How the hub reaches a provider service: a base URL (REST over HTTP) or an adapter binding implemented in code
 // (legacy SOAP/XML systems, the hub's own services). Each hub holds its own AdapterBindings; src/ never imports adapters.
+import { problemBody, problemCodes, type ProblemCode, type ProblemFieldError } from '../http/problem.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 
 export interface ProviderRequest {
@@ -27,6 +28,12 @@ export interface ProviderResponse {
    * does not say.
    */
   json?: unknown;
+}
+
+/** A problem answered by an in-process adapter: the status its code says, the body bounded like every problem (problemBody). */
+export function adapterProblem(code: ProblemCode, detail: string, errors: readonly ProblemFieldError[] = [], errorsOmitted = 0): ProviderResponse {
+  const body = problemBody(code, detail, { errors, errorsOmitted });
+  return { status: problemCodes[code].status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(JSON.stringify(body)) };
 }
 
 /** What an adapter implements to serve a service through the hub. Throw ProviderUnavailableError when its system is down. */

@@ -4,7 +4,7 @@ import type { ConventionRegistry } from '../conventions/registry.ts';
 import { isId } from '../identity/ids.ts';
 import type { HubDirectory } from './directory.ts';
 import { compileServiceOpenApi } from './openapi-service.ts';
-import { Refusal } from './refusal.ts';
+import { ProblemError } from '../http/problem.ts';
 
 export interface MetaAnswer {
   status: number;
@@ -21,7 +21,7 @@ export class MetaServices {
   ) {}
 
   async answer(method: string, target: string, caller: string): Promise<MetaAnswer> {
-    if (method !== 'GET') throw new Refusal('method-not-allowed', 'metaservices answer GET only');
+    if (method !== 'GET') throw new ProblemError('method-not-allowed', 'metaservices answer GET only');
     const path = target.split('?')[0] ?? '';
     if (path === '/meta/v1/clients') {
       return json({
@@ -62,13 +62,13 @@ export class MetaServices {
     }
     if (path.startsWith('/meta/v1/openapi/')) {
       const serviceId = decodePathPart(path.slice('/meta/v1/openapi/'.length));
-      if (!isId(serviceId, 'service')) throw new Refusal('request-invalid', `${JSON.stringify(serviceId)} is not a service id`, [{ location: 'path', message: 'expected INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE' }]);
+      if (!isId(serviceId, 'service')) throw new ProblemError('request-invalid', `${JSON.stringify(serviceId)} is not a service id`, { errors: [{ location: 'path', message: 'expected INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE' }] });
       const convention = this.conventions.all().find((c) => `${c.provider}/${c.service}` === serviceId);
-      if (!convention) throw new Refusal('not-found', `no service ${serviceId} under an active convention`);
+      if (!convention) throw new ProblemError('not-found', `no service ${serviceId} under an active convention`);
       const isJson = convention.openapi.trimStart().startsWith('{');
       return { status: 200, headers: { 'content-type': isJson ? 'application/json' : 'application/yaml', 'tabadol-openapi-digest': convention.openapiDigest }, body: convention.openapi };
     }
-    throw new Refusal('not-found', `no metaservice at ${path}`);
+    throw new ProblemError('not-found', `no metaservice at ${path}`);
   }
 }
 
@@ -77,6 +77,6 @@ function decodePathPart(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new Refusal('request-invalid', 'the path is not valid percent-encoded UTF-8', [{ location: 'path', message: 'malformed percent-encoding' }]);
+    throw new ProblemError('request-invalid', 'the path is not valid percent-encoded UTF-8', { errors: [{ location: 'path', message: 'malformed percent-encoding' }] });
   }
 }

@@ -2,9 +2,8 @@
 // the clock. The body digest (check 8) is compared by the pipeline once it has read the body, which it does only after
 // these passed.
 import { createHash, verify as cryptoVerify } from 'node:crypto';
-import type { ProblemFieldError } from '../http/problem.ts';
+import { ProblemError, type ProblemFieldError } from '../http/problem.ts';
 import type { HubDirectory } from './directory.ts';
-import { Refusal } from './refusal.ts';
 
 export const requestTyp = 'tabadol-request+jwt';
 export const responseTyp = 'tabadol-response+jwt';
@@ -69,38 +68,38 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
 /** Runs checks 1 to 4 (throwing the first refusal): who signed, with which key, and that the signature verifies. */
 export function authenticateRequest(input: Pick<SignedRequestInput, 'signature' | 'clientHeader'>, deps: { directory: HubDirectory }): AuthenticatedRequest {
   // 1. A compact JWS in the header.
-  if (!input.signature) throw new Refusal('signature-missing', 'the Tabadol-Signature header is missing', [{ location: 'header.tabadol-signature', message: 'required' }]);
+  if (!input.signature) throw new ProblemError('signature-missing', 'the Tabadol-Signature header is missing', { errors: [{ location: 'header.tabadol-signature', message: 'required' }] });
   if (!compactJws.test(input.signature)) {
-    throw new Refusal('signature-malformed', 'Tabadol-Signature is not a compact JWS (three base64url parts)', [{ location: 'header.tabadol-signature', message: 'not a compact JWS' }]);
+    throw new ProblemError('signature-malformed', 'Tabadol-Signature is not a compact JWS (three base64url parts)', { errors: [{ location: 'header.tabadol-signature', message: 'not a compact JWS' }] });
   }
   const [headerPart, payloadPart] = input.signature.split('.') as [string, string, string];
   const header = decodeJson(headerPart);
   const payload = decodeJson(payloadPart);
   if (!header || !payload) {
-    throw new Refusal('signature-malformed', 'the JWS header or payload is not a base64url JSON object', [{ location: 'header.tabadol-signature', message: 'undecodable header or payload' }]);
+    throw new ProblemError('signature-malformed', 'the JWS header or payload is not a base64url JSON object', { errors: [{ location: 'header.tabadol-signature', message: 'undecodable header or payload' }] });
   }
 
   // 2. The client: iss equals Tabadol-Client, registered and active.
   const iss = payload.iss;
   if (typeof iss !== 'string' || iss !== input.clientHeader) {
-    throw new Refusal('client-unknown', 'the iss claim must equal the Tabadol-Client header', [{ location: 'header.tabadol-client', message: 'does not match iss' }]);
+    throw new ProblemError('client-unknown', 'the iss claim must equal the Tabadol-Client header', { errors: [{ location: 'header.tabadol-client', message: 'does not match iss' }] });
   }
   const client = deps.directory.client(iss);
   if (!client || !client.active) {
-    throw new Refusal('client-unknown', `${iss} is not a registered, active subsystem`, [{ location: 'header.tabadol-client', message: client ? 'disabled' : 'not registered' }]);
+    throw new ProblemError('client-unknown', `${iss} is not a registered, active subsystem`, { errors: [{ location: 'header.tabadol-client', message: client ? 'disabled' : 'not registered' }] });
   }
 
   // 3. The key and the algorithm: never none, never HMAC (whose "key" would be our public key).
   const alg = header.alg;
   if (alg !== 'ES256' && alg !== 'EdDSA') {
-    throw new Refusal('algorithm-refused', `alg ${JSON.stringify(alg)} is refused: use ES256 or EdDSA`, [{ location: 'header.tabadol-signature', message: 'alg must be ES256 or EdDSA' }]);
+    throw new ProblemError('algorithm-refused', `alg ${JSON.stringify(alg)} is refused: use ES256 or EdDSA`, { errors: [{ location: 'header.tabadol-signature', message: 'alg must be ES256 or EdDSA' }] });
   }
   const kid = header.kid;
   const key = typeof kid === 'string' ? client.keys.get(kid) : undefined;
   if (typeof kid !== 'string' || !key || !key.active) {
-    throw new Refusal('key-unknown', `kid ${JSON.stringify(kid)} is not an active key of ${iss}`, [{ location: 'header.tabadol-signature', message: key ? 'key revoked' : 'unknown kid' }]);
+    throw new ProblemError('key-unknown', `kid ${JSON.stringify(kid)} is not an active key of ${iss}`, { errors: [{ location: 'header.tabadol-signature', message: key ? 'key revoked' : 'unknown kid' }] });
   }
-  if (key.alg !== alg) throw new Refusal('algorithm-refused', `key ${kid} is an ${key.alg} key; the JWS says ${alg}`, [{ location: 'header.tabadol-signature', message: 'alg does not fit the key' }]);
+  if (key.alg !== alg) throw new ProblemError('algorithm-refused', `key ${kid} is an ${key.alg} key; the JWS says ${alg}`, { errors: [{ location: 'header.tabadol-signature', message: 'alg does not fit the key' }] });
 
   // 4. The signature (RFC 7515 §5.2 over ASCII(header.payload); ES256 is R||S, 64 bytes, RFC 7518 §3.4), checked
   // synchronously with node:crypto and a key imported once: the cheapest correct verification (docs/decisions.md §2).
@@ -115,7 +114,7 @@ export function authenticateRequest(input: Pick<SignedRequestInput, 'signature' 
       valid = false;
     }
   }
-  if (!valid) throw new Refusal('signature-invalid', 'the signature does not verify with the registered key', [{ location: 'header.tabadol-signature', message: 'signature does not verify' }]);
+  if (!valid) throw new ProblemError('signature-invalid', 'the signature does not verify with the registered key', { errors: [{ location: 'header.tabadol-signature', message: 'signature does not verify' }] });
   const jti = typeof payload.jti === 'string' && uuid.test(payload.jti) ? payload.jti : undefined;
   return { client: iss, kid, alg, header, payload, jti };
 }
@@ -134,15 +133,15 @@ export function checkRequestClaims(request: AuthenticatedRequest, input: Pick<Si
   if (typeof payload.bdh !== 'string') mismatches.push({ location: 'signature.bdh', message: 'must be the base64url SHA-256 of the body' });
   if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) mismatches.push({ location: 'signature.iat', message: 'must be seconds since the epoch' });
   if (mismatches.length > 0) {
-    throw new Refusal('signature-mismatch', `the signed claims do not match the request: ${mismatches.map((m) => m.location).join(', ')}`, mismatches);
+    throw new ProblemError('signature-mismatch', `the signed claims do not match the request: ${mismatches.map((m) => m.location).join(', ')}`, { errors: mismatches });
   }
   const claims = payload as unknown as RequestClaims;
 
   // 6. The clock.
   if (Math.abs(deps.nowSeconds - claims.iat) > clockSkewSeconds) {
-    throw new Refusal('clock-skew', `iat is ${Math.round(deps.nowSeconds - claims.iat)} s away from the hub's clock (at most ${clockSkewSeconds} s)`, [
-      { location: 'signature.iat', message: `hub time is ${Math.floor(deps.nowSeconds)}` },
-    ]);
+    throw new ProblemError('clock-skew', `iat is ${Math.round(deps.nowSeconds - claims.iat)} s away from the hub's clock (at most ${clockSkewSeconds} s)`, {
+      errors: [{ location: 'signature.iat', message: `hub time is ${Math.floor(deps.nowSeconds)}` }],
+    });
   }
 
   return { client: request.client, claims, kid: request.kid, alg: request.alg };

@@ -3,12 +3,10 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { QueueUnavailableError } from '../queue/queue.ts';
-import { DatabaseUnavailableError } from '../storage/db.ts';
 import { clientGoneStatus, isClientGone } from './client-gone.ts';
 import type { AppDeps, AppEnv } from './context.ts';
+import { toProblem } from './error-mapping.ts';
 import { ProblemError, problemLimits, type ProblemFieldError } from './problem.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { exceedsJsonBudget, strictUtf8 } from './json-budget.ts';
@@ -36,23 +34,6 @@ export function problemJson(c: Context<AppEnv>, problem: ProblemError): Response
   const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...problem.options.headers };
   // c.body keeps the headers set earlier on the context (Tabadol-Request-Id).
   return c.body(JSON.stringify(problem.toBody(c.get('requestId'))), problem.status as 400, headers);
-}
-
-/** Maps anything thrown to a problem; unknown errors become a 500 whose detail reveals nothing internal. */
-export function toProblem(err: unknown): ProblemError {
-  if (err instanceof ProblemError) return err;
-  if (err instanceof DatabaseUnavailableError) return new ProblemError('database-unavailable', 'the database cannot be reached; try again shortly');
-  if (err instanceof QueueUnavailableError) return new ProblemError('queue-unavailable', 'the queue cannot be reached; try again shortly');
-  if (err instanceof HTTPException) {
-    if (err.status === 400 && /JSON/i.test(err.message)) {
-      return new ProblemError('body-malformed', 'the request body is not valid JSON', { errors: [{ location: 'body', message: 'not valid JSON' }] });
-    }
-    if (err.status === 413) return new ProblemError('payload-too-large', 'the request body is larger than the limit');
-    if (err.status === 401) return new ProblemError('unauthenticated', err.message || 'authentication required');
-    if (err.status === 415) return new ProblemError('unsupported-media-type', err.message);
-    return new ProblemError('request-invalid', err.message || 'the request is invalid');
-  }
-  return new ProblemError('internal', 'an internal error occurred; quote the requestId to the operators');
 }
 
 /**

@@ -152,9 +152,8 @@ function jsonBytes(text: string): number {
 }
 
 /**
- * The one place a problem body is assembled (ProblemError, the exchange's Refusal, the referential services): detail
- * and errors bounded by problemLimits, `errorsOmitted` when some were left out. `requestId` is written when it is a
- * string, even empty (the exchange fills it in later).
+ * The one place a problem body is assembled (ProblemError, the referential services, the readiness check): detail
+ * and errors bounded by problemLimits, `errorsOmitted` when some were left out, `requestId` when given.
  */
 export function problemBody(
   code: ProblemCode,
@@ -174,11 +173,19 @@ export function problemBody(
   };
 }
 
-/** The one error type: thrown anywhere, answered by the app's onError as problem+json (bounded: problemLimits). */
+/**
+ * The one error type, for the hub's API and the exchange alike: thrown anywhere, answered as problem+json (by the app's
+ * onError, or signed and logged by the exchange pipeline). Bounded like every problem (problemLimits): the detail is
+ * clipped and the errors cut to the first ones at once.
+ */
 export class ProblemError extends Error {
   override name = 'ProblemError';
   readonly status: number;
   readonly detail: string;
+  /** The faults listed, at most problemLimits.errors. */
+  readonly errors: ProblemFieldError[];
+  /** Faults found beyond those listed. */
+  readonly errorsOmitted: number;
   readonly options: ProblemOptions;
   constructor(
     readonly code: ProblemCode,
@@ -189,12 +196,10 @@ export class ProblemError extends Error {
     super(`${code}: ${clipped}`);
     this.detail = clipped;
     this.status = problemCodes[code].status;
-    if (options.errors === undefined) {
-      this.options = options;
-    } else {
-      const bounded = boundErrors(options.errors, options.errorsOmitted);
-      this.options = { ...options, errors: bounded.errors, errorsOmitted: bounded.omitted };
-    }
+    const bounded = boundErrors(options.errors ?? [], options.errorsOmitted);
+    this.errors = bounded.errors;
+    this.errorsOmitted = bounded.omitted;
+    this.options = options.errors === undefined ? options : { ...options, errors: bounded.errors, errorsOmitted: bounded.omitted };
   }
 
   toBody(requestId?: string): ProblemBody {

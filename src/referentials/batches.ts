@@ -8,7 +8,7 @@ import { problemLimits } from '../http/problem.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { writeOutbox } from '../queue/outbox.ts';
 import { contribute } from './engine.ts';
-import { ContributionRefused, type ContributionDecision } from './engine-types.ts';
+import { ContributionRefusedError, type ContributionDecision } from './engine-types.ts';
 import type { FieldProblem } from './module.ts';
 import { referential as referentialModule } from './module.ts';
 import { json } from './store.ts';
@@ -29,8 +29,8 @@ export type BatchRow =
   | { line: number; sourceId?: string; problems: FieldProblem[] };
 
 /** The upload as a whole is refused (not UTF-8, CSV columns wrong): nothing was written. */
-export class BatchRefused extends Error {
-  override name = 'BatchRefused';
+export class BatchRefusedError extends Error {
+  override name = 'BatchRefusedError';
   /**
    * @param problems at most problemLimits.errors of them (a header of a million unknown columns is not a million problems)
    * @param omitted how many more were found and not listed
@@ -59,7 +59,7 @@ const ignoredColumns = new Set(['sourceSystem']);
 
 /**
  * Reads lines one at a time (the CLI streams a file through it; parseBatch feeds it a whole upload). For CSV the first
- * non-empty line is the header, checked at once (BatchRefused); a quoted field may span lines. Empty lines are skipped.
+ * non-empty line is the header, checked at once (BatchRefusedError); a quoted field may span lines. Empty lines are skipped.
  * Records are read by the strict RFC 4180 reader of the referential data files: a malformed header (a quote inside an
  * unquoted field, text after a closing quote) refuses the upload, a malformed row is that row's rejection.
  */
@@ -94,7 +94,7 @@ export class BatchLineParser {
       if (!(err instanceof CsvError)) throw err;
       this.pending = undefined;
       // A malformed header refuses the upload; a malformed row is that row's rejection.
-      if (!this.header) throw new BatchRefused([{ location: 'header', message: `line ${err.line}: ${err.detail}` }]);
+      if (!this.header) throw new BatchRefusedError([{ location: 'header', message: `line ${err.line}: ${err.detail}` }]);
       return { line: start, problems: [{ location: 'line', message: err.detail }] };
     }
     this.pending = undefined;
@@ -107,7 +107,7 @@ export class BatchLineParser {
 
   /** Whatever an unterminated quoted field left. */
   end(): BatchRow | undefined {
-    if (this.format === 'csv' && !this.header) throw new BatchRefused([{ location: 'body', message: 'the CSV has no header line' }]);
+    if (this.format === 'csv' && !this.header) throw new BatchRefusedError([{ location: 'body', message: 'the CSV has no header line' }]);
     const left = this.pending;
     this.pending = undefined;
     return left ? { line: left.line, problems: [{ location: 'line', message: 'a quoted field is not closed' }] } : undefined;
@@ -119,11 +119,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new BatchRefused([{ location: 'body', message: 'is not UTF-8' }]);
+    throw new BatchRefusedError([{ location: 'body', message: 'is not UTF-8' }]);
   }
 }
 
-/** A whole upload → its rows; BatchRefused when not UTF-8 or when a CSV's header is wrong. */
+/** A whole upload → its rows; BatchRefusedError when not UTF-8 or when a CSV's header is wrong. */
 export function parseBatch(bytes: Uint8Array, format: BatchFormat, columns?: readonly string[]): BatchRow[] {
   const text = decodeUtf8(bytes);
   const parser = new BatchLineParser(format, columns);
@@ -163,7 +163,7 @@ function ndjsonRow(text: string, line: number): BatchRow {
 }
 
 /**
- * The header's columns, or BatchRefused naming what is wrong: the first problems only (problemLimits.errors) and a
+ * The header's columns, or BatchRefusedError naming what is wrong: the first problems only (problemLimits.errors) and a
  * count of the rest, the known columns written once (with the first unknown one) rather than with each, so that a
  * header of hundreds of thousands of columns costs one pass over it and a bounded answer.
  */
@@ -189,7 +189,7 @@ function checkHeader(fields: string[], columns: readonly string[] | undefined): 
       report({ location: `header.${name}`, message: `is not a known column${expected}` });
     }
   }
-  if (problems.length > 0) throw new BatchRefused(problems, omitted);
+  if (problems.length > 0) throw new BatchRefusedError(problems, omitted);
   return header;
 }
 
@@ -241,7 +241,7 @@ export interface SubmittedBatch {
 
 /** Stores the batch, its rows and one outbox row in one transaction; an existing batch id changes nothing. */
 export async function submitBatch(db: Db, input: SubmitBatchInput): Promise<SubmittedBatch> {
-  if (!batchIdPattern.test(input.batchId)) throw new BatchRefused([{ location: 'query.batchId', message: `must match ${batchIdPattern.source}` }]);
+  if (!batchIdPattern.test(input.batchId)) throw new BatchRefusedError([{ location: 'query.batchId', message: `must match ${batchIdPattern.source}` }]);
   return db.transaction(async (tx) => {
     const rejected = input.rows.filter((r) => 'problems' in r).length;
     const { rows: inserted } = await tx.query(
@@ -337,7 +337,7 @@ export async function processBatch(tx: Queryable, key: { sourceSystem: string; b
       decisions[result.decision] = (decisions[result.decision] ?? 0) + 1;
       applied++;
     } catch (err) {
-      if (!(err instanceof ContributionRefused)) throw err;
+      if (!(err instanceof ContributionRefusedError)) throw err;
       await tx.query(`UPDATE ref_batch_rows SET status = 'rejected', problems = $4::jsonb WHERE source_system = $1 AND batch_id = $2 AND line = $3`, [
         key.sourceSystem,
         key.batchId,

@@ -53,8 +53,8 @@ export type ResolveItem = { goldenId: string } | { key: NaturalKey } | { source:
 export type Resolved = { found: true; golden: GoldenRecord } | { found: false };
 
 /** The contribution's attributes are invalid: nothing was written. */
-export class ContributionRefused extends Error {
-  override name = 'ContributionRefused';
+export class ContributionRefusedError extends Error {
+  override name = 'ContributionRefusedError';
   constructor(readonly problems: FieldProblem[]) {
     super(`contribution refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}`);
   }

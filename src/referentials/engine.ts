@@ -5,7 +5,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
 import { numberChangesAfterCommit } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
-import { ContributionRefused, type ContributionInput, type ContributionResult } from './engine-types.ts';
+import { ContributionRefusedError, type ContributionInput, type ContributionResult } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
 import { autoMergeIn } from './stewardship.ts';
 import { json, lockGolden, refreshGolden, type GoldenRow, type LinkRow } from './store.ts';
@@ -58,7 +58,7 @@ async function lockNames(tx: Queryable, referential: string, names: string[]): P
 
 export async function contribute(db: Db, module: ReferentialModule, input: ContributionInput, options: ContributeOptions = {}): Promise<ContributionResult> {
   const normalised = module.normalise(input.attributes);
-  if (!normalised.ok) throw new ContributionRefused(normalised.problems);
+  if (!normalised.ok) throw new ContributionRefusedError(normalised.problems);
   const attributes = normalised.attributes;
   const keys = module.naturalKeys(attributes);
   const receivedAt = input.receivedAt ?? new Date();

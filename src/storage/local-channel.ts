@@ -16,7 +16,7 @@ export interface LocalChannel {
   close(): Promise<void>;
 }
 
-class RolledBack extends Error {}
+class RolledBackError extends Error {}
 
 interface OpenTransaction {
   tx: Queryable;
@@ -51,7 +51,7 @@ function serveConnection(db: Db, socket: Socket, logger: Logger): void {
     new Promise((resolveBegin, rejectBegin) => {
       let finish!: (commit: boolean) => void;
       const decided = new Promise<void>((resolve, reject) => {
-        finish = (commit) => (commit ? resolve() : reject(new RolledBack()));
+        finish = (commit) => (commit ? resolve() : reject(new RolledBackError()));
       });
       let started = false;
       const done = db.transaction(
@@ -64,7 +64,7 @@ function serveConnection(db: Db, socket: Socket, logger: Logger): void {
               try {
                 await done;
               } catch (err) {
-                if (!(err instanceof RolledBack)) throw err;
+                if (!(err instanceof RolledBackError)) throw err;
               }
             },
             idle: setTimeout(() => undefined, 0),

@@ -2,15 +2,15 @@
 // concerned it, from the message log's subject HMACs. Reached through the exchange pipeline like any provider.
 import type { HubKeyring } from '../identity/hub-keys.ts';
 import type { Queryable } from '../storage/db.ts';
-import type { AdapterBinding, ProviderResponse } from '../exchange/bindings.ts';
+import { adapterProblem, type AdapterBinding, type ProviderResponse } from '../exchange/bindings.ts';
 import { subjectHmac } from '../exchange/subjects.ts';
 import { isBigintText, minInstant, parseInstant } from '../storage/storable.ts';
 
 const route = /^\/subjects\/(cin|ice|plate)\/([^/]+)\/accesses$/;
 
-function problem(status: number, detail: string, location: string): ProviderResponse {
-  const body = JSON.stringify({ type: 'urn:tabadol:problem:request-invalid', title: 'Request invalid', status, detail, errors: [{ location, message: detail }] });
-  return { status, headers: { 'content-type': 'application/problem+json' }, body: Buffer.from(body) };
+/** A refusal naming its field. */
+function problem(code: 'request-invalid' | 'not-found', detail: string, location: string): ProviderResponse {
+  return adapterProblem(code, detail, [{ location, message: detail }]);
 }
 
 interface AccessRow {
@@ -31,28 +31,28 @@ export function transparencyBinding(db: Queryable, keyring: HubKeyring): Adapter
     async handle(request) {
       const [path, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
       const match = route.exec(path);
-      if (!match?.[1] || !match[2]) return problem(404, 'unknown operation', 'path');
+      if (!match?.[1] || !match[2]) return problem('not-found', 'unknown operation', 'path');
       const type = match[1];
       let id: string;
       try {
         id = decodeURIComponent(match[2]);
       } catch {
-        return problem(400, 'the identifier is not valid percent-encoding', 'path.id');
+        return problem('request-invalid', 'the identifier is not valid percent-encoding', 'path.id');
       }
       const params = new URLSearchParams(query);
       // Dates and the cursor are checked against what PostgreSQL holds (timestamptz, bigint) before any SQL.
       const toParam = params.get('to');
       const toInstant = toParam ? parseInstant(toParam) : { ok: true as const, at: new Date() };
-      if (!toInstant.ok) return problem(400, `to ${toInstant.message}`, 'query.to');
+      if (!toInstant.ok) return problem('request-invalid', `to ${toInstant.message}`, 'query.to');
       const to = toInstant.at;
       const fromParam = params.get('from');
       const fromInstant = fromParam ? parseInstant(fromParam) : { ok: true as const, at: new Date(Math.max(minInstant.getTime(), to.getTime() - 365 * 86_400_000)) };
-      if (!fromInstant.ok) return problem(400, `from ${fromInstant.message}`, 'query.from');
+      if (!fromInstant.ok) return problem('request-invalid', `from ${fromInstant.message}`, 'query.from');
       const from = fromInstant.at;
-      if (from > to) return problem(400, 'the period ends before it starts', 'query.from');
+      if (from > to) return problem('request-invalid', 'the period ends before it starts', 'query.from');
       const limit = Math.min(200, Math.max(1, Number(params.get('limit') ?? 50) || 50));
       const cursor = params.get('cursor');
-      if (cursor !== null && !isBigintText(cursor)) return problem(400, 'the cursor is not one this report gave', 'query.cursor');
+      if (cursor !== null && !isBigintText(cursor)) return problem('request-invalid', 'the cursor is not one this report gave', 'query.cursor');
 
       const hmac = subjectHmac(keyring.subjectKey, type, id);
       // Newest first; the cursor is the last seq of the previous page (seq is the log's total order).

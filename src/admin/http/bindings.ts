@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
 import { operatorActor } from '../actor.ts';
 import { listBindings, setBinding } from '../bindings.ts';
-import { adminProblemResponses, adminSecurity, adminTag, jsonBody, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, jsonBody, requireRole } from './shared.ts';
 
 const serviceId = z.string().min(1).max(400).openapi({ description: 'A service id: provider subsystem plus service code', example: 'MA/GOV/METLE/qualification-btp/classification' });
 const timeoutMs = z.number().int().min(1).max(300_000).openapi({ description: 'How long the hub waits for the provider', example: 10000 });
@@ -60,6 +60,6 @@ export function registerBindingRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(setRoute, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await refusing(() => setBinding(c.var.deps.db, { ...body, actor: operatorActor(c.var.operator) })), 200);
+    return c.json(await setBinding(c.var.deps.db, { ...body, actor: operatorActor(c.var.operator) }), 200);
   });
 }

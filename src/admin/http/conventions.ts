@@ -6,7 +6,7 @@ import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
 import { activateConventionContents, verifyConventionContents } from '../conventions.ts';
-import { adminProblemResponses, adminSecurity, adminTag, hubOf, iso, isoOrNull, jsonBody, refusing, requireRole, storable } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, hubOf, iso, isoOrNull, jsonBody, requireRole, storable } from './shared.ts';
 
 const subsystemId = (example: string) => z.string().min(1).max(400).openapi({ example });
 const dateTime = (example: string | null) => z.string().openapi({ format: 'date-time', example });
@@ -182,19 +182,19 @@ export function registerConventionRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(verifyRoute, async (c) => {
     const { keyring } = hubOf(c.var.deps);
-    const verification = await refusing(() => verifyConventionContents(c.var.deps.db, c.req.valid('json'), { hubId: c.var.deps.config.HUB_ID, keyring }));
+    const verification = await verifyConventionContents(c.var.deps.db, c.req.valid('json'), { hubId: c.var.deps.config.HUB_ID, keyring });
     return c.json(verificationBody(verification), 200);
   });
 
   app.openapi(activateRoute, async (c) => {
     const { keyring } = hubOf(c.var.deps);
-    const result = await refusing(() => activateConventionContents(c.var.deps.db, c.req.valid('json'), { keyring, actor: operatorActor(c.var.operator) }));
+    const result = await activateConventionContents(c.var.deps.db, c.req.valid('json'), { keyring, actor: operatorActor(c.var.operator) });
     return c.json({ id: result.id, version: result.version, superseded: result.superseded, jws: result.jws, verification: verificationBody(result.verification) }, 201);
   });
 
   app.openapi(revokeRoute, async (c) => {
     const body = c.req.valid('json');
-    const revoked = await refusing(() => revokeConvention(c.var.deps.db, { id: body.id, version: body.version, reason: body.reason, actor: operatorActor(c.var.operator) }));
+    const revoked = await revokeConvention(c.var.deps.db, { id: body.id, version: body.version, reason: body.reason, actor: operatorActor(c.var.operator) });
     return c.json(toBody(revoked), 200);
   });
 }

@@ -4,7 +4,7 @@ import { addMemberKeys, listMembers, registerMember, revokeMemberKey, setMemberS
 import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';
-import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, refusing, requireRole } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, requireRole } from './shared.ts';
 
 const memberId = z.string().min(1).max(400).openapi({ description: 'A member (INSTANCE/CLASS/CODE) or subsystem (one more part) id', example: 'MA/GOV/MEF/marches-publics' });
 
@@ -154,25 +154,25 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(registerRoute, async (c) => {
     const body = c.req.valid('json');
-    const member = await refusing(() => registerMember(c.var.deps.db, { id: body.id, name: body.name, jwks: body.jwks, actor: operatorActor(c.var.operator) }));
+    const member = await registerMember(c.var.deps.db, { id: body.id, name: body.name, jwks: body.jwks, actor: operatorActor(c.var.operator) });
     return c.json(toBody(member), 201);
   });
 
   app.openapi(addKeysRoute, async (c) => {
     const body = c.req.valid('json');
-    const member = await refusing(() => addMemberKeys(c.var.deps.db, { id: body.id, jwks: body.jwks, actor: operatorActor(c.var.operator) }));
+    const member = await addMemberKeys(c.var.deps.db, { id: body.id, jwks: body.jwks, actor: operatorActor(c.var.operator) });
     return c.json(toBody(member), 200);
   });
 
   app.openapi(revokeKeyRoute, async (c) => {
     const body = c.req.valid('json');
-    const member = await refusing(() => revokeMemberKey(c.var.deps.db, { id: body.id, kid: body.kid, reason: body.reason, compromised: body.compromised ?? false, actor: operatorActor(c.var.operator) }));
+    const member = await revokeMemberKey(c.var.deps.db, { id: body.id, kid: body.kid, reason: body.reason, compromised: body.compromised ?? false, actor: operatorActor(c.var.operator) });
     return c.json(toBody(member), 200);
   });
 
   app.openapi(setStatusRoute, async (c) => {
     const body = c.req.valid('json');
-    const member = await refusing(() => setMemberStatus(c.var.deps.db, { id: body.id, status: body.status, reason: body.reason, actor: operatorActor(c.var.operator) }));
+    const member = await setMemberStatus(c.var.deps.db, { id: body.id, status: body.status, reason: body.reason, actor: operatorActor(c.var.operator) });
     return c.json(toBody(member), 200);
   });
 }

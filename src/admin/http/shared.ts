@@ -1,15 +1,13 @@
-// What every admin route shares: operator authentication and roles, the mapping of service refusals to problems, and the documented responses.
+// What every admin route shares: operator authentication and roles, and the documented responses. (Service refusals
+// become problems in the app's onError: http/error-mapping.ts.)
 import type { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { ConventionRefusedError } from '../../conventions/store.ts';
 import type { HubServices } from '../../hub/services.ts';
-import { MemberError } from '../../identity/members.ts';
 import { authenticateOperator, type Operator, type OperatorRole } from '../../identity/operators.ts';
 import { requestHeader } from '../../http/app.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
-import { ProblemError, problemResponse, problemResponses, type ProblemFieldError } from '../../http/problem.ts';
+import { ProblemError, problemResponse, problemResponses } from '../../http/problem.ts';
 import { jsonFaults } from '../../storage/storable.ts';
-import { AdminInputError } from '../errors.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -55,16 +53,6 @@ export function hubOf(deps: AppDeps): HubServices {
   return deps.hub;
 }
 
-const memberCodes = { invalid: 'request-invalid', 'not-found': 'not-found', conflict: 'conflict' } as const;
-const conventionCodes = { invalid: 'unprocessable', 'not-found': 'not-found', conflict: 'conflict' } as const;
-
-/** Where a convention problem lies among the three files sent, so that the caller knows which one to fix. */
-function conventionProblemLocation(problem: string): string {
-  if (/^(signature \d|missing the |not signed|the JWS|the \.jws)/.test(problem)) return 'body.jws';
-  if (/OpenAPI/.test(problem)) return 'body.openapi';
-  return 'body.yaml';
-}
-
 /**
  * The refinement every admin request schema (body, query, path) carries: text PostgreSQL cannot store (U+0000, a lone
  * surrogate) or a value nested too deep, anywhere in the value, is a request-invalid problem naming the field, decided
@@ -76,31 +64,6 @@ export function storable(value: unknown, ctx: z.RefinementCtx): void {
 
 /** A required JSON request body of this schema, with the storable refinement. */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema: schema.superRefine(storable) } } });
-
-/** Turns the services' typed refusals into problems; anything else is rethrown for the app's onError. */
-export function refusalToProblem(err: unknown): never {
-  if (err instanceof MemberError) {
-    const errors: ProblemFieldError[] = [{ location: `body.${err.location}`, message: err.message }];
-    throw new ProblemError(memberCodes[err.reason], `${err.location}: ${err.message}`, { errors });
-  }
-  if (err instanceof AdminInputError) {
-    throw new ProblemError('request-invalid', `${err.location}: ${err.message}`, { errors: [{ location: `body.${err.location}`, message: err.message }] });
-  }
-  if (err instanceof ConventionRefusedError) {
-    const errors = err.problems.map((message) => ({ location: conventionProblemLocation(message), message }));
-    throw new ProblemError(conventionCodes[err.reason], err.problems.join('; '), err.reason === 'invalid' ? { errors } : {});
-  }
-  throw err;
-}
-
-/** Runs a service call, mapping its refusals to problems. */
-export async function refusing<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    return refusalToProblem(err);
-  }
-}
 
 export const iso = (date: Date): string => date.toISOString();
 export const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null);

@@ -2,14 +2,13 @@
 // referential; every decision names the operator and a reason, and is audited by the engine.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
-import { ProblemError, problemResponse, type ProblemCode } from '../../http/problem.ts';
+import { ProblemError, problemResponse } from '../../http/problem.ts';
 import { backgroundFailureReporter } from '../../observability/metrics.ts';
-import { StewardshipError } from '../../referentials/engine-types.ts';
 import { referential as registeredReferential, type ReferentialModule } from '../../referentials/module.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge, type ReviewItem } from '../../referentials/stewardship.ts';
 import type { Queryable } from '../../storage/db.ts';
 import { operatorActor } from '../actor.ts';
-import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, refusalToProblem, requireRole, storable } from './shared.ts';
+import { adminProblemResponses, adminSecurity, adminTag, iso, isoOrNull, jsonBody, requireRole, storable } from './shared.ts';
 
 // ---- shapes --------------------------------------------------------------------------------------------------------
 
@@ -248,18 +247,6 @@ const distinctRoute = createRoute({
 
 // ---- handlers ------------------------------------------------------------------------------------------------------
 
-const stewardshipCodes: Record<StewardshipError['code'], ProblemCode> = { 'not-found': 'not-found', conflict: 'conflict', invalid: 'unprocessable' };
-
-/** Runs an engine call, turning its StewardshipError into a problem (not-found 404, conflict 409, invalid 422). */
-async function stewarding<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof StewardshipError) throw new ProblemError(stewardshipCodes[err.code], err.message);
-    return refusalToProblem(err);
-  }
-}
-
 function moduleNamed(name: string): ReferentialModule {
   const module = registeredReferential(name);
   if (!module) throw new ProblemError('not-found', `no referential named ${name}`, { errors: [{ location: 'path.referential', message: 'unknown referential' }] });
@@ -288,23 +275,21 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
     const module = moduleNamed(referential);
     const body = c.req.valid('json');
     await ensureIn(c.var.deps.db, 'ref_review_items', reviewId, module.name, 'review item');
-    const result = await stewarding(() =>
-      decideReview(c.var.deps.db, {
-        reviewId,
-        decision: body.decision,
-        ...(body.goldenId === undefined ? {} : { goldenId: body.goldenId }),
-        actor: operatorActor(c.var.operator),
-        reason: body.reason,
-        module,
-      }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }),
-    );
+    const result = await decideReview(c.var.deps.db, {
+      reviewId,
+      decision: body.decision,
+      ...(body.goldenId === undefined ? {} : { goldenId: body.goldenId }),
+      actor: operatorActor(c.var.operator),
+      reason: body.reason,
+      module,
+    }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
     return c.json({ item: toItem(result.item), unchanged: result.unchanged, ...(result.mergeDecisionId ? { mergeDecisionId: String(result.mergeDecisionId) } : {}) }, 200);
   });
 
   app.openapi(mergeRoute, async (c) => {
     const module = moduleNamed(c.req.valid('param').referential);
     const body = c.req.valid('json');
-    const result = await stewarding(() => merge(c.var.deps.db, module, { survivorId: body.survivorId, mergedId: body.mergedId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }));
+    const result = await merge(c.var.deps.db, module, { survivorId: body.survivorId, mergedId: body.mergedId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
     const answer = { ...result, decisionId: String(result.decisionId) };
     return result.unchanged ? c.json(answer, 200) : c.json(answer, 201);
   });
@@ -314,14 +299,14 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
     const module = moduleNamed(referential);
     const body = c.req.valid('json');
     await ensureIn(c.var.deps.db, 'ref_steward_decisions', decisionId, module.name, 'merge decision');
-    const result = await stewarding(() => unmerge(c.var.deps.db, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) }));
+    const result = await unmerge(c.var.deps.db, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
     return c.json({ decisionId: String(result.decisionId), restored: result.restored, unchanged: result.unchanged }, 200);
   });
 
   app.openapi(distinctRoute, async (c) => {
     const module = moduleNamed(c.req.valid('param').referential);
     const body = c.req.valid('json');
-    const result = await stewarding(() => markDistinct(c.var.deps.db, module, { a: body.a, b: body.b, actor: operatorActor(c.var.operator), reason: body.reason }));
+    const result = await markDistinct(c.var.deps.db, module, { a: body.a, b: body.b, actor: operatorActor(c.var.operator), reason: body.reason });
     const answer = { decisionId: String(result.decisionId), a: body.a, b: body.b, unchanged: result.unchanged };
     return result.unchanged ? c.json(answer, 200) : c.json(answer, 201);
   });

@@ -5,7 +5,7 @@ import { cliActor } from '../../admin/actor.ts';
 import { activateConventionFile, verifyConventionFile } from '../../admin/conventions.ts';
 import { signConvention, type ConventionVerification } from '../../conventions/signing.ts';
 import { listConventions, revokeConvention, type ConventionStatus } from '../../conventions/store.ts';
-import { action, CliRefusal, printJson, printLines, printTable, readJsonFile, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, printTable, readJsonFile, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 import { signingKeyring, verifyingKeyring } from './keyring.ts';
 
 type ConfigOpts = { config?: string };
@@ -33,7 +33,7 @@ export function registerConventionCommands(program: Command, deps: CliDeps): voi
       action(async (file: string, opts: ConfigOpts & { as: string; key: string; restart?: boolean }) => {
         const config = deps.readConfig(opts.config);
         const privateJwk = readJsonFile('--key', opts.key);
-        if (typeof privateJwk !== 'object' || privateJwk === null || Array.isArray(privateJwk)) throw new CliRefusal([`--key ${opts.key}: is not a JWK (a JSON object)`]);
+        if (typeof privateJwk !== 'object' || privateJwk === null || Array.isArray(privateJwk)) throw new CliRefusalError([`--key ${opts.key}: is not a JWK (a JSON object)`]);
         const signed = await signConvention(file, { signer: opts.as, privateJwk: privateJwk as JWK, restart: opts.restart ?? false, hubId: config.HUB_ID });
         printLines([
           `signed as ${signed.role} ${opts.as} with key ${signed.kid} (${signed.alg})${signed.restarted ? '; the earlier signatures were discarded' : ''}`,
@@ -55,7 +55,7 @@ export function registerConventionCommands(program: Command, deps: CliDeps): voi
           const c = verification.convention;
           printLines([`${c ? `convention ${c.id} version ${c.version}: ${c.consumer} → ${c.provider}/${c.service}` : file}`, ...signatureLines(verification)]);
         }
-        if (!verification.ok) throw new CliRefusal([`${file} does not verify:`, ...verification.problems.map((p) => `- ${p}`)]);
+        if (!verification.ok) throw new CliRefusalError([`${file} does not verify:`, ...verification.problems.map((p) => `- ${p}`)]);
         if (!opts.json) printLines(['verified: the YAML, the OpenAPI digest and the parties\' signatures all check out']);
       }),
     );

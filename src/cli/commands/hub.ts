@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { hubKeyPath, HubKeyring, loadOrCreateHubKeys, rotateHubKey } from '../../identity/hub-keys.ts';
-import { action, CliRefusal, printJson, printLines, withConfigOption, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, withConfigOption, type CliDeps } from '../run.ts';
 
 type ConfigOpts = { config?: string };
 
@@ -31,7 +31,7 @@ export function registerHubCommands(program: Command, deps: CliDeps): void {
         const config = deps.readConfig(opts.config);
         const where = { dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE };
         // Printing keys must not create them: that is the first start's job (or rotate-key's).
-        if (!existsSync(hubKeyPath(where))) throw new CliRefusal([`no hub keys at ${hubKeyPath(where)} yet: they are created when the hub first starts (or by tabadol hub rotate-key)`]);
+        if (!existsSync(hubKeyPath(where))) throw new CliRefusalError([`no hub keys at ${hubKeyPath(where)} yet: they are created when the hub first starts (or by tabadol hub rotate-key)`]);
         printJson(new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys(where)).jwks());
       }),
     );

@@ -9,16 +9,16 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../referentials/changes.ts';
-import { BatchLineParser, BatchRefused, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
+import { BatchLineParser, BatchRefusedError, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
 import { contributePrepared, prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../referentials/bulk.ts';
 import { contributePipelined } from '../../referentials/bulk-pipeline.ts';
 import type { ContributionDecision } from '../../referentials/engine-types.ts';
 import { referential, referentials } from '../../referentials/module.ts';
-import { action, CliRefusal, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ImportOpts = { config?: string; referential: string; source?: string; format?: BatchFormat; batchSize: number };
 
-class NotUtf8 extends Error {
+class NotUtf8Error extends Error {
   constructor(readonly line: number) {
     super(`is not UTF-8 (invalid bytes on line ${line})`);
   }
@@ -49,7 +49,7 @@ async function* fileLines(path: string): AsyncGenerator<string[]> {
     } catch {
       // The line of the first invalid sequence: count the line breaks before it in a lenient decoding of the chunk.
       const lenient = (rest + new TextDecoder('utf-8').decode(chunk as Buffer)).split('\uFFFD')[0] ?? '';
-      throw new NotUtf8(line + (lenient.match(/\n/g)?.length ?? 0));
+      throw new NotUtf8Error(line + (lenient.match(/\n/g)?.length ?? 0));
     }
     yield split(text);
   }
@@ -57,7 +57,7 @@ async function* fileLines(path: string): AsyncGenerator<string[]> {
   try {
     last = decoder.decode();
   } catch {
-    throw new NotUtf8(line);
+    throw new NotUtf8Error(line);
   }
   yield split(last);
   if (rest !== '') yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
@@ -147,14 +147,14 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
     .action(
       action(async (file: string, opts: ImportOpts) => {
         const module = referential(opts.referential);
-        if (!module) throw new CliRefusal([`--referential ${opts.referential}: unknown (known: ${referentials().map((m) => m.name).join(', ') || 'none'})`]);
+        if (!module) throw new CliRefusalError([`--referential ${opts.referential}: unknown (known: ${referentials().map((m) => m.name).join(', ') || 'none'})`]);
         const source = opts.source?.trim();
-        if (opts.source !== undefined && !source) throw new CliRefusal(['--source: must not be empty']);
+        if (opts.source !== undefined && !source) throw new CliRefusalError(['--source: must not be empty']);
         try {
-          if (!(await stat(file)).isFile()) throw new CliRefusal([`${file}: is not a file`]);
+          if (!(await stat(file)).isFile()) throw new CliRefusalError([`${file}: is not a file`]);
         } catch (err) {
-          if (err instanceof CliRefusal) throw err;
-          throw new CliRefusal([`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+          if (err instanceof CliRefusalError) throw err;
+          throw new CliRefusalError([`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
         }
         const format: BatchFormat = opts.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
         const columns = batchColumnsOf(module.name);
@@ -164,8 +164,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
         try {
           total = await countRows(file, format, columns);
         } catch (err) {
-          if (err instanceof NotUtf8) throw new CliRefusal([`${file}: ${err.message}; nothing was imported`]);
-          if (err instanceof BatchRefused) throw new CliRefusal([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`), ...(err.omitted > 0 ? [`- and ${err.omitted} more`] : [])]);
+          if (err instanceof NotUtf8Error) throw new CliRefusalError([`${file}: ${err.message}; nothing was imported`]);
+          if (err instanceof BatchRefusedError) throw new CliRefusalError([`${file}: the ${format.toUpperCase()} is refused; nothing was imported:`, ...err.problems.map((p) => `- ${p.location}: ${p.message}`), ...(err.omitted > 0 ? [`- and ${err.omitted} more`] : [])]);
           throw err;
         }
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateMemberKeyPair, kidPattern, type MemberKeyAlgorithm } from '../../admin/keys.ts';
-import { action, CliRefusal, printLines } from '../run.ts';
+import { action, CliRefusalError, printLines } from '../run.ts';
 
 function parseKid(value: string): string {
   if (!kidPattern.test(value)) throw new InvalidArgumentError('a kid must match [A-Za-z0-9._-]{1,128}');
@@ -22,14 +22,14 @@ export function registerKeysCommands(program: Command): void {
       action(async (opts: { out: string; alg: MemberKeyAlgorithm; kid?: string }) => {
         const privatePath = join(opts.out, 'private.jwk');
         const publicPath = join(opts.out, 'public.jwks');
-        if (existsSync(privatePath)) throw new CliRefusal([`${privatePath} already exists: refusing to overwrite a private key (choose another --out)`]);
+        if (existsSync(privatePath)) throw new CliRefusalError([`${privatePath} already exists: refusing to overwrite a private key (choose another --out)`]);
         const pair = await generateMemberKeyPair(opts.alg, opts.kid);
         mkdirSync(opts.out, { recursive: true, mode: 0o700 });
         try {
           // 'wx' fails if another process created it meanwhile; mode 0600 from the first byte.
           writeFileSync(privatePath, `${JSON.stringify(pair.privateJwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliRefusal([`${privatePath} already exists: refusing to overwrite a private key`]);
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliRefusalError([`${privatePath} already exists: refusing to overwrite a private key`]);
           throw err;
         }
         writeFileSync(publicPath, `${JSON.stringify(pair.publicJwks, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { cliActor } from '../../admin/actor.ts';
 import { AdminInputError } from '../../admin/errors.ts';
 import { parsePurgeDate, purgeLogAudited } from '../../admin/log.ts';
 import { LogPurgeError, verifyLog, type CheckpointKeys } from '../../log/index.ts';
-import { action, CliRefusal, printJson, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 import { verifyingKeyring } from './keyring.ts';
 
 type ConfigOpts = { config?: string };
@@ -42,7 +42,7 @@ export function registerLogCommands(program: Command, deps: CliDeps): void {
         if (opts.json) printJson(result);
         else printLines([`${result.rowsChecked} row(s)${range} and ${result.checkpointsChecked} checkpoint(s) checked`]);
         if (!result.ok) {
-          throw new CliRefusal([`the message log is not intact (${result.problems.length} problem(s)):`, ...result.problems.map((p) => `- seq ${p.seq} ${p.kind}: ${p.detail}`)]);
+          throw new CliRefusalError([`the message log is not intact (${result.problems.length} problem(s)):`, ...result.problems.map((p) => `- seq ${p.seq} ${p.kind}: ${p.detail}`)]);
         }
         if (!opts.json) printLines(['the log is intact']);
       }),
@@ -61,7 +61,7 @@ export function registerLogCommands(program: Command, deps: CliDeps): void {
             result.anchor ? `the log now starts after checkpoint seq ${result.anchor.seq}` : 'the log starts at its beginning (no checkpoint before that date)',
           ]);
         } catch (err) {
-          if (err instanceof LogPurgeError) throw new CliRefusal([err.message]);
+          if (err instanceof LogPurgeError) throw new CliRefusalError([err.message]);
           throw err;
         }
       }),

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../admin/actor.ts';
 import { addMemberKeys, getMember, listMembers, MemberError, registerMember, revokeMemberKey, setMemberStatus, type Member } from '../../identity/members.ts';
-import { action, CliRefusal, printJson, printLines, printTable, readJsonFile, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, printTable, readJsonFile, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ConfigOpts = { config?: string };
 
@@ -21,7 +21,7 @@ async function naming<T>(jwksFile: string | undefined, work: () => Promise<T>): 
   } catch (err) {
     if (err instanceof MemberError && /^jwks(\.|$)/.test(err.location)) {
       const within = err.location.replace(/^jwks\.?/, '');
-      throw new CliRefusal([`--jwks${jwksFile === undefined ? '' : ` ${jwksFile}`}: ${within ? `${within}: ` : ''}${err.message}`]);
+      throw new CliRefusalError([`--jwks${jwksFile === undefined ? '' : ` ${jwksFile}`}: ${within ? `${within}: ` : ''}${err.message}`]);
     }
     throw err;
   }
@@ -109,7 +109,7 @@ export function registerMemberCommands(program: Command, deps: CliDeps): void {
       action(async (id: string, opts: ConfigOpts & { json?: boolean }) => {
         const config = deps.readConfig(opts.config);
         const found = await withDatabase(config, 'GET /admin/v1/members', (db) => getMember(db, id));
-        if (!found) throw new CliRefusal([`id: no member or subsystem ${id}`]);
+        if (!found) throw new CliRefusalError([`id: no member or subsystem ${id}`]);
         if (opts.json) return printJson(found);
         printLines(describe(found));
       }),

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { cliActor } from '../../admin/actor.ts';
 import { addOperator, listOperators, revokeOperator, type OperatorRole } from '../../identity/operators.ts';
-import { action, CliRefusal, printJson, printLines, printTable, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, printTable, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ConfigOpts = { config?: string };
 
@@ -16,7 +16,7 @@ export function registerOperatorCommands(program: Command, deps: CliDeps): void 
     .action(
       action(async (opts: ConfigOpts & { name: string; role: OperatorRole }) => {
         const config = deps.readConfig(opts.config);
-        if (!opts.name.trim()) throw new CliRefusal(['--name: must not be empty']);
+        if (!opts.name.trim()) throw new CliRefusalError(['--name: must not be empty']);
         const { operator: added, token } = await withDatabase(config, undefined, (db) => addOperator(db, { name: opts.name, role: opts.role, actor: cliActor() }));
         // Only stdout, never a log line: this is the one time the token exists outside the operator's hands.
         printLines([
@@ -48,7 +48,7 @@ export function registerOperatorCommands(program: Command, deps: CliDeps): void 
       action(async (id: string, opts: ConfigOpts) => {
         const config = deps.readConfig(opts.config);
         const revoked = await withDatabase(config, undefined, (db) => revokeOperator(db, { id, actor: cliActor() }));
-        if (!revoked) throw new CliRefusal([`id: no active operator ${id}`]);
+        if (!revoked) throw new CliRefusalError([`id: no active operator ${id}`]);
         printLines([`operator ${id} revoked`]);
       }),
     );

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cliActor } from '../../admin/actor.ts';
 import { listBindings, setBinding } from '../../admin/bindings.ts';
 import { AdminInputError } from '../../admin/errors.ts';
-import { action, CliRefusal, printJson, printLines, printTable, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
+import { action, CliRefusalError, printJson, printLines, printTable, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ConfigOpts = { config?: string };
 
@@ -33,7 +33,7 @@ export function registerServiceCommands(program: Command, deps: CliDeps): void {
         );
         printLines([`${bound.serviceId} → ${bound.kind === 'http' ? bound.baseUrl : `adapter ${bound.adapter}`} (timeout ${bound.timeoutMs} ms); running hubs use it from their next registry poll`]);
       } catch (err) {
-        if (err instanceof AdminInputError) throw new CliRefusal([`${optionOf[err.location] ?? err.location}: ${err.message}`]);
+        if (err instanceof AdminInputError) throw new CliRefusalError([`${optionOf[err.location] ?? err.location}: ${err.message}`]);
         throw err;
       }
     }),

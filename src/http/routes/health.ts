@@ -1,7 +1,8 @@
 // Liveness, readiness and Prometheus metrics.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
-import { problemResponse, problemResponses } from '../problem.ts';
+import { problemBody, problemResponse, problemResponses } from '../problem.ts';
 
 const healthz = createRoute({
   method: 'get',
@@ -74,6 +75,11 @@ async function check(probe: () => Promise<void>, timeoutMs: number): Promise<str
   }
 }
 
+/** The not-ready problem (problemBody), with what each dependency answered. */
+function notReady(c: Context<AppEnv>, detail: string, checks: { database: string; queue: string }) {
+  return c.json(problemBody('not-ready', detail, { requestId: c.var.requestId, extensions: { checks } }), 503, { 'content-type': 'application/problem+json' });
+}
+
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
@@ -82,18 +88,14 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
     const [database, queueCheck] = await Promise.all([check(() => db.ping(), 2000), check(() => queue.ping(), 2000)]);
     const checks = { database, queue: queueCheck };
     if (draining?.()) {
-      return c.json({ type: 'urn:tabadol:problem:not-ready', title: 'Not ready', status: 503, detail: 'shutting down', requestId: c.var.requestId, checks }, 503, {
-        'content-type': 'application/problem+json',
-      });
+      return notReady(c, 'shutting down', checks);
     }
     if (database !== 'ok' || queueCheck !== 'ok') {
       const detail = Object.entries(checks)
         .filter(([, v]) => v !== 'ok')
         .map(([k, v]) => `${k} ${v}`)
         .join('; ');
-      return c.json({ type: 'urn:tabadol:problem:not-ready', title: 'Not ready', status: 503, detail, requestId: c.var.requestId, checks }, 503, {
-        'content-type': 'application/problem+json',
-      });
+      return notReady(c, detail, checks);
     }
     return c.json({ status: 'ready' as const, checks }, 200);
   });
