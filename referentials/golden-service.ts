@@ -1,14 +1,14 @@
 // A golden-record referential (persons, companies, vehicles) served through the exchange pipeline: the operations of
-// contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/referentials/. The calling subsystem is
+// contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml over the engine in src/golden/. The calling subsystem is
 // the source system of what it contributes: an e-service cannot write under another's name.
 import { adapterProblem, type AdapterBinding, type ProviderRequest, type ProviderResponse } from '../src/exchange/bindings.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
-import { BatchRefusedError, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/referentials/batches.ts';
-import { contribute, plainValues } from '../src/referentials/engine.ts';
-import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/referentials/engine-types.ts';
-import type { NaturalKey, ReferentialModule } from '../src/referentials/module.ts';
-import { readChanges } from '../src/referentials/changes.ts';
-import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/referentials/store.ts';
+import { BatchRefusedError, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/golden/batches.ts';
+import { contribute, plainValues } from '../src/golden/engine.ts';
+import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/golden/engine-types.ts';
+import type { NaturalKey, ReferentialModule } from '../src/golden/module.ts';
+import { readChanges } from '../src/golden/changes.ts';
+import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/store.ts';
 import type { BackgroundFailureReport } from '../src/observability/metrics.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';

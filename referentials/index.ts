@@ -1,6 +1,6 @@
 // Registers the persons, companies and vehicles referentials with the golden-record engine.
 
-import { registerReferential, type ReferentialModule } from '../src/referentials/module.ts';
+import { registerReferential, type ReferentialModule } from '../src/golden/module.ts';
 import { companiesModule } from './companies/module.ts';
 import { personsModule } from './persons/module.ts';
 import { vehiclesModule } from './vehicles/module.ts';

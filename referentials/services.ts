@@ -4,13 +4,13 @@
 import { bindService, type ServiceBinding } from '../src/exchange/bindings.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import type { HubParts, HubPlugin, OutboxConsumer } from '../src/plugins.ts';
-import { batchConsumer, registerBatchColumns } from '../src/referentials/batches.ts';
-import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/referentials/changes.ts';
-import { lockReferential } from '../src/referentials/locks.ts';
-import { reindexBlockingKeys } from '../src/referentials/store.ts';
+import { batchConsumer, registerBatchColumns } from '../src/golden/batches.ts';
+import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/golden/changes.ts';
+import { lockReferential } from '../src/golden/locks.ts';
+import { reindexBlockingKeys } from '../src/golden/store.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Logger } from 'pino';
-import { referentials } from '../src/referentials/module.ts';
+import { referentials } from '../src/golden/module.ts';
 import { goldenService } from './golden-service.ts';
 import { registerReferentials } from './index.ts';
 import { territoryAdapter, territoryService } from './territory/service.ts';

@@ -9,9 +9,9 @@ import type { ProblemBody } from '../src/http/problem.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import { createMemoryQueue } from '../src/queue/memory.ts';
 import type { Queue } from '../src/queue/queue.ts';
-import { contribute } from '../src/referentials/engine.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
-import { findBySource, getGolden } from '../src/referentials/store.ts';
+import { contribute } from '../src/golden/engine.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
+import { findBySource, getGolden } from '../src/golden/store.ts';
 import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
 

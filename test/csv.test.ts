@@ -1,6 +1,6 @@
 // The RFC 4180 reader (quoting rules, line numbers, loud failures) and the writer (formula neutralisation).
 import { describe, expect, it } from 'vitest';
-import { CsvError, csvField, csvRecord, parseCsv, parseCsvTable } from '../src/referentials/csv.ts';
+import { CsvError, csvField, csvRecord, parseCsv, parseCsvTable } from '../src/golden/csv.ts';
 
 describe('parseCsv', () => {
   it('reads plain records with LF or CRLF and an optional final line end', () => {

@@ -10,7 +10,7 @@ import { goldenService } from '../referentials/golden-service.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { ProblemError, problemLimits } from '../src/http/problem.ts';
 import { addOperator } from '../src/identity/operators.ts';
-import { referentials } from '../src/referentials/module.ts';
+import { referentials } from '../src/golden/module.ts';
 import { startExchangeWorld, type Consumer, type ExchangeWorld, type RawAnswer } from './exchange/harness.ts';
 
 const bodyLimit = 1024 * 1024; // the default BODY_LIMIT_BYTES, which the world's hubs run with

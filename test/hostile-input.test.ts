@@ -13,8 +13,8 @@ import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/e
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
-import { batchStatus, processBatch } from '../src/referentials/batches.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
+import { batchStatus, processBatch } from '../src/golden/batches.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
 import type { Queryable } from '../src/storage/db.ts';
 import { transparencyBinding } from '../src/transparency/service.ts';

@@ -1,5 +1,5 @@
 // The code's import graph has no circles (issue 12 item 5): a module is understood from what it imports, never from
-// what imports it back. Counts every relative import (type-only ones too: a type cycle is a design cycle).
+// what imports it back; and the core (src/) never reaches up into what composes it. Counts every relative import (type-only ones too: a type cycle is a design cycle).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,5 +55,15 @@ export function importCycles(): string[][] {
 describe('imports', () => {
   it('form no circle in src/, referentials/, adapters/ and bin/', () => {
     expect(importCycles().map((c) => [...c, c[0]].join(' → '))).toEqual([]);
+  });
+
+  it('go down only: src/ imports nothing from referentials/, adapters/ or bin/ (bin/parts.ts composes them)', () => {
+    const upward = sources(join(root, 'src')).flatMap((file) =>
+      importsOf(file)
+        .map((target) => relative(root, target))
+        .filter((target) => /^(referentials|adapters|bin)\//.test(target))
+        .map((target) => `${relative(root, file)} → ${target}`),
+    );
+    expect(upward).toEqual([]);
   });
 });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
-import { CHECKPOINT_TYP, GENESIS_HASH, LogPurgeError, MessageLog, purgeLog, rowHash, verifyLog, type ChainRow, type LogEntry, type LogVerification } from '../src/log/index.ts';
-import { loadRowAt } from '../src/log/verify.ts';
+import { CHECKPOINT_TYP, GENESIS_HASH, LogPurgeError, MessageLog, purgeLog, rowHash, verifyLog, type ChainRow, type LogEntry, type LogVerification } from '../src/message-log/index.ts';
+import { loadRowAt } from '../src/message-log/verify.ts';
 import type { Db, Queryable, SqlValue } from '../src/storage/db.ts';
 import { drivers, openSameSchema, openTestDb, type TestDb } from './helpers/db.ts';
 

@@ -13,7 +13,7 @@ import { toProblem } from '../src/http/error-mapping.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
 import { MemberError } from '../src/identity/members.ts';
 import { addOperator } from '../src/identity/operators.ts';
-import { StewardshipError } from '../src/referentials/engine-types.ts';
+import { StewardshipError } from '../src/golden/engine-types.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
 import { freshDataDir } from './helpers/db.ts';
 import { captureLogger } from './helpers/hub.ts';

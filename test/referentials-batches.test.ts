@@ -8,12 +8,12 @@ import { goldenService } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { OutboxRelay, processOutbox } from '../src/queue/outbox.ts';
 import type { Worker } from '../src/queue/queue.ts';
-import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/referentials/batches.ts';
-import { findBySource } from '../src/referentials/store.ts';
+import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/golden/batches.ts';
+import { findBySource } from '../src/golden/store.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
 

@@ -1,12 +1,12 @@
-// Bulk ingest (src/referentials/bulk.ts) on both drivers: matching quality through the engine on generated data with
+// Bulk ingest (src/golden/bulk.ts) on both drivers: matching quality through the engine on generated data with
 // its ground truth (reported), what a chunk writes, idempotency, invalid rows, all-or-nothing, rounds for a source id
 // given twice, the engine's merge of records a contribution ties, and (PostgreSQL) bulk beside single contributions.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/referentials/bulk.ts';
-import { contribute } from '../src/referentials/engine.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
-import { matchingActor, unmerge } from '../src/referentials/stewardship.ts';
-import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/store.ts';
+import { contributeBulk, prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/golden/bulk.ts';
+import { contribute } from '../src/golden/engine.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
+import { matchingActor, unmerge } from '../src/golden/stewardship.ts';
+import { computeGolden, findByNaturalKey, getGolden } from '../src/golden/store.ts';
 import { personsModule } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';

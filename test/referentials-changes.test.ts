@@ -1,9 +1,9 @@
 // The change feed on both drivers: one change and one outbox row per golden-record change, in the same transaction,
 // and positions ordered and gap-free for a reader polling while many writers commit (invariant 4).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { contribute } from '../src/referentials/engine.ts';
-import { assignChangePositions, readChanges, type Change } from '../src/referentials/changes.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
+import { contribute } from '../src/golden/engine.ts';
+import { assignChangePositions, readChanges, type Change } from '../src/golden/changes.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 
 /** Keys only: a contribution with a new key creates, one with a known key updates. */

@@ -1,12 +1,12 @@
 // The golden-record engine on both drivers: matching, survivorship (invariant 1), asOf, merge/unmerge (invariant 2),
 // distinct pairs (invariant 3), idempotency (invariant 5), reads and resolveMany.
 import { describe, expect, it } from 'vitest';
-import { ContributionRefusedError, StewardshipError, contribute, survive } from '../src/referentials/engine.ts';
-import { plainValues, surviveOneJson } from '../src/referentials/engine-survivorship.ts';
-import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/referentials/store.ts';
-import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/referentials/stewardship.ts';
+import { ContributionRefusedError, StewardshipError, contribute, survive } from '../src/golden/engine.ts';
+import { plainValues, surviveOneJson } from '../src/golden/engine-survivorship.ts';
+import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/golden/store.ts';
+import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/golden/stewardship.ts';
 import type { Queryable } from '../src/storage/db.ts';
-import { registerReferential, type FieldProblem, type MatchProfile, type ReferentialModule } from '../src/referentials/module.ts';
+import { registerReferential, type FieldProblem, type MatchProfile, type ReferentialModule } from '../src/golden/module.ts';
 
 interface Person extends Record<string, unknown> {
   name: string;

@@ -1,6 +1,6 @@
 // Golden record ids: RFC 9562 version 7, increasing within a process (so that indexes keyed by them grow at one edge).
 import { describe, expect, it } from 'vitest';
-import { goldenRecordId } from '../src/referentials/ids.ts';
+import { goldenRecordId } from '../src/golden/ids.ts';
 
 describe('golden record ids', () => {
   it('are UUIDv7 strings, increasing even within one millisecond, with the time in front', () => {

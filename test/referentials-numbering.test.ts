@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backgroundFailureReporter, createMetrics } from '../src/observability/metrics.ts';
 import type { Queue } from '../src/queue/queue.ts';
-import { numberingTask, readChanges, startNumberingRecovery } from '../src/referentials/changes.ts';
-import { contribute } from '../src/referentials/engine.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
+import { numberingTask, readChanges, startNumberingRecovery } from '../src/golden/changes.ts';
+import { contribute } from '../src/golden/engine.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import type { Db } from '../src/storage/db.ts';
 import { waitFor } from './exchange/harness.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';

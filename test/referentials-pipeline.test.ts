@@ -1,13 +1,13 @@
-// The pipelined import (src/referentials/bulk-pipeline.ts), PostgreSQL only (it needs several connections): the same
+// The pipelined import (src/golden/bulk-pipeline.ts), PostgreSQL only (it needs several connections): the same
 // clusters as chunks applied in turn, with most chunks decided while the previous one is written; nothing that breaks
 // what a golden record must be; single contributions between chunks are seen (the chunk is decided again); and every
 // CIN stays one record when single contributions race the import.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../src/referentials/bulk.ts';
-import { contributePipelined } from '../src/referentials/bulk-pipeline.ts';
-import { contribute } from '../src/referentials/engine.ts';
-import type { ReferentialModule } from '../src/referentials/module.ts';
-import { computeGolden, findByNaturalKey, getGolden } from '../src/referentials/store.ts';
+import { contributeBulk, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../src/golden/bulk.ts';
+import { contributePipelined } from '../src/golden/bulk-pipeline.ts';
+import { contribute } from '../src/golden/engine.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
+import { computeGolden, findByNaturalKey, getGolden } from '../src/golden/store.ts';
 import { normaliseKey } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';

@@ -17,8 +17,8 @@ import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
 import { entities } from '../../referentials/generator/generate.ts';
-import { contributeBulk, type BulkRow } from '../../src/referentials/bulk.ts';
-import { referential, type ReferentialModule } from '../../src/referentials/module.ts';
+import { contributeBulk, type BulkRow } from '../../src/golden/bulk.ts';
+import { referential, type ReferentialModule } from '../../src/golden/module.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },

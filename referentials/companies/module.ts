@@ -1,7 +1,7 @@
 // The companies referential: ICE (mod-97 checked), IF, RC with its court, CNSS, names in French and Arabic, legal form, status, address; matched on identifiers only.
 
 import { parseCnss, parseIce, parseIf, parseRc } from '../identifiers/index.ts';
-import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
 import { foldArabic, latinKey } from '../text/fold.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 

@@ -4,7 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { SourceRecord, TruthRow } from './common.ts';
 import { sourceRecordColumns } from '../batch-columns.ts';
-import { csvRecord } from '../../src/referentials/csv.ts';
+import { csvRecord } from '../../src/golden/csv.ts';
 
 export type OutputFormat = 'ndjson' | 'csv';
 

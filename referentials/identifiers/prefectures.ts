@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCsv as parseCsvRecords } from '../../src/referentials/csv.ts';
+import { parseCsv as parseCsvRecords } from '../../src/golden/csv.ts';
 
 export interface PlatePrefecture {
   code: number;

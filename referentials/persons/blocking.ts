@@ -3,7 +3,7 @@
 // (which is why merging M'hamed with Mohamed here is harmless, unlike in latinKey).
 
 import { foldArabic } from '../text/fold.ts';
-import type { BlockingKeys } from '../../src/referentials/module.ts';
+import type { BlockingKeys } from '../../src/golden/module.ts';
 import type { PersonAttributes } from './attributes.ts';
 import { latinPart, memo } from './similarity.ts';
 

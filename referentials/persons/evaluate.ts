@@ -1,6 +1,6 @@
 // In-memory matching of person records (blocking, scoring, clustering) and pairwise precision/recall against a ground truth.
 
-import type { MatchProfile } from '../../src/referentials/module.ts';
+import type { MatchProfile } from '../../src/golden/module.ts';
 import { personsModule, type PersonAttributes } from './module.ts';
 import { PERSON_THRESHOLDS } from './score.ts';
 

@@ -1,7 +1,7 @@
 // Field readers shared by the persons, companies and vehicles modules: each records a problem and carries on, so normalise names every field at fault.
 
 import { territory } from '../territory/territory.ts';
-import type { FieldProblem } from '../../src/referentials/module.ts';
+import type { FieldProblem } from '../../src/golden/module.ts';
 
 /** Collects problems and warnings while a contribution's fields are read one by one. */
 export class FieldReader {

@@ -2,7 +2,7 @@
 
 import { parseCin } from '../identifiers/index.ts';
 import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
-import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
 import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
 import { personBlockingKeys } from './blocking.ts';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCsvTable } from '../../src/referentials/csv.ts';
+import { parseCsvTable } from '../../src/golden/csv.ts';
 import { foldName, hasArabic, latinKey } from '../text/fold.ts';
 
 export const DEFAULT_TERRITORY_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));

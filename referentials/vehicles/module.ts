@@ -1,7 +1,7 @@
 // The vehicles referential: plate in any written form to one typed key, VIN (check digit a warning), category, make and model, first registration, owner.
 
 import { parseCin, parseIce, parsePlate, parseVin, formatPlate } from '../identifiers/index.ts';
-import type { NaturalKey, Normalised, ReferentialModule } from '../../src/referentials/module.ts';
+import type { NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
 export const VEHICLE_CATEGORIES = ['car', 'utility', 'truck', 'bus', 'motorcycle', 'tractor', 'trailer'] as const;

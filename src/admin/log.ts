@@ -1,6 +1,6 @@
 // Admin operations on the message log: the retention purge, recorded in the audit trail.
 import { audit } from '../admin/audit.ts';
-import { purgeLog, type PurgeResult } from '../log/index.ts';
+import { purgeLog, type PurgeResult } from '../message-log/index.ts';
 import type { Db } from '../storage/db.ts';
 import { isStorableInstant } from '../storage/storable.ts';
 import { AdminInputError } from './errors.ts';

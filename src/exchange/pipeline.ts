@@ -10,7 +10,7 @@ import type { HubKeyring } from '../identity/hub-keys.ts';
 import { ClientGoneError } from '../http/client-gone.ts';
 import { toProblem } from '../http/error-mapping.ts';
 import { ProblemError, problemBody, type ProblemCode } from '../http/problem.ts';
-import type { MessageLog } from '../log/message-log.ts';
+import type { MessageLog } from '../message-log/message-log.ts';
 import { ProviderUnavailableError, type ProviderResponse } from './bindings.ts';
 import type { HubDirectory } from './directory.ts';
 import { bodyOf, checkPurpose, checkValidity, forwardedHeaders, operationRefusal, parseRequestBody, parseTarget, passedBackHeaders, splitService, validateAnswer, type BodyOutcome, type ParsedTarget } from './exchange-checks.ts';

@@ -2,7 +2,7 @@
 // their own contracts: a golden record's identifiers (`attributes.cin`, `attributes.ice`, `attributes.plate`, a
 // vehicle's `attributes.owner.cin|ice`), wherever an operation reads or writes records. Applied to every exchange with
 // these services, whatever the convention declares (its `subjects` add to these): see docs/decisions.md §17.
-import { BatchLineParser, type BatchFormat } from '../referentials/batches.ts';
+import { BatchLineParser, type BatchFormat } from '../golden/batches.ts';
 import { normaliseSubject, type ExtractedSubject } from './subjects.ts';
 
 /**

@@ -4,9 +4,9 @@ import { HTTPException } from 'hono/http-exception';
 import { AdminInputError } from '../admin/errors.ts';
 import { ConventionRefusedError } from '../conventions/store.ts';
 import { MemberError } from '../identity/members.ts';
-import { LogPurgeError } from '../log/purge.ts';
+import { LogPurgeError } from '../message-log/purge.ts';
 import { QueueUnavailableError } from '../queue/queue.ts';
-import { StewardshipError } from '../referentials/engine-types.ts';
+import { StewardshipError } from '../golden/engine-types.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import { ProblemError, type ProblemCode } from './problem.ts';
 

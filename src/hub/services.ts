@@ -11,7 +11,7 @@ import { createPostgresLimiter, createRedisLimiter, type ExchangeLimiter } from 
 import { MetaServices } from '../exchange/meta.ts';
 import { ExchangePipeline, type ExchangeDeps } from '../exchange/pipeline.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../identity/hub-keys.ts';
-import { MessageLog } from '../log/message-log.ts';
+import { MessageLog } from '../message-log/message-log.ts';
 import { backgroundFailureReporter, type BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Db } from '../storage/db.ts';
 import { transparencyBinding } from '../transparency/service.ts';

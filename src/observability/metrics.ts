@@ -5,7 +5,7 @@ import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from './logger.ts';
 import { outboxLag } from '../queue/outbox.ts';
-import { logLag, type LogLag } from '../log/lag.ts';
+import { logLag, type LogLag } from '../message-log/lag.ts';
 
 /** One answered exchange, as the pipeline reports it. Nulls: not known (refused before it was). */
 export interface ExchangeRecord {

@@ -2,7 +2,7 @@
 // named by verifyLog with their seq and kind; and the operator's `tabadol log verify` exits 1 naming the seq.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoIces } from '../../adapters/btp-qualification/data.ts';
-import { rowHash, verifyLog, type ChainRow } from '../../src/log/index.ts';
+import { rowHash, verifyLog, type ChainRow } from '../../src/message-log/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
 import type { Db } from '../../src/storage/db.ts';
 import type { HubKeyring } from '../../src/identity/hub-keys.ts';

@@ -4,7 +4,7 @@ import '../../referentials/services.ts';
 import type { JWK } from 'jose';
 import { goldenAdapter } from '../../referentials/services.ts';
 import { goldenService } from '../../referentials/golden-service.ts';
-import { referential } from '../../src/referentials/module.ts';
+import { referential } from '../../src/golden/module.ts';
 import { activateConvention } from '../../src/conventions/store.ts';
 import { memberKeyResolver } from '../../src/identity/key-resolvers.ts';
 import { signConvention } from '../../src/conventions/signing.ts';

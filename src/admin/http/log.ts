@@ -1,6 +1,6 @@
 // Admin API, message log: verify the hash chain and the signed checkpoints (auditor), purge by retention date (admin).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { verifyLog } from '../../log/index.ts';
+import { verifyLog } from '../../message-log/index.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { operatorActor } from '../actor.ts';

@@ -2,18 +2,18 @@
 // through the golden-record engine (not the queue), with a progress bar and a summary. Two passes over the file, each
 // streamed in bounded memory: the first checks everything that refuses the file as a whole (UTF-8 anywhere in it, the
 // CSV header) and counts its rows, before the database is even opened; the second contributes chunk by chunk, each
-// chunk one set-based transaction (src/referentials/bulk.ts). On PostgreSQL the next chunk is read, prepared and
-// decided while the database writes the previous one (src/referentials/bulk-pipeline.ts); on the embedded database,
+// chunk one set-based transaction (src/golden/bulk.ts). On PostgreSQL the next chunk is read, prepared and
+// decided while the database writes the previous one (src/golden/bulk-pipeline.ts); on the embedded database,
 // which has one connection, it is read while the previous one is applied.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { assignChangePositions } from '../../referentials/changes.ts';
-import { BatchLineParser, BatchRefusedError, batchColumnsOf, type BatchFormat, type BatchRow } from '../../referentials/batches.ts';
-import { contributePrepared, prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../referentials/bulk.ts';
-import { contributePipelined } from '../../referentials/bulk-pipeline.ts';
-import type { ContributionDecision } from '../../referentials/engine-types.ts';
-import { referential, referentials } from '../../referentials/module.ts';
+import { assignChangePositions } from '../../golden/changes.ts';
+import { BatchLineParser, BatchRefusedError, batchColumnsOf, type BatchFormat, type BatchRow } from '../../golden/batches.ts';
+import { contributePrepared, prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../golden/bulk.ts';
+import { contributePipelined } from '../../golden/bulk-pipeline.ts';
+import type { ContributionDecision } from '../../golden/engine-types.ts';
+import { referential, referentials } from '../../golden/module.ts';
 import { action, CliRefusalError, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ImportOpts = { config?: string; referential: string; source?: string; format?: BatchFormat; batchSize: number };
@@ -220,8 +220,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
             progress.update(done);
           };
           if (db.driver === 'pg') {
-            // Each chunk is decided while the previous one is written (src/referentials/bulk-pipeline.ts). The change
-            // feed is numbered after each commit by the one assigner (src/referentials/changes.ts), beside the next
+            // Each chunk is decided while the previous one is written (src/golden/bulk-pipeline.ts). The change
+            // feed is numbered after each commit by the one assigner (src/golden/changes.ts), beside the next
             // chunk's transaction rather than before it (it numbers committed changes only); one at a time, and all
             // numbered before the command ends.
             let numbering: Promise<void> = Promise.resolve();

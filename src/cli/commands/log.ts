@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { cliActor } from '../../admin/actor.ts';
 import { AdminInputError } from '../../admin/errors.ts';
 import { parsePurgeDate, purgeLogAudited } from '../../admin/log.ts';
-import { LogPurgeError, verifyLog, type CheckpointKeys } from '../../log/index.ts';
+import { LogPurgeError, verifyLog, type CheckpointKeys } from '../../message-log/index.ts';
 import { action, CliRefusalError, printJson, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 import { verifyingKeyring } from './keyring.ts';
 
