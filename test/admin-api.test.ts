@@ -1,6 +1,8 @@
 // The admin API (/admin/v1) on a hub started in-process: operator authentication and roles, each endpoint's happy path
 // and refusals, a full convention activation, the audit trail, and operator tokens kept out of the logs.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Each test sets up the data it needs (its own member ids, its own convention) on the one hub started below, so any test
+// passes alone (-t) and in any order (--sequence.shuffle).
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import type { LogVerificationBody } from '../src/admin/http/log.ts';
 import { generateMemberKeyPair, type MemberKeyPair } from '../src/admin/keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { signConvention } from '../src/conventions/signing.ts';
+import { registerMember } from '../src/identity/members.ts';
 import { addOperator, revokeOperator } from '../src/identity/operators.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
@@ -20,9 +23,7 @@ import { freshDataDir } from './helpers/db.ts';
 import { captureLogger } from './helpers/hub.ts';
 
 const PROVIDER = 'MA/GOV/METLE/qualification-btp';
-const CONSUMER = 'MA/GOV/MEF/marches-publics';
 const SERVICE = 'classification';
-const CONVENTION_ID = 'MA.GOV.METLE.qualification-btp.classification--MA.GOV.MEF.marches-publics';
 const fixture = fileURLToPath(new URL('../contracts/MA.GOV.METLE.qualification-btp/classification/', import.meta.url));
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -49,6 +50,8 @@ beforeAll(async () => {
   tokens.revoked = revoked.token;
   providerKeys = await generateMemberKeyPair('EdDSA', 'btp-2025');
   consumerKeys = await generateMemberKeyPair('ES256', 'mp-2025');
+  // The fixture convention's provider, shared by the conventions each test activates (each with its own consumer).
+  await registerMember(hub.db, { id: PROVIDER, name: 'Qualification BTP', jwks: providerKeys.publicJwks, actor: 'test' });
 });
 
 afterAll(async () => {
@@ -73,23 +76,61 @@ async function call<T = unknown>(method: string, path: string, options: { token?
 const asAdmin = <T>(method: string, path: string, body?: unknown) => call<T>(method, path, { token: tokens.admin, body });
 const asAuditor = <T>(method: string, path: string, body?: unknown) => call<T>(method, path, { token: tokens.auditor, body });
 
-/** A temporary contracts/ tree holding the fixture convention and its service's OpenAPI document. */
-function conventionDir(): { yamlPath: string; openapiPath: string; jwsPath: string } {
+/** Ids of one test's own: an organisation (member) no other test uses, with a provider and a consumer subsystem under it. */
+function idsFor(label: string): { member: string; provider: string; consumer: string } {
+  const member = `MA/GOV/T-${label}`;
+  return { member, provider: `${member}/qualification-btp`, consumer: `${member}/marches-publics` };
+}
+
+interface ConventionDir {
+  yamlPath: string;
+  openapiPath: string;
+  jwsPath: string;
+}
+
+/**
+ * A temporary contracts/ tree holding the fixture convention and its service's OpenAPI document, the convention's
+ * consumer replaced by `consumer` (so its id is new) and the file named after it.
+ */
+function conventionDir(consumer: string): ConventionDir {
   const root = mkdtempSync(join(tmpdir(), 'tabadol-admin-contracts-'));
   cleanup.push(() => rmSync(root, { recursive: true, force: true }));
   const serviceDir = join(root, 'contracts', 'MA.GOV.METLE.qualification-btp', SERVICE);
   mkdirSync(join(serviceDir, 'conventions'), { recursive: true });
   cpSync(join(fixture, 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
-  cpSync(join(fixture, 'conventions', 'MA.GOV.MEF.marches-publics.yaml'), join(serviceDir, 'conventions', 'MA.GOV.MEF.marches-publics.yaml'));
-  const yamlPath = join(serviceDir, 'conventions', 'MA.GOV.MEF.marches-publics.yaml');
+  const dotted = consumer.replaceAll('/', '.');
+  const yaml = readFileSync(join(fixture, 'conventions', 'MA.GOV.MEF.marches-publics.yaml'), 'utf8');
+  const yamlPath = join(serviceDir, 'conventions', `${dotted}.yaml`);
+  writeFileSync(yamlPath, yaml.replaceAll('MA.GOV.MEF.marches-publics', dotted).replaceAll('MA/GOV/MEF/marches-publics', consumer));
   return { yamlPath, openapiPath: join(serviceDir, 'openapi.yaml'), jwsPath: yamlPath.replace(/\.yaml$/, '.jws') };
 }
 
-const contents = (dir: { yamlPath: string; openapiPath: string; jwsPath: string }) => ({
+const contents = (dir: ConventionDir) => ({
   yaml: readFileSync(dir.yamlPath, 'utf8'),
   openapi: readFileSync(dir.openapiPath, 'utf8'),
   jws: readFileSync(dir.jwsPath, 'utf8'),
 });
+
+/**
+ * One test's own convention: the fixture convention whose consumer is a subsystem registered for this test alone,
+ * signed by the provider, and by the consumer too when `consumerSigns`.
+ */
+async function ownConvention(label: string, options: { consumerSigns: boolean }): Promise<{ dir: ConventionDir; consumer: string; id: string }> {
+  const consumer = `MA/GOV/MEF/mp-${label}`;
+  const id = `MA.GOV.METLE.qualification-btp.classification--${consumer.replaceAll('/', '.')}`;
+  await registerMember(hub.db, { id: consumer, name: `Marchés publics (${label})`, jwks: consumerKeys.publicJwks, actor: 'test' });
+  const dir = conventionDir(consumer);
+  await signConvention(dir.yamlPath, { signer: PROVIDER, privateJwk: providerKeys.privateJwk });
+  if (options.consumerSigns) await signConvention(dir.yamlPath, { signer: consumer, privateJwk: consumerKeys.privateJwk });
+  return { dir, consumer, id };
+}
+
+/** Activates one test's own convention, signed by both parties, through the API. */
+async function activatedConvention(label: string): Promise<{ dir: ConventionDir; consumer: string; id: string }> {
+  const own = await ownConvention(label, { consumerSigns: true });
+  expect((await asAdmin('POST', '/admin/v1/conventions/activate', contents(own.dir))).status).toBe(201);
+  return own;
+}
 
 const routes: Array<{ method: string; path: string; role: 'admin' | 'auditor'; body?: unknown }> = [
   { method: 'GET', path: '/admin/v1/members', role: 'auditor' },
@@ -133,16 +174,18 @@ describe('admin API security, on every route', () => {
 
 describe('members', () => {
   it('registers subsystems with their public keys and lists them', async () => {
+    const { member, provider: PROVIDER, consumer: CONSUMER } = idsFor('register');
+    const DGI = 'MA/GOV/DGI-register';
     const provider = await asAdmin<MemberBody>('POST', '/admin/v1/members', { id: PROVIDER, name: 'Qualification BTP', jwks: providerKeys.publicJwks });
     expect(provider.status).toBe(201);
     expect(provider.body).toMatchObject({ id: PROVIDER, kind: 'subsystem', status: 'active', keys: [{ kid: 'btp-2025', alg: 'EdDSA', status: 'active' }] });
     expect((await asAdmin('POST', '/admin/v1/members', { id: CONSUMER, name: 'Marchés publics', jwks: consumerKeys.publicJwks })).status).toBe(201);
-    expect((await asAdmin('POST', '/admin/v1/members', { id: 'MA/GOV/DGI', name: 'Direction générale des impôts' })).status).toBe(201);
+    expect((await asAdmin('POST', '/admin/v1/members', { id: DGI, name: 'Direction générale des impôts' })).status).toBe(201);
 
     const list = await asAuditor<{ members: MemberBody[] }>('GET', '/admin/v1/members');
     expect(list.status).toBe(200);
     const ids = list.body.members.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining([PROVIDER, CONSUMER, 'MA/GOV/DGI', 'MA/GOV/METLE']));
+    expect(ids).toEqual(expect.arrayContaining([PROVIDER, CONSUMER, DGI, member]));
     expect(list.body.members.find((m) => m.id === CONSUMER)?.keys[0]?.jwk).not.toHaveProperty('d');
   });
 
@@ -160,6 +203,8 @@ describe('members', () => {
   });
 
   it('refuses a duplicate member with 409', async () => {
+    const { consumer: CONSUMER } = idsFor('duplicate');
+    expect((await asAdmin('POST', '/admin/v1/members', { id: CONSUMER, name: 'first', jwks: consumerKeys.publicJwks })).status).toBe(201);
     const res = await asAdmin<ProblemBody>('POST', '/admin/v1/members', { id: CONSUMER, name: 'again', jwks: consumerKeys.publicJwks });
     expect(res.status).toBe(409);
     expect(res.body.type).toBe('urn:tabadol:problem:conflict');
@@ -167,12 +212,15 @@ describe('members', () => {
   });
 
   it('refuses a body that does not fit the schema', async () => {
+    const { consumer: CONSUMER } = idsFor('schema');
     const res = await asAdmin<ProblemBody>('POST', '/admin/v1/members', { id: CONSUMER });
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.location).toBe('body.name');
   });
 
   it('adds a key, refuses a reused kid, revokes a key, refuses an unknown kid', async () => {
+    const { consumer: CONSUMER } = idsFor('keys');
+    expect((await asAdmin('POST', '/admin/v1/members', { id: CONSUMER, name: 'Marchés publics', jwks: consumerKeys.publicJwks })).status).toBe(201);
     const next = await generateMemberKeyPair('ES256', 'mp-2026');
     const added = await asAdmin<MemberBody>('POST', '/admin/v1/members/keys', { id: CONSUMER, jwks: next.publicJwks });
     expect(added.status).toBe(200);
@@ -191,21 +239,20 @@ describe('members', () => {
   });
 
   it('disables and enables a member', async () => {
-    const disabled = await asAdmin<MemberBody>('POST', '/admin/v1/members/status', { id: 'MA/GOV/DGI', status: 'disabled', reason: 'test' });
+    const DGI = 'MA/GOV/DGI-status';
+    expect((await asAdmin('POST', '/admin/v1/members', { id: DGI, name: 'Direction générale des impôts' })).status).toBe(201);
+    const disabled = await asAdmin<MemberBody>('POST', '/admin/v1/members/status', { id: DGI, status: 'disabled', reason: 'test' });
     expect(disabled.status).toBe(200);
     expect(disabled.body.status).toBe('disabled');
-    expect((await asAdmin<MemberBody>('POST', '/admin/v1/members/status', { id: 'MA/GOV/DGI', status: 'active' })).body.status).toBe('active');
+    expect((await asAdmin<MemberBody>('POST', '/admin/v1/members/status', { id: DGI, status: 'active' })).body.status).toBe('active');
     expect((await asAdmin('POST', '/admin/v1/members/status', { id: 'MA/GOV/NOPE', status: 'active' })).status).toBe(404);
-    expect((await asAdmin('POST', '/admin/v1/members/status', { id: 'MA/GOV/DGI', status: 'paused' })).status).toBe(400);
+    expect((await asAdmin('POST', '/admin/v1/members/status', { id: DGI, status: 'paused' })).status).toBe(400);
   });
 });
 
 describe('conventions', () => {
-  const dir = { yamlPath: '', openapiPath: '', jwsPath: '' };
-  beforeAll(() => Object.assign(dir, conventionDir()));
-
   it('refuses to activate without the consumer signature, naming it, and verifies it as not ok', async () => {
-    await signConvention(dir.yamlPath, { signer: PROVIDER, privateJwk: providerKeys.privateJwk });
+    const { dir, consumer: CONSUMER } = await ownConvention('unsigned', { consumerSigns: false });
     const verified = await asAuditor<VerificationBody>('POST', '/admin/v1/conventions/verify', contents(dir));
     expect(verified.status).toBe(200);
     expect(verified.body.ok).toBe(false);
@@ -218,6 +265,7 @@ describe('conventions', () => {
   });
 
   it('refuses a YAML that is not a convention, one error per problem', async () => {
+    const { dir } = await ownConvention('not-a-convention', { consumerSigns: false });
     const res = await asAdmin<ProblemBody>('POST', '/admin/v1/conventions/activate', { ...contents(dir), yaml: 'id: x\nversion: 0\n' });
     expect(res.status).toBe(422);
     expect(res.body.errors?.length).toBeGreaterThan(1);
@@ -225,7 +273,7 @@ describe('conventions', () => {
   });
 
   it('verifies and activates a convention signed by both parties; the hub countersigns and enforces it', async () => {
-    await signConvention(dir.yamlPath, { signer: CONSUMER, privateJwk: consumerKeys.privateJwk });
+    const { dir, consumer: CONSUMER, id: CONVENTION_ID } = await ownConvention('activate', { consumerSigns: true });
     const verified = await asAuditor<VerificationBody>('POST', '/admin/v1/conventions/verify', contents(dir));
     expect(verified.body).toMatchObject({ ok: true, problems: [], convention: { id: CONVENTION_ID, version: 1, provider: PROVIDER, consumer: CONSUMER } });
     expect(verified.body.signatures.map((s) => [s.role, s.ok])).toEqual([
@@ -251,12 +299,16 @@ describe('conventions', () => {
   });
 
   it('refuses activating the same version again with 409', async () => {
+    const { dir } = await activatedConvention('again');
     const res = await asAdmin<ProblemBody>('POST', '/admin/v1/conventions/activate', contents(dir));
     expect(res.status).toBe(409);
     expect(res.body.type).toBe('urn:tabadol:problem:conflict');
   });
 
   it('revokes it; a second revocation is refused', async () => {
+    const { consumer: CONSUMER, id: CONVENTION_ID } = await activatedConvention('revoke');
+    await hub.services.conventions.reload();
+    expect(hub.services.conventions.find(CONSUMER, PROVIDER, SERVICE)?.id).toBe(CONVENTION_ID);
     const res = await asAdmin<StoredConventionBody>('POST', '/admin/v1/conventions/revoke', { id: CONVENTION_ID, reason: 'end of the pilot' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'revoked', revokedBy: `operator:${adminId}`, revokedReason: 'end of the pilot' });
@@ -310,6 +362,20 @@ describe('message log', () => {
 
 describe('audit trail', () => {
   it('lists the admin actions newest first, with the operator as actor', async () => {
+    // This test's own admin actions, one of each kind it looks for.
+    const { provider: PROVIDER, consumer: CONSUMER } = idsFor('audit');
+    const DGI = 'MA/GOV/DGI-audit';
+    expect((await asAdmin('POST', '/admin/v1/members', { id: PROVIDER, name: 'Qualification BTP', jwks: providerKeys.publicJwks })).status).toBe(201);
+    expect((await asAdmin('POST', '/admin/v1/members', { id: CONSUMER, name: 'Marchés publics', jwks: consumerKeys.publicJwks })).status).toBe(201);
+    expect((await asAdmin('POST', '/admin/v1/members/keys', { id: CONSUMER, jwks: (await generateMemberKeyPair('ES256', 'mp-2026')).publicJwks })).status).toBe(200);
+    expect((await asAdmin('POST', '/admin/v1/members/keys/revoke', { id: CONSUMER, kid: 'mp-2026', reason: 'test' })).status).toBe(200);
+    expect((await asAdmin('POST', '/admin/v1/members', { id: DGI, name: 'Direction générale des impôts' })).status).toBe(201);
+    expect((await asAdmin('POST', '/admin/v1/members/status', { id: DGI, status: 'disabled', reason: 'test' })).status).toBe(200);
+    const { id: CONVENTION_ID } = await activatedConvention('audit');
+    expect((await asAdmin('POST', '/admin/v1/conventions/revoke', { id: CONVENTION_ID, reason: 'test' })).status).toBe(200);
+    expect((await asAdmin('PUT', '/admin/v1/bindings', { serviceId: `${PROVIDER}/${SERVICE}`, baseUrl: 'https://btp.example.ma/api' })).status).toBe(200);
+    expect((await asAdmin('POST', '/admin/v1/log/purge', { before: '2020-01-01' })).status).toBe(200);
+
     const res = await asAuditor<{ entries: AuditEntryBody[] }>('GET', '/admin/v1/audit?limit=1000');
     expect(res.status).toBe(200);
     const ids = res.body.entries.map((e) => Number(e.id));
@@ -320,7 +386,7 @@ describe('audit trail', () => {
         `member.register ${PROVIDER}`,
         `member.keys.add ${CONSUMER}`,
         `member.keys.revoke ${CONSUMER}`,
-        'member.disable MA/GOV/DGI',
+        `member.disable ${DGI}`,
         `convention.activate ${CONVENTION_ID}@1`,
         `convention.revoke ${CONVENTION_ID}@1`,
         `service.bind ${PROVIDER}/${SERVICE}`,
@@ -333,7 +399,11 @@ describe('audit trail', () => {
 });
 
 describe('operator tokens', () => {
-  it('never appear in the logs', () => {
+  it('never appear in the logs', async () => {
+    // Every token was presented to the hub (the revoked one refused), so each had its chance to be logged.
+    expect((await asAdmin('GET', '/admin/v1/members')).status).toBe(200);
+    expect((await asAuditor('GET', '/admin/v1/audit?limit=1')).status).toBe(200);
+    expect((await call('GET', '/admin/v1/members', { token: tokens.revoked })).status).toBe(401);
     expect(logs.length).toBeGreaterThan(0);
     const all = logs.join('\n');
     for (const token of Object.values(tokens)) {
