@@ -7,6 +7,8 @@ export interface TcpProxy {
   url(protocol: string, path?: string): string;
   /** Destroys every open connection and drops new ones until restore(). */
   cut(): void;
+  /** Connections dropped on arrival while cut: each one is a client that noticed the cut and tried to reconnect. */
+  readonly refused: number;
   restore(): void;
   close(): Promise<void>;
 }
@@ -14,6 +16,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let isCut = false;
+  let refused = 0;
 
   const track = (socket: Socket): void => {
     sockets.add(socket);
@@ -26,6 +29,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     track(client);
     // Accept-then-destroy rather than closing the listener: the port stays ours, so restore() cannot fail with EADDRINUSE.
     if (isCut) {
+      refused += 1;
       client.destroy();
       return;
     }
@@ -54,6 +58,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     url: (protocol, path = '') => `${protocol}://127.0.0.1:${port}${path}`,
     cut,
+    get refused() {
+      return refused;
+    },
     restore: () => {
       isCut = false;
     },
