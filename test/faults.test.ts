@@ -10,7 +10,7 @@ import type { Db } from '../src/storage/db.ts';
 import type { Queue } from '../src/queue/queue.ts';
 import { dropSchema, openTestDb, uniqueSchema, type TestDb } from './helpers/db.ts';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
-import { buildTestApp } from './helpers/hub.ts';
+import { buildTestApp, captureLogger } from './helpers/hub.ts';
 import { deletePrefix, uniquePrefix } from './helpers/queues.ts';
 import { hasServer } from './helpers/servers.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
@@ -113,7 +113,10 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('Redis lost after st
     const worker = processOutbox({ db: t.db, queue, logger }, 'during-outage', async (_payload, tx, meta) => {
       await tx.query('INSERT INTO handled VALUES ($1)', [meta.outboxId]);
     });
-    const relay = new OutboxRelay({ db: t.db, queue, logger, pollIntervalMs: 100, redriveAfterMs: 1000 });
+    // The relay's own log says when a pass failed: the proof that it tried while Redis was gone.
+    const relayLog = captureLogger('warn');
+    const failedPasses = () => relayLog.lines.filter((line) => line.includes('outbox relay pass failed')).length;
+    const relay = new OutboxRelay({ db: t.db, queue, logger: relayLog.logger, pollIntervalMs: 100, redriveAfterMs: 1000 });
     relay.start();
     const write = (n: number) =>
       t.db.transaction(async (tx) => {
@@ -132,7 +135,9 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('Redis lost after st
 
     // Business transactions still commit: their events wait in the outbox.
     await write(200);
-    await new Promise((r) => setTimeout(r, 500));
+    // A pass that began after the rows were committed has tried to queue them and failed.
+    const failedBefore = failedPasses();
+    await eventually(async () => expect(failedPasses()).toBeGreaterThan(failedBefore + 1));
     expect(await handled()).toBe(50);
     const pending = Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL')).rows[0]?.n);
     expect(pending).toBe(200);

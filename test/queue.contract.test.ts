@@ -83,6 +83,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const waitFor = <T>(check: () => T | Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 4000, interval: 20 });
 const idle = { waiting: 0, active: 0, delayed: 0, dead: 0 };
 
+/**
+ * Waits until the marker job (added last, handled by pushing to `markers`) has run and nothing is active: the worker has
+ * handled everything queued before it, so a job that must not run has had its chance and not taken it.
+ */
+async function markerDone(queue: Queue, topic: string, markers: unknown[]): Promise<void> {
+  await waitFor(async () => {
+    expect(markers).toHaveLength(1);
+    expect((await queue.depth(topic)).active).toBe(0);
+  });
+}
+
 function queueContract(driver: Driver): void {
   describe(`queue contract: ${driver.name} driver`, () => {
     let queue: Queue;
@@ -173,8 +184,8 @@ function queueContract(driver: Driver): void {
       );
       await queue.addBulk(topic, Array.from({ length: 6 }, (_, n) => ({ data: { n } })));
       await waitFor(() => expect(maxInFlight).toBe(3));
-      // Give a 4th handler the chance to start if the limit were not enforced.
-      await sleep(100);
+      // The queue shows the worker took its three and left the rest waiting for a free slot (not taken, not started).
+      await waitFor(async () => expect(await queue.depth(topic)).toMatchObject({ waiting: 3, active: 3 }));
       expect(inFlight).toBe(3);
       release.open();
       await waitFor(() => expect(done).toBe(6));
@@ -195,7 +206,10 @@ function queueContract(driver: Driver): void {
 
     it('moves a job to the dead letters once its attempts are exhausted', async () => {
       let calls = 0;
-      queue.process(topic, async () => {
+      const markers: unknown[] = [];
+      queue.process(topic, async (job) => {
+        // A marker job, queued after a job that must not run, proves by running that the worker got past that one.
+        if ((job.data as { marker?: boolean }).marker) return void markers.push(job.data);
         calls++;
         throw new Error('upstream said 503');
       });
@@ -215,20 +229,25 @@ function queueContract(driver: Driver): void {
 
       // A dead job still holds its id.
       expect(await queue.add(topic, { again: true }, { jobId: 'dead-1' })).toBe('dead-1');
-      await sleep(50);
+      await queue.add(topic, { marker: true });
+      await markerDone(queue, topic, markers);
       expect(calls).toBe(2);
       expect(await queue.depth(topic)).toEqual({ ...idle, dead: 1 });
     });
 
     it('sends a PermanentJobError to the dead letters at the first attempt', async () => {
       let calls = 0;
-      queue.process(topic, async () => {
+      const markers: unknown[] = [];
+      queue.process(topic, async (job) => {
+        if ((job.data as { marker?: boolean }).marker) return void markers.push(job.data);
         calls++;
         throw new PermanentJobError('invalid CIN');
       });
       const id = await queue.add(topic, {}, { attempts: 5, backoffMs: 10 });
       await waitFor(async () => expect(await queue.inspectDeadLetter(topic, id)).toMatchObject({ attemptsMade: 1, failedReason: 'invalid CIN' }));
-      await sleep(50);
+      // Dead is final: a marker queued now runs once the worker is past that job, with no late attempt of it in between.
+      await queue.add(topic, { marker: true });
+      await markerDone(queue, topic, markers);
       expect(calls).toBe(1);
     });
 
@@ -268,11 +287,15 @@ function queueContract(driver: Driver): void {
 
     it('runs a delayed job after its delay', async () => {
       const seen: unknown[] = [];
+      const markers: unknown[] = [];
       queue.process(topic, async (job) => {
+        if ((job.data as { marker?: boolean }).marker) return void markers.push(job.data);
         seen.push(job.data);
       });
-      await queue.add(topic, { late: true }, { delayMs: 200 });
-      await sleep(50);
+      await queue.add(topic, { late: true }, { delayMs: 1000 });
+      // A job added after it without a delay runs first: the worker was there, and the delayed job waited.
+      await queue.add(topic, { marker: true });
+      await markerDone(queue, topic, markers);
       expect(seen).toEqual([]);
       await waitFor(() => expect(seen).toEqual([{ late: true }]));
     });
