@@ -8,7 +8,7 @@
 // - `required` (CI, .ci/run): both must answer, whether named or not;
 // - `none`: neither is used, even if it answers (to see the fresh-machine run on a machine that has them).
 // Whatever the mode, nothing is skipped silently: a left-out server is named at the end of the run.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
@@ -39,7 +39,7 @@ function reachable(url: string, defaultPort: number): Promise<void> {
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
-    testServers: { postgres: boolean; redis: boolean; reportDir: string };
+    testServers: { postgres: boolean; redis: boolean; required: boolean; reportDir: string };
   }
 }
 
@@ -83,12 +83,23 @@ function leftOutLine(reportDir: string, found: Record<RealServer, boolean>, mode
   return `tabadol: embedded drivers only; not run ${parts.join('; ')}. To run them: start PostgreSQL and Redis (or set DATABASE_URL and REDIS_URL), then \`TABADOL_TEST_SERVERS=required npm test\`.`;
 }
 
+/** The line naming the files left out for want of a program (Chromium, Python's jwcrypto), and how to get them. */
+function leftOutToolsLine(reportDir: string): string | undefined {
+  const parts: string[] = [];
+  for (const name of readdirSync(reportDir).filter((n) => n.startsWith('tool-')).sort()) {
+    const files = [...new Set(readFileSync(join(reportDir, name), 'utf8').split('\n').filter(Boolean))].sort();
+    parts.push(`for want of ${name.slice('tool-'.length)}: ${files.join(', ')}`);
+  }
+  if (parts.length === 0) return undefined;
+  return `tabadol: not run ${parts.join('; ')}. To run them: \`apt-get install -y chromium python3-jwcrypto\` (Debian; .ci/run does), then npm test.`;
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   const mode = testServersMode(process.env.TABADOL_TEST_SERVERS);
   const found = { postgres: false, redis: false };
   for (const entry of realServers) found[entry.server] = await present(mode, entry);
   const reportDir = mkdtempSync(join(tmpdir(), 'tabadol-test-servers-'));
-  project.provide('testServers', { ...found, reportDir });
+  project.provide('testServers', { ...found, required: mode === 'required', reportDir });
 
   const template = mkdtempSync(join(tmpdir(), 'tabadol-pglite-template-'));
   const pglite = await PGlite.create(join(template, 'pg'), { extensions: pgliteExtensions });
@@ -97,6 +108,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   return () => {
     const line = leftOutLine(reportDir, found, mode);
     if (line) process.stdout.write(`\n${line}\n`);
+    const tools = leftOutToolsLine(reportDir);
+    if (tools) process.stdout.write(`${line ? '' : '\n'}${tools}\n`);
     rmSync(reportDir, { recursive: true, force: true });
     rmSync(template, { recursive: true, force: true });
   };
