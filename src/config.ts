@@ -38,6 +38,21 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   OUTBOX_REDRIVE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
+  /** Sync (docs/sync.md): how long a push may take before it counts as failed. */
+  SYNC_PUSH_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(10),
+  /** Attempts of a delivery before the dead letters, and the age past which a failing one goes there anyway. */
+  SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(20),
+  SYNC_MAX_AGE_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(36),
+  /** First retry delay of a failed delivery; each next one doubles (with jitter) up to SYNC_BACKOFF_MAX_SECONDS. */
+  SYNC_BACKOFF_BASE_SECONDS: z.coerce.number().min(0.01).max(3600).default(1),
+  SYNC_BACKOFF_MAX_SECONDS: z.coerce.number().min(0.01).max(86_400).default(3 * 3600),
+  /** Consecutive failed sends that open a subscription's circuit; it stays open from CIRCUIT_SECONDS, doubling to 5 min. */
+  SYNC_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  SYNC_CIRCUIT_SECONDS: z.coerce.number().min(0.01).max(3600).default(5),
+  /** A sender holds a subscription this long without news before another process may take it over. */
+  SYNC_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  /** How often each worker process looks at the change feed and at deliveries due. */
+  SYNC_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(200),
 });
 
 export type Config = z.infer<typeof configSchema>;

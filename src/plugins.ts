@@ -10,6 +10,7 @@ import type { AppEnv } from './http/context.ts';
 import type { BackgroundFailureReport } from './observability/metrics.ts';
 import type { OutboxHandler } from './queue/outbox.ts';
 import type { Db } from './storage/db.ts';
+import type { DeliveryHandler } from './sync/push.ts';
 
 export interface PluginContext {
   config: Config;
@@ -50,6 +51,8 @@ export interface HubParts {
   /** Add routes to the app (serve only). */
   routes?: ReadonlyArray<(app: OpenAPIHono<AppEnv>) => void>;
   plugins?: readonly HubPlugin[];
+  /** In-process receivers of pushed changes, by the name a subscription's `adapter:<name>` target gives (docs/sync.md). */
+  deliveryHandlers?: Readonly<Record<string, DeliveryHandler>>;
 }
 
 /** Several parts lists as one (the referentials' and the adapters', in bin/parts.ts). */
@@ -59,5 +62,6 @@ export function mergeHubParts(...parts: readonly HubParts[]): Required<HubParts>
     consumers: parts.flatMap((p) => p.consumers ?? []),
     routes: parts.flatMap((p) => p.routes ?? []),
     plugins: parts.flatMap((p) => p.plugins ?? []),
+    deliveryHandlers: Object.assign({}, ...parts.map((p) => p.deliveryHandlers ?? {})) as Record<string, DeliveryHandler>,
   };
 }

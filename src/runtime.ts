@@ -17,6 +17,8 @@ import { openLocalChannel } from './storage/local-channel.ts';
 import { startHubServices, type HubServices } from './hub/services.ts';
 import type { HubParts, RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
+import { SyncEngine } from './sync/engine.ts';
+import { syncPolicy } from './sync/policy.ts';
 
 export type { OutboxConsumer } from './plugins.ts';
 
@@ -43,6 +45,8 @@ export interface Hub {
   queue: Queue;
   metrics: Metrics;
   relay: OutboxRelay | undefined;
+  /** The sync engine (push deliveries), when this process runs workers. */
+  sync: SyncEngine | undefined;
   /** Base URL when serving HTTP. */
   url: string | undefined;
   close(): Promise<void>;
@@ -109,6 +113,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
   closers.push('exchange services', () => hubServices.close());
 
   let relay: OutboxRelay | undefined;
+  let sync: SyncEngine | undefined;
   if (options.workers) {
     const workers: Worker[] = [];
     closers.push('workers', async () => void (await Promise.all(workers.map((w) => w.close()))));
@@ -126,6 +131,9 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     started.start();
     relay = started;
     closers.push('outbox relay', () => started.stop());
+    sync = startSyncEngine(config, options, { db, queue, logger, hubServices, metrics, reportBackgroundFailure });
+    const engine = sync;
+    closers.push('sync engine', () => engine.stop());
   }
 
   let draining = false;
@@ -182,5 +190,31 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     return closing;
   };
 
-  return { config, banners: running.flatMap((p) => (p.banner ? [p.banner] : [])), services: hubServices, db, queue, metrics, relay, url, close };
+  return { config, banners: running.flatMap((p) => (p.banner ? [p.banner] : [])), services: hubServices, db, queue, metrics, relay, sync, url, close };
+}
+
+/** The push side of sync (docs/sync.md), run by every process that runs workers. */
+function startSyncEngine(
+  config: Config,
+  options: HubOptions,
+  deps: { db: Db; queue: Queue; logger: Logger; hubServices: HubServices; metrics: Metrics; reportBackgroundFailure: ReturnType<typeof backgroundFailureReporter> },
+): SyncEngine {
+  const { hubServices } = deps;
+  const engine = new SyncEngine({
+    db: deps.db,
+    queue: deps.queue,
+    logger: deps.logger,
+    keyring: hubServices.keyring,
+    log: hubServices.log,
+    findConvention: (consumer, provider, service) => hubServices.conventions.find(consumer, provider, service),
+    policy: syncPolicy(config),
+    pushTimeoutMs: config.SYNC_PUSH_TIMEOUT_SECONDS * 1000,
+    leaseMs: config.SYNC_LEASE_SECONDS * 1000,
+    tickMs: config.SYNC_TICK_MS,
+    handlers: new Map(Object.entries(options.deliveryHandlers ?? {})),
+    reportBackgroundFailure: deps.reportBackgroundFailure,
+    onSent: deps.metrics.recordPush,
+  });
+  engine.start();
+  return engine;
 }

@@ -111,11 +111,11 @@ function collect(found: SubjectSet, fields: ReadonlyArray<{ type: RecordedType; 
   }
 }
 
-/** The golden records of an answer, in order: the answer itself, `versions[]`, `results[].record`, `hits[].record`. */
+/** The golden records of an answer, in order: the answer itself, `versions[]`, `results[].record`, `hits[].record`, a push's `changes[].record`. */
 function* goldenRecords(body: unknown): Generator<{ attributes: unknown }> {
   if (!isObject(body)) return;
   if (isObject(body.attributes)) yield { attributes: body.attributes };
-  for (const list of [body.versions, body.results, body.hits]) {
+  for (const list of [body.versions, body.results, body.hits, body.changes]) {
     if (!Array.isArray(list)) continue;
     for (const item of list) {
       if (!isObject(item)) continue;

@@ -6,6 +6,7 @@ import type { Db } from '../storage/db.ts';
 import type { Logger } from './logger.ts';
 import { outboxLag } from '../queue/outbox.ts';
 import { logLag, type LogLag } from '../message-log/lag.ts';
+import { subscriptionStatuses } from '../sync/status.ts';
 
 /** One answered exchange, as the pipeline reports it. Nulls: not known (refused before it was). */
 export interface ExchangeRecord {
@@ -45,6 +46,8 @@ export interface Metrics {
   backgroundFailures: Counter<'task'>;
   /** The exchange pipeline's one report per answered exchange. */
   recordExchange(record: ExchangeRecord): void;
+  /** The sync engine's one report per push sent (a batch of deliveries): outcome, and each delivered change's lag. */
+  recordPush(subscriptionId: string, result: { ok: boolean }, deliveries: ReadonlyArray<{ changeAt: Date }>): void;
 }
 
 export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boolean }): Metrics {
@@ -105,6 +108,49 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
         const lag = await outboxLag(deps.db);
         this.set(lag.oldestSeconds);
         lagRows.set(lag.pending);
+      } catch {
+        // Database unreachable: /readyz reports it.
+      }
+    },
+  });
+
+  const syncDeliveries = new Counter({
+    name: 'tabadol_sync_deliveries_total',
+    help: 'Push deliveries sent by this process, by subscription and outcome (delivered, failed)',
+    labelNames: ['subscription', 'outcome'] as const,
+    registers: [registry],
+  });
+  const syncLag = new Histogram({
+    name: 'tabadol_sync_delivery_lag_seconds',
+    help: 'From a change committed to its delivery acknowledged by the subscriber, by subscription',
+    labelNames: ['subscription'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  });
+  const syncGauges = {
+    lagChanges: new Gauge({ name: 'tabadol_sync_lag_changes', help: 'Changes not yet delivered (or read, pull and file), by subscription', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
+    lagSeconds: new Gauge({ name: 'tabadol_sync_lag_seconds', help: 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
+    dead: new Gauge({ name: 'tabadol_sync_dead_letters', help: 'Dead deliveries waiting for an operator, by subscription', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
+    circuit: new Gauge({ name: 'tabadol_sync_circuit_open', help: "1 while a subscription's circuit is open (no sends), else 0", labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
+  };
+  new Gauge({
+    name: 'tabadol_sync_subscriptions',
+    help: 'Subscriptions not ended, by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const statuses = await subscriptionStatuses(deps.db);
+        this.reset();
+        for (const g of Object.values(syncGauges)) g.reset();
+        for (const s of statuses) {
+          this.inc({ state: s.state });
+          const labels = { subscription: s.id, mode: s.mode };
+          syncGauges.lagChanges.set(labels, s.lagChanges);
+          syncGauges.lagSeconds.set(labels, s.lagSeconds);
+          syncGauges.dead.set(labels, s.deadLetters);
+          syncGauges.circuit.set(labels, s.circuit === 'open' ? 1 : 0);
+        }
       } catch {
         // Database unreachable: /readyz reports it.
       }
@@ -178,7 +224,14 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     }
   };
 
-  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange };
+  function recordPush(subscriptionId: string, result: { ok: boolean }, deliveries: ReadonlyArray<{ changeAt: Date }>): void {
+    syncDeliveries.inc({ subscription: subscriptionId, outcome: result.ok ? 'delivered' : 'failed' }, deliveries.length);
+    if (!result.ok) return;
+    const now = Date.now();
+    for (const d of deliveries) syncLag.observe({ subscription: subscriptionId }, Math.max(0, (now - d.changeAt.getTime()) / 1000));
+  }
+
+  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange, recordPush };
 }
 
 /**

@@ -224,6 +224,10 @@ export interface WorldOptions {
   env?: Record<string, string>;
   /** Level of the captured hub logs (default warn). */
   logLevel?: string;
+  /** Run the workers (outbox relay, consumers, the sync engine) in every hub (default false). */
+  workers?: boolean;
+  /** In-process receivers of pushed changes (sync), by adapter name. */
+  deliveryHandlers?: HubParts['deliveryHandlers'];
 }
 
 export const sha256b64u = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -286,7 +290,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     });
     const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
-    return startHub(config, { logger, http: true, workers: false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
+    return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, deliveryHandlers: options.deliveryHandlers ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
   const cleanup = async (): Promise<void> => {

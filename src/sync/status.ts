@@ -1,0 +1,68 @@
+// What an operator sees of each subscription: lag in changes and seconds, deliveries, failures, circuit, dead letters.
+import type { Queryable } from '../storage/db.ts';
+import type { SubscriptionMode, SubscriptionState } from './subscriptions.ts';
+
+export interface SubscriptionStatus {
+  id: string;
+  subscriber: string;
+  referential: string;
+  mode: SubscriptionMode;
+  state: SubscriptionState;
+  cursor: number;
+  /** Changes of its referential after the subscription's cursor, plus its deliveries not yet delivered (push). */
+  lagChanges: number;
+  /** Age of the oldest change not yet delivered (push), or after the cursor (pull, file); 0 when caught up. */
+  lagSeconds: number;
+  pending: number;
+  delivered: number;
+  failed: number;
+  duplicates: number;
+  deadLetters: number;
+  circuit: 'closed' | 'open';
+  circuitOpenUntil: Date | null;
+  lastDeliveredAt: Date | null;
+  lastError: string | null;
+}
+
+/** One row per subscription not ended (or `all`), in one round trip. */
+export async function subscriptionStatuses(db: Queryable, options: { all?: boolean } = {}): Promise<SubscriptionStatus[]> {
+  const { rows } = await db.query<{
+    id: string; subscriber: string; referential: string; mode: SubscriptionMode; state: SubscriptionState; cursor: string;
+    feed_after: string; pending: string; dead: string; oldest_open: Date | null; oldest_after: Date | null;
+    delivered_count: string; failed_count: string; duplicate_count: string; circuit_open_until: Date | null; circuit_open: boolean;
+    last_delivered_at: Date | null; last_error: string | null;
+  }>(
+    `SELECT s.id, s.subscriber, s.referential, s.mode, s.state, s.cursor, s.delivered_count, s.failed_count, s.duplicate_count,
+            s.circuit_open_until, COALESCE(s.circuit_open_until > now(), false) AS circuit_open, s.last_delivered_at, s.last_error,
+            (SELECT count(*) FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor) AS feed_after,
+            (SELECT min(c.created_at) FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor) AS oldest_after,
+            (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS pending,
+            (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'dead') AS dead,
+            (SELECT min(d.change_at) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS oldest_open
+       FROM sync_subscriptions s WHERE $1::boolean OR s.state <> 'ended' ORDER BY s.created_at, s.id`,
+    [options.all === true],
+  );
+  const now = Date.now();
+  return rows.map((r) => {
+    const oldest = [r.oldest_open, r.oldest_after].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0];
+    return {
+      id: r.id,
+      subscriber: r.subscriber,
+      referential: r.referential,
+      mode: r.mode,
+      state: r.state,
+      cursor: Number(r.cursor),
+      lagChanges: Number(r.feed_after) + Number(r.pending),
+      lagSeconds: oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0,
+      pending: Number(r.pending),
+      delivered: Number(r.delivered_count),
+      failed: Number(r.failed_count),
+      duplicates: Number(r.duplicate_count),
+      deadLetters: Number(r.dead),
+      circuit: r.circuit_open ? 'open' : 'closed',
+      circuitOpenUntil: r.circuit_open ? r.circuit_open_until : null,
+      lastDeliveredAt: r.last_delivered_at,
+      lastError: r.last_error,
+    };
+  });
+}
