@@ -91,6 +91,7 @@ export class SyncEngine {
     const { db } = this.options;
     const { rows: subs } = await db.query<{ id: string }>(`SELECT id FROM sync_subscriptions WHERE state = 'active' AND mode = 'push'`);
     this.syncWorkers(new Set(subs.map((s) => s.id)));
+    if (subs.length === 0) return; // no push subscription: one query a tick, nothing else
     await this.fanOutAll(subs.map((s) => s.id));
     await this.queueDueTurns();
   }
