@@ -33,15 +33,16 @@ export interface CompanyAttributes extends Record<string, unknown> {
 
 /**
  * Survivorship: OMPIC keeps the commercial register (legal name, form, status, RC); the DGI assigns the IF and
- * checks the ICE; the CNSS knows the employer and its address of activity; e-services take what applicants type.
+ * checks the ICE; the CNSS knows the employer and its address of activity; e-services take what applicants type. The
+ * regional offices' corrections rank below the registers and above the e-services.
  */
 export const COMPANY_TRUST = {
-  default: ['ompic', 'dgi', 'cnss', 'e-services'],
+  default: ['ompic', 'dgi', 'cnss', 'regional-offices', 'e-services'],
   attributes: {
-    if: ['dgi', 'ompic', 'cnss', 'e-services'],
-    cnss: ['cnss', 'dgi', 'ompic', 'e-services'],
-    address: ['cnss', 'dgi', 'ompic', 'e-services'],
-    commune: ['cnss', 'dgi', 'ompic', 'e-services'],
+    if: ['dgi', 'ompic', 'cnss', 'regional-offices', 'e-services'],
+    cnss: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
+    address: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
+    commune: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
   },
 } as const;
 

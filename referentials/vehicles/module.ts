@@ -26,9 +26,12 @@ export interface VehicleAttributes extends Record<string, unknown> {
   owner?: VehicleOwner;
 }
 
-/** Survivorship: NARSA keeps the registration (carte grise); marroute (police checks) and infractions take it from there. */
+/**
+ * Survivorship: NARSA keeps the registration (carte grise); marroute (police checks) and infractions take it from there;
+ * the regional offices' corrections rank below NARSA and marroute.
+ */
 export const VEHICLE_TRUST = {
-  default: ['narsa', 'marroute', 'insurers', 'infractions'],
+  default: ['narsa', 'marroute', 'regional-offices', 'insurers', 'infractions'],
 } as const;
 
 export function normaliseVehicle(input: unknown): Normalised<VehicleAttributes> {
