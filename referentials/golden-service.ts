@@ -8,7 +8,7 @@ import { contribute, plainValues } from '../src/golden/engine.ts';
 import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/golden/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/golden/module.ts';
 import { readChanges } from '../src/golden/changes.ts';
-import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/store.ts';
+import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/reads.ts';
 import type { BackgroundFailureReport } from '../src/observability/metrics.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';

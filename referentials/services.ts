@@ -8,7 +8,7 @@ import { batchConsumer } from '../src/golden/batches.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/golden/changes.ts';
 import { lockReferential } from '../src/golden/locks.ts';
-import { reindexBlockingKeys } from '../src/golden/store.ts';
+import { reindexBlockingKeys } from '../src/golden/keys.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Logger } from 'pino';
 import type { ReferentialModule } from '../src/golden/module.ts';

@@ -11,7 +11,7 @@ import type { Queue } from '../src/queue/queue.ts';
 import { contribute } from '../src/golden/engine.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
-import { findBySource, getGolden } from '../src/golden/store.ts';
+import { findBySource, getGolden } from '../src/golden/reads.ts';
 import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
 

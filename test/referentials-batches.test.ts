@@ -13,7 +13,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { OutboxRelay, processOutbox } from '../src/queue/outbox.ts';
 import type { Worker } from '../src/queue/queue.ts';
 import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/golden/batches.ts';
-import { findBySource } from '../src/golden/store.ts';
+import { findBySource } from '../src/golden/reads.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
 

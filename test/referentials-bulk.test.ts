@@ -2,11 +2,13 @@
 // its ground truth (reported), what a chunk writes, idempotency, invalid rows, all-or-nothing, rounds for a source id
 // given twice, the engine's merge of records a contribution ties, and (PostgreSQL) bulk beside single contributions.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/golden/bulk.ts';
+import { contributeBulk } from '../src/golden/bulk.ts';
+import { prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/golden/bulk-prepare.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { matchingActor, unmerge } from '../src/golden/stewardship.ts';
-import { computeGolden, findByNaturalKey, getGolden } from '../src/golden/store.ts';
+import { computeGolden } from '../src/golden/compute.ts';
+import { findByNaturalKey, getGolden } from '../src/golden/reads.ts';
 import { personsModule, referentialModules } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';

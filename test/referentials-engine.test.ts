@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { ContributionRefusedError, StewardshipError, contribute, survive } from '../src/golden/engine.ts';
 import { plainValues, surviveOneJson } from '../src/golden/engine-survivorship.ts';
-import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/golden/store.ts';
+import { computeGolden } from '../src/golden/compute.ts';
+import { findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/golden/reads.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/golden/stewardship.ts';
 import type { Queryable } from '../src/storage/db.ts';
 import type { FieldProblem, MatchProfile, ReferentialModule } from '../src/golden/module.ts';

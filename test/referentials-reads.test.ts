@@ -13,7 +13,7 @@ import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import type { Db } from '../src/storage/db.ts';
-import { getGolden, resolveMany, resolveManyJson } from '../src/golden/store.ts';
+import { getGolden, resolveMany, resolveManyJson } from '../src/golden/reads.ts';
 import { plainValues } from '../src/golden/engine.ts';
 import { merge, unmerge } from '../src/golden/stewardship.ts';
 import { contributeBulk } from '../src/golden/bulk.ts';

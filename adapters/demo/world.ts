@@ -17,7 +17,8 @@ import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
 import { entities } from '../../referentials/generator/generate.ts';
-import { contributeBulk, type BulkRow } from '../../src/golden/bulk.ts';
+import { contributeBulk } from '../../src/golden/bulk.ts';
+import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
 import type { ReferentialModule } from '../../src/golden/module.ts';
 
 export const demoSubsystems = [

@@ -7,7 +7,8 @@ import { numberChangesAfterCommit, recordChange } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { StewardshipError } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
-import { json, lockGolden, refreshGolden, reindexBlockingKeys, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { json, lockGolden, refreshGolden, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { reindexBlockingKeys } from './keys.ts';
 
 /**
  * A referential by module or by name, where the name is all a decision needs. Decisions that recompute records
