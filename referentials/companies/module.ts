@@ -2,6 +2,7 @@
 
 import { parseCnss, parseIce, parseIf, parseRc } from '../identifiers/index.ts';
 import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { foldArabic, latinKey } from '../text/fold.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
@@ -124,4 +125,5 @@ export const companiesModule: ReferentialModule<CompanyAttributes> = {
   naturalKeys: companyNaturalKeys,
   matchProfile: companyMatchProfile,
   trust: COMPANY_TRUST,
+  batchColumns: batchColumns.companies,
 };

@@ -3,6 +3,7 @@
 import { parseCin } from '../identifiers/index.ts';
 import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
 import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
 import { personBlockingKeys } from './blocking.ts';
@@ -119,4 +120,5 @@ export const personsModule: ReferentialModule<PersonAttributes> = {
   blockingKeys: personBlockingKeys,
   thresholds: PERSON_THRESHOLDS,
   trust: PERSON_TRUST,
+  batchColumns: batchColumns.persons,
 };

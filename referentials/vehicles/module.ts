@@ -2,6 +2,7 @@
 
 import { parseCin, parseIce, parsePlate, parseVin, formatPlate } from '../identifiers/index.ts';
 import type { NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
 export const VEHICLE_CATEGORIES = ['car', 'utility', 'truck', 'bus', 'motorcycle', 'tractor', 'trailer'] as const;
@@ -84,4 +85,5 @@ export const vehiclesModule: ReferentialModule<VehicleAttributes> = {
   normalise: normaliseVehicle,
   naturalKeys: vehicleNaturalKeys,
   trust: VEHICLE_TRUST,
+  batchColumns: batchColumns.vehicles,
 };
