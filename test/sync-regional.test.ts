@@ -15,7 +15,7 @@ import { RegionalOfficeSimulator, type ChangeLine } from '../adapters/regional-o
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { reviewQueue } from '../src/golden/stewardship.ts';
-import { findBySource, getGolden } from '../src/golden/store.ts';
+import { findBySource, getGolden } from '../src/golden/reads.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;

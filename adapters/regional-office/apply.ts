@@ -4,8 +4,9 @@
 // directly, as `tabadol import` does.
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { contributeBulk, type BulkOutcome } from '../../src/golden/bulk.ts';
-import { referential } from '../../src/golden/module.ts';
+import { contributeBulk } from '../../src/golden/bulk.ts';
+import type { BulkOutcome } from '../../src/golden/bulk-prepare.ts';
+import { officeReferential as referential } from './office.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { openConflictReview, survivorshipConflicts, type SurvivorshipConflict } from '../../src/sync/conflicts.ts';
 import { defaultDropFileLimits, readDropFile, type DropFileLimits, type DropFileReport, type InboundRecord } from './drop-folder.ts';

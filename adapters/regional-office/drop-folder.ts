@@ -4,11 +4,11 @@
 // record is quarantined whole with a report (line, field, reason). A pure module: it reads the file, never moves it.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import '../../referentials/index.ts';
 import { batchColumns } from '../../referentials/batch-columns.ts';
 import { territory } from '../../referentials/territory/territory.ts';
 import { CsvError, parseCsv } from '../../src/golden/csv.ts';
-import { referential, type ReferentialModule } from '../../src/golden/module.ts';
+import type { ReferentialModule } from '../../src/golden/module.ts';
+import { officeReferential as referential } from './office.ts';
 import { textFault } from '../../src/storage/storable.ts';
 import { communeOf, inScope } from '../../src/sync/scope.ts';
 import { officeSourceId, type RegionalOffice } from './office.ts';

@@ -1,5 +1,8 @@
 // A regional (or provincial) office of the ministry: who it is to the hub, which territory its records are in, and the
 // source system its corrections are contributed under.
+import { referentialModules } from '../../referentials/index.ts';
+import type { ReferentialModule } from '../../src/golden/module.ts';
+
 
 /** The source system every regional office contributes under; it has its rank in each referential's trust order. */
 export const regionalSourceSystem = 'regional-offices';
@@ -24,3 +27,8 @@ export function regionalOffice(territory: string): RegionalOffice {
 
 /** The hub's source id of an office's local record id. */
 export const officeSourceId = (office: RegionalOffice, localId: string): string => `${office.id}/${localId}`;
+
+/** The referentials an office corrects (persons, companies, vehicles), by name: the hub's modules, as listed in referentials/index.ts. */
+export function officeReferential(name: string): ReferentialModule | undefined {
+  return referentialModules.find((m) => m.name === name);
+}

@@ -2,7 +2,8 @@
 // linked to. Survivorship decides (the trust order of the referential's module); a steward sees it in the review queue.
 import type { Db, Queryable } from '../storage/db.ts';
 import type { ReferentialModule } from '../golden/module.ts';
-import { canonical, getGolden } from '../golden/store.ts';
+import { canonical } from '../golden/store.ts';
+import { getGolden } from '../golden/reads.ts';
 
 export interface SurvivorshipConflict {
   attribute: string;
