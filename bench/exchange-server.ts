@@ -1,29 +1,23 @@
 // Server child for bench/exchange.ts: the BTP simulator (sim), a bare Hono + undici pass-through proxy (proxy), or the hub with its bench world (hub); prints its port.
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Pool, type Dispatcher } from 'undici';
 import { startBtpSimulator } from '../adapters/btp-qualification/simulator.ts';
 import { btpServiceId, demoSubsystems } from '../adapters/demo/world.ts';
-import { loadConfig } from '../src/config.ts';
-import { signConvention } from '../src/conventions/signing.ts';
-import { activateConvention } from '../src/conventions/store.ts';
-import { memberKeyResolver } from '../src/identity/key-resolvers.ts';
 import { bindService } from '../src/exchange/bindings.ts';
 import { toFolderName } from '../src/identity/ids.ts';
 import { registerMember } from '../src/identity/members.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startHub } from '../src/runtime.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
-import { exitWithParent } from './lib.ts';
+import { awaitBenchWorld, benchConventionYaml, benchHubConfig, installBenchConvention } from './hub-child.ts';
+import { serveBenchChild } from './lib.ts';
 
 const host = '127.0.0.1';
 const actor = 'bench-exchange';
-const contractsDir = fileURLToPath(new URL('../contracts/', import.meta.url));
 
 interface Running {
   port: number;
@@ -96,58 +90,35 @@ async function newSubsystemKey(): Promise<{ privateJwk: JWK; publicJwks: { keys:
   return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' }, publicJwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] } };
 }
 
-function day(offsetDays: number): string {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
 function conventionYaml(): string {
   const w = benchWorld;
-  return [
-    '# Benchmark convention (bench/exchange.ts): the load generator may call getFixed; a quota so large that it is never reached, yet counted.',
-    `id: ${toFolderName(w.provider)}.${w.service}--${toFolderName(w.consumer)}`,
-    'version: 1',
-    'title: Banc de mesure du hub (aucune donnée réelle)',
-    `provider: ${w.provider}`,
-    `service: ${w.service}`,
-    `consumer: ${w.consumer}`,
-    'purposes:',
-    `  - code: ${w.purpose}`,
-    '    description: Mesurer le coût du hub par échange sous charge.',
-    '    legalBasis: Aucune (données fictives, banc de mesure).',
-    'operations:',
-    `  - operationId: ${w.operationId}`,
-    '    fields:',
-    ...w.fields.map((f) => `      - ${f}`),
-    '    subjects:',
-    '      - type: ice',
-    '        in: response',
-    '        name: ice',
-    'quota:',
-    '  count: 1000000000',
-    '  windowSeconds: 60',
-    `validFrom: "${day(-1)}"`,
-    `validUntil: "${day(365)}"`,
-    'logBodies: false',
-    '',
-  ].join('\n');
+  return benchConventionYaml({
+    comment: 'Benchmark convention (bench/exchange.ts): the load generator may call getFixed; a quota so large that it is never reached, yet counted.',
+    id: `${toFolderName(w.provider)}.${w.service}--${toFolderName(w.consumer)}`,
+    title: 'Banc de mesure du hub (aucune donnée réelle)',
+    provider: w.provider,
+    service: w.service,
+    consumer: w.consumer,
+    purpose: { code: w.purpose, description: 'Mesurer le coût du hub par échange sous charge.', legalBasis: 'Aucune (données fictives, banc de mesure).' },
+    operations: [
+      `  - operationId: ${w.operationId}`,
+      '    fields:',
+      ...w.fields.map((f) => `      - ${f}`),
+      '    subjects:',
+      '      - type: ice',
+      '        in: response',
+      '        name: ice',
+    ],
+  });
 }
 
 /** Arm (c): the hub as `tabadol serve` composes it (HTTP and workers, no plug-ins), on DATABASE_URL and REDIS_URL, with its bench world. */
 async function startBenchHub(dataDir: string, simulatorUrl: string, queuePrefix: string): Promise<Running> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: host,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    DEMO: 'off',
-    DATABASE_URL: process.env['DATABASE_URL'],
-    REDIS_URL: process.env['REDIS_URL'],
-  });
-  if (!config.DATABASE_URL || !config.REDIS_URL) throw new Error('the hub arm needs DATABASE_URL and REDIS_URL');
+  const config = benchHubConfig(dataDir, 'the hub arm');
   const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: true, plugins: [], queuePrefix });
   try {
     if (hub.url === undefined) throw new Error('the hub started without an HTTP server');
-    const { db, services } = hub;
+    const { db } = hub;
     const w = benchWorld;
     const provider = await newSubsystemKey();
     const consumer = await newSubsystemKey();
@@ -155,24 +126,9 @@ async function startBenchHub(dataDir: string, simulatorUrl: string, queuePrefix:
     await registerMember(db, { id: w.provider, name: providerName, jwks: provider.publicJwks, actor });
     await registerMember(db, { id: w.consumer, name: w.consumerName, jwks: consumer.publicJwks, actor });
 
-    // The service's real OpenAPI (its bytes are what the convention signs), a bench convention beside it.
-    const serviceDir = join(dataDir, 'bench', 'contracts', toFolderName(w.provider), w.service);
-    mkdirSync(join(serviceDir, 'conventions'), { recursive: true });
-    copyFileSync(join(contractsDir, toFolderName(w.provider), w.service, 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
-    const yamlPath = join(serviceDir, 'conventions', `${toFolderName(w.consumer)}.yaml`);
-    writeFileSync(yamlPath, conventionYaml());
-    await signConvention(yamlPath, { signer: w.provider, privateJwk: provider.privateJwk, role: 'provider', hubId: config.HUB_ID });
-    await signConvention(yamlPath, { signer: w.consumer, privateJwk: consumer.privateJwk, role: 'consumer', hubId: config.HUB_ID });
-    await activateConvention(db, yamlPath, { keyring: services.keyring, resolveKey: memberKeyResolver(db), actor });
+    await installBenchConvention(hub, dataDir, w, { yaml: conventionYaml(), providerJwk: provider.privateJwk, consumerJwk: consumer.privateJwk, actor });
     await bindService(db, { serviceId: w.serviceId, binding: { kind: 'http', baseUrl: simulatorUrl, timeoutMs: 5000 }, actor });
-    // A reload already under way when we wrote may have read the old registry: reload until the world is visible.
-    for (let attempt = 0; ; attempt++) {
-      await services.directory.reload();
-      await services.conventions.reload();
-      if (services.directory.client(w.consumer) && services.directory.binding(w.serviceId) && services.conventions.find(w.consumer, w.provider, w.service)) break;
-      if (attempt >= 50) throw new Error('the bench world (consumer, binding, convention) is not visible to the hub after 5 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await awaitBenchWorld(hub, w);
     writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
     return { port: Number(new URL(hub.url).port), close: () => hub.close() };
   } catch (err) {
@@ -181,23 +137,14 @@ async function startBenchHub(dataDir: string, simulatorUrl: string, queuePrefix:
   }
 }
 
-async function main(): Promise<void> {
-  const [arm, ...args] = process.argv.slice(2);
-  let running: Running;
-  if (arm === 'sim') running = await startSimulator();
-  else if (arm === 'proxy' && args[0]) running = await startProxy(args[0]);
-  else if (arm === 'hub' && args[0] && args[1] && args[2]) running = await startBenchHub(args[0], args[1], args[2]);
-  else {
-    process.stderr.write('usage: exchange-server.ts sim | proxy UPSTREAM_URL | hub DATA_DIR SIMULATOR_URL QUEUE_PREFIX\n');
-    process.exit(2);
-  }
-
-  exitWithParent(`exchange-server (${arm})`, () => running.close());
-
-  process.stdout.write(`${readyMarker} ${running.port}\n`);
+const [arm, ...args] = process.argv.slice(2);
+const start =
+  arm === 'sim' ? () => startSimulator()
+  : arm === 'proxy' && args[0] ? () => startProxy(args[0] ?? '')
+  : arm === 'hub' && args[0] && args[1] && args[2] ? () => startBenchHub(args[0] ?? '', args[1] ?? '', args[2] ?? '')
+  : undefined;
+if (!start) {
+  process.stderr.write('usage: exchange-server.ts sim | proxy UPSTREAM_URL | hub DATA_DIR SIMULATOR_URL QUEUE_PREFIX\n');
+  process.exit(2);
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`exchange-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+serveBenchChild(`exchange-server (${arm})`, readyMarker, start);

@@ -2,17 +2,16 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { loadClientIdentity, signRequest, verifyResponse, type ClientIdentity } from '../src/client/index.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
-import { awaitReadyPort, childStopper, median, percentile, positiveInt, round1, round2, table } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, parseLoadOptions, percentile, reportHeader, round1, round2, table, writeReport, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 
 type Arm = 'direct' | 'proxy' | 'hub';
 type ServerKind = 'sim' | 'proxy' | 'hub';
@@ -38,46 +37,26 @@ const rootDir = dirname(benchDir);
 const serverFile = join(benchDir, 'exchange-server.ts');
 const resultsDir = join(benchDir, 'results');
 
-interface Options {
-  duration: number;
-  connections: number;
-  rounds: number;
-  warmup: number;
-  cpuProf: boolean;
-}
+type Options = LoadOptions;
 
-interface Run {
-  round: number;
-  arm: Arm;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
+interface Run extends LoadRun<Arm> {
   /** Responses received in the measured window, whatever their status. */
   responses: number;
   ok: number;
-  non2xx: number;
   /** Status code → count, for every response that was not 2xx (warm-up included). */
   refusals: Record<string, number>;
-  errors: number;
-  timeouts: number;
   /** CPU time (user + system) per completed response, in µs, of each server child; the arm's own server is `server`. */
   cpuUsPerRequest: { server: number; serverSystem: number; simulator: number; backends: number };
-  /** CPU the load generator (this process) used during the measured run, as a share of one core. */
-  loadgenCpu: number;
   /** Pre-signed requests that had to be sent twice because the pool ran out (the hub refuses them: 409). */
   poolReused: number;
 }
 
-interface ArmSummary {
-  medianRps: number;
-  medianP50Ms: number;
-  medianP99Ms: number;
+interface ArmSummary extends LoadArmSummary {
   medianCpuUs: number;
   /** Of which in the kernel (system time). */
   medianSystemCpuUs: number;
   medianSimulatorCpuUs: number;
   medianBackendsCpuUs: number;
-  runs: number[];
 }
 
 interface Server {
@@ -90,111 +69,43 @@ interface Server {
 // ---------------------------------------------------------------------------------------------------------------
 // Children, temporary folders, the bench database and Redis keys: everything is removed on the way out.
 
-const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-const cleanups: Array<() => Promise<void>> = [];
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
+const children = new BenchChildren('bench:exchange');
+const started: Server[] = [];
 
 /** Stops the hub first (it flushes its message log), then the others, then drops the database and the Redis keys. */
-async function stopAll(servers: Server[] = []): Promise<void> {
-  for (const server of [...servers].sort((x, y) => (x.kind === 'hub' ? -1 : y.kind === 'hub' ? 1 : 0))) {
-    await server.stop().catch(() => undefined);
+async function stopAll(): Promise<void> {
+  for (const server of [...started].sort((x, y) => (x.kind === 'hub' ? -1 : y.kind === 'hub' ? 1 : 0))) {
+    await server.stop().catch(() => undefined); // a server that fails to stop is killed by stopAll below
   }
-  const alive = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-  await Promise.race([
-    Promise.all(alive.map((c) => new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    }))),
-    new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-  ]);
-  killAll();
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop();
-    if (cleanup) await cleanup().catch((err: unknown) => process.stderr.write(`bench:exchange: cleanup failed: ${err instanceof Error ? err.message : String(err)}\n`));
-  }
-}
-
-const started: Server[] = [];
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench:exchange: ${signal}, stopping the servers\n`);
-    void stopAll(started).finally(() => process.exit(130));
-  });
+  await children.stopAll();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      connections: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' },
-      'cpu-prof': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  return parseLoadOptions(argv, {
+    command: 'bench:exchange',
+    defaults: { duration: 10, connections: 32, rounds: 3, warmup: 2 },
+    connections: 'keep-alive connections, the same for every arm',
+    rounds: 'interleaved rounds of a, b, c',
+    cpuProf: 'write V8 CPU profiles of the proxy and hub children to bench/results/profiles/exchange-<arm>-<time>/',
+    more: [
+      'environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; a fresh database is created beside it and dropped),',
+      '             REDIS_URL (default redis://127.0.0.1:6379; a unique key prefix, removed at the end)',
+    ],
   });
-  if (values.help) {
-    process.stdout.write(
-      [
-        'usage: npm run bench:exchange -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]',
-        '  --duration     seconds measured per run (default 10)',
-        '  --connections  keep-alive connections, the same for every arm (default 32)',
-        '  --rounds       interleaved rounds of a, b, c (default 3)',
-        '  --warmup       seconds of unmeasured load before each run (default 2)',
-        '  --cpu-prof     write V8 CPU profiles of the proxy and hub children to bench/results/profiles/exchange-<arm>-<time>/',
-        'environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; a fresh database is created beside it and dropped),',
-        '             REDIS_URL (default redis://127.0.0.1:6379; a unique key prefix, removed at the end)',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  return {
-    duration: positiveInt('duration', values.duration, 10),
-    connections: positiveInt('connections', values.connections, 32),
-    rounds: positiveInt('rounds', values.rounds, 3),
-    warmup: positiveInt('warmup', values.warmup, 2),
-    cpuProf: values['cpu-prof'],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Server children
 
-function startServer(kind: ServerKind, args: string[], options: Options, env: NodeJS.ProcessEnv = process.env): Promise<Server> {
-  const nodeArgs = ['--import', 'tsx'];
-  if (options.cpuProf && kind !== 'sim') {
-    const dir = join(resultsDir, 'profiles', `exchange-${kind}-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
-  }
-  const child = spawn(process.execPath, [...nodeArgs, serverFile, kind, ...args], { cwd: rootDir, env, stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-
-  const stop = childStopper(child, exited);
-  return awaitReadyPort(child, kind, readyMarker, stop).then((port) => {
-    if (child.pid === undefined) throw new Error(`${kind} server has no pid`);
-    const server: Server = { kind, port, pid: child.pid, stop };
-    started.push(server);
-    return server;
-  });
+async function startServer(kind: ServerKind, args: string[], options: Options, env: NodeJS.ProcessEnv = process.env): Promise<Server> {
+  const nodeArgs = options.cpuProf && kind !== 'sim' ? cpuProfileArgs(resultsDir, `exchange-${kind}`) : [];
+  const child = await children.startServer({ label: kind, file: serverFile, args: [kind, ...args], marker: readyMarker, cwd: rootDir, env, nodeArgs });
+  const server: Server = { kind, port: child.port, pid: child.pid, stop: child.stop };
+  started.push(server);
+  return server;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -439,7 +350,7 @@ async function createDatabase(adminUrl: string): Promise<string> {
   } finally {
     await admin.end();
   }
-  cleanups.push(async () => {
+  children.onCleanup(async () => {
     const client = new pg.Client({ connectionString: adminUrl });
     await client.connect();
     try {
@@ -515,11 +426,10 @@ async function main(): Promise<void> {
 
   const benchDatabaseUrl = await createDatabase(databaseUrl);
   const queuePrefix = `tabadol-bench-${randomBytes(6).toString('hex')}`;
-  cleanups.push(async () => {
+  children.onCleanup(async () => {
     await removeRedisKeys(redisUrl, queuePrefix);
   });
-  const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-exchange-'));
-  tempDirs.add(dataDir);
+  const dataDir = children.tempDir('tabadol-bench-exchange-');
 
   const sim = await startServer('sim', [], options);
   const simUrl = `http://127.0.0.1:${sim.port}`;
@@ -602,14 +512,8 @@ async function main(): Promise<void> {
   process.stdout.write('targets:\n');
   for (const v of verdicts) process.stdout.write(`  ${v.pass ? 'PASS ' : 'UNDER'}  ${v.name}: ${v.value}\n`);
 
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'exchange.json');
   const report = {
-    benchmark: 'exchange-getFixed',
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpu: { model: cpuModel, count: cpus().length },
+    ...reportHeader('exchange-getFixed'),
     backends: 'PostgreSQL (fresh database) + Redis (unique prefix)',
     options: { ...options, pipelining: 1, keepAlive: true, loadGenerator: 'autocannon, pre-signed requests (signRequest), one unique jti per request to the hub', operation: benchWorld.operationId, fields: benchWorld.fields },
     answerBytes,
@@ -630,18 +534,8 @@ async function main(): Promise<void> {
     },
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const file = writeReport(resultsDir, 'exchange', report);
   process.stdout.write(`results written to ${relative(process.cwd(), file)}\n`);
 }
 
-main().then(
-  async () => {
-    await stopAll(started);
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    process.stderr.write(`bench:exchange failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    await stopAll(started);
-    process.exit(1);
-  },
-);
+children.run(main, stopAll);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
-import { exitWithParent } from './lib.ts';
+import { serveBenchChild } from './lib.ts';
 
 /** The line the parent (bench/http.ts) waits for on stdout: `${readyMarker} <port>`; keep both in step. */
 const readyMarker = 'TABADOL_BENCH_READY';
@@ -75,20 +75,9 @@ async function startRealHub(givenDataDir: string | undefined): Promise<Running> 
   };
 }
 
-async function main(): Promise<void> {
-  const arm = process.argv[2];
-  if (arm !== 'bare' && arm !== 'hub') {
-    process.stderr.write('usage: http-server.ts bare|hub [DATA_DIR]\n');
-    process.exit(2);
-  }
-  const running = arm === 'bare' ? await startBare() : await startRealHub(process.argv[3]);
-
-  exitWithParent(`http-server (${arm})`, () => running.close());
-
-  process.stdout.write(`${readyMarker} ${running.port}\n`);
+const arm = process.argv[2];
+if (arm !== 'bare' && arm !== 'hub') {
+  process.stderr.write('usage: http-server.ts bare|hub [DATA_DIR]\n');
+  process.exit(2);
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`http-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+serveBenchChild(`http-server (${arm})`, readyMarker, () => (arm === 'bare' ? startBare() : startRealHub(process.argv[3])));

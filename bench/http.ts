@@ -1,43 +1,19 @@
 // HTTP benchmark (npm run bench:http): GET /healthz rps through the hub's full middleware stack vs a bare Hono app, interleaved rounds, ratio hub/bare.
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { awaitReadyPort, childStopper, median, percentile, positiveInt, round2, table } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, parseLoadOptions, percentile, reportHeader, round2, table, writeReport, type BenchServer, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 
 type Arm = 'bare' | 'hub';
 
-interface Options {
-  duration: number;
-  connections: number;
-  rounds: number;
-  warmup: number;
-  cpuProf: boolean;
-}
+type Options = LoadOptions;
 
-interface Run {
-  round: number;
-  arm: Arm;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
+interface Run extends LoadRun<Arm> {
   requests: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  /** CPU the load generator (this process) used during the measured run, as a share of one core. */
-  loadgenCpu: number;
 }
 
-interface ArmSummary {
-  medianRps: number;
-  medianP50Ms: number;
-  medianP99Ms: number;
-  runs: number[];
-}
+type ArmSummary = LoadArmSummary;
 
 /** Must match the marker printed by bench/http-server.ts. */
 const readyMarker = 'TABADOL_BENCH_READY';
@@ -47,119 +23,26 @@ const rootDir = dirname(benchDir);
 const serverFile = join(benchDir, 'http-server.ts');
 const resultsDir = join(benchDir, 'results');
 
-const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
+const children = new BenchChildren('bench:http');
 
-/** Last resort, synchronous (it also runs from the 'exit' event): kill what is left, remove the hubs' data folders. */
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-/** Asks every server to stop (SIGTERM), waits up to 5 s, then kills what is left. */
-async function stopAll(): Promise<void> {
-  const alive = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-  await Promise.race([
-    Promise.all(
-      alive.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
-    ),
-    new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-  ]);
-  killAll();
-}
-
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench:http: ${signal}, stopping the servers\n`);
-    void stopAll().finally(() => process.exit(130));
+const parseOptions = (argv: string[]): Options =>
+  parseLoadOptions(argv, {
+    command: 'bench:http',
+    defaults: { duration: 5, connections: 32, rounds: 3, warmup: 1 },
+    connections: 'keep-alive connections',
+    rounds: 'interleaved bare/hub rounds',
+    cpuProf: 'write V8 CPU profiles of the server children to bench/results/profiles/<arm>-<time>/',
   });
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      connections: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' },
-      'cpu-prof': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(
-      [
-        'usage: npm run bench:http -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]',
-        '  --duration     seconds measured per run (default 5)',
-        '  --connections  keep-alive connections (default 32)',
-        '  --rounds       interleaved bare/hub rounds (default 3)',
-        '  --warmup       seconds of unmeasured load before each run (default 1)',
-        '  --cpu-prof     write V8 CPU profiles of the server children to bench/results/profiles/<arm>-<time>/',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  return {
-    duration: positiveInt('duration', values.duration, 5),
-    connections: positiveInt('connections', values.connections, 32),
-    rounds: positiveInt('rounds', values.rounds, 3),
-    warmup: positiveInt('warmup', values.warmup, 1),
-    cpuProf: values['cpu-prof'],
-  };
-}
-
-interface Server {
-  port: number;
-  stop(): Promise<void>;
-}
 
 /** Starts bench/http-server.ts in a child process of its own, so the load generator never shares its event loop. */
-function startServer(arm: Arm, options: Options): Promise<Server> {
-  const nodeArgs = ['--import', 'tsx'];
-  if (options.cpuProf) {
-    // One folder per server: V8 writes a profile per thread (the main one is the largest; tsx's loader runs in another).
-    const dir = join(resultsDir, 'profiles', `${arm}-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
-  }
+async function startServer(arm: Arm, options: Options): Promise<BenchServer> {
   const serverArgs: string[] = [arm];
-  let dataDir: string | undefined;
-  if (arm === 'hub') {
-    dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-'));
-    tempDirs.add(dataDir);
-    serverArgs.push(dataDir);
-  }
-  const child = spawn(process.execPath, [...nodeArgs, serverFile, ...serverArgs], {
-    cwd: rootDir,
-    env: process.env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => {
-    children.delete(child);
-    if (dataDir !== undefined) {
-      rmSync(dataDir, { recursive: true, force: true });
-      tempDirs.delete(dataDir);
-    }
-  });
-
-  const stop = childStopper(child, exited);
-  return awaitReadyPort(child, arm, readyMarker, stop).then((port) => ({ port, stop }));
+  const dataDir = arm === 'hub' ? children.tempDir('tabadol-bench-') : undefined;
+  if (dataDir !== undefined) serverArgs.push(dataDir);
+  const nodeArgs = options.cpuProf ? cpuProfileArgs(resultsDir, arm) : [];
+  const server = await children.startServer({ label: arm, file: serverFile, args: serverArgs, marker: readyMarker, cwd: rootDir, nodeArgs });
+  if (dataDir !== undefined) void server.exited.then(() => children.removeTempDir(dataDir));
+  return server;
 }
 
 async function checkHealthz(url: string, arm: Arm): Promise<void> {
@@ -258,14 +141,8 @@ async function main(): Promise<void> {
   const verdict = ratio >= target ? 'meets target' : `UNDER TARGET by ${((target - ratio) * 100).toFixed(1)} points`;
   process.stdout.write(`ratio hub/bare = ${ratio.toFixed(2)} (target >= ${target}) ${verdict}\n`);
 
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'http.json');
   const report = {
-    benchmark: 'http-healthz',
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpu: { model: cpuModel, count: cpus().length },
+    ...reportHeader('http-healthz'),
     backends,
     options: { ...options, pipelining: 1, keepAlive: true, path: '/healthz', loadGenerator: 'autocannon' },
     summary: {
@@ -277,18 +154,8 @@ async function main(): Promise<void> {
     },
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const file = writeReport(resultsDir, 'http', report);
   process.stdout.write(`results written to ${relative(process.cwd(), file)}\n`);
 }
 
-main().then(
-  async () => {
-    await stopAll();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    process.stderr.write(`bench:http failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAll();
-    process.exit(1);
-  },
-);
+children.run(main);

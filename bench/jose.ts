@@ -3,9 +3,14 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { CompactSign, compactVerify, exportJWK, generateKeyPair } from 'jose';
 import nodeJose from 'node-jose';
+import { parseBenchArgs, positiveNumber } from './lib.ts';
 
 const payload = new TextEncoder().encode(JSON.stringify({ iss: 'MA/GOV/MEF/marches-publics', aud: 'MA/GOV/HUB/core', htm: 'GET', htu: '/x/v1/MA/GOV/METLE/qualification-btp/classification/companies/002145873000014/classification', pur: 'public-procurement-eligibility', iat: 1798761600, jti: '3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d', bdh: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU' }));
-const seconds = Number(process.argv.find((a) => a.startsWith('--seconds='))?.slice(10) ?? 2);
+const options = parseBenchArgs(process.argv.slice(2), { seconds: { type: 'string' } }, [
+  'usage: npm run bench:jose -- [--seconds S]',
+  '  --seconds  seconds measured per line (default 2)',
+]);
+const seconds = positiveNumber('seconds', options.seconds, 2);
 const inFlight = 32;
 
 async function rate(name: string, op: () => Promise<unknown>): Promise<number> {

@@ -3,17 +3,15 @@
 // figure beside a raw baseline measured in the same run (COPY rows/s for ingest, pg primary-key lookups for reads).
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Random } from '../referentials/generator/random.ts';
 import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
 import { startBenchPostgres } from './postgres.ts';
-import { awaitReadyPort, childStopper, positiveInt, round1, round2, table } from './lib.ts';
+import { BenchChildren, parseBenchArgs, positiveInt, reportHeader, round1, round2, table, writeReport } from './lib.ts';
 import { httpArm, sqlLoad, withCpu, type CpuShares, type Measured, type PlannedRequest, type SqlQuery } from './referentials-load.ts';
 import {
   copyLines, databaseUrl, ensureDataSet, ingest, loadTruth, matchingQuality, recreateDatabase, referentialNames, withClient,
@@ -62,56 +60,16 @@ interface Options {
 // Children (imports, the hub), the temporary folder and the Redis keys: all gone on the way out. The database stays,
 // for inspection and for --reuse-db; the next run drops it.
 
-/** Live children; the imports run in a process group of their own (/usr/bin/time and the CLI under it). */
-const children = new Map<ChildProcess, { group: boolean }>();
-const cleanups: Array<() => Promise<void>> = [];
-
-function track(child: ChildProcess, group: boolean): void {
-  children.set(child, { group });
-  child.once('exit', () => children.delete(child));
-}
-
-function killAll(): void {
-  for (const [child, { group }] of children) {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
-    try {
-      process.kill(group ? -child.pid : child.pid, 'SIGKILL');
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  children.clear();
-}
-
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop();
-    if (cleanup) await cleanup().catch((err: unknown) => process.stderr.write(`bench:referentials: cleanup failed: ${err instanceof Error ? err.message : String(err)}\n`));
-  }
-  killAll();
-}
-
-/** Stops the bench's own PostgreSQL server, if it started one (synchronous: also called on the way out). */
-let stopServer: () => void = () => undefined;
-
-process.on('exit', () => {
-  killAll();
-  stopServer();
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench:referentials: ${signal}, stopping\n`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+/** Its children (the imports run in a process group of their own: /usr/bin/time and the CLI under it) and cleanups. */
+const children = new BenchChildren('bench:referentials');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const values = parseBenchArgs(
+    argv,
+    {
       persons: { type: 'string' },
       companies: { type: 'string' },
       vehicles: { type: 'string' },
@@ -121,32 +79,24 @@ function parseOptions(argv: string[]): Options {
       connections: { type: 'string' },
       'latency-connections': { type: 'string' },
       'reuse-db': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(
-      [
-        'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
-        '                                     [--duration S] [--connections N] [--latency-connections N] [--reuse-db]',
-        '  --persons, --companies, --vehicles  entities to generate (default 1000000, 200000, 500000); the duplicates come on top',
-        '  --dup-rate             share of entities that more than one source contributes (default 0.1)',
-        '  --seed                 generator seed (default 1)',
-        '  --duration             seconds measured per read arm (default 10)',
-        '  --connections          concurrency of the rate arms: SQL primary-key lookups and single resolve (default 16)',
-        '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
-        '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
-        `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
-        `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
-        `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
-        `             PostgreSQL of its own on port BENCH_POSTGRES_PORT (default ${defaultBenchPostgresPort}) with memory settings for the data set`,
-        '             (bench/postgres.ts); REDIS_URL (default redis://127.0.0.1:6379; a unique prefix, removed at the end)',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
+    [
+      'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
+      '                                     [--duration S] [--connections N] [--latency-connections N] [--reuse-db]',
+      '  --persons, --companies, --vehicles  entities to generate (default 1000000, 200000, 500000); the duplicates come on top',
+      '  --dup-rate             share of entities that more than one source contributes (default 0.1)',
+      '  --seed                 generator seed (default 1)',
+      '  --duration             seconds measured per read arm (default 10)',
+      '  --connections          concurrency of the rate arms: SQL primary-key lookups and single resolve (default 16)',
+      '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
+      '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
+      `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
+      `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
+      `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
+      `             PostgreSQL of its own on port BENCH_POSTGRES_PORT (default ${defaultBenchPostgresPort}) with memory settings for the data set`,
+      '             (bench/postgres.ts); REDIS_URL (default redis://127.0.0.1:6379; a unique prefix, removed at the end)',
+    ],
+  );
   const dupRate = values['dup-rate'] === undefined ? 0.1 : Number(values['dup-rate']);
   if (!Number.isFinite(dupRate) || dupRate < 0 || dupRate > 1) throw new Error(`--dup-rate must be between 0 and 1 (got ${JSON.stringify(values['dup-rate'])})`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
@@ -174,23 +124,21 @@ async function startHubChild(benchUrl: string, redisUrl: string): Promise<{ port
   const dataDir = hubDataDir;
   mkdirSync(dataDir, { recursive: true });
   const queuePrefix = `tabadol-bench-${randomBytes(6).toString('hex')}`;
-  cleanups.push(async () => {
+  children.onCleanup(async () => {
     await removeRedisKeys(redisUrl, queuePrefix);
   });
   // BENCH_HUB_NODE_ARGS: extra node options for the hub (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
   const nodeArgs = (process.env['BENCH_HUB_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', serverFile, dataDir, queuePrefix], {
+  const hub = await children.startServer({
+    label: 'hub',
+    file: serverFile,
+    args: [dataDir, queuePrefix],
+    marker: referentialsReadyMarker,
     cwd: rootDir,
     env: { ...process.env, DATABASE_URL: benchUrl, REDIS_URL: redisUrl, DEMO: 'off', LOG_LEVEL: 'warn' },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    nodeArgs,
   });
-  track(child, false);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = childStopper(child, exited);
-  cleanups.push(stop);
-  const port = await awaitReadyPort(child, 'hub', referentialsReadyMarker, stop);
-  if (child.pid === undefined) throw new Error('the hub child has no pid');
-  return { port, pid: child.pid, dataDir, stop };
+  return { port: hub.port, pid: hub.pid, dataDir, stop: hub.stop };
 }
 
 async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
@@ -281,8 +229,8 @@ async function main(): Promise<void> {
   if (!serverUrl) {
     const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
     const server = startBenchPostgres(benchPostgresDir, port);
-    stopServer = () => server.stop();
-    cleanups.push(async () => server.stop());
+    children.onExit(() => server.stop());
+    children.onCleanup(async () => server.stop());
     serverUrl = server.url;
     serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')})`;
   }
@@ -319,11 +267,10 @@ async function main(): Promise<void> {
     copy = { ...copied, rate: copied.rows / copied.seconds };
     say(`COPY baseline: ${fmt(copy.rows)} persons lines into a jsonb column in ${copy.seconds.toFixed(2)} s = ${fmt(copy.rate)} rows/s\n`);
     const env = { ...process.env, DATABASE_URL: benchUrl, DEMO: 'off', LOG_LEVEL: 'warn' };
-    const importDataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-import-'));
-    cleanups.push(async () => rmSync(importDataDir, { recursive: true, force: true }));
+    const importDataDir = children.tempDir('tabadol-bench-import-');
     for (const referential of referentialNames) {
       say(`ingest ${referential}: tabadol import ${relative(rootDir, data.file(referential))} --referential ${referential} (${fmt(records[referential])} rows)…\n`);
-      const result = await ingest(rootDir, referential, data.file(referential), records[referential], { ...env, DATA_DIR: importDataDir }, (child) => track(child, true));
+      const result = await ingest(rootDir, referential, data.file(referential), records[referential], { ...env, DATA_DIR: importDataDir }, (child) => children.track(child, { group: true }));
       ingests.push(result);
       for (const line of result.summary) say(`    ${line}\n`);
       say(
@@ -379,7 +326,7 @@ async function main(): Promise<void> {
 
   // 7. The reads, each beside its SQL baseline.
   const pool = new pg.Pool({ connectionString: benchUrl, max: Math.max(options.connections, options.latencyConnections) });
-  cleanups.push(() => pool.end());
+  children.onCleanup(() => pool.end());
   const pkQuery = () => ({ name: 'bench-pk', text: 'SELECT id, referential, version, status, merged_into, attributes FROM ref_golden WHERE id = $1', values: [random.pick(samples.goldenIds)] });
   const pkBatchQuery = () => ({
     name: 'bench-pk-batch',
@@ -505,18 +452,12 @@ async function main(): Promise<void> {
   if (ingests.some((i) => i.sourceFallback)) say('note: the import CLI still required --source: each file was contributed under its first row\'s source system.\n');
   if (options.persons < 1_000_000) say(`note: reduced scale (${fmt(options.persons)} persons); the issue's targets are for 1,000,000 persons, 200,000 companies and 500,000 vehicles.\n`);
 
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'referentials.json');
   const clean = (m: Measured & { requests?: number }) => {
     const { requests: _requests, ...rest } = m;
     return { ...rest, rate: round1(m.rate), seconds: round2(m.seconds) };
   };
   const report = {
-    benchmark: 'referentials',
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpu: { model: cpuModel, count: cpus().length },
+    ...reportHeader('referentials'),
     memoryGb: Math.round(totalmem() / 2 ** 30),
     postgres: serverNote,
     options,
@@ -539,7 +480,7 @@ async function main(): Promise<void> {
     quality,
     targets: verdicts,
   };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const file = writeReport(resultsDir, 'referentials', report);
   say(`results written to ${relative(process.cwd(), file)}; the database ${databaseName} is left for inspection (--reuse-db measures the reads again)\n`);
 }
 
@@ -596,14 +537,4 @@ async function checkCalls(client: TabadolClient, plans: Record<'single' | 'batch
   }
 }
 
-main().then(
-  async () => {
-    await cleanUp();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    process.stderr.write(`bench:referentials failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+children.run(main);

@@ -6,10 +6,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as OpenApiService from '../src/exchange/openapi-service.ts';
+import { parseBenchArgs, positiveInt } from './lib.ts';
 
-const srcArg = process.argv.find((a) => a.startsWith('--src='))?.slice(6);
-const src = resolve(srcArg ?? new URL('../src', import.meta.url).pathname);
-const sizes = (process.argv.find((a) => a.startsWith('--items='))?.slice(8) ?? '1000,2000,4000,8000,30000').split(',').map(Number);
+const options = parseBenchArgs(process.argv.slice(2), { src: { type: 'string' }, items: { type: 'string' } }, [
+  'usage: npm run bench:validation -- [--src DIR] [--items N,N,...]',
+  "  --src    the src/ folder whose validation is measured (default this checkout's)",
+  '  --items  the numbers of items of the bodies measured (default 1000,2000,4000,8000,30000)',
+]);
+const src = resolve(options.src ?? new URL('../src', import.meta.url).pathname);
+const sizes = (options.items ?? '1000,2000,4000,8000,30000').split(',').map((n) => positiveInt('items', n, 0));
 const { compileServiceOpenApi } = (await import(pathToFileURL(`${src}/exchange/openapi-service.ts`).href)) as typeof OpenApiService;
 
 const contract = readFileSync(new URL('../contracts/MA.GOV.HUB.referentials/companies/openapi.yaml', import.meta.url), 'utf8');

@@ -3,6 +3,7 @@
 // the source system of what it contributes: an e-service cannot write under another's name.
 import { adapterProblem, type AdapterBinding, type ProviderRequest, type ProviderResponse } from '../src/exchange/bindings.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
+import { operationBinding, type OperationTable } from '../src/exchange/operation-binding.ts';
 import { BatchRefusedError, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/golden/batches.ts';
 import { contribute, plainValues } from '../src/golden/engine.ts';
 import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/golden/engine-types.ts';
@@ -72,54 +73,75 @@ function view(record: Pick<GoldenRecord, 'id' | 'referential' | 'version' | 'sta
 }
 
 /**
- * The adapter binding of a referential's service: one handler per operation of its contract, in one table, and the
- * checks every request gets before its handler (percent-encoding, text PostgreSQL cannot hold). Long (about 180 lines)
- * because the table is the contract's operations side by side, each a few lines; its size grows with the contract.
+ * Every value that may reach SQL is checked before any is used: text PostgreSQL cannot hold, in a query or a path
+ * parameter, is the caller's fault (400, naming each).
+ */
+function storableParameters(params: Readonly<Record<string, string>>, q: URLSearchParams): ProviderResponse | undefined {
+  const queryFaults = [...q].flatMap(([key, value]) => {
+    const fault = textFault(value);
+    return fault ? [{ location: `query.${printable(key)}`, message: fault }] : [];
+  });
+  if (queryFaults.length > 0) return problem(400, 'a query parameter holds text that cannot be stored', queryFaults);
+  const pathFaults = Object.entries(params).flatMap(([key, value]) => {
+    const fault = textFault(value);
+    return fault ? [{ location: `path.${key}`, message: fault }] : [];
+  });
+  if (pathFaults.length > 0) return problem(400, 'a path parameter holds text that cannot be stored', pathFaults);
+  return undefined;
+}
+
+/**
+ * The adapter binding of a referential's service: one handler per operation of its contract, in one table keyed by
+ * operationId, after the checks every request gets (storableParameters). Long (about 170 lines) because the table is
+ * the contract's operations side by side, each a few lines; its size grows with the contract.
  */
 export function goldenService(module: ReferentialModule, db: Db, reportFailure?: BackgroundFailureReport): AdapterBinding {
   const name = module.name;
-  // Each route: its method, its path pattern, the names of the pattern's groups (the contract's path parameters) and its handler.
-  const routes: Array<[string, RegExp, string[], (m: RegExpExecArray, q: URLSearchParams, r: ProviderRequest) => Promise<ProviderResponse>]> = [
-    ['GET', /^\/records\/([^/]+)$/, ['goldenId'], async (m, q) => {
+  // The operations of contracts/MA.GOV.HUB.referentials/<name>/openapi.yaml, by operationId.
+  const operations: OperationTable = {
+    getRecord: async (p, q) => {
+      const goldenId = p.goldenId ?? '';
       const asOf = q.get('asOf');
       const instant = asOf ? parseInstant(asOf) : undefined;
       if (instant && !instant.ok) return problem(400, `asOf ${instant.message}`, [{ location: 'query.asOf', message: instant.message }]);
       const at = instant?.at;
-      const record = await getGolden(db, name, m[1] ?? '', at ? { asOf: at } : {});
-      if (!record) return problem(404, `no ${name} golden record ${m[1]}${at ? ` at ${at.toISOString()}` : ''}`);
+      const record = await getGolden(db, name, goldenId, at ? { asOf: at } : {});
+      if (!record) return problem(404, `no ${name} golden record ${goldenId}${at ? ` at ${at.toISOString()}` : ''}`);
       return json(200, { ...view(record, withProvenance(q)), sourceRefs: (await sourceRefs(db, name, record.id)).map((s) => ({ system: s.system, id: s.id })) });
-    }],
-    ['GET', /^\/records\/([^/]+)\/history$/, ['goldenId'], async (m, q) => {
+    },
+    getHistory: async (p, q) => {
+      const goldenId = p.goldenId ?? '';
       const { rows } = await db.query<{ version: number; status: GoldenRecord['status']; merged_into: string | null; attributes: GoldenRecord['attributes']; cause: string; valid_from: Date }>(
         'SELECT version, status, merged_into, attributes, cause, valid_from FROM ref_golden_history WHERE golden_id = $1 AND referential = $2 ORDER BY valid_from, seq',
-        [m[1] ?? '', name],
+        [goldenId, name],
       );
-      if (rows.length === 0) return problem(404, `no ${name} golden record ${m[1]}`);
+      if (rows.length === 0) return problem(404, `no ${name} golden record ${goldenId}`);
       return json(200, {
-        goldenId: m[1],
+        goldenId,
         versions: rows.map((r) => ({
-          ...view({ id: m[1] ?? '', referential: name, version: r.version, status: r.status, mergedInto: r.merged_into, attributes: r.attributes }, withProvenance(q)),
+          ...view({ id: goldenId, referential: name, version: r.version, status: r.status, mergedInto: r.merged_into, attributes: r.attributes }, withProvenance(q)),
           cause: r.cause,
           validFrom: r.valid_from.toISOString(),
         })),
       });
-    }],
-    ['GET', /^\/by-key\/([^/]+)\/([^/]+)$/, ['keyType', 'keyValue'], async (m, q) => {
-      const key = normaliseKey(m[1] ?? '', m[2] ?? '');
+    },
+    getByKey: async (p, q) => {
+      const key = normaliseKey(p.keyType ?? '', p.keyValue ?? '');
       if (!key.ok) return problem(422, key.message, [{ location: 'path.keyValue', message: key.message }]);
       const [found] = await resolveManyJson(db, name, [{ key: key.key }], { provenance: withProvenance(q) });
       if (!found) return problem(404, `no ${name} golden record with ${key.key.type} ${key.key.value}`);
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
-    }],
-    ['GET', /^\/by-source\/([^/]+)\/([^/]+)$/, ['sourceSystem', 'sourceId'], async (m, q) => {
-      const system = (m[1] ?? '').replaceAll('.', '/');
-      const [found] = await resolveManyJson(db, name, [{ source: { system, id: m[2] ?? '' } }], { provenance: withProvenance(q) });
-      if (!found) return problem(404, `no ${name} source record ${m[2]} from ${system}`);
+    },
+    getBySource: async (p, q) => {
+      const system = (p.sourceSystem ?? '').replaceAll('.', '/');
+      const sourceId = p.sourceId ?? '';
+      const [found] = await resolveManyJson(db, name, [{ source: { system, id: sourceId } }], { provenance: withProvenance(q) });
+      if (!found) return problem(404, `no ${name} source record ${sourceId} from ${system}`);
       const v = viewOf(found);
       return jsonText(200, v.text, v.value);
-    }],
-    ['POST', /^\/resolve$/, [], async (_m, q, request) => {
+    },
+    resolveMany: async (_p, q, request) => {
       const parsed = readJsonBody(request);
       if (!parsed.ok) return parsed.refusal;
       const body = parsed.value;
@@ -154,8 +176,8 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
       });
       const warnings = bad.length > 0 ? { warnings: bad } : {};
       return jsonText(200, `{"results":[${texts.join(',')}]${bad.length > 0 ? `,"warnings":${JSON.stringify(bad)}` : ''}}`, { results, ...warnings });
-    }],
-    ['GET', /^\/search$/, [], async (_m, q) => {
+    },
+    search: async (_p, q) => {
       const text = (q.get('q') ?? '').trim();
       if (text.length < 2) return problem(400, 'q must have at least 2 characters', [{ location: 'query.q', message: 'too short' }]);
       const limit = Math.min(100, Math.max(1, Number(q.get('limit') ?? 20) || 20));
@@ -171,8 +193,8 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
         `{"hits":[${hits.map((h) => `{"record":${h.view.text},"similarity":${JSON.stringify(h.similarity)}}`).join(',')}]}`,
         { hits: hits.map((h) => ({ record: h.view.value, similarity: h.similarity })) },
       );
-    }],
-    ['GET', /^\/changes$/, [], async (_m, q) => {
+    },
+    listChanges: async (_p, q) => {
       const position = parsePosition(q.get('since') ?? '0');
       if (!position.ok) return problem(400, `since ${position.message}`, [{ location: 'query.since', message: position.message }]);
       const since = position.value;
@@ -181,8 +203,8 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
       const page = await readChanges(db, { since, limit, ...(types ? { types } : {}) });
       // One feed for all referentials: this service shows its own; the cursor stays the feed's, so nothing is skipped.
       return json(200, { changes: page.changes.filter((c) => c.referential === name).map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })), next: page.next });
-    }],
-    ['POST', /^\/contributions$/, [], async (_m, _q, request) => {
+    },
+    contribute: async (_p, _q, request) => {
       const parsed = readJsonBody(request);
       if (!parsed.ok) return parsed.refusal;
       const body = parsed.value as { sourceId?: unknown; attributes?: unknown };
@@ -194,8 +216,8 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
         if (err instanceof ContributionRefusedError) return problem(422, err.message, err.problems.map((p) => ({ location: p.location.startsWith('body.') ? `body.attributes.${p.location.slice(5)}` : p.location, message: p.message })));
         throw err;
       }
-    }],
-    ['POST', /^\/batches$/, [], async (_m, q, request) => {
+    },
+    submitBatch: async (_p, q, request) => {
       const batchId = q.get('batchId') ?? '';
       if (!batchIdPattern.test(batchId)) return problem(400, `batchId must match ${batchIdPattern.source}`, [{ location: 'query.batchId', message: 'invalid' }]);
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -213,42 +235,15 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
         }
         throw err;
       }
-    }],
-    ['GET', /^\/batches\/([^/]+)$/, ['batchId'], async (m, _q, request) => {
+    },
+    getBatch: async (p, _q, request) => {
       // Batch ids belong to the calling subsystem: one cannot read another's batch.
-      const status = await batchStatus(db, request.client, m[1] ?? '');
-      return status?.referential === name ? json(200, status) : problem(404, `no ${name} batch ${m[1]} from this subsystem`);
-    }],
-  ];
-  return {
-    async handle(request) {
-      const [rawPath, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
-      let path: string;
-      try {
-        path = rawPath.split('/').map((s) => decodeURIComponent(s)).join('/');
-      } catch {
-        return problem(400, 'the path is not valid percent-encoding', [{ location: 'path', message: 'not valid percent-encoding' }]);
-      }
-      const q = new URLSearchParams(query);
-      // Every value that may reach SQL is checked before any is used: text PostgreSQL cannot hold is the caller's fault.
-      const queryFaults = [...q].flatMap(([key, value]) => {
-        const fault = textFault(value);
-        return fault ? [{ location: `query.${printable(key)}`, message: fault }] : [];
-      });
-      if (queryFaults.length > 0) return problem(400, 'a query parameter holds text that cannot be stored', queryFaults);
-      for (const [method, pattern, params, handler] of routes) {
-        const m = pattern.exec(path);
-        if (!m || method !== request.method) continue;
-        const pathFaults = params.flatMap((name, i) => {
-          const fault = textFault(m[i + 1] ?? '');
-          return fault ? [{ location: `path.${name}`, message: fault }] : [];
-        });
-        if (pathFaults.length > 0) return problem(400, 'a path parameter holds text that cannot be stored', pathFaults);
-        return handler(m, q, request);
-      }
-      return problem(404, `no operation ${request.method} ${printable(path)}`);
+      const batchId = p.batchId ?? '';
+      const status = await batchStatus(db, request.client, batchId);
+      return status?.referential === name ? json(200, status) : problem(404, `no ${name} batch ${batchId} from this subsystem`);
     },
   };
+  return operationBinding(`${name} referential`, operations, storableParameters);
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Queryable } from '../src/storage/db.ts';
 import { transparencyBinding } from '../src/transparency/service.ts';
 import { drivers, freshDataDir, openTestDb, type TestDb } from './helpers/db.ts';
 import { captureLogger } from './helpers/hub.ts';
+import { routedRequest, serviceContract } from './helpers/routed-request.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 const client = 'MA/GOV/DGSN/cin';
@@ -69,9 +70,8 @@ describe.each(drivers())('referential and transparency services on %s', (driver)
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const request = (serviceId: string, method: string, pathAndQuery: string, body: string | Uint8Array = '', contentType?: string): ProviderRequest => ({
+  const request = (serviceId: string, method: string, pathAndQuery: string, body: string | Uint8Array = '', contentType?: string): ProviderRequest => routedRequest(serviceContract(serviceId), {
     serviceId,
-    operationId: 'x',
     method,
     pathAndQuery,
     headers: contentType ? { 'content-type': contentType } : {},
@@ -154,6 +154,25 @@ describe.each(drivers())('referential and transparency services on %s', (driver)
     const status = await batchStatus(t.db, client, 'hostile-csv');
     expect(status).toMatchObject({ status: 'done', applied: 1, rejected: 1 });
     expect(status?.errors).toEqual([{ line: 3, sourceId: 'c2', problems: [expect.objectContaining({ location: 'attributes.lastNameLatin' })] }]);
+  });
+
+  it('an operationId the service does not serve is a 404 problem, never a 5xx, and nothing is written', async () => {
+    const before = await counts();
+    for (const [binding, serviceId, pathAndQuery] of [
+      [goldenService(persons, t.db), 'MA/GOV/HUB/referentials/persons', '/records/g1'],
+      [transparency, 'MA/GOV/HUB/transparency/accesses', '/subjects/cin/BK12345/accesses'],
+    ] as const) {
+      for (const operationId of ['x', 'listSubjectAccesses', 'getRecord', 'constructor']) {
+        const routed = request(serviceId, 'GET', pathAndQuery);
+        if (operationId === routed.operationId) continue;
+        const answer = await binding.handle({ ...routed, operationId }, new AbortController().signal);
+        expect(answer.status, `${serviceId} ${operationId}`).toBe(404);
+        expect(problemOf(answer).type).toBe('urn:tabadol:problem:not-found');
+      }
+    }
+    // A type outside the contract's enum (which the pipeline checks) is refused by the binding too, naming it.
+    expectRefused(await transparency.handle(request('MA/GOV/HUB/transparency/accesses', 'GET', '/subjects/passport/X1/accesses'), new AbortController().signal), 400, 'request-invalid', 'path.type');
+    expect(await counts()).toEqual(before);
   });
 
   it('transparency refuses a cursor beyond bigint and dates beyond timestamptz, naming the parameter', async () => {

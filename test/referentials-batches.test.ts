@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { CSV_COLUMNS } from '../referentials/generator/output.ts';
 import { goldenService } from '../referentials/golden-service.ts';
 import { personsModule, referentialModules } from '../referentials/index.ts';
-import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
@@ -16,6 +15,7 @@ import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, 
 import { findBySource } from '../src/golden/reads.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
+import { routedRequest, serviceContract } from './helpers/routed-request.ts';
 
 const logger = createLogger('silent');
 const columns = [...(CSV_COLUMNS.persons ?? []), 'birthPlace'];
@@ -181,10 +181,10 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
 
   it('the golden service takes a batch (202), refuses a bad one whole (422) and answers its status', async () => {
     const service = goldenService(personsModule as unknown as ReferentialModule, t.db);
+    const personsContract = serviceContract('MA/GOV/HUB/referentials/persons');
     const call = (method: string, pathAndQuery: string, body: string | Uint8Array, contentType?: string) =>
-      service.handle({
+      service.handle(routedRequest(personsContract, {
         serviceId: 'MA/GOV/HUB/referentials/persons',
-        operationId: 'x',
         method,
         pathAndQuery,
         headers: contentType ? { 'content-type': contentType } : {},
@@ -192,7 +192,7 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
         client: 'MA/GOV/DGSN/cin',
         purpose: 'test',
         requestId: 'r1',
-      } satisfies ProviderRequest, new AbortController().signal);
+      }), new AbortController().signal);
     const parse = (r: { body: Uint8Array | string }) => JSON.parse(typeof r.body === 'string' ? r.body : Buffer.from(r.body).toString('utf8')) as Record<string, unknown>;
     const csv = `sourceId,cin,firstNameLatin,lastNameLatin,birthDate,sex\nd1,${person(1).cin},Amina,Alaoui,1980-02-03,F\nd2,,,,,\n`;
 

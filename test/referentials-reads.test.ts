@@ -2,14 +2,11 @@
 // its order, filters and pages), through the persons service as the exchange pipeline calls it.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { generateInMemory } from '../referentials/generator/generate.ts';
 import { goldenService, searchForm, searchGoldens } from '../referentials/golden-service.ts';
 import { foldArabic } from '../referentials/text/fold.ts';
 import { normalisePerson, personMatchProfile, personsModule } from '../referentials/persons/module.ts';
 import { companiesModule } from '../referentials/companies/module.ts';
-import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -18,11 +15,13 @@ import { plainValues } from '../src/golden/engine.ts';
 import { merge, unmerge } from '../src/golden/stewardship.ts';
 import { contributeBulk } from '../src/golden/bulk.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { routedRequest, serviceContract } from './helpers/routed-request.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 const companies = companiesModule as unknown as ReferentialModule;
 /** The persons service's contract, whose answers the exchange pipeline validates. */
-const personsContract = compileServiceOpenApi(readFileSync(new URL('../contracts/MA.GOV.HUB.referentials/persons/openapi.yaml', import.meta.url), 'utf8'));
+const personsContract = serviceContract('MA/GOV/HUB/referentials/persons');
+const companiesContract = serviceContract('MA/GOV/HUB/referentials/companies');
 
 /** The search as it was before the nearest-first index (a GIN index, every record above the threshold ranked). */
 const referenceSearch = `SELECT id, word_similarity($2, blocking_text) AS sim
@@ -51,9 +50,8 @@ describe.each(drivers())('referential reads on %s', (driver) => {
   const give = async (system: string, id: string, attributes: Record<string, unknown>) => (await contribute(t.db, persons, { sourceSystem: system, sourceId: id, attributes })).goldenId;
   const call = async (pathAndQuery: string, method = 'GET', body = '') => {
     const answer = await goldenService(persons, t.db).handle(
-      {
+      routedRequest(personsContract, {
         serviceId: 'MA/GOV/HUB/referentials/persons',
-        operationId: 'x',
         method,
         pathAndQuery,
         headers: body ? { 'content-type': 'application/json' } : {},
@@ -61,7 +59,7 @@ describe.each(drivers())('referential reads on %s', (driver) => {
         client: 'MA/GOV/DGSN/cin',
         purpose: 'test',
         requestId: 'r1',
-      } satisfies ProviderRequest,
+      }),
       new AbortController().signal,
     );
     const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as Record<string, unknown>;
@@ -214,7 +212,7 @@ describe.each(drivers())('referential reads on %s', (driver) => {
     const service = goldenService(companies, t.db);
     const ask = async (pathAndQuery: string) => {
       const answer = await service.handle(
-        { serviceId: 'MA/GOV/HUB/referentials/companies', operationId: 'search', method: 'GET', pathAndQuery, headers: {}, body: new Uint8Array(), client: 'MA/GOV/METLE/qualification-btp', purpose: 'test', requestId: 'r2' },
+        routedRequest(companiesContract, { serviceId: 'MA/GOV/HUB/referentials/companies', method: 'GET', pathAndQuery, headers: {}, body: new Uint8Array(), client: 'MA/GOV/METLE/qualification-btp', purpose: 'test', requestId: 'r2' }),
         new AbortController().signal,
       );
       return JSON.parse(Buffer.from(answer.body).toString('utf8')) as { hits: Array<{ record: { goldenId: string; attributes: Record<string, unknown> }; similarity: number }> };

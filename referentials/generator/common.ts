@@ -47,6 +47,49 @@ export function duplicateCount(random: Random, dupRate: number): number {
   return random.chance(0.2) ? 2 : 1;
 }
 
+/** Which sources contribute an entity: the first is `preferred` with probability `share`, otherwise one of `others`. */
+export interface SourcePicking {
+  preferred: string;
+  share: number;
+  /** The sources a first record other than the preferred one, and every duplicate, is drawn from. */
+  others: readonly string[];
+}
+
+/** The sources of one entity, in the order they contribute: the first, then duplicateCount more, each a new one. */
+export function pickSources(random: Random, picking: SourcePicking, dupRate: number): string[] {
+  const sources = [random.chance(picking.share) ? picking.preferred : random.pick(picking.others)];
+  const extra = duplicateCount(random, dupRate);
+  while (sources.length < 1 + extra) {
+    const next = random.pick(picking.others);
+    if (!sources.includes(next)) sources.push(next);
+  }
+  return sources;
+}
+
+/** How one source writes an entity: its record, and the variations applied to it. */
+export type WriteRecord = (source: string, k: number) => { record: SourceRecord; variations: string[] };
+
+/**
+ * An entity's records, one per source in order, with a truth row each: the first record is the original, the others
+ * duplicates. `truthExtra` adds fields to every row (a vehicle's owner), after the common ones.
+ */
+export function recordsWithTruth(
+  referential: TruthRow['referential'],
+  id: string,
+  sources: readonly string[],
+  write: WriteRecord,
+  truthExtra: Pick<TruthRow, 'ownerEntityId'> = {},
+): GeneratedEntity {
+  const records: SourceRecord[] = [];
+  const truth: TruthRow[] = [];
+  sources.forEach((source, k) => {
+    const { record, variations } = write(source, k);
+    records.push(record);
+    truth.push({ referential, sourceSystem: source, sourceId: record.sourceId, entityId: id, duplicate: k > 0, variations, ...truthExtra });
+  });
+  return { records, truth };
+}
+
 /** A source's own record id: opaque, deterministic. */
 export function sourceId(prefix: string, ...parts: (string | number)[]): string {
   const random = Random.for('source-id', prefix, ...parts);

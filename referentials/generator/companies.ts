@@ -2,7 +2,7 @@
 
 import { makeIce, rcCourts } from '../identifiers/index.ts';
 import type { LEGAL_FORMS } from '../companies/module.ts';
-import { communeTable, duplicateCount, entityId, type GeneratedEntity, randomDate, type SourceRecord, sourceId, type TruthRow } from './common.ts';
+import { communeTable, entityId, type GeneratedEntity, pickSources, randomDate, recordsWithTruth, type SourceRecord, sourceId } from './common.ts';
 import { COMPANY_ACTIVITIES, COMPANY_ROOTS, LAST_NAMES } from './names.ts';
 import { Random } from './random.ts';
 
@@ -82,21 +82,10 @@ function companyRecord(c: Company, source: string, r: Random, key: (string | num
   return { record: { sourceSystem: source, sourceId: sourceId(source, 'company', ...key), attributes: a }, variations };
 }
 
+/** Company `index`: its first record (OMPIC's in half the cases, or more), and duplicates from any source. */
 export function generateCompany(seed: number, index: number, dupRate: number): GeneratedEntity {
   const c = company(seed, index);
   const r = Random.for(seed, 'company-records', index);
-  const sources: string[] = [r.chance(0.5) ? 'ompic' : r.pick(COMPANY_SOURCES)];
-  const extra = duplicateCount(r, dupRate);
-  while (sources.length < 1 + extra) {
-    const next = r.pick(COMPANY_SOURCES);
-    if (!sources.includes(next)) sources.push(next);
-  }
-  const records: SourceRecord[] = [];
-  const truth: TruthRow[] = [];
-  sources.forEach((source, k) => {
-    const { record, variations } = companyRecord(c, source, r, [seed, index, k]);
-    records.push(record);
-    truth.push({ referential: 'companies', sourceSystem: source, sourceId: record.sourceId, entityId: c.id, duplicate: k > 0, variations });
-  });
-  return { records, truth };
+  const sources = pickSources(r, { preferred: 'ompic', share: 0.5, others: COMPANY_SOURCES }, dupRate);
+  return recordsWithTruth('companies', c.id, sources, (source, k) => companyRecord(c, source, r, [seed, index, k]));
 }

@@ -2,8 +2,8 @@
 
 import { todayIso } from '../persons/fields.ts';
 import {
-  arabicVariant, communeAsWritten, communeTable, dateTypo, duplicateCount, entityId, type GeneratedEntity,
-  randomDate, type SourceRecord, sourceId, type TruthRow, typo,
+  arabicVariant, communeAsWritten, communeTable, dateTypo, entityId, type GeneratedEntity, pickSources,
+  randomDate, recordsWithTruth, type SourceRecord, sourceId, typo,
 } from './common.ts';
 import { CIN_PREFIXES, FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, type NameForms } from './names.ts';
 import { Random } from './random.ts';
@@ -132,18 +132,6 @@ export function personRecord(p: Person, source: string, r: Random, key: (string 
 export function generatePerson(seed: number, index: number, dupRate: number): GeneratedEntity {
   const p = person(seed, index);
   const r = Random.for(seed, 'person-records', index);
-  const sources = [r.chance(0.7) ? 'civil-registry' : r.pick(OTHER_SOURCES)];
-  const extra = duplicateCount(r, dupRate);
-  while (sources.length < 1 + extra) {
-    const next = r.pick(OTHER_SOURCES);
-    if (!sources.includes(next)) sources.push(next);
-  }
-  const records: SourceRecord[] = [];
-  const truth: TruthRow[] = [];
-  sources.forEach((source, k) => {
-    const { record, variations } = personRecord(p, source, r, [seed, index, k]);
-    records.push(record);
-    truth.push({ referential: 'persons', sourceSystem: source, sourceId: record.sourceId, entityId: p.id, duplicate: k > 0, variations });
-  });
-  return { records, truth };
+  const sources = pickSources(r, { preferred: 'civil-registry', share: 0.7, others: OTHER_SOURCES }, dupRate);
+  return recordsWithTruth('persons', p.id, sources, (source, k) => personRecord(p, source, r, [seed, index, k]));
 }

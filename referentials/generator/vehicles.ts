@@ -1,7 +1,7 @@
 // Generated vehicles: valid plates written in their several forms, VINs (check digit honoured or not, by maker), owners (persons or companies).
 
 import { plateLetter, vinCheckDigit } from '../identifiers/index.ts';
-import { duplicateCount, entityId, type GeneratedEntity, randomDate, type SourceRecord, sourceId, type TruthRow } from './common.ts';
+import { entityId, type GeneratedEntity, pickSources, randomDate, recordsWithTruth, type SourceRecord, sourceId } from './common.ts';
 import { iceFor } from './companies.ts';
 import { VEHICLE_MAKERS } from './names.ts';
 import { cinFor } from './persons.ts';
@@ -87,23 +87,11 @@ function vehicleRecord(v: Vehicle, source: string, r: Random, key: (string | num
   return { record: { sourceSystem: source, sourceId: sourceId(source, 'vehicle', ...key), attributes: a }, variations };
 }
 
+/** Vehicle `index`: its first record (NARSA's in 60 % of cases, or more), and duplicates from any source; truth rows name the owner. */
 export function generateVehicle(seed: number, index: number, dupRate: number, owners: OwnerPool): GeneratedEntity {
   const v = vehicle(seed, index, owners);
   const r = Random.for(seed, 'vehicle-records', index);
-  const sources: string[] = [r.chance(0.6) ? 'narsa' : r.pick(VEHICLE_SOURCES)];
-  const extra = duplicateCount(r, dupRate);
-  while (sources.length < 1 + extra) {
-    const next = r.pick(VEHICLE_SOURCES);
-    if (!sources.includes(next)) sources.push(next);
-  }
-  const records: SourceRecord[] = [];
-  const truth: TruthRow[] = [];
-  sources.forEach((source, k) => {
-    const { record, variations } = vehicleRecord(v, source, r, [seed, index, k]);
-    records.push(record);
-    const row: TruthRow = { referential: 'vehicles', sourceSystem: source, sourceId: record.sourceId, entityId: v.id, duplicate: k > 0, variations };
-    if (v.owner !== null) row.ownerEntityId = v.owner.entityId;
-    truth.push(row);
-  });
-  return { records, truth };
+  const sources = pickSources(r, { preferred: 'narsa', share: 0.6, others: VEHICLE_SOURCES }, dupRate);
+  const owner = v.owner !== null ? { ownerEntityId: v.owner.entityId } : {};
+  return recordsWithTruth('vehicles', v.id, sources, (source, k) => vehicleRecord(v, source, r, [seed, index, k]), owner);
 }

@@ -1,7 +1,8 @@
 // The territory referential served through the exchange pipeline: service `territory` of MA/GOV/HUB/referentials,
 // an adapter binding answering the operations of contracts/MA.GOV.HUB.referentials/territory/openapi.yaml.
 import { adapterProblem, type AdapterBinding, type ProviderResponse } from '../../src/exchange/bindings.ts';
-import { territory, UNIT_KINDS, UnknownTerritoryCodeError, type TerritorialUnit, type UnitKind } from './territory.ts';
+import { operationBinding, type OperationHandler, type OperationTable } from '../../src/exchange/operation-binding.ts';
+import { territory, UNIT_KINDS, UnknownTerritoryCodeError, type Resolution, type TerritorialUnit, type UnitKind } from './territory.ts';
 
 export const territoryAdapter = 'hub:referentials:territory';
 
@@ -10,7 +11,7 @@ function json(status: number, body: unknown): ProviderResponse {
 }
 
 /** A refusal, naming its field when there is one. */
-function problem(code: 'request-invalid' | 'not-found' | 'method-not-allowed', detail: string, location?: string): ProviderResponse {
+function problem(code: 'request-invalid' | 'not-found', detail: string, location?: string): ProviderResponse {
   return adapterProblem(code, detail, location ? [{ location, message: detail }] : []);
 }
 
@@ -28,45 +29,38 @@ export function unitView(unit: TerritorialUnit) {
   };
 }
 
-export const territoryService: AdapterBinding = {
-  async handle(request) {
-    const index = territory();
-    const [rawPath, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
-    let path: string;
+/** An operation on one unit: its answer, from the unit the code (or the former code) it was asked by resolves to. */
+function unitOperation(answer: (resolved: Extract<Resolution, { found: true }>) => unknown): OperationHandler {
+  return async (params) => {
+    const resolved = territory().resolve(params.code ?? '');
+    if (!resolved.found) return problem('not-found', resolved.message, 'path.code');
+    return json(200, answer(resolved));
+  };
+}
+
+/** The operations of contracts/MA.GOV.HUB.referentials/territory/openapi.yaml, by operationId. */
+const operations: OperationTable = {
+  getUnit: unitOperation((resolved) => ({
+    unit: unitView(resolved.unit),
+    via: resolved.via,
+    ...(resolved.via === 'crosswalk-2014' ? { crosswalk: { code2014: resolved.crosswalk.code2014, method: resolved.crosswalk.method, note: resolved.crosswalk.note } } : {}),
+  })),
+  listChildren: unitOperation(({ unit }) => ({ code: unit.code, units: (territory().children(unit.code) ?? []).map(unitView) })),
+  listAncestors: unitOperation(({ unit }) => ({ code: unit.code, units: (territory().ancestors(unit.code) ?? []).map(unitView) })),
+  searchUnits: async (_params, query) => {
+    const q = query.get('q') ?? '';
+    if (!q.trim()) return problem('request-invalid', 'q must not be empty', 'query.q');
+    const kind = query.get('kind');
+    if (kind !== null && !UNIT_KINDS.includes(kind as UnitKind)) return problem('request-invalid', `kind must be one of ${UNIT_KINDS.join(', ')}`, 'query.kind');
+    const limit = Math.min(100, Math.max(1, Number(query.get('limit') ?? 20) || 20));
     try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      return problem('request-invalid', 'the path is not valid percent-encoding', 'path');
+      const hits = territory().search(q, { ...(kind ? { kind: kind as UnitKind } : {}), ...(query.get('under') ? { under: query.get('under') ?? '' } : {}), limit });
+      return json(200, { query: q, hits: hits.map((h) => ({ unit: unitView(h.unit), match: h.match })) });
+    } catch (err) {
+      if (err instanceof UnknownTerritoryCodeError) return problem('request-invalid', err.message, 'query.under');
+      throw err;
     }
-    if (request.method !== 'GET') return problem('method-not-allowed', 'territory answers GET only');
-    const unitMatch = /^\/units\/([^/]+)(\/children|\/ancestors)?$/.exec(path);
-    if (unitMatch?.[1]) {
-      const code = unitMatch[1];
-      const resolved = index.resolve(code);
-      if (!resolved.found) return problem('not-found', resolved.message, 'path.code');
-      if (unitMatch[2] === '/children') return json(200, { code: resolved.unit.code, units: (index.children(resolved.unit.code) ?? []).map(unitView) });
-      if (unitMatch[2] === '/ancestors') return json(200, { code: resolved.unit.code, units: (index.ancestors(resolved.unit.code) ?? []).map(unitView) });
-      return json(200, {
-        unit: unitView(resolved.unit),
-        via: resolved.via,
-        ...(resolved.via === 'crosswalk-2014' ? { crosswalk: { code2014: resolved.crosswalk.code2014, method: resolved.crosswalk.method, note: resolved.crosswalk.note } } : {}),
-      });
-    }
-    if (path === '/search') {
-      const params = new URLSearchParams(query);
-      const q = params.get('q') ?? '';
-      if (!q.trim()) return problem('request-invalid', 'q must not be empty', 'query.q');
-      const kind = params.get('kind');
-      if (kind !== null && !UNIT_KINDS.includes(kind as UnitKind)) return problem('request-invalid', `kind must be one of ${UNIT_KINDS.join(', ')}`, 'query.kind');
-      const limit = Math.min(100, Math.max(1, Number(params.get('limit') ?? 20) || 20));
-      try {
-        const hits = index.search(q, { ...(kind ? { kind: kind as UnitKind } : {}), ...(params.get('under') ? { under: params.get('under') ?? '' } : {}), limit });
-        return json(200, { query: q, hits: hits.map((h) => ({ unit: unitView(h.unit), match: h.match })) });
-      } catch (err) {
-        if (err instanceof UnknownTerritoryCodeError) return problem('request-invalid', err.message, 'query.under');
-        throw err;
-      }
-    }
-    return problem('not-found', `no operation at ${path}`);
   },
 };
+
+export const territoryService: AdapterBinding = operationBinding('territory', operations);

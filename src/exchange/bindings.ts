@@ -5,7 +5,10 @@ import type { Db, Queryable } from '../storage/db.ts';
 
 export interface ProviderRequest {
   serviceId: string;
+  /** The contract's operation the hub's router matched: an adapter binding dispatches on it, never on the path. */
   operationId: string;
+  /** That operation's path parameters, percent-decoded once by the router (`{ice}` → `ice`). */
+  pathParams: Readonly<Record<string, string>>;
   method: string;
   /** Path within the service plus `?query`, as the consumer sent it. */
   pathAndQuery: string;

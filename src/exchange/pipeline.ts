@@ -230,7 +230,7 @@ export class ExchangePipeline {
     try {
       return await this.deps.forwarder.forward(
         binding,
-        { serviceId: route.serviceId, operationId: operation.operationId, method: request.method, pathAndQuery, headers: forwardedHeaders(request.headers()), body: exchange.body, client: caller.client, purpose: caller.claims.pur, requestId: caller.claims.jti },
+        { serviceId: route.serviceId, operationId: operation.operationId, pathParams: operation.pathParams, method: request.method, pathAndQuery, headers: forwardedHeaders(request.headers()), body: exchange.body, client: caller.client, purpose: caller.claims.pur, requestId: caller.claims.jti },
         { 'tabadol-client': caller.client, 'tabadol-purpose': caller.claims.pur, 'tabadol-request-id': caller.claims.jti, 'tabadol-hub-signature': hubSignature },
       );
     } catch (err) {

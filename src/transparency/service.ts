@@ -3,10 +3,12 @@
 import type { HubKeyring } from '../identity/hub-keys.ts';
 import type { Queryable } from '../storage/db.ts';
 import { adapterProblem, type AdapterBinding, type ProviderResponse } from '../exchange/bindings.ts';
+import { operationBinding } from '../exchange/operation-binding.ts';
 import { subjectHmac } from '../exchange/subjects.ts';
 import { isBigintText, minInstant, parseInstant } from '../storage/storable.ts';
 
-const route = /^\/subjects\/(cin|ice|plate)\/([^/]+)\/accesses$/;
+/** The kinds of identifier a report is asked by (the contract's enum for `type`). */
+const subjectTypes: readonly string[] = ['cin', 'ice', 'plate'];
 
 /** A refusal naming its field. */
 function problem(code: 'request-invalid' | 'not-found', detail: string, location: string): ProviderResponse {
@@ -25,21 +27,14 @@ interface AccessRow {
   purposes: Array<{ code: string; description: string }> | null;
 }
 
-/** The service's adapter binding (bound as hub:transparency by src/hub/bootstrap.ts). */
+/** The service's adapter binding (bound as hub:transparency by src/hub/services.ts): its one operation. */
 export function transparencyBinding(db: Queryable, keyring: HubKeyring): AdapterBinding {
-  return {
-    async handle(request) {
-      const [path, query = ''] = request.pathAndQuery.split('?', 2) as [string, string?];
-      const match = route.exec(path);
-      if (!match?.[1] || !match[2]) return problem('not-found', 'unknown operation', 'path');
-      const type = match[1];
-      let id: string;
-      try {
-        id = decodeURIComponent(match[2]);
-      } catch {
-        return problem('request-invalid', 'the identifier is not valid percent-encoding', 'path.id');
-      }
-      const params = new URLSearchParams(query);
+  return operationBinding('transparency', {
+    listSubjectAccesses: async (path, params) => {
+      // The contract's enum, which the pipeline checked: what else reaches here was not routed by the hub.
+      const type = path.type ?? '';
+      if (!subjectTypes.includes(type)) return problem('request-invalid', `type must be one of ${subjectTypes.join(', ')}`, 'path.type');
+      const id = path.id ?? '';
       // Dates and the cursor are checked against what PostgreSQL holds (timestamptz, bigint) before any SQL.
       const toParam = params.get('to');
       const toInstant = toParam ? parseInstant(toParam) : { ok: true as const, at: new Date() };
@@ -91,5 +86,5 @@ export function transparencyBinding(db: Queryable, keyring: HubKeyring): Adapter
       };
       return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
     },
-  };
+  });
 }
