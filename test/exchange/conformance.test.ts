@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasServer } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { companiesByIce, demoIces } from '../../adapters/btp-qualification/data.ts';
 import { makeIce } from '../../adapters/btp-qualification/ice.ts';
 import { verifyResponse } from '../../src/client/index.ts';
@@ -25,7 +26,6 @@ import {
   provider,
   sha256b64u,
   startExchangeWorld,
-  waitFor,
   type Consumer,
   type ExchangeWorld,
   type RawAnswer,

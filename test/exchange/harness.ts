@@ -564,13 +564,3 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
   }
   return world;
 }
-
-/** Polls `probe` until it returns true (or throws after `timeoutMs`): a wait, never a timing assertion. */
-export async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

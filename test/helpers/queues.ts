@@ -17,7 +17,10 @@ export function uniquePrefix(): string {
   return `t${randomBytes(5).toString('hex')}`;
 }
 
-/** Deletes every key under a BullMQ prefix (never FLUSHDB: other test files share this Redis). */
+/**
+ * Deletes every key under a prefix: a test's queue and limiter keys (never FLUSHDB: other test files share this Redis).
+ * The one Redis clean-up of the tests.
+ */
 export async function deletePrefix(prefix: string, redisUrl: string = testRedisUrl): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
@@ -26,7 +29,7 @@ export async function deletePrefix(prefix: string, redisUrl: string = testRedisU
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length > 0) await redis.unlink(...keys);
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
