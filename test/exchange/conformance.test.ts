@@ -115,11 +115,12 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('the exchange protoc
     return { request, answer: await world.send(request, hub) };
   };
 
+  // Two `tabadol serve` processes to start (each compiles its TypeScript through tsx): more than the default minute on a busy machine.
   beforeAll(async () => {
     world = await startExchangeWorld({ storage: 'pg', redis: true, processes: 2 });
     mef = world.mef;
     mi = world.mi;
-  });
+  }, 180_000);
   afterAll(async () => {
     await world?.close();
   });
