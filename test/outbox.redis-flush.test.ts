@@ -55,13 +55,13 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('outbox with Redis e
       { concurrency: 8 },
     );
 
-  // 33 s on a quiet machine, 55 s with benchmarks beside it, 4 min beside four other agents' test runs on 2 cores (the
+  // 33 s on a quiet machine, 55 s with benchmarks beside it, 7 min beside four other agents' test runs on 2 cores (the
   // 10,000 rows took a minute to write): a bound on a stall, never a claim about speed.
   it(`handles each of ${rowCount} rows exactly once in effect, the jobs lost with Redis by re-drive`, { timeout: 600_000 }, async () => {
     // Its first pass (every pending row queued again, as a restarted process does) run on an empty outbox and over, so
-    // that the rows below are relayed as written rows are, batch after batch. (Over 10,000 pending rows, that pass
-    // selects the lowest pending ids again for as long as a full batch comes back: the later rows would wait for the
-    // first thousand to be delivered.)
+    // that the rows below are relayed as written rows are, batch after batch. (With more pending rows than a batch,
+    // that pass selects the lowest pending ids again for as long as a full batch comes back: the later rows would wait
+    // for the first thousand to be delivered.)
     const relay = new OutboxRelay({ db: t.db, queue, logger, pollIntervalMs: 100, redriveAfterMs: 1000, batchSize: 1000 });
     relay.start();
     await relay.stop();
