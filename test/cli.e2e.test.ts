@@ -10,6 +10,7 @@ import { freshDataDir } from './helpers/db.ts';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
 import { jsonLines, runTabadol, runToExit, startServe } from './helpers/process.ts';
 import { hasServer } from './helpers/servers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -119,8 +120,7 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('tabadol on PostgreS
     // Started together: migrations serialise on an advisory lock rather than collide.
     const [a, b] = await Promise.all([startServe(settings), startServe(settings)]);
     const worker = runTabadol(['worker'], settings);
-    const deadline = Date.now() + 30_000;
-    while (!worker.stderr().includes('tabadol worker for') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => worker.stderr().includes('tabadol worker for'), 'the worker banner', { timeoutMs: 30_000 });
     expect(worker.stderr()).toContain('is running (PostgreSQL');
     for (const hub of [a, b]) {
       const ready = await fetch(`${hub.url}/readyz`);

@@ -14,21 +14,9 @@ import { buildTestApp, captureLogger } from './helpers/hub.ts';
 import { deletePrefix, uniquePrefix } from './helpers/queues.ts';
 import { hasServer } from './helpers/servers.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const logger = createLogger('silent');
-
-async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 function through(proxy: TcpProxy, url: string): string {
   const parsed = new URL(url);
@@ -78,9 +66,9 @@ describe.runIf(hasServer('postgres'))('PostgreSQL lost after start', () => {
     expect(((await refused.json()) as { type: string }).type).toBe('urn:tabadol:problem:database-unavailable');
 
     proxy.restore();
-    await eventually(async () => {
+    await waitFor(async () => {
       expect((await built.app.request('/readyz')).status).toBe(200);
-    });
+    }, 'readiness once PostgreSQL is back');
     const back = await built.app.request('/test/needs-db');
     expect(back.status).toBe(200);
     expect(await back.json()).toEqual({ n: 0 });
@@ -124,7 +112,7 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('Redis lost after st
       });
     await write(50);
     const handled = async () => Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM handled')).rows[0]?.n);
-    await eventually(async () => expect(await handled()).toBe(50));
+    await waitFor(async () => expect(await handled()).toBe(50), 'the first 50 rows handled');
 
     proxy.cut();
     const ready = await built.app.request('/readyz');
@@ -137,14 +125,14 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('Redis lost after st
     await write(200);
     // A pass that began after the rows were committed has tried to queue them and failed.
     const failedBefore = failedPasses();
-    await eventually(async () => expect(failedPasses()).toBeGreaterThan(failedBefore + 1));
+    await waitFor(() => expect(failedPasses()).toBeGreaterThan(failedBefore + 1), 'relay passes failing while Redis is cut');
     expect(await handled()).toBe(50);
     const pending = Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL')).rows[0]?.n);
     expect(pending).toBe(200);
 
     proxy.restore();
-    await eventually(async () => expect((await built.app.request('/readyz')).status).toBe(200));
-    await eventually(async () => expect(await handled()).toBe(250), 30_000);
+    await waitFor(async () => expect((await built.app.request('/readyz')).status).toBe(200), 'readiness once Redis is back');
+    await waitFor(async () => expect(await handled()).toBe(250), 'all 250 rows handled', { timeoutMs: 30_000 });
     const distinct = Number((await t.db.query<{ n: string }>('SELECT count(DISTINCT outbox_id) AS n FROM handled')).rows[0]?.n);
     expect(distinct).toBe(250);
     await relay.stop();

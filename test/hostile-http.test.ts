@@ -11,6 +11,7 @@ import { verifyResponse } from '../src/client/index.ts';
 import { toFolderName } from '../src/identity/ids.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import { mefId, mefPurpose, provider, startExchangeWorld, type ExchangeWorld, type RawAnswer, type SignedRequest } from './exchange/harness.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const bodyTimeoutSeconds = 3;
 const classification = `/x/v1/${provider}/classification/companies/${demoIces.qualified}/classification`;
@@ -344,11 +345,7 @@ describe('hostile input at the HTTP layer', () => {
       socket.write(head('POST', request.target, { ...request.headers, 'content-length': '1000' }) + '{"name":');
       await new Promise((r) => setTimeout(r, 200));
       socket.destroy();
-      let line: string | undefined;
-      for (let i = 0; i < 50 && !line; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        line = logs.slice(from).find((l) => l.includes('client closed the connection'));
-      }
+      const line = await waitFor(() => logs.slice(from).find((l) => l.includes('client closed the connection')) ?? false, 'an info line for the aborted upload');
       expect(line, 'an info line for the aborted upload').toBeDefined();
       const entry = JSON.parse(line ?? '{}') as { level: number | string; err?: { stack?: string } };
       expect(entry.level === 30 || entry.level === 'info').toBe(true);

@@ -5,16 +5,9 @@ import { PermanentJobError, type Queue } from '../src/queue/queue.ts';
 import type { Db } from '../src/storage/db.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue, queueDrivers } from './helpers/queues.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const logger = createLogger('silent');
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const cases = drivers().flatMap((db) => queueDrivers().map((queue) => [db, queue] as const));
 
@@ -56,8 +49,8 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
       }),
     ).rejects.toThrow('caller fails');
     startRelay(t.db, q.queue);
-    await until(async () => (await effects()).length === 2);
-    await until(async () => (await outboxLag(t.db)).pending === 0);
+    await waitFor(async () => (await effects()).length === 2, 'both effects applied');
+    await waitFor(async () => (await outboxLag(t.db)).pending === 0, 'no row pending');
     expect((await effects()).map((e) => e.note)).toEqual(['committed-1', 'committed-2']);
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NOT NULL');
     expect(rows[0]?.n).toBe(2);
@@ -77,10 +70,10 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
     await q.queue.add('twice', { outboxId: id }, { jobId: 'dup-a' });
     await q.queue.add('twice', { outboxId: id }, { jobId: 'dup-b' });
     // Both jobs handled and none left to retry: whatever the second did, it has done it.
-    await until(async () => {
+    await waitFor(async () => {
       const depth = await q.queue.depth('twice');
       return depth.waiting + depth.active + depth.delayed === 0;
-    });
+    }, 'nothing waiting, active or delayed');
     expect(await effects()).toEqual([{ outbox_id: id, note: 'once' }]);
     await worker.close();
   });
@@ -95,7 +88,7 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
     });
     const id = await t.db.transaction((tx) => writeOutbox(tx, 'flaky', { note: 'eventually' }));
     startRelay(t.db, q.queue, 100);
-    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1);
+    await waitFor(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1, 'the row marked dead');
     expect(calls).toBe(3);
     const row = (await t.db.query<{ last_error: string }>('SELECT last_error FROM outbox WHERE id = $1', [id])).rows[0];
     expect(row?.last_error).toBe('e-service answered 503');
@@ -105,13 +98,13 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
       Number((await t.db.query<{ n: number }>('SELECT relay_count AS n FROM outbox WHERE id = $1', [rowId])).rows[0]?.n);
     const deadRelayCount = await relayCount(id);
     const marker = await t.db.transaction((tx) => writeOutbox(tx, 'nobody-listens', { note: 'marker' }));
-    await until(async () => (await relayCount(marker)) >= 2);
+    await waitFor(async () => (await relayCount(marker)) >= 2, 'the marker row re-driven');
     expect(await relayCount(id)).toBe(deadRelayCount);
     expect(calls).toBe(3);
     expect((await q.queue.deadLetters('flaky')).map((d) => d.id)).toContain(`ob-${id}`);
     failing = false;
     expect(await reviveOutboxRow(t.db, q.queue, id)).toBe(true);
-    await until(async () => (await effects()).length === 1);
+    await waitFor(async () => (await effects()).length === 1, 'the effect applied');
     expect(await reviveOutboxRow(t.db, q.queue, id)).toBe(false);
     await worker.close();
   });
@@ -124,7 +117,7 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
     });
     const id = await t.db.transaction((tx) => writeOutbox(tx, 'bad-data', {}));
     startRelay(t.db, q.queue);
-    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1);
+    await waitFor(async () => (await t.db.query('SELECT 1 FROM outbox WHERE id = $1 AND dead_at IS NOT NULL', [id])).rowCount === 1, 'the row marked dead');
     expect(calls).toBe(1);
     await worker.close();
   });
@@ -137,7 +130,7 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
     const doomed = openTestQueue(queueDriver);
     const firstRelay = new OutboxRelay({ db: t.db, queue: doomed.queue, logger, pollIntervalMs: 50 });
     firstRelay.start();
-    await until(async () => (await t.db.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).rowCount === 0);
+    await waitFor(async () => (await t.db.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).rowCount === 0, 'every row relayed');
     await firstRelay.stop();
     await doomed.dispose();
     // A new process starts: its relay re-drives every pending row at once.
@@ -145,7 +138,7 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
       await tx.query('INSERT INTO effects VALUES ($1, $2)', [meta.outboxId, payload.note]);
     });
     startRelay(t.db, q.queue);
-    await until(async () => (await effects()).length === 20);
+    await waitFor(async () => (await effects()).length === 20, 'all 20 effects applied');
     await worker.close();
   });
 });

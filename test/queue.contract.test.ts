@@ -1,11 +1,13 @@
 // One contract for the Queue interface, run against the in-process driver and the BullMQ driver on a real Redis.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullmqQueue } from '../src/queue/bullmq.ts';
 import { createMemoryQueue } from '../src/queue/memory.ts';
 import { backoffDelay, PermanentJobError, QueueUnavailableError, type Job, type Queue } from '../src/queue/queue.ts';
+import { deletePrefix } from './helpers/queues.ts';
 import { hasServer } from './helpers/servers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const silentLogger = { warn: () => undefined, error: () => undefined };
@@ -53,22 +55,13 @@ function bullmqDriver(): Driver {
       return createBullmqQueue({ redisUrl, prefix, logger: silentLogger, closeTimeoutMs: 5000 });
     },
     async cleanup() {
-      if (!admin || !prefix) return;
-      await deleteKeys(admin, `${prefix}:*`);
+      if (!prefix) return;
+      await deletePrefix(prefix, redisUrl);
     },
     async teardown() {
       admin?.disconnect();
     },
   };
-}
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 function gate(): { promise: Promise<void>; open(): void } {
@@ -79,8 +72,6 @@ function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const waitFor = <T>(check: () => T | Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 4000, interval: 20 });
 const idle = { waiting: 0, active: 0, delayed: 0, dead: 0 };
 
 /**
@@ -91,7 +82,7 @@ async function markerDone(queue: Queue, topic: string, markers: unknown[]): Prom
   await waitFor(async () => {
     expect(markers).toHaveLength(1);
     expect((await queue.depth(topic)).active).toBe(0);
-  });
+  }, 'the marker job handled and nothing active');
 }
 
 function queueContract(driver: Driver): void {
@@ -121,9 +112,9 @@ function queueContract(driver: Driver): void {
         seen.push(job);
       });
       const id = await queue.add(topic, { documentId: 'd-1' });
-      await waitFor(() => expect(seen).toHaveLength(1));
+      await waitFor(() => expect(seen).toHaveLength(1), 'the job handled');
       expect(seen[0]).toEqual({ id, topic, data: { documentId: 'd-1' }, attemptsMade: 0, maxAttempts: 5 });
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle));
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle), 'the queue idle');
       expect(queue.topics()).toContain(topic);
     });
 
@@ -136,7 +127,7 @@ function queueContract(driver: Driver): void {
       queue.process<{ n: number }>(topic, async (job) => {
         seen.push(job.data.n);
       });
-      await waitFor(() => expect(seen.sort()).toEqual([1, 2, 3]));
+      await waitFor(() => expect(seen.sort()).toEqual([1, 2, 3]), 'the three jobs handled');
     });
 
     it('dedupes by job id while the job is known, and forgets completed jobs', async () => {
@@ -148,11 +139,11 @@ function queueContract(driver: Driver): void {
       const worker = queue.process(topic, async (job) => {
         seen.push(job.data);
       });
-      await waitFor(() => expect(seen).toEqual([{ v: 1 }]));
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle));
+      await waitFor(() => expect(seen).toEqual([{ v: 1 }]), 'the first job handled');
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle), 'the queue idle');
 
       expect(await queue.add(topic, { v: 3 }, { jobId: 'order-1' })).toBe('order-1');
-      await waitFor(() => expect(seen).toEqual([{ v: 1 }, { v: 3 }]));
+      await waitFor(() => expect(seen).toEqual([{ v: 1 }, { v: 3 }]), 'the third job handled');
       await worker.close();
     });
 
@@ -183,12 +174,12 @@ function queueContract(driver: Driver): void {
         { concurrency: 3 },
       );
       await queue.addBulk(topic, Array.from({ length: 6 }, (_, n) => ({ data: { n } })));
-      await waitFor(() => expect(maxInFlight).toBe(3));
+      await waitFor(() => expect(maxInFlight).toBe(3), 'three jobs in flight');
       // The queue shows the worker took its three and left the rest waiting for a free slot (not taken, not started).
-      await waitFor(async () => expect(await queue.depth(topic)).toMatchObject({ waiting: 3, active: 3 }));
+      await waitFor(async () => expect(await queue.depth(topic)).toMatchObject({ waiting: 3, active: 3 }), 'three active and three waiting');
       expect(inFlight).toBe(3);
       release.open();
-      await waitFor(() => expect(done).toBe(6));
+      await waitFor(() => expect(done).toBe(6), 'all six jobs done');
       expect(maxInFlight).toBe(3);
     });
 
@@ -199,8 +190,8 @@ function queueContract(driver: Driver): void {
         if (job.attemptsMade < 2) throw new Error('transient');
       });
       await queue.add(topic, {}, { attempts: 3, backoffMs: 10 });
-      await waitFor(() => expect(attempts).toEqual([0, 1, 2]));
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle));
+      await waitFor(() => expect(attempts).toEqual([0, 1, 2]), 'three attempts');
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle), 'the queue idle');
       expect(await queue.deadLetters(topic)).toEqual([]);
     });
 
@@ -215,7 +206,7 @@ function queueContract(driver: Driver): void {
       });
       const before = Date.now();
       const id = await queue.add(topic, { documentId: 'd-9' }, { attempts: 2, backoffMs: 10, jobId: 'dead-1' });
-      await waitFor(async () => expect((await queue.depth(topic)).dead).toBe(1));
+      await waitFor(async () => expect((await queue.depth(topic)).dead).toBe(1), 'the job dead');
       expect(calls).toBe(2);
 
       const letters = await queue.deadLetters(topic);
@@ -244,7 +235,7 @@ function queueContract(driver: Driver): void {
         throw new PermanentJobError('invalid CIN');
       });
       const id = await queue.add(topic, {}, { attempts: 5, backoffMs: 10 });
-      await waitFor(async () => expect(await queue.inspectDeadLetter(topic, id)).toMatchObject({ attemptsMade: 1, failedReason: 'invalid CIN' }));
+      await waitFor(async () => expect(await queue.inspectDeadLetter(topic, id)).toMatchObject({ attemptsMade: 1, failedReason: 'invalid CIN' }), 'the dead letter');
       // Dead is final: a marker queued now runs once the worker is past that job, with no late attempt of it in between.
       await queue.add(topic, { marker: true });
       await markerDone(queue, topic, markers);
@@ -259,13 +250,13 @@ function queueContract(driver: Driver): void {
         if (fail) throw new Error('down');
       });
       const id = await queue.add(topic, { x: 1 }, { attempts: 2, backoffMs: 10 });
-      await waitFor(async () => expect((await queue.depth(topic)).dead).toBe(1));
+      await waitFor(async () => expect((await queue.depth(topic)).dead).toBe(1), 'the job dead');
       expect(attempts).toEqual([0, 1]);
 
       fail = false;
       expect(await queue.replay(topic, id)).toBe(true);
-      await waitFor(() => expect(attempts).toEqual([0, 1, 0]));
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle));
+      await waitFor(() => expect(attempts).toEqual([0, 1, 0]), 'the replayed job handled');
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual(idle), 'the queue idle');
       expect(await queue.inspectDeadLetter(topic, id)).toBeUndefined();
       expect(await queue.replay(topic, id)).toBe(false);
       expect(await queue.replay(topic, 'no-such-job')).toBe(false);
@@ -280,9 +271,9 @@ function queueContract(driver: Driver): void {
 
       const release = gate();
       queue.process(topic, () => release.promise);
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual({ waiting: 1, active: 1, delayed: 1, dead: 0 }));
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual({ waiting: 1, active: 1, delayed: 1, dead: 0 }), 'one waiting, one active, one delayed');
       release.open();
-      await waitFor(async () => expect(await queue.depth(topic)).toEqual({ waiting: 0, active: 0, delayed: 1, dead: 0 }));
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual({ waiting: 0, active: 0, delayed: 1, dead: 0 }), 'the active job done');
     });
 
     it('runs a delayed job after its delay', async () => {
@@ -297,7 +288,7 @@ function queueContract(driver: Driver): void {
       await queue.add(topic, { marker: true });
       await markerDone(queue, topic, markers);
       expect(seen).toEqual([]);
-      await waitFor(() => expect(seen).toEqual([{ late: true }]));
+      await waitFor(() => expect(seen).toEqual([{ late: true }]), 'the delayed job handled');
     });
 
     it('worker.close() waits for the job in flight and then takes no more jobs', async () => {
@@ -312,16 +303,15 @@ function queueContract(driver: Driver): void {
       });
       await queue.add(topic, { n: 1 });
       await started.promise;
+      // The witness: job 2 waits behind job 1 (one slot), so it is the very next job this worker would take.
+      await queue.add(topic, { n: 2 });
+      await waitFor(async () => expect(await queue.depth(topic)).toEqual({ ...idle, waiting: 1, active: 1 }), 'job 2 waiting behind job 1');
 
       const closing = worker.close().then(() => events.push('closed'));
-      await sleep(100);
-      expect(events).toEqual(['start 1']);
       release.open();
       await closing;
-      expect(events).toEqual(['start 1', 'end', 'closed']);
-
-      await queue.add(topic, { n: 2 });
-      await sleep(100);
+      // close() returned after the job in flight ended, and that job was recorded as done (a close that had not waited
+      // would have returned first, or left it active); and the worker took no more jobs: job 2 is still waiting.
       expect(events).toEqual(['start 1', 'end', 'closed']);
       expect(await queue.depth(topic)).toEqual({ ...idle, waiting: 1 });
     });
@@ -329,19 +319,18 @@ function queueContract(driver: Driver): void {
     it('close() waits for jobs in flight, then refuses new jobs', async () => {
       const started = gate();
       const release = gate();
-      let finished = false;
+      const events: string[] = [];
       queue.process(topic, async () => {
         started.open();
         await release.promise;
-        finished = true;
+        events.push('end');
       });
       await queue.add(topic, {});
       await started.promise;
-      const closing = queue.close();
-      await sleep(50);
+      const closing = queue.close().then(() => events.push('closed'));
       release.open();
       await closing;
-      expect(finished).toBe(true);
+      expect(events).toEqual(['end', 'closed']);
       await expect(queue.add(topic, {})).rejects.toBeInstanceOf(QueueUnavailableError);
       await expect(queue.ping()).rejects.toBeInstanceOf(QueueUnavailableError);
     });

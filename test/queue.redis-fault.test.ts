@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBullmqQueue } from '../src/queue/bullmq.ts';
 import { QueueUnavailableError, type Queue } from '../src/queue/queue.ts';
+import { deletePrefix } from './helpers/queues.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { hasServer } from './helpers/servers.ts';
 
@@ -52,12 +53,7 @@ describe.runIf(hasServer('redis'))('bullmq driver when Redis is lost', () => {
     proxy.restore();
     await queue.close();
     await proxy.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(prefix, redisUrl.href);
   });
 
   it('fails fast while cut off, then recovers without a new queue object', { timeout: 30_000 }, async () => {

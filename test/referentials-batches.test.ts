@@ -16,18 +16,11 @@ import { findBySource } from '../src/golden/reads.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
 import { routedRequest, serviceContract } from './helpers/routed-request.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const logger = createLogger('silent');
 const columns = [...(CSV_COLUMNS.persons ?? []), 'birthPlace'];
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const firstNames = ['Amina', 'Youssef', 'Khadija', 'Omar', 'Salma', 'Hamza', 'Imane', 'Mehdi', 'Nadia', 'Rachid'];
 const lastNames = ['Alaoui', 'Bennani', 'Chraibi', 'Daoudi', 'El Fassi', 'Filali', 'Guessous', 'Hajji', 'Idrissi', 'Jettou', 'Kettani'];
@@ -135,7 +128,7 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
     const submitted = await submitBatch(t.db, { referential: 'persons', sourceSystem: 'civil-registry', batchId: 'b-1', format: 'ndjson', rows });
     expect(submitted).toEqual({ batchId: 'b-1', status: 'queued', total: 22, resent: false });
 
-    await until(async () => (await batchStatus(t.db, 'civil-registry', 'b-1'))?.status === 'done');
+    await waitFor(async () => (await batchStatus(t.db, 'civil-registry', 'b-1'))?.status === 'done', 'the batch done', { timeoutMs: 30_000 });
     const status = await batchStatus(t.db, 'civil-registry', 'b-1');
     expect(status).toMatchObject({ total: 22, processed: 22, applied: 20, rejected: 2 });
     expect(sum(status?.decisions)).toBe(20);
@@ -161,14 +154,14 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
     // Another source may use the same batch id: ids are scoped by source.
     const other = await submitBatch(t.db, { referential: 'persons', sourceSystem: 'marroute', batchId: 'b-1', format: 'ndjson', rows: rows.slice(0, 2) });
     expect(other.resent).toBe(false);
-    await until(async () => (await batchStatus(t.db, 'marroute', 'b-1'))?.status === 'done');
+    await waitFor(async () => (await batchStatus(t.db, 'marroute', 'b-1'))?.status === 'done', 'the batch done', { timeoutMs: 30_000 });
     expect(await batchStatus(t.db, 'marroute', 'b-1')).toMatchObject({ applied: 2, decisions: { 'linked-identifier': 2 } });
   });
 
   it('a chunk delivered again applies nothing twice', async () => {
     const rows = parseBatch(bytes(`${[0, 1, 2].map((i) => JSON.stringify({ sourceId: `r${i}`, attributes: person(i) })).join('\n')}\n`), 'ndjson');
     await submitBatch(t.db, { referential: 'persons', sourceSystem: 'cnss', batchId: 'again', format: 'ndjson', rows });
-    await until(async () => (await batchStatus(t.db, 'cnss', 'again'))?.status === 'done');
+    await waitFor(async () => (await batchStatus(t.db, 'cnss', 'again'))?.status === 'done', 'the batch done', { timeoutMs: 30_000 });
     // Simulate a re-delivery of the batch's job: the handler finds no pending row.
     const consumer = batchConsumer(new ReferentialCatalog(referentialModules));
     await t.db.transaction((tx) => consumer.handler({ sourceSystem: 'cnss', batchId: 'again' }, tx));
@@ -206,7 +199,7 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
     const sent = await call('POST', '/batches?batchId=c-1', csv, 'text/csv; charset=utf-8');
     expect(sent.status).toBe(202);
     expect(parse(sent)).toEqual({ batchId: 'c-1', status: 'queued', total: 2, resent: false });
-    await until(async () => parse(await call('GET', '/batches/c-1', '')).status === 'done');
+    await waitFor(async () => parse(await call('GET', '/batches/c-1', '')).status === 'done', 'the batch done', { timeoutMs: 30_000 });
     const status = parse(await call('GET', '/batches/c-1', ''));
     expect(status).toMatchObject({ total: 2, processed: 2, applied: 1, rejected: 1 });
     expect((status.errors as Array<{ line: number }>)[0]?.line).toBe(3);

@@ -7,7 +7,7 @@ import { numberingTask, readChanges, startNumberingRecovery } from '../src/golde
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import type { Db } from '../src/storage/db.ts';
-import { waitFor } from './exchange/harness.ts';
+import { waitFor } from './helpers/wait.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 
 const things: ReferentialModule<{ key: string; label: string }> = {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasServer } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { companiesByIce, demoIces } from '../../adapters/btp-qualification/data.ts';
 import { makeIce } from '../../adapters/btp-qualification/ice.ts';
 import { verifyResponse } from '../../src/client/index.ts';
@@ -25,7 +26,6 @@ import {
   provider,
   sha256b64u,
   startExchangeWorld,
-  waitFor,
   type Consumer,
   type ExchangeWorld,
   type RawAnswer,
@@ -115,11 +115,12 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('the exchange protoc
     return { request, answer: await world.send(request, hub) };
   };
 
+  // Two `tabadol serve` processes to start (each compiles its TypeScript through tsx): more than the default minute on a busy machine.
   beforeAll(async () => {
     world = await startExchangeWorld({ storage: 'pg', redis: true, processes: 2 });
     mef = world.mef;
     mi = world.mi;
-  });
+  }, 180_000);
   afterAll(async () => {
     await world?.close();
   });

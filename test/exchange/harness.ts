@@ -1,7 +1,8 @@
-// The exchange world for the protocol tests: the BTP simulator (requiring the hub's forward signature), N hub
-// processes (here: N startHub instances in this process) on ONE Postgres schema (or one PGlite dir) and one Redis
-// prefix with ONE hub key file, consumers with generated keys, the demo conventions signed and activated, and helpers
-// to write, sign and activate more conventions, bind services, sign raw requests and verify the hub's answers.
+// The exchange world for the protocol tests: the BTP simulator (requiring the hub's forward signature), a hub started
+// in this process (startHub) or N real `tabadol serve` processes, on ONE Postgres schema (or one PGlite dir) and one
+// Redis prefix (processes: one Redis database) with ONE hub key file, consumers with generated keys, the demo
+// conventions signed and activated, and helpers to write, sign and activate more conventions, bind services, sign raw
+// requests and verify the hub's answers.
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,11 +36,16 @@ import { addMemberKeys, registerMember } from '../../src/identity/members.ts';
 import type { HubParts, HubPlugin } from '../../src/plugins.ts';
 import { startHub, type Hub } from '../../src/runtime.ts';
 import type { Db } from '../../src/storage/db.ts';
+import { HubKeyring } from '../../src/identity/hub-keys.ts';
+import { openDatabase } from '../../src/storage/index.ts';
+import { demoIces } from '../../adapters/btp-qualification/data.ts';
 import { startBtpSimulator, type BtpSimulator } from '../../adapters/btp-qualification/simulator.ts';
 import { captureLogger } from '../helpers/hub.ts';
 import { dropSchema, freshDataDir, uniqueSchema } from '../helpers/db.ts';
 import { testDatabaseUrl, testRedisUrl } from '../helpers/env.ts';
-import { deletePrefix, uniquePrefix } from '../helpers/queues.ts';
+import { startServe, type RunningHub } from '../helpers/process.ts';
+import { deletePrefix, leaseRedisDb, uniquePrefix, type RedisDbLease } from '../helpers/queues.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export const hubId = 'MA/GOV/HUB/core';
 export const provider = 'MA/GOV/METLE/qualification-btp';
@@ -154,9 +160,12 @@ export interface StubServer {
 
 export interface ExchangeWorld {
   hubId: string;
+  /** The hub started in this process (empty when the hubs are processes). */
   hubs: Hub[];
+  /** The `tabadol serve` processes (empty when the hub runs in this process). */
+  processes: RunningHub[];
   urls: string[];
-  /** The first hub's database (every hub shares its schema). */
+  /** The hubs' database (every hub shares its schema). */
   db: Db;
   simulator: BtpSimulator;
   /** The temp copy of contracts/ where conventions are written and signed. */
@@ -165,6 +174,7 @@ export interface ExchangeWorld {
   dataDirs: string[];
   schema: string | undefined;
   queuePrefix: string | undefined;
+  /** Each hub's log lines, as they come (a process's stdout). */
   logs: string[][];
   mef: Consumer;
   mi: Consumer;
@@ -182,9 +192,12 @@ export interface ExchangeWorld {
   /** writeConvention + activate. */
   addConvention(spec: ConventionSpec, options?: { via?: number; sync?: boolean }): Promise<ActivationResult>;
   bind(serviceId: string, binding: ServiceBinding): Promise<void>;
-  /** Loads an adapter binding in every hub of the world (each hub holds its own). */
+  /** Loads an adapter binding in every hub of the world (each hub holds its own; not with hub processes). */
   loadAdapter(name: string, binding: AdapterBinding): void;
-  /** Reloads the directory and the conventions on every hub now (instead of waiting for a poll). */
+  /**
+   * Returns once every hub enforces every registry change committed before the call: a hub in this process reloads
+   * its directory and conventions now; a hub process is waited for (see syncProcesses).
+   */
   sync(): Promise<void>;
   /** A signed request as the protocol says, with optional overrides of the header and claims (jose). */
   sign(identity: ClientIdentity, request: { method: string; target: string; purpose: string; body?: string | Buffer; clientHeader?: string }, overrides?: SignOverrides): Promise<SignedRequest>;
@@ -215,10 +228,14 @@ export interface LogRow {
 export interface WorldOptions {
   storage: 'pg' | 'pglite';
   redis: boolean;
+  /**
+   * Run the hub as this many real `tabadol serve` processes (PostgreSQL and Redis only), as an operator runs them,
+   * composed by bin/parts.ts. Without it, one hub started in this process, whose services a test may reach.
+   */
   processes?: number;
-  /** Hub plugins to start (default none: the referential services are bound only when their plugin is given). */
+  /** Hub plugins to start (default none: the referential services are bound only when their plugin is given; not with processes). */
   plugins?: readonly HubPlugin[];
-  /** Adapter bindings every hub starts with (default none but the hub's own transparency service). */
+  /** Adapter bindings every hub starts with (default none but the hub's own transparency service; not with processes). */
   adapters?: HubParts['adapters'];
   /** The referentials every hub serves (default none; the referential services' plug-in binds theirs). */
   referentials?: HubParts['referentials'];
@@ -252,27 +269,52 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** A hub process's stdout as lines, kept as they arrive (a hub in this process logs to a captured logger instead). */
+function followLines(hub: RunningHub): string[] {
+  const lines: string[] = [];
+  let partial = '';
+  hub.child.stdout?.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  return lines;
+}
+
+/** DATABASE_URL for a process confined to a schema, as openPgDb's `schema` does for a pool in this process. */
+function urlOnSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema},public`);
+  return parsed.toString();
+}
+
 export async function startExchangeWorld(options: WorldOptions): Promise<ExchangeWorld> {
-  const processes = options.processes ?? 1;
-  if (options.storage === 'pglite' && processes !== 1) throw new Error('PGlite holds its data directory exclusively: one hub process only');
-  if (processes < 1) throw new Error('processes must be at least 1');
+  const asProcesses = options.processes !== undefined;
+  const processCount = options.processes ?? 1;
+  if (processCount < 1) throw new Error('processes must be at least 1');
+  if (asProcesses && (options.storage !== 'pg' || !options.redis)) throw new Error('hub processes share PostgreSQL and Redis: storage pg and redis only');
+  if (asProcesses && (options.plugins || options.adapters)) throw new Error('a hub process is composed by bin/parts.ts: no plug-ins or adapter bindings of the test');
 
   const root = mkdtempSync(join(tmpdir(), 'tabadol-exchange-'));
   const toRemove: string[] = [root];
   const keysDir = join(root, 'hub-keys');
-  await loadOrCreateHubKeys({ dataDir: keysDir });
+  const hubKeys = await loadOrCreateHubKeys({ dataDir: keysDir });
   const hubKeyFile = join(keysDir, 'hub-keys.json');
   const schema = options.storage === 'pg' ? uniqueSchema() : undefined;
-  const queuePrefix = options.redis ? uniquePrefix() : undefined;
+  // `tabadol serve` keys Redis under 'tabadol' always: its processes get a Redis database of their own instead.
+  let redisLease: RedisDbLease | undefined;
+  const queuePrefix = asProcesses ? 'tabadol' : options.redis ? uniquePrefix() : undefined;
 
   const contractsDir = join(root, 'contracts');
   cpSync(repoContracts, contractsDir, { recursive: true });
 
   const hubs: Hub[] = [];
+  const running: RunningHub[] = [];
   const logs: string[][] = [];
   const dataDirs: string[] = [];
   const servers: Server[] = [];
   let simulator: BtpSimulator | undefined;
+  let processDb: Db | undefined;
 
   const startOne = async (index: number): Promise<Hub> => {
     const dataDir = options.storage === 'pglite' ? freshDataDir() : join(root, `hub-${index}`);
@@ -295,32 +337,72 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, referentials: options.referentials ?? [], deliveryHandlers: options.deliveryHandlers ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
+  const startProcess = async (index: number, redisUrl: string): Promise<RunningHub> => {
+    const dataDir = join(root, `hub-${index}`);
+    dataDirs[index] = dataDir;
+    const hub = await startServe({
+      HOST: '127.0.0.1',
+      HUB_ID: hubId,
+      DATA_DIR: dataDir,
+      HUB_KEY_FILE: hubKeyFile,
+      DATABASE_URL: urlOnSchema(testDatabaseUrl, schema ?? ''),
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: options.logLevel ?? 'warn',
+      ...options.env,
+    });
+    running[index] = hub;
+    logs[index] = followLines(hub);
+    return hub;
+  };
+
   const cleanup = async (): Promise<void> => {
     for (const hub of [...hubs].reverse()) await hub.close().catch(() => undefined);
+    // A hub process that does not stop cleanly on SIGTERM is a failure to report (after the rest is cleaned up).
+    const unclean: string[] = [];
+    for (const hub of [...running].reverse().filter((h) => h !== undefined)) {
+      const { code } = await hub.stop('SIGTERM');
+      if (code !== 0) unclean.push(`hub process ${hub.url} exited with ${code}: ${hub.stderr()}`);
+    }
+    await processDb?.close().catch(() => undefined);
     await simulator?.close().catch(() => undefined);
     for (const server of servers) await closeServer(server);
     if (schema) await dropSchema(schema);
-    if (queuePrefix) await deletePrefix(queuePrefix);
+    if (redisLease) await redisLease.release('tabadol');
+    else if (queuePrefix) await deletePrefix(queuePrefix);
     for (const dir of toRemove) rmSync(dir, { recursive: true, force: true });
+    if (unclean.length > 0) throw new Error(unclean.join('\n'));
   };
 
   try {
-    // The first hub, then the simulator that checks its forward signature against that hub's JWKS (one key file for all).
-    hubs.push(await startOne(0));
-    const first = hubs[0] as Hub;
-    simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${first.url ?? ''}/.well-known/jwks.json`, hubId });
-    for (let i = 1; i < processes; i++) hubs.push(await startOne(i));
+    if (asProcesses) {
+      redisLease = await leaseRedisDb();
+      // Whatever a run that died left there (a quota counter lives a day) must not count in this one.
+      await deletePrefix('tabadol', redisLease.url);
+      // The schema created and migrated from here; the processes find it ready, on their search_path.
+      processDb = await openDatabase({ databaseUrl: testDatabaseUrl, dataDir: '', schema });
+      const redisUrl = redisLease.url;
+      // Started together, as an operator's processes are; the simulator checks forward signatures with the first one's JWKS.
+      const started = await Promise.allSettled(Array.from({ length: processCount }, (_, index) => startProcess(index, redisUrl)));
+      const failed = started.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${(running[0] as RunningHub).url}/.well-known/jwks.json`, hubId });
+    } else {
+      // The hub, then the simulator that checks its forward signature against that hub's JWKS.
+      hubs.push(await startOne(0));
+      const first = hubs[0] as Hub;
+      simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${first.url ?? ''}/.well-known/jwks.json`, hubId });
+    }
   } catch (err) {
-    await cleanup();
+    await cleanup().catch(() => undefined); // the start's own error is the one to report
     throw err;
   }
-  const first = hubs[0] as Hub;
-  const db = first.db;
-  const urls = hubs.map((h) => h.url ?? '');
+  const db = processDb ?? (hubs[0] as Hub).db;
+  const urls = asProcesses ? running.map((h) => h.url) : hubs.map((h) => h.url ?? '');
+  // The hub's keyring: the same key file as every hub's.
+  const keyring = asProcesses ? new HubKeyring(hubId, hubKeys) : (hubs[0] as Hub).services.keyring;
   const actor = 'exchange-harness';
 
   const signingKeys = new Map<string, JWK>();
-  const keyring = first.services.keyring;
   // The hub's own providers (transparency, referentials) sign their conventions with the hub's key.
   const hubSigningKey: JWK = { ...(keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: keyring.current.kid, alg: 'ES256' };
   signingKeys.set(transparencyProvider, hubSigningKey);
@@ -340,7 +422,34 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     return consumer;
   };
 
+  let sentinels = 0;
+  /**
+   * A hub process reloads its views when its poll (every second) sees registry_version move, and shows nothing of that
+   * from outside. So a sentinel is committed after the caller's changes (a new consumer, a new service bound to the
+   * simulator, a convention between them) and each process is called as that consumer until it answers 200. That answer
+   * needs the consumer in the process's client directory, the binding in its bindings and the convention in its
+   * conventions: each of these reads saw the sentinel, so each ran after the caller's changes had committed.
+   */
+  const syncProcesses = async (): Promise<void> => {
+    sentinels += 1;
+    const service = `sync-${sentinels}`;
+    const sentinel = await registerConsumer(`MA/GOV/TEST/sync-${sentinels}`);
+    await bindService(db, { serviceId: `${provider}/${service}`, binding: { kind: 'http', baseUrl: simulator?.url ?? '', timeoutMs: 5000 }, actor });
+    await activate(writeConvention({ consumer: sentinel.id, service }), { sync: false });
+    for (const [index, url] of urls.entries()) {
+      await waitFor(
+        async () => {
+          const request = await sign(sentinel.identity, { method: 'GET', target: `/x/v1/${provider}/${service}/companies/${demoIces.qualified}/classification`, purpose: mefPurpose });
+          return (await send(request, index)).status === 200;
+        },
+        `hub process ${url} to enforce the registry as of ${service}`,
+        { everyMs: 100 },
+      );
+    }
+  };
+
   const sync = async (): Promise<void> => {
+    if (asProcesses) return syncProcesses();
     for (const hub of hubs) {
       await hub.services.directory.reload();
       await hub.services.conventions.reload();
@@ -391,8 +500,9 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
       if (!privateJwk) throw new Error(`the harness has no key for ${signer}`);
       await signConvention(yamlPath, { signer, privateJwk, role, hubId, restart: true });
     }
-    const hub = hubs[opts.via ?? 0] as Hub;
-    const result = await activateConvention(hub.db, yamlPath, { keyring: hub.services.keyring, resolveKey: memberKeyResolver(hub.db), actor });
+    // Every hub shares one database and one key file: `via` names the hub whose pool commits it, in this process.
+    const viaDb = asProcesses ? db : (hubs[opts.via ?? 0] as Hub).db;
+    const result = await activateConvention(viaDb, yamlPath, { keyring, resolveKey: memberKeyResolver(viaDb), actor });
     if (opts.sync ?? true) await sync();
     return result;
   };
@@ -523,6 +633,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     world = {
       hubId,
       hubs,
+      processes: running,
       urls,
       db,
       simulator,
@@ -552,6 +663,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
       },
       bind,
       loadAdapter(name, binding) {
+        if (asProcesses) throw new Error('an adapter binding lives in its hub process: not with hub processes (bind an HTTP service instead)');
         for (const hub of hubs) hub.services.adapters.register(name, binding);
       },
       sync,
@@ -569,14 +681,4 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     throw err;
   }
   return world;
-}
-
-/** Polls `probe` until it returns true (or throws after `timeoutMs`): a wait, never a timing assertion. */
-export async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

@@ -44,7 +44,11 @@ export async function runToExit(args: string[], settings: Record<string, string>
 export async function startServe(settings: Record<string, string>, timeoutMs = 60_000): Promise<RunningHub> {
   const run = runTabadol(['serve'], { PORT: '0', ...settings });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${run.stdout()}\n${run.stderr()}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Never an orphan left running after the suite: the caller gets no handle on a hub that did not start.
+      run.child.kill('SIGKILL');
+      reject(new Error(`serve did not start in time:\n${run.stdout()}\n${run.stderr()}`));
+    }, timeoutMs);
     const onData = () => {
       const match = /is listening on (http:\/\/\S+)/.exec(run.stderr());
       if (match?.[1]) {
