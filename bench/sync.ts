@@ -147,7 +147,8 @@ async function rawBullmq(redisUrl: string, prefix: string, queues: number, jobsE
   let done = 0;
   const names = Array.from({ length: queues }, (_, i) => `raw-${i}`);
   const producers = names.map((name) => new BullQueue(name, { connection, prefix }));
-  const workers = names.map((name) => new BullWorker(name, async () => undefined, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency: 1, removeOnComplete: { count: 0 } }));
+  const workerConnections = names.map(() => new Redis(redisUrl, { maxRetriesPerRequest: null }));
+  const workers = names.map((name, i) => new BullWorker(name, async () => undefined, { connection: workerConnections[i] as Redis, prefix, concurrency: 1, removeOnComplete: { count: 0 } }));
   for (const w of workers) w.on('completed', () => done++);
   const started = performance.now();
   await Promise.all(producers.map(async (q) => {
@@ -158,6 +159,7 @@ async function rawBullmq(redisUrl: string, prefix: string, queues: number, jobsE
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all(producers.map((q) => q.obliterate({ force: true }).then(() => q.close())));
   connection.disconnect();
+  for (const c of workerConnections) c.disconnect();
   return { jobs: queues * jobsEach, seconds, perSecond: (queues * jobsEach) / seconds };
 }
 
@@ -187,31 +189,44 @@ async function lagAtRate(hub: Hub, sims: Simulator[], live: Simulator[], subscri
   });
 }
 
-/** Pull: the whole feed read by cursor (readChanges, 1,000 at a time) against the same rows by a raw SELECT. */
+/** Pull: the whole feed read by cursor (readChanges, 1,000 at a time) against the same rows and columns by a raw SELECT; each twice, alternating, best of two. */
 async function pull(hub: Hub, databaseUrl: string, schema: string): Promise<{ changes: number; cursorPerSecond: number; rawPerSecond: number }> {
-  let since = 0;
-  let read = 0;
-  let started = performance.now();
-  for (;;) {
-    const page = await readChanges(hub.db, { since, limit: 1000 });
-    if (page.changes.length === 0) break;
-    read += page.changes.length;
-    since = page.next;
-  }
-  const cursorSeconds = (performance.now() - started) / 1000;
   const client = new pg.Client({ connectionString: databaseUrl, options: `-c search_path=${schema},public` });
   await client.connect();
-  let raw = 0;
-  started = performance.now();
-  for (let after = 0; ;) {
-    const { rows } = await client.query<{ position: string }>('SELECT * FROM ref_changes WHERE position > $1 ORDER BY position LIMIT 1000', [after]);
-    if (rows.length === 0) break;
-    raw += rows.length;
-    after = Number(rows.at(-1)?.position);
+  const byCursor = async () => {
+    let read = 0;
+    const started = performance.now();
+    for (let since = 0; ;) {
+      const page = await readChanges(hub.db, { since, limit: 1000 });
+      if (page.changes.length === 0) break;
+      read += page.changes.length;
+      since = page.next;
+    }
+    return { read, perSecond: read / ((performance.now() - started) / 1000) };
+  };
+  const raw = async () => {
+    let read = 0;
+    const started = performance.now();
+    for (let after = 0; ;) {
+      const { rows } = await client.query<{ position: string }>(
+        'SELECT position, referential, golden_id, version, type, payload, created_at FROM ref_changes WHERE position > $1 ORDER BY position LIMIT 1000',
+        [after],
+      );
+      if (rows.length === 0) break;
+      read += rows.length;
+      after = Number(rows.at(-1)?.position);
+    }
+    return read / ((performance.now() - started) / 1000);
+  };
+  let rawBest = 0;
+  let cursorBest = { read: 0, perSecond: 0 };
+  for (let round = 0; round < 2; round++) {
+    rawBest = Math.max(rawBest, await raw());
+    const c = await byCursor();
+    if (c.perSecond > cursorBest.perSecond) cursorBest = c;
   }
-  const rawSeconds = (performance.now() - started) / 1000;
   await client.end();
-  return { changes: read, cursorPerSecond: read / cursorSeconds, rawPerSecond: raw / rawSeconds };
+  return { changes: cursorBest.read, cursorPerSecond: cursorBest.perSecond, rawPerSecond: rawBest };
 }
 
 async function main(): Promise<void> {
@@ -272,7 +287,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  // A library's handle left open (a socket in its pool) must not keep a finished benchmark running.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
