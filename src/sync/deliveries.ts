@@ -95,41 +95,50 @@ export async function fanOut(db: Db, subscriptionId: string, limit = 2000): Prom
  * The next deliveries a sender may send, in change order: pending and due, and none of a record whose earlier delivery
  * is waiting for a retry or dead (order per record key: that key waits, the others flow). Marks them in flight and
  * counts the attempt, so that a sender that stops mid-send leaves a trace the next one counts as a possible duplicate.
+ *
+ * Why a window: the per-key rule looks only at the first `window` pending deliveries (one index range scan on the
+ * pending index) and at the dead ones of the keys in it. An earlier pending delivery of the same record has a lower
+ * position, so it is in the window whenever the later one is; the cost of a claim follows the window, not the backlog
+ * (a per-row NOT EXISTS over all open deliveries cost seconds a batch with 80,000 pending: docs/benchmarks.md).
  */
 export async function claimDeliveries(db: Db, subscriptionId: string, limit: number): Promise<ClaimedDelivery[]> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{
-      position: string; golden_id: string; version: number; type: string; change_at: Date; attempts: number; in_flight: boolean;
-      status: string | null; merged_into: string | null; attributes: Record<string, unknown> | null;
-    }>(
-      `WITH due AS (
-         SELECT d.position, d.golden_id, d.version, d.type, d.change_at, d.attempts, d.in_flight FROM sync_deliveries d
-          WHERE d.subscription_id = $1 AND d.state = 'pending' AND d.next_attempt_at <= now()
-            AND NOT EXISTS (SELECT 1 FROM sync_deliveries e
-                             WHERE e.subscription_id = d.subscription_id AND e.golden_id = d.golden_id AND e.state <> 'delivered'
-                               AND e.position < d.position AND (e.state = 'dead' OR e.next_attempt_at > now()))
-          ORDER BY d.position LIMIT $2 FOR UPDATE OF d SKIP LOCKED),
-       marked AS (
-         UPDATE sync_deliveries s SET in_flight = true, attempts = s.attempts + 1 FROM due
-          WHERE s.subscription_id = $1 AND s.position = due.position RETURNING s.position)
-       SELECT due.*, h.status, h.merged_into, h.attributes FROM due
-         LEFT JOIN LATERAL (SELECT status, merged_into, attributes FROM ref_golden_history h
-                             WHERE h.golden_id = due.golden_id AND h.version = due.version ORDER BY h.seq DESC LIMIT 1) h ON true
-        WHERE due.position IN (SELECT position FROM marked)
-        ORDER BY due.position`,
-      [subscriptionId, limit],
-    );
-    return rows.map((r) => ({
-      position: Number(r.position),
-      goldenId: r.golden_id,
-      version: r.version,
-      type: r.type,
-      changeAt: r.change_at,
-      attempts: r.attempts + 1,
-      wasInFlight: r.in_flight,
-      record: { status: r.status, mergedInto: r.merged_into, attributes: r.attributes ? plainValues(r.attributes as GoldenAttributes) : null },
-    }));
-  });
+  const window = Math.max(limit * 10, 1000);
+  const { rows } = await db.query<{
+    position: string; golden_id: string; version: number; type: string; change_at: Date; attempts: number; was_in_flight: boolean;
+    status: string | null; merged_into: string | null; attributes: Record<string, unknown> | null;
+  }>(
+    `WITH win AS (
+       SELECT position, golden_id, in_flight, next_attempt_at <= now() AS due FROM sync_deliveries
+        WHERE subscription_id = $1 AND state = 'pending' ORDER BY position LIMIT $3),
+     blocked AS (
+       SELECT golden_id, min(position) AS p FROM win WHERE NOT due GROUP BY golden_id
+       UNION ALL
+       SELECT d.golden_id, min(d.position) FROM sync_deliveries d
+        WHERE d.subscription_id = $1 AND d.state = 'dead' AND d.golden_id IN (SELECT golden_id FROM win) GROUP BY d.golden_id),
+     pick AS (
+       SELECT w.position, w.in_flight FROM win w
+        WHERE w.due AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.golden_id = w.golden_id AND b.p < w.position)
+        ORDER BY w.position LIMIT $2),
+     claimed AS (
+       UPDATE sync_deliveries s SET in_flight = true, attempts = s.attempts + 1 FROM pick
+        WHERE s.subscription_id = $1 AND s.position = pick.position AND s.state = 'pending'
+        RETURNING s.position, s.golden_id, s.version, s.type, s.change_at, s.attempts, pick.in_flight AS was_in_flight)
+     SELECT c.*, h.status, h.merged_into, h.attributes FROM claimed c
+       LEFT JOIN LATERAL (SELECT status, merged_into, attributes FROM ref_golden_history h
+                           WHERE h.golden_id = c.golden_id AND h.version = c.version ORDER BY h.seq DESC LIMIT 1) h ON true
+      ORDER BY c.position`,
+    [subscriptionId, limit, window],
+  );
+  return rows.map((r) => ({
+    position: Number(r.position),
+    goldenId: r.golden_id,
+    version: r.version,
+    type: r.type,
+    changeAt: r.change_at,
+    attempts: r.attempts,
+    wasInFlight: r.was_in_flight,
+    record: { status: r.status, mergedInto: r.merged_into, attributes: r.attributes ? plainValues(r.attributes as GoldenAttributes) : null },
+  }));
 }
 
 /** The subscriber took them: delivered; the circuit closes; possible duplicates are counted. */

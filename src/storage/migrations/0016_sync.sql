@@ -58,9 +58,9 @@ CREATE TABLE sync_deliveries (
   last_error text,
   PRIMARY KEY (subscription_id, position)
 );
--- What a sender claims: pending deliveries in order; and the per-key check that an earlier one of the same record waits.
-CREATE INDEX sync_deliveries_open ON sync_deliveries (subscription_id, position) WHERE state <> 'delivered';
-CREATE INDEX sync_deliveries_open_key ON sync_deliveries (subscription_id, golden_id, position) WHERE state <> 'delivered';
+-- What a sender claims: pending deliveries in order; and the dead ones of a record, which hold its later changes.
+CREATE INDEX sync_deliveries_pending ON sync_deliveries (subscription_id, position) WHERE state = 'pending';
+CREATE INDEX sync_deliveries_dead ON sync_deliveries (subscription_id, golden_id, position) WHERE state = 'dead';
 
 -- Reading one referential's feed after a cursor.
 CREATE INDEX ref_changes_referential_position ON ref_changes (referential, position) WHERE position IS NOT NULL;
