@@ -19,7 +19,6 @@ import type { HubParts, RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 import { SyncEngine } from './sync/engine.ts';
 import { syncPolicy } from './sync/policy.ts';
-import { referential } from './golden/module.ts';
 import { startSyncAdapters, type RunningAdapters } from './sync/inbound.ts';
 import { webhookRoutes } from './sync/webhook.ts';
 
@@ -114,7 +113,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
   // The embedded database admits this process only: the admin CLI reaches it through this channel while the hub runs.
   const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger);
   if (channel) closers.push('local channel', () => channel.close());
-  const hubServices = await startHubServices(config, db, logger, { adapters: options.adapters, queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
+  const hubServices = await startHubServices(config, db, logger, { adapters: options.adapters, referentials: options.referentials, queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
   closers.push('exchange services', () => hubServices.close());
 
   let relay: OutboxRelay | undefined;
@@ -140,7 +139,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     sync = startSyncEngine(config, options, { db, queue, logger, hubServices, metrics, reportBackgroundFailure });
     const engine = sync;
     closers.push('sync engine', () => engine.stop());
-    const adapters = startSyncAdapters(options.syncAdapters ?? [], { db, queue, logger, resolve: referential, relay: started, reportBackgroundFailure });
+    const adapters = startSyncAdapters(options.syncAdapters ?? [], { db, queue, logger, resolve: (name) => hubServices.referentials.module(name), relay: started, reportBackgroundFailure });
     syncAdapters = adapters;
     closers.push('sync adapters', () => adapters.stop());
   }
@@ -155,7 +154,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
         running.map((p) => p.stop().catch((err: unknown) => reportBackgroundFailure('plugin-stop', err))),
       );
     });
-    const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, draining: () => draining });
+    const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, referentials: hubServices.referentials, draining: () => draining });
     registerAllRoutes(app);
     for (const register of options.routes ?? []) register(app);
     if (options.syncAdapters?.some((a) => a.webhook)) webhookRoutes(options.syncAdapters, () => relay)(app);

@@ -3,7 +3,7 @@
 // BTP qualification platform syncs both ways through a real hub with workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import '../referentials/index.ts';
+import { referentialModules } from '../referentials/index.ts';
 import { makeIce } from '../referentials/identifiers/index.ts';
 import { companiesModule } from '../referentials/companies/module.ts';
 import { btpAdapter, btpSubscriptionInput, btpSystem, companyAttributes } from '../adapters/btp-qualification/adapter.ts';
@@ -91,7 +91,7 @@ describe.each(setups)('inbound sync on $name', (setup) => {
   const status = async () => (await adapterStatuses(world.db)).find((s) => s.adapter === 'fake-registry');
 
   beforeAll(async () => {
-    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: fast, syncAdapters: [fake] });
+    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: fast, referentials: referentialModules, syncAdapters: [fake] });
   }, 120_000);
   afterAll(async () => {
     await world?.close();
@@ -157,7 +157,7 @@ describe.each(setups)('the BTP qualification platform synced both ways on $name'
   let simulator!: BtpSimulator;
 
   beforeAll(async () => {
-    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: fast, syncAdapters: [btpAdapter] });
+    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: fast, referentials: referentialModules, syncAdapters: [btpAdapter] });
     simulator = await startBtpSimulator({ hubJwksUrl: `${world.urls[0]}/.well-known/jwks.json`, hubId: world.hubId, integrationToken: 'test-integration-token-0123456789' });
     // The platform (the harness's provider member) may follow the companies referential under a convention.
     const platform = { id: provider, keys: [world.providerKey] } as unknown as Consumer;

@@ -21,8 +21,9 @@ import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, setSubscriptionState } from '../../src/sync/subscriptions.ts';
 import { randomBytes } from 'node:crypto';
 import { entities } from '../../referentials/generator/generate.ts';
-import { contributeBulk, type BulkRow } from '../../src/golden/bulk.ts';
-import { referential, referentials, type ReferentialModule } from '../../src/golden/module.ts';
+import { contributeBulk } from '../../src/golden/bulk.ts';
+import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
+import type { ReferentialModule } from '../../src/golden/module.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -170,8 +171,8 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; entities: 
       await new Promise((resolve) => setTimeout(resolve, 5));
     };
     for (const [name, entity] of entities(demoRecordCounts)) {
-      const module = referential(name);
-      if (!module) continue;
+      const module = context.services.referentials.module(name);
+      if (!module) continue; // a referential this hub was not given
       if (stopped) return;
       if (chunk && (chunk.module !== module || chunk.rows.length >= 100)) await flush();
       chunk ??= { module, rows: [] };
@@ -224,7 +225,7 @@ async function syncBtpBothWays(context: PluginContext, simulatorUrl: string, tok
       else await setSubscriptionState(context.db, s.id, 'ended', actor);
     }
     current ??= (await createSubscription(
-      { db: context.db, findConvention: (c, p, s) => context.services.conventions.find(c, p, s), referentials: referentials().map((m) => m.name) },
+      { db: context.db, findConvention: (c, p, s) => context.services.conventions.find(c, p, s), referentials: context.services.referentials.names() },
       { ...input, actor },
     )).id;
     // The token stays out of the banner and the logs: a file only this user reads.

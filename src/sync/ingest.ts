@@ -5,7 +5,8 @@
 // the outbox row's delivered mark commit together, so a job delivered twice applies once.
 import type { Logger } from 'pino';
 import { numberChangesAfterCommit } from '../golden/changes.ts';
-import { contributeRoundLocked, prepareBulk, type BulkOutcome } from '../golden/bulk.ts';
+import { contributeRoundLocked } from '../golden/bulk.ts';
+import { prepareBulk, type BulkOutcome } from '../golden/bulk-prepare.ts';
 import type { ContributionDecision } from '../golden/engine-types.ts';
 import { lockReferential } from '../golden/locks.ts';
 import type { ReferentialModule } from '../golden/module.ts';

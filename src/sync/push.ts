@@ -9,7 +9,7 @@ import { deliveryId } from './dead-letters.ts';
 import type { ClaimedDelivery, FailedSend } from './deliveries.ts';
 import { subscriptionOperation } from './subscriptions.ts';
 
-/** The JWS type of a pushed batch (docs/protocol.md §9). */
+/** The JWS type of a pushed batch (docs/protocol.md §12). */
 export const deliveryTyp = 'tabadol-delivery+jwt';
 
 /** One change as the subscriber receives it. `id` is its idempotency key. */
