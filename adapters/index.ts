@@ -1,7 +1,8 @@
-// The adapters' part of a hub: the demo world (and its simulators), composed by bin/parts.ts.
+// The adapters' part of a hub: the demo world (and its simulators) and the systems' sync adapters, composed by bin/parts.ts.
 import type { HubParts } from '../src/plugins.ts';
+import { btpAdapter } from './btp-qualification/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter] };
 }

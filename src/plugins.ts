@@ -11,6 +11,7 @@ import type { AppEnv } from './http/context.ts';
 import type { BackgroundFailureReport } from './observability/metrics.ts';
 import type { OutboxHandler } from './queue/outbox.ts';
 import type { Db } from './storage/db.ts';
+import type { SyncAdapter } from './sync/adapter.ts';
 import type { DeliveryHandler } from './sync/push.ts';
 
 export interface PluginContext {
@@ -56,6 +57,8 @@ export interface HubParts {
   plugins?: readonly HubPlugin[];
   /** In-process receivers of pushed changes, by the name a subscription's `adapter:<name>` target gives (docs/sync.md). */
   deliveryHandlers?: Readonly<Record<string, DeliveryHandler>>;
+  /** Adapters that sync a system both ways (src/sync/adapter.ts): run by the workers, webhooks served by serve. */
+  syncAdapters?: readonly SyncAdapter[];
 }
 
 /** Several parts lists as one (the referentials' and the adapters', in bin/parts.ts). */
@@ -67,5 +70,6 @@ export function mergeHubParts(...parts: readonly HubParts[]): Required<HubParts>
     routes: parts.flatMap((p) => p.routes ?? []),
     plugins: parts.flatMap((p) => p.plugins ?? []),
     deliveryHandlers: Object.assign({}, ...parts.map((p) => p.deliveryHandlers ?? {})) as Record<string, DeliveryHandler>,
+    syncAdapters: parts.flatMap((p) => p.syncAdapters ?? []),
   };
 }

@@ -19,6 +19,8 @@ import type { HubParts, RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 import { SyncEngine } from './sync/engine.ts';
 import { syncPolicy } from './sync/policy.ts';
+import { startSyncAdapters, type RunningAdapters } from './sync/inbound.ts';
+import { webhookRoutes } from './sync/webhook.ts';
 
 export type { OutboxConsumer } from './plugins.ts';
 
@@ -47,6 +49,8 @@ export interface Hub {
   relay: OutboxRelay | undefined;
   /** The sync engine (push deliveries), when this process runs workers. */
   sync: SyncEngine | undefined;
+  /** The sync adapters (pulls, drop folders, ingest), when this process runs workers. */
+  syncAdapters: RunningAdapters | undefined;
   /** Base URL when serving HTTP. */
   url: string | undefined;
   close(): Promise<void>;
@@ -114,6 +118,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
 
   let relay: OutboxRelay | undefined;
   let sync: SyncEngine | undefined;
+  let syncAdapters: RunningAdapters | undefined;
   if (options.workers) {
     const workers: Worker[] = [];
     closers.push('workers', async () => void (await Promise.all(workers.map((w) => w.close()))));
@@ -134,6 +139,9 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     sync = startSyncEngine(config, options, { db, queue, logger, hubServices, metrics, reportBackgroundFailure });
     const engine = sync;
     closers.push('sync engine', () => engine.stop());
+    const adapters = startSyncAdapters(options.syncAdapters ?? [], { db, queue, logger, resolve: (name) => hubServices.referentials.module(name), relay: started, reportBackgroundFailure });
+    syncAdapters = adapters;
+    closers.push('sync adapters', () => adapters.stop());
   }
 
   let draining = false;
@@ -149,6 +157,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, referentials: hubServices.referentials, draining: () => draining });
     registerAllRoutes(app);
     for (const register of options.routes ?? []) register(app);
+    if (options.syncAdapters?.some((a) => a.webhook)) webhookRoutes(options.syncAdapters, () => relay)(app);
     let server: ServerType;
     try {
       server = await new Promise<ServerType>((resolve, reject) => {
@@ -190,7 +199,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
     return closing;
   };
 
-  return { config, banners: running.flatMap((p) => (p.banner ? [p.banner] : [])), services: hubServices, db, queue, metrics, relay, sync, url, close };
+  return { config, banners: running.flatMap((p) => (p.banner ? [p.banner] : [])), services: hubServices, db, queue, metrics, relay, sync, syncAdapters, url, close };
 }
 
 /** The push side of sync (docs/sync.md), run by every process that runs workers. */
@@ -211,7 +220,8 @@ function startSyncEngine(
     pushTimeoutMs: config.SYNC_PUSH_TIMEOUT_SECONDS * 1000,
     leaseMs: config.SYNC_LEASE_SECONDS * 1000,
     tickMs: config.SYNC_TICK_MS,
-    handlers: new Map(Object.entries(options.deliveryHandlers ?? {})),
+    // An adapter's deliver answers its `adapter:<id>` target, beside the handlers given by name.
+    handlers: new Map([...Object.entries(options.deliveryHandlers ?? {}), ...(options.syncAdapters ?? []).flatMap((a) => (a.deliver ? [[a.id, a.deliver] as const] : []))]),
     reportBackgroundFailure: deps.reportBackgroundFailure,
     onSent: deps.metrics.recordPush,
   });

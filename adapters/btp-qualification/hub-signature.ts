@@ -1,4 +1,5 @@
 // Verifies the hub's forward signature (Tabadol-Hub-Signature) on a request that the hub relays to this provider.
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 
 /** What the provider received: the headers the hub sets and the request line as it arrived. */
@@ -76,5 +77,46 @@ export function createHubSignatureVerifier(options: HubSignatureOptions): (reque
     if (typeof claims.iat !== 'number' || Math.abs(Date.now() / 1000 - claims.iat) > maxSkew) wrong.push('iat');
     if (wrong.length > 0) return { ok: false, status: 401, code: 'hub-signature-mismatch', detail: `claim(s) not matching the request: ${wrong.join(', ')}` };
     return { ok: true, client, purpose, requestId };
+  };
+}
+
+/** The JWS type of a batch of changes the hub pushes (docs/protocol.md §9). */
+export const deliveryTokenType = 'tabadol-delivery+jwt';
+
+export interface HubDeliveryOptions extends Omit<HubSignatureOptions, 'hubId'> {
+  hubId?: string;
+  /** This system's subsystem id: the push's `aud` must equal it. */
+  audience?: string;
+}
+
+export type HubDeliveryResult = { ok: true; subscription: string; deliveryId: string } | { ok: false; status: 401 | 503; detail: string };
+
+/**
+ * Verifies a push of the hub's changes: the `tabadol-signature` JWS (typ tabadol-delivery+jwt) by the hub's keys, its
+ * `bdh` over the exact body bytes, `jti` equal to `webhook-id`, `iat` within the skew and equal to `webhook-timestamp`.
+ */
+export function createHubDeliveryVerifier(options: HubDeliveryOptions): (header: (name: string) => string | undefined, body: Uint8Array) => Promise<HubDeliveryResult> {
+  const keySet = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+  const maxSkew = options.maxSkewSeconds ?? 300;
+  return async (header, body) => {
+    const token = header('tabadol-signature');
+    const id = header('webhook-id');
+    const timestamp = header('webhook-timestamp');
+    if (!token || !id || !timestamp) return { ok: false, status: 401, detail: 'missing tabadol-signature, webhook-id or webhook-timestamp' };
+    let claims: JWTPayload & { bdh?: unknown };
+    try {
+      ({ payload: claims } = await jwtVerify(token, keySet, { algorithms: ['ES256'], typ: deliveryTokenType, ...(options.hubId ? { issuer: options.hubId } : {}), ...(options.audience ? { audience: options.audience } : {}) }));
+    } catch (err) {
+      if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) return { ok: false, status: 503, detail: 'the hub keys (JWKS) could not be fetched' };
+      return { ok: false, status: 401, detail: `the push signature does not verify (${err instanceof errors.JOSEError ? err.code : 'error'})` };
+    }
+    const digest = createHash('sha256').update(body).digest('base64url');
+    const wrong = [
+      ...(claims.bdh === digest ? [] : ['bdh']),
+      ...(claims.jti === id ? [] : ['jti']),
+      ...(typeof claims.iat === 'number' && String(claims.iat) === timestamp && Math.abs(Date.now() / 1000 - claims.iat) <= maxSkew ? [] : ['iat']),
+    ];
+    if (wrong.length > 0) return { ok: false, status: 401, detail: `claim(s) not matching the push: ${wrong.join(', ')}` };
+    return { ok: true, subscription: String(claims.sub ?? ''), deliveryId: id };
   };
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createBtpApp, fixedBytes } from './app.ts';
+import { BtpStore } from './store.ts';
 
 export interface BtpSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -14,10 +15,16 @@ export interface BtpSimulatorOptions {
   requireHubSignature?: boolean;
   /** When set, the forward signature's `iss` must equal it. */
   hubId?: string;
+  /** Serve the integration API (adapters/btp-qualification/app.ts) with this bearer token; needs hubJwksUrl. */
+  integrationToken?: string;
+  /** The platform's subsystem id: the hub's pushes must be addressed to it (default MA/GOV/METLE/qualification-btp). */
+  subsystem?: string;
 }
 
 export interface BtpSimulator {
   url: string;
+  /** The platform's companies (edit them, or see what the hub pushed). */
+  store: BtpStore;
   close(): Promise<void>;
 }
 
@@ -26,9 +33,16 @@ const fixedHeaders = { 'content-type': 'application/json', 'content-length': Str
 export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Promise<BtpSimulator> {
   const host = options.host ?? '127.0.0.1';
   if (options.requireHubSignature && !options.hubJwksUrl) throw new Error('requireHubSignature needs hubJwksUrl: the hub keys to verify against');
-  const app = createBtpApp(
-    options.requireHubSignature && options.hubJwksUrl ? { hubSignature: { jwksUrl: options.hubJwksUrl, ...(options.hubId ? { hubId: options.hubId } : {}) } } : {},
-  );
+  if (options.integrationToken && !options.hubJwksUrl) throw new Error('integrationToken needs hubJwksUrl: the hub keys its pushes are checked against');
+  const store = new BtpStore();
+  const hubId = options.hubId ? { hubId: options.hubId } : {};
+  const app = createBtpApp({
+    store,
+    ...(options.requireHubSignature && options.hubJwksUrl ? { hubSignature: { jwksUrl: options.hubJwksUrl, ...hubId } } : {}),
+    ...(options.integrationToken && options.hubJwksUrl
+      ? { integration: { token: options.integrationToken, hubDelivery: { jwksUrl: options.hubJwksUrl, ...hubId, audience: options.subsystem ?? 'MA/GOV/METLE/qualification-btp' } } }
+      : {}),
+  });
   const honoListener = getRequestListener(app.fetch);
   const fastFixed = !options.requireHubSignature;
 
@@ -55,6 +69,7 @@ export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Prom
 
   return {
     url,
+    store,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

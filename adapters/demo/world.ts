@@ -16,6 +16,10 @@ import type { Logger } from '../../src/observability/logger.ts';
 import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
+import { btpAdapter, btpSubscriptionInput, btpSubsystem } from '../btp-qualification/adapter.ts';
+import { configureAdapter } from '../../src/sync/inbound.ts';
+import { createSubscription, listSubscriptions, setSubscriptionState } from '../../src/sync/subscriptions.ts';
+import { randomBytes } from 'node:crypto';
 import { entities } from '../../referentials/generator/generate.ts';
 import { contributeBulk } from '../../src/golden/bulk.ts';
 import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
@@ -204,6 +208,41 @@ async function shouldLoad(context: PluginContext): Promise<boolean> {
   return (rows[0]?.n ?? 0) === 0;
 }
 
+/**
+ * The BTP platform synced both ways: its adapter pulls from this start's simulator (the adapter's configuration, in the
+ * database, so worker processes pull too), and a push subscription under the demo convention hub-companies-metle-btp
+ * sends golden company changes to the simulator. The simulator's address changes at each start: a subscription to an
+ * earlier address is ended and a new one follows the feed from now (the restarted simulator holds its seed data anew).
+ */
+async function syncBtpBothWays(context: PluginContext, simulatorUrl: string, token: string): Promise<string> {
+  try {
+    await configureAdapter(context.db, btpAdapter, { baseUrl: simulatorUrl, token });
+    const input = btpSubscriptionInput(simulatorUrl);
+    let current: string | undefined;
+    for (const s of await listSubscriptions(context.db, { subscriber: btpSubsystem, state: 'active' })) {
+      if (s.referential !== 'companies' || s.mode !== 'push') continue;
+      if (s.target === input.target) current = s.id;
+      else await setSubscriptionState(context.db, s.id, 'ended', actor);
+    }
+    current ??= (await createSubscription(
+      { db: context.db, findConvention: (c, p, s) => context.services.conventions.find(c, p, s), referentials: context.services.referentials.names() },
+      { ...input, actor },
+    )).id;
+    // The token stays out of the banner and the logs: a file only this user reads.
+    const tokenFile = join(demoDir(context.config.DATA_DIR), 'btp-integration-token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    return [
+      `BTP companies pulled into the companies referential; golden company changes pushed back (subscription ${current});`,
+      `                 edit a company in the BTP platform and see it reach the golden record: curl -X PATCH -H "authorization: Bearer $(cat ${tokenFile})"`,
+      `                 -H 'content-type: application/json' -d '{"raisonSociale":"Nouvelle Raison SARL"}' ${simulatorUrl}/admin/companies/${demoIces.qualified}`,
+    ].join('\n');
+  } catch (err) {
+    // The demo serves without the sync rather than not at all; said in the banner.
+    context.logger.warn({ err: { message: (err as Error).message } }, 'demo world: the BTP platform is not synced');
+    return `BTP platform NOT synced: ${(err as Error).message}`;
+  }
+}
+
 export const demoWorldPlugin: HubPlugin = {
   name: 'demo-world',
   async start(context) {
@@ -220,15 +259,19 @@ export const demoWorldPlugin: HubPlugin = {
         return { banner: `demo world     NOT loaded: ${(err as Error).message} (the next start tries again)`, stop: async () => undefined };
       }
     }
-    // The simulator runs with the hub and checks that every call came through it (the hub's forward signature).
-    const simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${context.hubUrl}/.well-known/jwks.json`, hubId: context.config.HUB_ID });
+    // The simulator runs with the hub and checks that every call came through it (the hub's forward signature); its
+    // integration API (a token of this start) is what the hub's sync adapter pulls from and pushes to.
+    const integrationToken = randomBytes(24).toString('hex');
+    const simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${context.hubUrl}/.well-known/jwks.json`, hubId: context.config.HUB_ID, integrationToken });
     await bindService(context.db, { serviceId: btpServiceId, binding: { kind: 'http', baseUrl: simulator.url, timeoutMs: 5000 }, actor });
+    const btpSync = await syncBtpBothWays(context, simulator.url, integrationToken);
     // This process serves at once what it just activated and bound, without waiting for its next registry poll.
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
     const records = loadDemoRecords(context);
     return {
       banner: [
         `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
+        `  demo sync      ${btpSync}`,
         ...skipped.map((file) => `  demo skipped   ${file}: not a demo party's convention (sign and activate it with tabadol convention ...)`),
         ...(records.pending
           ? [

@@ -247,6 +247,8 @@ export interface WorldOptions {
   workers?: boolean;
   /** In-process receivers of pushed changes (sync), by adapter name. */
   deliveryHandlers?: HubParts['deliveryHandlers'];
+  /** Sync adapters (src/sync/adapter.ts) run by every hub that runs workers. */
+  syncAdapters?: HubParts['syncAdapters'];
 }
 
 export const sha256b64u = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('base64url');
@@ -334,7 +336,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     });
     const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
-    return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, referentials: options.referentials ?? [], deliveryHandlers: options.deliveryHandlers ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
+    return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, referentials: options.referentials ?? [], deliveryHandlers: options.deliveryHandlers ?? {}, syncAdapters: options.syncAdapters ?? [], registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
   const startProcess = async (index: number, redisUrl: string): Promise<RunningHub> => {
