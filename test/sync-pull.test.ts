@@ -120,6 +120,11 @@ describe.each(setups)('pull delivery on $name', (setup) => {
       [t.subscriber.id, purpose],
     );
     expect(rows[0]).toEqual({ reads: 4, subjects: 7 });
+    // The TypeScript client signs a read and verifies the hub's answer as for any call.
+    const viaClient = await t.subscriber.client().call('GET', `/sync/v1/subscriptions/${sub.id}/changes?after=${one.next}&limit=2`, { purpose });
+    expect(viaClient.status).toBe(200);
+    expect(viaClient.claims).toMatchObject({ aud: t.subscriber.id, sts: 200 });
+    expect((JSON.parse(viaClient.body) as PullAnswerBody).changes.map((c) => c.goldenId)).toEqual(ids.slice(3, 5));
     await setSubscriptionState(t.db(), sub.id, 'ended', 'test');
   });
 

@@ -44,6 +44,9 @@ const signedHeaders = {
   'Tabadol-Log-Id': { description: 'The message-log sequence number of this read', schema: { type: 'string' as const } },
 };
 
+/** A refusal the endpoint answers itself: signed and logged like the page. */
+const signedProblem = (description: string) => ({ ...problemResponse(`${description} (signed and logged)`), headers: signedHeaders });
+
 const pullRoute = createRoute({
   method: 'get',
   path: '/sync/v1/subscriptions/{id}/changes',
@@ -68,14 +71,14 @@ const pullRoute = createRoute({
   },
   responses: {
     200: { description: 'A page of changes (possibly empty at the end of the wait), signed', headers: signedHeaders, content: { 'application/json': { schema: pullPage } } },
-    400: problemResponses[400],
-    401: problemResponse('The signature is missing, malformed or does not verify, or its claims do not match the request (signed)'),
-    403: problemResponse("Not the subscription's subscriber, another purpose, or its convention no longer allows it (signed)"),
-    404: problemResponse('No such subscription (signed)'),
-    409: problemResponse('A replayed jti, a subscription that has ended or is not a pull subscription (signed)'),
+    400: signedProblem('A malformed path or query, or `after` beyond the feed: `errors` names the field'),
+    401: signedProblem('The signature is missing, malformed or does not verify, or its claims do not match the request'),
+    403: signedProblem("Not the subscription's subscriber, another purpose, or its convention no longer allows it"),
+    404: signedProblem('No such subscription'),
+    409: signedProblem('A replayed jti, a subscription that has ended or is not a pull subscription'),
     413: problemResponses[413],
     500: problemResponses[500],
-    503: problemResponses[503],
+    503: signedProblem('The database or the replay store cannot be reached, or the read could not be logged'),
   },
 });
 
