@@ -99,7 +99,8 @@ async function startBenchHub(dataDir: string, queuePrefix: string): Promise<Hub>
   if (!config.DATABASE_URL || !config.REDIS_URL) throw new Error('the referentials bench needs DATABASE_URL and REDIS_URL');
   // No outbox workers: the import left one golden.changed row per contribution, and relaying them to Redis while we
   // measure would load the machine with work that is not the read path. The plug-ins are the referential services'.
-  const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: false, plugins: referentialParts().plugins, adapters: referentialParts().adapters, queuePrefix });
+  const parts = referentialParts();
+  const hub = await startHub(config, { logger: createLogger(config.LOG_LEVEL), http: true, workers: false, referentials: parts.referentials, plugins: parts.plugins, adapters: parts.adapters, queuePrefix });
   try {
     if (hub.url === undefined) throw new Error('the hub started without an HTTP server');
     const { db, services } = hub;

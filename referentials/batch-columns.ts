@@ -1,5 +1,6 @@
 // The CSV columns of each referential's source records (attribute names, nested ones in dot notation: `rc.number`):
-// what a batch upload may carry besides sourceId, and the columns the test-data generator writes.
+// what a batch upload may carry besides sourceId (each module's batchColumns), and the columns the test-data generator
+// writes.
 export const sourceRecordColumns = {
   persons: ['cin', 'firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic', 'birthDate', 'birthCommune', 'sex', 'address', 'addressCommune', 'status', 'deathDate'],
   companies: ['ice', 'if', 'rc.number', 'rc.court', 'cnss', 'nameFr', 'nameAr', 'legalForm', 'status', 'address', 'commune', 'createdOn'],

@@ -3,12 +3,12 @@
 // the source system of what it contributes: an e-service cannot write under another's name.
 import { adapterProblem, type AdapterBinding, type ProviderRequest, type ProviderResponse } from '../src/exchange/bindings.ts';
 import { lazyJsonObject } from '../src/exchange/lazy-json.ts';
-import { BatchRefusedError, batchColumnsOf, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/golden/batches.ts';
+import { BatchRefusedError, batchIdPattern, batchStatus, parseBatch, submitBatch, type BatchFormat } from '../src/golden/batches.ts';
 import { contribute, plainValues } from '../src/golden/engine.ts';
 import { ContributionRefusedError, type GoldenRecord, type ResolveItem } from '../src/golden/engine-types.ts';
 import type { NaturalKey, ReferentialModule } from '../src/golden/module.ts';
 import { readChanges } from '../src/golden/changes.ts';
-import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/store.ts';
+import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/reads.ts';
 import type { BackgroundFailureReport } from '../src/observability/metrics.ts';
 import type { Db, Queryable } from '../src/storage/db.ts';
 import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';
@@ -203,7 +203,7 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
       if (!format) return problem(400, 'the body must be application/x-ndjson or text/csv', [{ location: 'header.content-type', message: 'not accepted' }]);
       try {
         // Parsed (and refused as a whole when it must be) before anything is written.
-        const rows = parseBatch(request.body, format, batchColumnsOf(name));
+        const rows = parseBatch(request.body, format, module.batchColumns);
         const submitted = await submitBatch(db, { referential: name, sourceSystem: request.client, batchId, format, rows });
         return json(202, submitted);
       } catch (err) {

@@ -1,6 +1,7 @@
-// Registers the persons, companies and vehicles referentials with the golden-record engine.
+// The persons, companies and vehicles referentials, as the list a hub is given (HubParts.referentials, composed by
+// referentialParts in referentials/services.ts). Importing this module registers nothing anywhere.
 
-import { registerReferential, type ReferentialModule } from '../src/golden/module.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import { companiesModule } from './companies/module.ts';
 import { personsModule } from './persons/module.ts';
 import { vehiclesModule } from './vehicles/module.ts';
@@ -13,10 +14,3 @@ export const referentialModules: readonly ReferentialModule[] = [
   companiesModule as unknown as ReferentialModule,
   vehiclesModule as unknown as ReferentialModule,
 ];
-
-/** Registers every module; idempotent (a second call replaces each module by itself). */
-export function registerReferentials(): void {
-  for (const module of referentialModules) registerReferential(module);
-}
-
-registerReferentials();

@@ -1,30 +1,25 @@
-// The referentials' part of a hub (referentialParts, composed by bin/parts.ts): their services' adapter bindings, the
-// outbox consumers of batches and change events, and a plug-in that binds each service of MA/GOV/HUB/referentials at
-// start and numbers the change feed periodically.
+// The referentials' part of a hub (referentialParts, composed by bin/parts.ts): the referentials themselves (the hub's
+// catalog), their services' adapter bindings, the outbox consumers of batches and change events, and a plug-in that
+// binds each service of MA/GOV/HUB/referentials at start and numbers the change feed periodically.
 import { bindService, type ServiceBinding } from '../src/exchange/bindings.ts';
 import { hubSubsystems } from '../src/hub/bootstrap.ts';
 import type { HubParts, HubPlugin, OutboxConsumer } from '../src/plugins.ts';
-import { batchConsumer, registerBatchColumns } from '../src/golden/batches.ts';
+import { batchConsumer } from '../src/golden/batches.ts';
+import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/golden/changes.ts';
 import { lockReferential } from '../src/golden/locks.ts';
-import { reindexBlockingKeys } from '../src/golden/store.ts';
+import { reindexBlockingKeys } from '../src/golden/keys.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Logger } from 'pino';
-import { referentials } from '../src/golden/module.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import { goldenService } from './golden-service.ts';
-import { registerReferentials } from './index.ts';
+import { referentialModules } from './index.ts';
 import { territoryAdapter, territoryService } from './territory/service.ts';
-import { batchColumns } from './batch-columns.ts';
 
-registerReferentials();
-
-// Batches: the CSV columns of each referential (attributes, nested ones dotted) and the consumer that applies them.
-for (const [referential, columns] of Object.entries(batchColumns)) registerBatchColumns(referential, columns);
-
-/** The batch consumer, and the golden-record change events' consumers. */
-function referentialConsumers(): OutboxConsumer[] {
+/** The consumer of these referentials' batches, and the golden-record change events' consumers. */
+function referentialConsumers(referentials: ReferentialCatalog): OutboxConsumer[] {
   return [
-    batchConsumer(),
+    batchConsumer(referentials),
     // Golden-record change events: readers pull them from the change feed today; the adapters' push subscribers (the
     // next issue) will hang here. Consuming them now keeps the outbox from re-driving undeliverable rows forever.
     ...[goldenChangedTopic, goldenChangedBatchTopic].map((topic) => ({ topic, handler: async () => undefined, concurrency: 4 })),
@@ -37,13 +32,14 @@ export const blockingKeysTask = 'blocking-keys-v1';
 /**
  * Golden records written before blocking keys existed (migration 0009) get theirs, so that matching finds them: one
  * pass in the background, in id order a thousand at a time, recorded in ref_maintenance once complete so that later
- * starts skip it (records written since always have their keys). Returns how many records it gave keys to.
+ * starts skip it (records written since always have their keys). Returns how many records it gave keys to. `modules`:
+ * the hub's referentials.
  */
-export async function backfillBlockingKeys(db: Db, logger: Pick<Logger, 'info'>, options: { stopped?: () => boolean } = {}): Promise<number> {
+export async function backfillBlockingKeys(db: Db, modules: readonly ReferentialModule[], logger: Pick<Logger, 'info'>, options: { stopped?: () => boolean } = {}): Promise<number> {
   const { rows: done } = await db.query('SELECT 1 FROM ref_maintenance WHERE task = $1', [blockingKeysTask]);
   if (done.length > 0) return 0;
   let keyed = 0;
-  for (const module of referentials()) {
+  for (const module of modules) {
     if (!module.blockingKeys) continue;
     let after = '';
     for (;;) {
@@ -77,7 +73,8 @@ export const referentialServicesPlugin: HubPlugin = {
     const { db, services } = context;
     const subsystem = hubSubsystems(context.config.HUB_ID).referentials;
     const wanted: Array<[string, string]> = [[`${subsystem}/territory`, territoryAdapter]];
-    for (const module of referentials()) {
+    // The hub's own referentials (HubParts.referentials), whichever part gave them.
+    for (const module of services.referentials.modules()) {
       services.adapters.register(goldenAdapter(module.name), goldenService(module, db, context.reportBackgroundFailure));
       wanted.push([`${subsystem}/${module.name}`, goldenAdapter(module.name)]);
     }
@@ -91,7 +88,7 @@ export const referentialServicesPlugin: HubPlugin = {
     }
     if (changed) await services.directory.reload();
     let stopping = false;
-    void backfillBlockingKeys(db, context.logger, { stopped: () => stopping }).catch((err: unknown) => context.reportBackgroundFailure(blockingKeysTask, err, { after: 'start' }));
+    void backfillBlockingKeys(db, services.referentials.modules(), context.logger, { stopped: () => stopping }).catch((err: unknown) => context.reportBackgroundFailure(blockingKeysTask, err, { after: 'start' }));
     // Contributions number their changes after commit themselves; this catches what a crash between the two left.
     const numbering = startNumberingRecovery(db, context.reportBackgroundFailure);
     return {
@@ -103,7 +100,12 @@ export const referentialServicesPlugin: HubPlugin = {
   },
 };
 
-/** The referentials' part of a hub: the territory's binding, the consumers, the plug-in that binds the golden services. */
-export function referentialParts(): HubParts {
-  return { adapters: { [territoryAdapter]: territoryService }, consumers: referentialConsumers(), plugins: [referentialServicesPlugin] };
+/**
+ * The referentials' part of a hub: the referentials (persons, companies and vehicles unless told otherwise), the
+ * territory's binding, the consumers, the plug-in that binds the golden services. The batch consumer applies the
+ * batches of these referentials, the ones this part gives the hub.
+ */
+export function referentialParts(modules: readonly ReferentialModule[] = referentialModules): HubParts {
+  const referentials = new ReferentialCatalog(modules);
+  return { referentials: referentials.modules(), adapters: { [territoryAdapter]: territoryService }, consumers: referentialConsumers(referentials), plugins: [referentialServicesPlugin] };
 }

@@ -1,10 +1,11 @@
-// What a hub is composed of beyond its core: adapters, outbox consumers, routes and plug-ins, given to startHub as an
-// explicit list (HubParts) by the composition root (bin/parts.ts). Nothing here is module-global: two hubs in one process
-// share no part they were not both given. src/ never imports adapters/ or the referentials.
+// What a hub is composed of beyond its core: referentials, adapters, outbox consumers, routes and plug-ins, given to
+// startHub as an explicit list (HubParts) by the composition root (bin/parts.ts). Nothing here is module-global: two
+// hubs in one process share no part they were not both given. src/ never imports adapters/ or the referentials.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { AdapterBinding } from './exchange/bindings.ts';
+import type { ReferentialModule } from './golden/module.ts';
 import type { HubServices } from './hub/services.ts';
 import type { AppEnv } from './http/context.ts';
 import type { BackgroundFailureReport } from './observability/metrics.ts';
@@ -44,6 +45,8 @@ export interface OutboxConsumer {
 
 /** The parts of one hub; each list absent means none. */
 export interface HubParts {
+  /** The referentials the golden-record engine serves in this hub (HubServices.referentials; each name once). */
+  referentials?: readonly ReferentialModule[];
   /** Adapter bindings by the name service_bindings.adapter gives (a plug-in may add more at start: services.adapters). */
   adapters?: Readonly<Record<string, AdapterBinding>>;
   /** Run by the workers (serve and worker). */
@@ -58,6 +61,7 @@ export interface HubParts {
 /** Several parts lists as one (the referentials' and the adapters', in bin/parts.ts). */
 export function mergeHubParts(...parts: readonly HubParts[]): Required<HubParts> {
   return {
+    referentials: parts.flatMap((p) => p.referentials ?? []),
     adapters: Object.assign({}, ...parts.map((p) => p.adapters ?? {})) as Record<string, AdapterBinding>,
     consumers: parts.flatMap((p) => p.consumers ?? []),
     routes: parts.flatMap((p) => p.routes ?? []),

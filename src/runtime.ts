@@ -109,7 +109,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
   // The embedded database admits this process only: the admin CLI reaches it through this channel while the hub runs.
   const channel = config.DATABASE_URL ? undefined : await openLocalChannel(db, config.DATA_DIR, logger);
   if (channel) closers.push('local channel', () => channel.close());
-  const hubServices = await startHubServices(config, db, logger, { adapters: options.adapters, queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
+  const hubServices = await startHubServices(config, db, logger, { adapters: options.adapters, referentials: options.referentials, queuePrefix: options.queuePrefix, pollMs: options.registryPollMs, recordExchange: metrics.recordExchange, reportBackgroundFailure });
   closers.push('exchange services', () => hubServices.close());
 
   let relay: OutboxRelay | undefined;
@@ -146,7 +146,7 @@ async function startParts(config: Config, options: HubOptions, closers: Closers)
         running.map((p) => p.stop().catch((err: unknown) => reportBackgroundFailure('plugin-stop', err))),
       );
     });
-    const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, draining: () => draining });
+    const app = createApp({ config, db, queue, logger, metrics, hub: hubServices, referentials: hubServices.referentials, draining: () => draining });
     registerAllRoutes(app);
     for (const register of options.routes ?? []) register(app);
     let server: ServerType;

@@ -1,8 +1,7 @@
 // The admin API's golden-record stewardship routes on both drivers: the review queue and its decisions, merge,
 // unmerge and distinct pairs, with operator roles, the operator as the recorded actor, and the refusals as problems.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import '../referentials/index.ts';
-import { personsModule } from '../referentials/index.ts';
+import { personsModule, referentialModules } from '../referentials/index.ts';
 import { registerAdminRoutes } from '../src/admin/http/index.ts';
 import type { DistinctResultBody, MergeResultBody, ReviewDecisionResultBody, ReviewItemBody, UnmergeResultBody } from '../src/admin/http/stewardship.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
@@ -10,8 +9,9 @@ import { addOperator } from '../src/identity/operators.ts';
 import { createMemoryQueue } from '../src/queue/memory.ts';
 import type { Queue } from '../src/queue/queue.ts';
 import { contribute } from '../src/golden/engine.ts';
+import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
-import { findBySource, getGolden } from '../src/golden/store.ts';
+import { findBySource, getGolden } from '../src/golden/reads.ts';
 import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
 
@@ -28,7 +28,7 @@ describe.each(drivers())('admin stewardship API on %s', (driver) => {
   beforeAll(async () => {
     t = await openTestDb(driver);
     queue = createMemoryQueue();
-    app = buildTestApp(t.db, queue).app;
+    app = buildTestApp(t.db, queue, {}, { referentials: new ReferentialCatalog(referentialModules) }).app;
     registerAdminRoutes(app);
     const admin = await addOperator(t.db, { name: 'Amina (admin)', role: 'admin', actor: 'test' });
     tokens.admin = admin.token;

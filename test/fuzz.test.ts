@@ -306,7 +306,8 @@ const contracts = contractOperations().filter(selected);
 const hubOps = hubOperations().filter(selected);
 
 beforeAll(async () => {
-  world = await startExchangeWorld({ storage: 'pglite', redis: false, plugins: referentialParts().plugins, adapters: referentialParts().adapters });
+  const referentials = referentialParts();
+  world = await startExchangeWorld({ storage: 'pglite', redis: false, referentials: referentials.referentials, plugins: referentials.plugins, adapters: referentials.adapters });
   fuzzer = await world.registerConsumer('MA/GOV/TEST/fuzzer', 'ES256');
   const services = [...new Set(contracts.map((op) => op.service))];
   for (const service of services) {

@@ -5,12 +5,11 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import '../referentials/services.ts';
 import { goldenService } from '../referentials/golden-service.ts';
+import { referentialModules } from '../referentials/index.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
 import { ProblemError, problemLimits } from '../src/http/problem.ts';
 import { addOperator } from '../src/identity/operators.ts';
-import { referentials } from '../src/golden/module.ts';
 import { startExchangeWorld, type Consumer, type ExchangeWorld, type RawAnswer } from './exchange/harness.ts';
 
 const bodyLimit = 1024 * 1024; // the default BODY_LIMIT_BYTES, which the world's hubs run with
@@ -126,7 +125,7 @@ describe('hostile bodies on a running hub', () => {
     consumer = await world.registerConsumer('MA/GOV/TEST/hostile-consumer');
     await world.registerConsumer(testProvider);
     // The referential services as the hub binds them, under our provider: the golden services on this hub's database.
-    for (const module of referentials()) {
+    for (const module of referentialModules) {
       const service = module.name;
       const source = join(repoContracts, 'MA.GOV.HUB.referentials', service, 'openapi.yaml');
       const serviceDir = join(world.contractsDir, testProvider.replaceAll('/', '.'), service);

@@ -5,15 +5,15 @@
 // both drivers; the admin API through a started hub.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../referentials/services.ts';
 import { goldenService } from '../referentials/golden-service.ts';
-import { personsModule } from '../referentials/index.ts';
+import { personsModule, referentialModules } from '../referentials/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AdapterBinding, ProviderRequest, ProviderResponse } from '../src/exchange/bindings.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
 import { addOperator } from '../src/identity/operators.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
 import { batchStatus, processBatch } from '../src/golden/batches.ts';
+import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
 import type { Queryable } from '../src/storage/db.ts';
@@ -134,7 +134,7 @@ describe.each(drivers())('referential and transparency services on %s', (driver)
     const sent = await call('POST', '/batches?batchId=hostile-1', `${lines.join('\n')}\n`, 'application/x-ndjson');
     expect(sent.status).toBe(202);
     expect(JSON.parse(Buffer.from(sent.body).toString('utf8'))).toMatchObject({ total: 5, status: 'queued' });
-    await t.db.transaction((tx) => processBatch(tx, { sourceSystem: client, batchId: 'hostile-1' }));
+    await t.db.transaction((tx) => processBatch(tx, new ReferentialCatalog(referentialModules), { sourceSystem: client, batchId: 'hostile-1' }));
     const status = await batchStatus(t.db, client, 'hostile-1');
     expect(status).toMatchObject({ status: 'done', applied: 1, rejected: 4 });
     const byLine = new Map(status?.errors.map((e) => [e.line, e]));
@@ -150,7 +150,7 @@ describe.each(drivers())('referential and transparency services on %s', (driver)
     const csv = `sourceId,cin,firstNameLatin,lastNameLatin,birthDate,sex\nc1,BK12345,Amina,Alaoui,1980-02-03,F\nc2,BK22222,Omar,Ben\u0000ani,1981-03-04,M\n`;
     const sent = await call('POST', '/batches?batchId=hostile-csv', csv, 'text/csv');
     expect(sent.status).toBe(202);
-    await t.db.transaction((tx) => processBatch(tx, { sourceSystem: client, batchId: 'hostile-csv' }));
+    await t.db.transaction((tx) => processBatch(tx, new ReferentialCatalog(referentialModules), { sourceSystem: client, batchId: 'hostile-csv' }));
     const status = await batchStatus(t.db, client, 'hostile-csv');
     expect(status).toMatchObject({ status: 'done', applied: 1, rejected: 1 });
     expect(status?.errors).toEqual([{ line: 3, sourceId: 'c2', problems: [expect.objectContaining({ location: 'attributes.lastNameLatin' })] }]);
@@ -176,7 +176,7 @@ describe('the admin API', () => {
   beforeAll(async () => {
     dataDir = freshDataDir();
     const { logger } = captureLogger('warn');
-    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), { logger, http: true, workers: false });
+    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), { logger, http: true, workers: false, referentials: referentialModules });
     token = (await addOperator(hub.db, { name: 'Amina (admin)', role: 'admin', actor: 'test' })).token;
   });
   afterAll(async () => {

@@ -1,11 +1,12 @@
 // The hub is composed from an explicit list of parts and torn down by one stack of closers (issue 12 items 5 and 6):
-// two hubs in one process share no adapter or plug-in, and a plug-in that fails to start leaves nothing behind (the
+// two hubs in one process share no referential, adapter or plug-in, and a plug-in that fails to start leaves nothing behind (the
 // port free, the embedded database's lock released, the pool ended).
 import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { AdapterBinding } from '../src/exchange/bindings.ts';
+import { addOperator } from '../src/identity/operators.ts';
 import type { HubPlugin } from '../src/plugins.ts';
 import { startHub } from '../src/runtime.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -14,6 +15,8 @@ import { testDatabaseUrl, testRedisUrl } from './helpers/env.ts';
 import { captureLogger } from './helpers/hub.ts';
 import { deletePrefix, uniquePrefix } from './helpers/queues.ts';
 import { hasServer } from './helpers/servers.ts';
+import { companiesModule, personsModule } from '../referentials/index.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 
 const dirs: string[] = [];
 const dataDir = () => {
@@ -129,5 +132,42 @@ describe('two hubs in one process', () => {
       await b.close();
       await a.close();
     }
+  });
+});
+
+describe('two hubs given different referentials in one process', () => {
+  it('each sees only its own: in its catalog and through its admin API', async () => {
+    const persons = personsModule as unknown as ReferentialModule;
+    const companies = companiesModule as unknown as ReferentialModule;
+    const logger = captureLogger('silent').logger;
+    const a = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir() }), { logger, http: true, workers: false, referentials: [persons] });
+    const b = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir() }), { logger, http: true, workers: false, referentials: [companies] });
+    try {
+      expect(a.services.referentials.names()).toEqual(['persons']);
+      expect(a.services.referentials.module('persons')).toBe(persons);
+      expect(a.services.referentials.module('companies')).toBeUndefined();
+      expect(b.services.referentials.names()).toEqual(['companies']);
+      expect(b.services.referentials.module('companies')).toBe(companies);
+      expect(b.services.referentials.module('persons')).toBeUndefined();
+      // The stewardship routes serve the hub's own referentials: the other hub's is an unknown referential there.
+      const reviewQueue = async (hub: typeof a, referential: string) => {
+        const { token } = await addOperator(hub.db, { name: 'auditor', role: 'auditor', actor: 'test' });
+        const res = await fetch(`${hub.url}/admin/v1/referentials/${referential}/review`, { headers: { authorization: `Bearer ${token}` } });
+        return res.status;
+      };
+      expect(await reviewQueue(a, 'persons')).toBe(200);
+      expect(await reviewQueue(a, 'companies')).toBe(404);
+      expect(await reviewQueue(b, 'companies')).toBe(200);
+      expect(await reviewQueue(b, 'persons')).toBe(404);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('a referential given twice refuses the start', async () => {
+    const persons = personsModule as unknown as ReferentialModule;
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir() });
+    await expect(startHub(config, { logger: captureLogger('silent').logger, http: false, workers: false, referentials: [persons, persons] })).rejects.toThrow('referential persons is given twice');
   });
 });

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../referentials/index.ts';
+import { referentialModules } from '../referentials/index.ts';
 import { AdminInputError } from '../src/admin/errors.ts';
 import { generateMemberKeyPair } from '../src/admin/keys.ts';
 import { loadConfig } from '../src/config.ts';
@@ -24,7 +24,7 @@ let dataDir = '';
 
 beforeAll(async () => {
   dataDir = freshDataDir();
-  hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), { logger: captureLogger().logger, http: true, workers: false });
+  hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), { logger: captureLogger().logger, http: true, workers: false, referentials: referentialModules });
   token = (await addOperator(hub.db, { name: 'Amina (admin)', role: 'admin', actor: 'test' })).token;
 });
 

@@ -1,19 +1,19 @@
 // Batches of contributions: parsing (UTF-8, CSV columns, line numbers), then submit and process through a real queue
 // on both drivers, chunk by chunk, idempotent by batch id.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import '../referentials/services.ts';
 import { readFileSync } from 'node:fs';
 import { CSV_COLUMNS } from '../referentials/generator/output.ts';
 import { goldenService } from '../referentials/golden-service.ts';
-import { personsModule } from '../referentials/index.ts';
+import { personsModule, referentialModules } from '../referentials/index.ts';
 import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { compileServiceOpenApi } from '../src/exchange/openapi-service.ts';
+import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { OutboxRelay, processOutbox } from '../src/queue/outbox.ts';
 import type { Worker } from '../src/queue/queue.ts';
 import { BatchRefusedError, batchConsumer, batchStatus, batchTopic, parseBatch, submitBatch } from '../src/golden/batches.ts';
-import { findBySource } from '../src/golden/store.ts';
+import { findBySource } from '../src/golden/reads.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 import { openTestQueue } from './helpers/queues.ts';
 
@@ -115,7 +115,7 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
   beforeEach(async () => {
     t = await openTestDb(driver);
     q = openTestQueue('memory');
-    const consumer = batchConsumer({ chunkSize: 7 });
+    const consumer = batchConsumer(new ReferentialCatalog(referentialModules), { chunkSize: 7 });
     worker = processOutbox({ db: t.db, queue: q.queue, logger }, consumer.topic, consumer.handler);
     relay = new OutboxRelay({ db: t.db, queue: q.queue, logger, pollIntervalMs: 30, backoffMs: 10, attempts: 3 });
     relay.start();
@@ -170,7 +170,7 @@ describe.each(drivers())('batches on %s through the queue', (driver) => {
     await submitBatch(t.db, { referential: 'persons', sourceSystem: 'cnss', batchId: 'again', format: 'ndjson', rows });
     await until(async () => (await batchStatus(t.db, 'cnss', 'again'))?.status === 'done');
     // Simulate a re-delivery of the batch's job: the handler finds no pending row.
-    const consumer = batchConsumer();
+    const consumer = batchConsumer(new ReferentialCatalog(referentialModules));
     await t.db.transaction((tx) => consumer.handler({ sourceSystem: 'cnss', batchId: 'again' }, tx));
     const status = await batchStatus(t.db, 'cnss', 'again');
     expect(status).toMatchObject({ applied: 3, processed: 3 });

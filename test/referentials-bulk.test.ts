@@ -2,12 +2,14 @@
 // its ground truth (reported), what a chunk writes, idempotency, invalid rows, all-or-nothing, rounds for a source id
 // given twice, the engine's merge of records a contribution ties, and (PostgreSQL) bulk beside single contributions.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/golden/bulk.ts';
+import { contributeBulk } from '../src/golden/bulk.ts';
+import { prepareBulk, prepareBulkSliced, type BulkOutcome, type BulkRow } from '../src/golden/bulk-prepare.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { matchingActor, unmerge } from '../src/golden/stewardship.ts';
-import { computeGolden, findByNaturalKey, getGolden } from '../src/golden/store.ts';
-import { personsModule } from '../referentials/index.ts';
+import { computeGolden } from '../src/golden/compute.ts';
+import { findByNaturalKey, getGolden } from '../src/golden/reads.ts';
+import { personsModule, referentialModules } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
@@ -106,13 +108,13 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     await t.db.exec('DELETE FROM ref_blocking_keys');
     await t.db.exec('DELETE FROM ref_maintenance');
     const logged: unknown[] = [];
-    expect(await backfillBlockingKeys(t.db, { info: (...args: unknown[]) => logged.push(args) })).toBeGreaterThan(100);
+    expect(await backfillBlockingKeys(t.db, referentialModules, { info: (...args: unknown[]) => logged.push(args) })).toBeGreaterThan(100);
     const { rows: after } = await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2');
     expect(after).toEqual(before);
     expect(logged).toHaveLength(1);
     // Recorded as done: a later start does not scan again, even if keys went missing meanwhile.
     await t.db.exec('DELETE FROM ref_blocking_keys');
-    expect(await backfillBlockingKeys(t.db, { info: () => undefined })).toBe(0);
+    expect(await backfillBlockingKeys(t.db, referentialModules, { info: () => undefined })).toBe(0);
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_blocking_keys')).toBe(0);
   });
 
@@ -169,7 +171,7 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
       expect(decisions).toHaveLength(1);
       expect(decisions[0]).toMatchObject({ actor: matchingActor });
       expect(decisions[0]?.reason).toContain('btp b-9');
-      await unmerge(t.db, { mergeDecisionId: decisions[0]?.id ?? '', actor: 'steward', reason: 'checked: two people' });
+      await unmerge(t.db, persons, { mergeDecisionId: decisions[0]?.id ?? '', actor: 'steward', reason: 'checked: two people' });
       expect((await getGolden(t.db, 'persons', a))?.status).toBe('active');
     });
   }

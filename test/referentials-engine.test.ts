@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { ContributionRefusedError, StewardshipError, contribute, survive } from '../src/golden/engine.ts';
 import { plainValues, surviveOneJson } from '../src/golden/engine-survivorship.ts';
-import { computeGolden, findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/golden/store.ts';
+import { computeGolden } from '../src/golden/compute.ts';
+import { findByNaturalKey, findBySource, getGolden, resolveMany, sourceRefs } from '../src/golden/reads.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge } from '../src/golden/stewardship.ts';
 import type { Queryable } from '../src/storage/db.ts';
-import { registerReferential, type FieldProblem, type MatchProfile, type ReferentialModule } from '../src/golden/module.ts';
+import type { FieldProblem, MatchProfile, ReferentialModule } from '../src/golden/module.ts';
 
 interface Person extends Record<string, unknown> {
   name: string;
@@ -63,8 +64,6 @@ const persons: ReferentialModule<Person> = {
   thresholds: { link: 8, review: 3 },
   trust: { default: ['civil-registry', 'btp', 'marroute'] },
 };
-// Unmerge finds the module by name (it recomputes derived keys): the test module is registered like a real one.
-registerReferential(persons as unknown as ReferentialModule);
 
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
@@ -177,7 +176,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
     const again = await decideReview(t.db, { reviewId, decision: 'link', goldenId: a.goldenId, actor: 'steward-1', reason: 'same person', module: persons });
     expect(again.unchanged).toBe(true);
     expect(await count('ref_changes')).toBe(changesBefore);
-    await expect(decideReview(t.db, { reviewId, decision: 'distinct', actor: 'steward-2', reason: 'no' })).rejects.toBeInstanceOf(StewardshipError);
+    await expect(decideReview(t.db, { reviewId, decision: 'distinct', actor: 'steward-2', reason: 'no', module: persons })).rejects.toBeInstanceOf(StewardshipError);
     const audits = (await t.db.query<{ actor: string; action: string }>('SELECT actor, action FROM admin_audit ORDER BY id')).rows;
     expect(audits).toEqual([
       { actor: 'steward-1', action: 'referential.persons-test.merge' },
@@ -188,7 +187,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
   it('a distinct pair is never proposed nor auto-linked again, whatever arrives later (invariant 3)', async () => {
     const a = await give('civil-registry', 'c1', P('Youssef Bennani', { birthDate: '1985-02-03', commune: 'Rabat', cin: 'K1' }));
     const near = await give('marroute', 'm1', P('Youssef Bennani', { commune: 'Rabat' }));
-    const decided = await decideReview(t.db, { reviewId: near.reviewId ?? '', decision: 'distinct', actor: 'steward-1', reason: 'two people' });
+    const decided = await decideReview(t.db, { reviewId: near.reviewId ?? '', decision: 'distinct', actor: 'steward-1', reason: 'two people', module: persons });
     expect(decided.item.status).toBe('distinct');
     // The same source now sends data that would score a link, then even the other record's CIN.
     const later = await give('marroute', 'm1', P('Youssef Bennani', { commune: 'Rabat', birthDate: '1985-02-03' }));
@@ -257,7 +256,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
     const mergeAgain = await merge(t.db, persons, { survivorId: a.goldenId, mergedId: b.goldenId, actor: 'steward-1', reason: 'typo in name' });
     expect(mergeAgain).toMatchObject({ unchanged: true, decisionId: merged.decisionId });
 
-    const undone = await unmerge(t.db, { mergeDecisionId: merged.decisionId, actor: 'steward-2', reason: 'different people after all' });
+    const undone = await unmerge(t.db, persons, { mergeDecisionId: merged.decisionId, actor: 'steward-2', reason: 'different people after all' });
     expect(undone.unchanged).toBe(false);
     expect(await state()).toEqual(before);
     const causes = (await t.db.query<{ golden_id: string; cause: string; version: number }>('SELECT golden_id, cause, version FROM ref_golden_history ORDER BY seq')).rows;
@@ -267,7 +266,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
         [b.goldenId, 1],
       ].sort(),
     );
-    const again = await unmerge(t.db, { mergeDecisionId: merged.decisionId, actor: 'steward-2', reason: 'again' });
+    const again = await unmerge(t.db, persons, { mergeDecisionId: merged.decisionId, actor: 'steward-2', reason: 'again' });
     expect(again).toMatchObject({ unchanged: true, decisionId: undone.decisionId });
     expect(await state()).toEqual(before);
     const audits = (await t.db.query<{ actor: string; action: string; detail: { reason: string } }>('SELECT actor, action, detail FROM admin_audit ORDER BY id')).rows;
@@ -282,7 +281,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
     const b = await give('marroute', 'm1', P('Hind Berrada', { cin: 'H2', birthDate: '1999-01-01' }));
     const merged = await merge(t.db, persons, { survivorId: a.goldenId, mergedId: b.goldenId, actor: 's', reason: 'r' });
     await give('btp', 'b9', P('Hind Berrada', { cin: 'H1', commune: 'Oujda' }));
-    await expect(unmerge(t.db, { mergeDecisionId: merged.decisionId, actor: 's', reason: 'r' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(unmerge(t.db, persons, { mergeDecisionId: merged.decisionId, actor: 's', reason: 'r' })).rejects.toMatchObject({ code: 'conflict' });
   });
 
   it('resolveMany answers in order with explicit not-found, in one query for a mix of ids, keys and sources', async () => {

@@ -3,11 +3,13 @@
 // what a golden record must be; single contributions between chunks are seen (the chunk is decided again); and every
 // CIN stays one record when single contributions race the import.
 import { describe, expect, it } from 'vitest';
-import { contributeBulk, prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../src/golden/bulk.ts';
+import { contributeBulk } from '../src/golden/bulk.ts';
+import { prepareBulk, type BulkOutcome, type BulkRow, type PreparedBulk } from '../src/golden/bulk-prepare.ts';
 import { contributePipelined } from '../src/golden/bulk-pipeline.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
-import { computeGolden, findByNaturalKey, getGolden } from '../src/golden/store.ts';
+import { computeGolden } from '../src/golden/compute.ts';
+import { findByNaturalKey, getGolden } from '../src/golden/reads.ts';
 import { normaliseKey } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';

@@ -11,9 +11,9 @@ import { normalisePerson, personMatchProfile, personsModule } from '../referenti
 import { companiesModule } from '../referentials/companies/module.ts';
 import type { ProviderRequest } from '../src/exchange/bindings.ts';
 import { contribute } from '../src/golden/engine.ts';
-import { registerReferential, type ReferentialModule } from '../src/golden/module.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
 import type { Db } from '../src/storage/db.ts';
-import { getGolden, resolveMany, resolveManyJson } from '../src/golden/store.ts';
+import { getGolden, resolveMany, resolveManyJson } from '../src/golden/reads.ts';
 import { plainValues } from '../src/golden/engine.ts';
 import { merge, unmerge } from '../src/golden/stewardship.ts';
 import { contributeBulk } from '../src/golden/bulk.ts';
@@ -21,8 +21,6 @@ import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 const companies = companiesModule as unknown as ReferentialModule;
-// Unmerge finds the module by name (it recomputes derived keys).
-registerReferential(persons);
 /** The persons service's contract, whose answers the exchange pipeline validates. */
 const personsContract = compileServiceOpenApi(readFileSync(new URL('../contracts/MA.GOV.HUB.referentials/persons/openapi.yaml', import.meta.url), 'utf8'));
 
@@ -206,7 +204,7 @@ describe.each(drivers())('referential reads on %s', (driver) => {
     await expectInStep([a, b]);
     expect((await valuesOf([a]))[0]?.stored).toMatchObject({ sex: 'F', address: 'Rue 5, Fès' });
     const before = await valuesOf([a, b]);
-    await unmerge(t.db, { mergeDecisionId: merged.decisionId, actor: 's', reason: 'undo' });
+    await unmerge(t.db, persons, { mergeDecisionId: merged.decisionId, actor: 's', reason: 'undo' });
     await expectInStep([a, b]);
     expect((await valuesOf([a]))[0]?.stored).not.toMatchObject({ sex: 'F' });
     expect(before).not.toEqual(await valuesOf([a, b]));

@@ -17,8 +17,9 @@ import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
 import { entities } from '../../referentials/generator/generate.ts';
-import { contributeBulk, type BulkRow } from '../../src/golden/bulk.ts';
-import { referential, type ReferentialModule } from '../../src/golden/module.ts';
+import { contributeBulk } from '../../src/golden/bulk.ts';
+import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
+import type { ReferentialModule } from '../../src/golden/module.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -166,8 +167,8 @@ function loadDemoRecords(context: PluginContext): { pending: boolean; entities: 
       await new Promise((resolve) => setTimeout(resolve, 5));
     };
     for (const [name, entity] of entities(demoRecordCounts)) {
-      const module = referential(name);
-      if (!module) continue;
+      const module = context.services.referentials.module(name);
+      if (!module) continue; // a referential this hub was not given
       if (stopped) return;
       if (chunk && (chunk.module !== module || chunk.rows.length >= 100)) await flush();
       chunk ??= { module, rows: [] };

@@ -2,6 +2,7 @@
 
 import { parseCnss, parseIce, parseIf, parseRc } from '../identifiers/index.ts';
 import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { foldArabic, latinKey } from '../text/fold.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
@@ -33,15 +34,16 @@ export interface CompanyAttributes extends Record<string, unknown> {
 
 /**
  * Survivorship: OMPIC keeps the commercial register (legal name, form, status, RC); the DGI assigns the IF and
- * checks the ICE; the CNSS knows the employer and its address of activity; e-services take what applicants type.
+ * checks the ICE; the CNSS knows the employer and its address of activity; e-services take what applicants type. The
+ * regional offices' corrections rank below the registers and above the e-services.
  */
 export const COMPANY_TRUST = {
-  default: ['ompic', 'dgi', 'cnss', 'e-services'],
+  default: ['ompic', 'dgi', 'cnss', 'regional-offices', 'e-services'],
   attributes: {
-    if: ['dgi', 'ompic', 'cnss', 'e-services'],
-    cnss: ['cnss', 'dgi', 'ompic', 'e-services'],
-    address: ['cnss', 'dgi', 'ompic', 'e-services'],
-    commune: ['cnss', 'dgi', 'ompic', 'e-services'],
+    if: ['dgi', 'ompic', 'cnss', 'regional-offices', 'e-services'],
+    cnss: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
+    address: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
+    commune: ['cnss', 'dgi', 'ompic', 'regional-offices', 'e-services'],
   },
 } as const;
 
@@ -123,4 +125,5 @@ export const companiesModule: ReferentialModule<CompanyAttributes> = {
   naturalKeys: companyNaturalKeys,
   matchProfile: companyMatchProfile,
   trust: COMPANY_TRUST,
+  batchColumns: batchColumns.companies,
 };

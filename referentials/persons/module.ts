@@ -3,6 +3,7 @@
 import { parseCin } from '../identifiers/index.ts';
 import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
 import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
 import { personBlockingKeys } from './blocking.ts';
@@ -13,13 +14,15 @@ export { PERSON_SEXES, PERSON_STATUSES, type PersonAttributes };
 /**
  * Survivorship: the civil registry (état civil, and the DGSN that issues the CIN) is the authority on identity; the
  * CNSS and the driving-licence system (marroute) check a CIN at the counter; the others take what they are told.
- * Addresses are better known to the systems that post letters (CNSS, marroute) than to the civil registry.
+ * Addresses are better known to the systems that post letters (CNSS, marroute) than to the civil registry. The
+ * regional offices (their local corrections, adapters/regional-office/) rank below the national registers and above the
+ * e-services' forms: a clerk checks a paper at the counter, a form takes what it is told.
  */
 export const PERSON_TRUST = {
-  default: ['civil-registry', 'dgsn', 'cnss', 'marroute', 'btp', 'infractions', 'complaints'],
+  default: ['civil-registry', 'dgsn', 'cnss', 'marroute', 'regional-offices', 'btp', 'infractions', 'complaints'],
   attributes: {
-    address: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'btp', 'infractions', 'complaints'],
-    addressCommune: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'btp', 'infractions', 'complaints'],
+    address: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'regional-offices', 'btp', 'infractions', 'complaints'],
+    addressCommune: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'regional-offices', 'btp', 'infractions', 'complaints'],
   },
 } as const;
 
@@ -117,4 +120,5 @@ export const personsModule: ReferentialModule<PersonAttributes> = {
   blockingKeys: personBlockingKeys,
   thresholds: PERSON_THRESHOLDS,
   trust: PERSON_TRUST,
+  batchColumns: batchColumns.persons,
 };

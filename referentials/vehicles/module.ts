@@ -2,6 +2,7 @@
 
 import { parseCin, parseIce, parsePlate, parseVin, formatPlate } from '../identifiers/index.ts';
 import type { NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
+import { batchColumns } from '../batch-columns.ts';
 import { FieldReader, identifier } from '../persons/fields.ts';
 
 export const VEHICLE_CATEGORIES = ['car', 'utility', 'truck', 'bus', 'motorcycle', 'tractor', 'trailer'] as const;
@@ -26,9 +27,12 @@ export interface VehicleAttributes extends Record<string, unknown> {
   owner?: VehicleOwner;
 }
 
-/** Survivorship: NARSA keeps the registration (carte grise); marroute (police checks) and infractions take it from there. */
+/**
+ * Survivorship: NARSA keeps the registration (carte grise); marroute (police checks) and infractions take it from there;
+ * the regional offices' corrections rank below NARSA and marroute.
+ */
 export const VEHICLE_TRUST = {
-  default: ['narsa', 'marroute', 'insurers', 'infractions'],
+  default: ['narsa', 'marroute', 'regional-offices', 'insurers', 'infractions'],
 } as const;
 
 export function normaliseVehicle(input: unknown): Normalised<VehicleAttributes> {
@@ -81,4 +85,5 @@ export const vehiclesModule: ReferentialModule<VehicleAttributes> = {
   normalise: normaliseVehicle,
   naturalKeys: vehicleNaturalKeys,
   trust: VEHICLE_TRUST,
+  batchColumns: batchColumns.vehicles,
 };

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ReferentialCatalog } from '../golden/catalog.ts';
 import { createLogger, safeUrl } from '../observability/logger.ts';
 import { assertCanListen } from '../http/port-probe.ts';
 import type { HubParts } from '../plugins.ts';
@@ -119,6 +120,6 @@ export function buildProgram(parts: HubParts = {}): Command {
   const configOption = new Option('--config <file>', 'a YAML file of settings (environment variables win)');
   program.command('serve').description('serve HTTP and run the workers').addOption(configOption).action((opts: { config?: string }) => run('serve', opts, parts));
   program.command('worker').description('run the workers only (outbox relay and queue consumers)').addOption(configOption).action((opts: { config?: string }) => run('worker', opts, parts));
-  registerAdminCommands(program, { readConfig: (file) => loadConfig(process.env, file) });
+  registerAdminCommands(program, { readConfig: (file) => loadConfig(process.env, file), referentials: new ReferentialCatalog(parts.referentials) });
   return program;
 }

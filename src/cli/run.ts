@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from '../config.ts';
 import { ConventionDocumentError } from '../conventions/document.ts';
 import { ConventionSigningError } from '../conventions/signing.ts';
+import type { ReferentialCatalog } from '../golden/catalog.ts';
 import { ConventionRefusedError } from '../conventions/store.ts';
 import { AdminInputError } from '../admin/errors.ts';
 import { HubKeyError } from '../identity/hub-keys.ts';
@@ -18,6 +19,8 @@ import { localChannelPath } from '../storage/local-wire.ts';
 /** What main.ts hands to the command modules: it alone reads the environment. */
 export interface CliDeps {
   readConfig(file: string | undefined): Config;
+  /** The referentials of the hub the program was built for (its parts'): what `import` contributes to. */
+  referentials: ReferentialCatalog;
 }
 
 /** A refusal the command worded itself: the first line is prefixed `tabadol: `, the others (`- problem`) printed as they are. */

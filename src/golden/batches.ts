@@ -9,8 +9,8 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { writeOutbox } from '../queue/outbox.ts';
 import { contribute } from './engine.ts';
 import { ContributionRefusedError, type ContributionDecision } from './engine-types.ts';
+import type { ReferentialCatalog } from './catalog.ts';
 import type { FieldProblem } from './module.ts';
-import { referential as referentialModule } from './module.ts';
 import { json } from './store.ts';
 import { jsonFaults, locationOf, textFault } from '../storage/storable.ts';
 import { CsvError, readCsvRecord } from './csv.ts';
@@ -41,17 +41,6 @@ export class BatchRefusedError extends Error {
   ) {
     super(`batch refused: ${problems.map((p) => `${p.location}: ${p.message}`).join('; ')}${omitted > 0 ? `; and ${omitted} more` : ''}`);
   }
-}
-
-// CSV columns accepted per referential (besides sourceId): attribute names, nested ones in dot notation (`rc.number`).
-const batchColumns = new Map<string, readonly string[]>();
-
-export function registerBatchColumns(referential: string, columns: readonly string[]): void {
-  batchColumns.set(referential, columns);
-}
-
-export function batchColumnsOf(referential: string): readonly string[] | undefined {
-  return batchColumns.get(referential);
 }
 
 /** `sourceSystem` is not an attribute: files exported by a source often carry it. A batch's own source system wins over it. */
@@ -302,17 +291,18 @@ function savepointDb(tx: Queryable): Db {
 /**
  * Applies the next chunk of a batch's pending rows inside `tx` (the outbox handler's). Returns whether rows remain
  * (the consumer then queues the next chunk in the same transaction). Rows not pending are never touched again, and the
- * batch row is locked first: two deliveries of one batch never run side by side.
+ * batch row is locked first: two deliveries of one batch never run side by side. The batch's referential is looked
+ * up in `referentials` (the hub's).
  */
-export async function processBatch(tx: Queryable, key: { sourceSystem: string; batchId: string }, options: { chunkSize?: number } = {}): Promise<{ more: boolean }> {
+export async function processBatch(tx: Queryable, referentials: ReferentialCatalog, key: { sourceSystem: string; batchId: string }, options: { chunkSize?: number } = {}): Promise<{ more: boolean }> {
   const { rows: batches } = await tx.query<{ referential: string; applied: number; rejected: number; decisions: Record<string, number> }>(
     'SELECT referential, applied, rejected, decisions FROM ref_batches WHERE source_system = $1 AND batch_id = $2 FOR UPDATE',
     [key.sourceSystem, key.batchId],
   );
   const batch = batches[0];
   if (!batch) return { more: false };
-  const module = referentialModule(batch.referential);
-  if (!module) throw new Error(`batch ${key.batchId}: referential ${batch.referential} is not registered`);
+  const module = referentials.module(batch.referential);
+  if (!module) throw new Error(`batch ${key.batchId}: referential ${batch.referential} is not one of this hub's`);
   const chunkSize = options.chunkSize ?? defaultChunkSize;
   const { rows } = await tx.query<{ line: number; source_id: string; attributes: Record<string, unknown> }>(
     `SELECT line, source_id, attributes FROM ref_batch_rows WHERE source_system = $1 AND batch_id = $2 AND status = 'pending' ORDER BY line LIMIT $3`,
@@ -358,13 +348,16 @@ export async function processBatch(tx: Queryable, key: { sourceSystem: string; b
   return { more };
 }
 
-/** The outbox consumer of batches: one chunk per job, the next chunk queued in the same transaction. */
-export function batchConsumer(options: { chunkSize?: number } = {}) {
+/**
+ * The outbox consumer of batches of the referentials in `referentials`: one chunk per job, the next chunk queued in the
+ * same transaction.
+ */
+export function batchConsumer(referentials: ReferentialCatalog, options: { chunkSize?: number } = {}) {
   return {
     topic: batchTopic,
     handler: async (payload: Record<string, unknown>, tx: Queryable) => {
       const key = { sourceSystem: String(payload.sourceSystem), batchId: String(payload.batchId) };
-      const { more } = await processBatch(tx, key, options);
+      const { more } = await processBatch(tx, referentials, key, options);
       if (more) await writeOutbox(tx, batchTopic, key);
     },
   };

@@ -15,7 +15,10 @@
 //
 // Only on PostgreSQL: the embedded database has one connection, and there chunks go through contributePrepared in turn.
 import type { Db, Queryable } from '../storage/db.ts';
-import { contributeRoundLocked, decideRound, sourceKey, writeRound, type BulkOutcome, type DecidedRound, type Prepared, type PreparedBulk, type RoundCarry } from './bulk.ts';
+import { contributeRoundLocked } from './bulk.ts';
+import { decideRound, sourceKey, type DecidedRound, type RoundCarry } from './bulk-decide.ts';
+import { writeRound } from './bulk-write.ts';
+import type { BulkOutcome, Prepared, PreparedBulk } from './bulk-prepare.ts';
 import { withRetry } from './engine.ts';
 import { lockReferential } from './locks.ts';
 
@@ -43,7 +46,9 @@ interface Writing {
 /**
  * Contributes `chunks` in order, one transaction each, deciding each while the previous one is written whenever the
  * carry allows. A failed chunk stops the import: the chunks before it are committed, it and the rest are not (running
- * the import again applies the rest; rows already applied are unchanged).
+ * the import again applies the rest; rows already applied are unchanged). Long (about 85 lines) because one loop holds
+ * the two chunks in flight (the one being written, the one being decided) and the hand-over between them (the carry,
+ * the lock, a re-decision when the database changed meanwhile); split, those would be shared mutable state.
  */
 export async function contributePipelined(db: Db, chunks: AsyncIterable<PreparedBulk>, options: PipelineOptions): Promise<PipelineStats> {
   if (db.driver !== 'pg') throw new Error('contributePipelined needs PostgreSQL (several connections)');

@@ -1,6 +1,7 @@
 // What a referential (persons, companies, vehicles…) plugs into the golden-record engine: validation and
-// normalisation, strong identifiers, fuzzy-matching profile and score, survivorship. A fifth referential is one more
-// module under referentials/, registered here; the engine never names a referential.
+// normalisation, strong identifiers, fuzzy-matching profile and score, survivorship, the columns of its batches. A fifth
+// referential is one more module under referentials/, in the list a hub is given (HubParts.referentials, read through
+// a ReferentialCatalog: src/golden/catalog.ts); the engine never names a referential.
 
 export interface FieldProblem {
   /** `body.ice`, `body.birthDate`… (the contribution's field at fault). */
@@ -54,18 +55,9 @@ export interface ReferentialModule<Attrs extends Record<string, unknown> = Recor
   thresholds?: { link: number; review: number };
   /** Survivorship: source systems in trust order (most trusted first), per attribute or by default; then recency. */
   trust: { default: readonly string[]; attributes?: Readonly<Record<string, readonly string[]>> };
-}
-
-const modules = new Map<string, ReferentialModule>();
-
-export function registerReferential(module: ReferentialModule): void {
-  modules.set(module.name, module);
-}
-
-export function referential(name: string): ReferentialModule | undefined {
-  return modules.get(name);
-}
-
-export function referentials(): ReferentialModule[] {
-  return [...modules.values()];
+  /**
+   * The CSV columns a batch upload may carry besides sourceId: attribute names, nested ones in dot notation
+   * (`rc.number`). Absent: a CSV header is checked for sourceId and duplicates only.
+   */
+  batchColumns?: readonly string[];
 }

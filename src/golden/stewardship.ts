@@ -2,22 +2,20 @@
 // every decision audited (who, when, why) and idempotent.
 import { audit } from '../admin/audit.ts';
 import type { Db, Queryable } from '../storage/db.ts';
-import { referential as registered, type ReferentialModule } from './module.ts';
+import type { ReferentialModule } from './module.ts';
 import { numberChangesAfterCommit, recordChange } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { StewardshipError } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
-import { json, lockGolden, refreshGolden, reindexBlockingKeys, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { json, lockGolden, refreshGolden, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { reindexBlockingKeys } from './keys.ts';
 
-/** A referential by module, or by name when it is registered. */
+/**
+ * A referential by module or by name, where the name is all a decision needs. Decisions that recompute records
+ * (merge, unmerge, a link) take the module itself: the caller found it in the hub's catalog (src/golden/catalog.ts).
+ */
 export type ReferentialRef = string | ReferentialModule;
 
-function moduleOf(ref: ReferentialRef): ReferentialModule {
-  if (typeof ref !== 'string') return ref;
-  const found = registered(ref);
-  if (!found) throw new StewardshipError('not-found', `no referential named ${ref}`);
-  return found;
-}
 const nameOf = (ref: ReferentialRef): string => (typeof ref === 'string' ? ref : ref.name);
 
 export interface MergeResult {
@@ -117,8 +115,7 @@ export interface StewardOptions {
   reportFailure?: BackgroundFailureReport;
 }
 
-export async function merge(db: Db, ref: ReferentialRef, input: { survivorId: string; mergedId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<MergeResult> {
-  const module = moduleOf(ref);
+export async function merge(db: Db, module: ReferentialModule, input: { survivorId: string; mergedId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<MergeResult> {
   const result = await db.transaction((tx) => mergeIn(tx, module, input));
   if (!result.unchanged) await numberChangesAfterCommit(db, options.reportFailure, { after: 'merge', referential: module.name, decisionId: result.decisionId });
   return result;
@@ -133,16 +130,17 @@ export interface UnmergeResult {
 /**
  * Restores exactly the golden records (ids, attributes, versions), links and natural keys that the merge replaced
  * (invariant 2), with a new history entry and change event for each. Refused when either record changed since the
- * merge: restoring would silently drop that later change.
+ * merge: restoring would silently drop that later change. A merge decision of another referential than `module` is
+ * not found (its blocking keys are recomputed by `module`).
  */
-export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<UnmergeResult> {
+export async function unmerge(db: Db, module: ReferentialModule, input: { mergeDecisionId: string; actor: string; reason: string }, options: StewardOptions = {}): Promise<UnmergeResult> {
   const result = await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ referential: string; kind: string; undone_by: string | null; detail: { survivorId: string; mergedId: string; before: MergeSnapshot; after?: { survivorVersion: number; mergedVersion: number } } }>(
       'SELECT referential, kind, undone_by, detail FROM ref_steward_decisions WHERE id = $1 FOR UPDATE',
       [input.mergeDecisionId],
     );
     const decision = rows[0];
-    if (!decision || decision.kind !== 'merge') throw new StewardshipError('not-found', `no merge decision ${input.mergeDecisionId}`);
+    if (!decision || decision.kind !== 'merge' || decision.referential !== module.name) throw new StewardshipError('not-found', `no merge decision ${input.mergeDecisionId}`);
     const { referential, detail } = decision;
     const ids = [detail.survivorId, detail.mergedId];
     if (decision.undone_by !== null) {
@@ -167,7 +165,7 @@ export async function unmerge(db: Db, input: { mergeDecisionId: string; actor: s
     await tx.query('INSERT INTO ref_links SELECT * FROM jsonb_populate_recordset(NULL::ref_links, $1::jsonb)', [json(detail.before.links)]);
     await tx.query('INSERT INTO ref_natural_keys SELECT * FROM jsonb_populate_recordset(NULL::ref_natural_keys, $1::jsonb)', [json(detail.before.keys)]);
     // Blocking keys are derived from the links: recomputed rather than kept in the snapshot.
-    await reindexBlockingKeys(tx, moduleOf(referential), ids);
+    await reindexBlockingKeys(tx, module, ids);
     const { rows: ins } = await tx.query<{ id: string }>(
       `INSERT INTO ref_steward_decisions (referential, kind, actor, reason, detail) VALUES ($1, 'unmerge', $2, $3, $4::jsonb) RETURNING id`,
       [referential, input.actor, input.reason, json({ mergeDecisionId: input.mergeDecisionId })],
@@ -272,17 +270,18 @@ export async function reviewQueue(db: Queryable, ref: ReferentialRef, options: {
 /**
  * Decides a review item. 'link': the item's new golden record is merged into `goldenId` (one of the candidates; an
  * unmergeable merge decision). 'distinct': remembered against `goldenId`, or every candidate when none is named.
- * Deciding again the same way changes nothing; deciding differently is a conflict.
+ * Deciding again the same way changes nothing; deciding differently is a conflict. An item of another referential than
+ * `module` is not found.
  */
 export async function decideReview(
   db: Db,
-  input: { reviewId: string; decision: 'link' | 'distinct'; goldenId?: string; actor: string; reason: string; module?: ReferentialModule },
+  input: { reviewId: string; decision: 'link' | 'distinct'; goldenId?: string; actor: string; reason: string; module: ReferentialModule },
   options: StewardOptions = {},
 ): Promise<{ item: ReviewItem; unchanged: boolean; mergeDecisionId?: string }> {
   const result = await db.transaction(async (tx) => {
     const { rows } = await tx.query<ReviewRow>('SELECT * FROM ref_review_items WHERE id = $1 FOR UPDATE', [input.reviewId]);
     const row = rows[0];
-    if (!row) throw new StewardshipError('not-found', `no review item ${input.reviewId}`);
+    if (!row || row.referential !== input.module.name) throw new StewardshipError('not-found', `no review item ${input.reviewId}`);
     const wanted = input.decision === 'link' ? 'linked' : 'distinct';
     if (row.status !== 'open') {
       const same = row.status === wanted && (input.goldenId === undefined || input.goldenId === (row.linked_to ?? input.goldenId));
@@ -295,8 +294,7 @@ export async function decideReview(
     let linkedTo: string | null = null;
     if (input.decision === 'link') {
       if (input.goldenId === undefined) throw new StewardshipError('invalid', 'a link decision names the golden record to link to');
-      const module = input.module ?? moduleOf(row.referential);
-      const merged = await mergeIn(tx, module, { survivorId: input.goldenId, mergedId: row.golden_id, actor: input.actor, reason: input.reason }, 'review');
+      const merged = await mergeIn(tx, input.module, { survivorId: input.goldenId, mergedId: row.golden_id, actor: input.actor, reason: input.reason }, 'review');
       mergeDecisionId = merged.decisionId;
       linkedTo = input.goldenId;
     } else {

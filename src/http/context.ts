@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { ReferentialCatalog } from '../golden/catalog.ts';
 import type { HubServices } from '../hub/services.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Queue } from '../queue/queue.ts';
@@ -15,6 +16,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** The exchange side (keys, conventions, pipeline); absent only where no exchange is served (OpenAPI generation). */
   hub?: HubServices;
+  /** The referentials the admin API's stewardship routes serve (the hub's: HubServices.referentials); absent: none. */
+  referentials?: ReferentialCatalog;
   /** Set while the process drains on shutdown: /readyz answers 503 so that balancers stop sending traffic. */
   draining?: () => boolean;
 }

@@ -1,10 +1,13 @@
-// The exchange side of a hub process: keys, directory, conventions, limiter, forwarder, message log and the pipeline.
+// The exchange side of a hub process: keys, directory, conventions, limiter, forwarder, message log and the pipeline;
+// and the referentials it serves (its catalog, from its parts).
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { ConventionRegistry } from '../conventions/registry.ts';
 import { memberKeyResolver } from '../identity/key-resolvers.ts';
 import { RegistryVersionPoller } from '../storage/registry-version.ts';
 import { HubDirectory } from '../exchange/directory.ts';
+import { ReferentialCatalog } from '../golden/catalog.ts';
+import type { ReferentialModule } from '../golden/module.ts';
 import { AdapterBindings, type AdapterBinding } from '../exchange/bindings.ts';
 import { Forwarder } from '../exchange/forward.ts';
 import { createPostgresLimiter, createRedisLimiter, type ExchangeLimiter } from '../exchange/limits.ts';
@@ -26,10 +29,13 @@ export interface HubServices {
   limiter: ExchangeLimiter;
   log: MessageLog;
   pipeline: ExchangePipeline;
+  /** The referentials this hub was given (HubParts.referentials): no other hub's. */
+  referentials: ReferentialCatalog;
   close(): Promise<void>;
 }
 
-export async function startHubServices(config: Config, db: Db, logger: Logger, options: { adapters?: Readonly<Record<string, AdapterBinding>>; queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange']; reportBackgroundFailure?: BackgroundFailureReport } = {}): Promise<HubServices> {
+export async function startHubServices(config: Config, db: Db, logger: Logger, options: { adapters?: Readonly<Record<string, AdapterBinding>>; referentials?: readonly ReferentialModule[]; queuePrefix?: string; pollMs?: number; recordExchange?: ExchangeDeps['recordExchange']; reportBackgroundFailure?: BackgroundFailureReport } = {}): Promise<HubServices> {
+  const referentials = new ReferentialCatalog(options.referentials);
   const keyring = new HubKeyring(config.HUB_ID, await loadOrCreateHubKeys({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE }));
   await ensureHubIdentity(db, keyring);
   const adapters = new AdapterBindings(options.adapters);
@@ -66,6 +72,7 @@ export async function startHubServices(config: Config, db: Db, logger: Logger, o
     limiter,
     log,
     pipeline,
+    referentials,
     async close() {
       await registryPoller.stop();
       await directory.stop();

@@ -105,6 +105,7 @@ export class SyncEngine {
     const { db } = this.options;
     const { rows: subs } = await db.query<{ id: string }>(`SELECT id FROM sync_subscriptions WHERE state = 'active' AND mode = 'push'`);
     this.syncWorkers(new Set(subs.map((s) => s.id)));
+    if (subs.length === 0) return; // no push subscription: one query a tick, nothing else
     await this.fanOutAll(subs.map((s) => s.id));
     await this.queueDueTurns();
     await this.files.writeAll();
@@ -132,7 +133,11 @@ export class SyncEngine {
           AND (s.circuit_open_until IS NULL OR s.circuit_open_until <= now())
           AND EXISTS (SELECT 1 FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending' AND d.next_attempt_at <= now())`,
     );
-    for (const { id } of rows) await this.queueTurn(id);
+    for (const { id } of rows) {
+      // A turn already waiting will do: without this, a backed-up queue would gain one job per tick.
+      const depth = await this.options.queue.depth(deliverTopic(id));
+      if (depth.waiting + depth.delayed === 0) await this.queueTurn(id);
+    }
   }
 
   private async queueTurn(subscriptionId: string): Promise<void> {
@@ -146,8 +151,14 @@ export class SyncEngine {
       this.workers.set(
         id,
         this.options.queue.process<TurnJob>(deliverTopic(id), async (job) => {
-          const outcome = await this.pump.run(job.data.subscriptionId);
-          if (outcome === 'more' && !this.stopped) await this.queueTurn(job.data.subscriptionId);
+          try {
+            const outcome = await this.pump.run(job.data.subscriptionId);
+            if (outcome === 'more' && !this.stopped) await this.queueTurn(job.data.subscriptionId);
+          } catch (err) {
+            // Nothing is lost (the deliveries are rows; the next tick queues another turn): report, and keep the
+            // queue free of failed turns.
+            this.options.reportBackgroundFailure('sync-send', err, { subscription: job.data.subscriptionId });
+          }
         }, { concurrency: 1 }),
       );
     }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { audit } from '../admin/audit.ts';
 import { AdminInputError } from '../admin/errors.ts';
+import { isValidAt } from '../conventions/model.ts';
 import type { ActiveConvention } from '../conventions/store.ts';
 import { ProblemError } from '../http/problem.ts';
 import { isId } from '../identity/ids.ts';
@@ -175,9 +176,7 @@ export function subscriptionConvention(find: (consumer: string, provider: string
   const c = active.convention;
   if (!c.operations.some((o) => o.operationId === subscriptionOperation)) throw new ProblemError('unprocessable', `convention ${c.id} does not allow ${subscriptionOperation}`, { errors: [{ location: 'body.referential', message: `convention ${c.id} does not allow ${subscriptionOperation}` }] });
   if (!c.purposes.some((p) => p.code === s.purpose)) throw new ProblemError('unprocessable', `convention ${c.id} does not allow purpose ${s.purpose}`, { errors: [{ location: 'body.purpose', message: `not a purpose of convention ${c.id}` }] });
-  const from = Date.parse(c.validFrom);
-  const until = /^\d{4}-\d{2}-\d{2}$/.test(c.validUntil) ? Date.parse(c.validUntil) + 86_400_000 - 1 : Date.parse(c.validUntil);
-  if (at.getTime() < from || at.getTime() > until) throw new ProblemError('unprocessable', `convention ${c.id} is not valid today`, { errors: [{ location: 'body.subscriber', message: `convention ${c.id} is valid from ${c.validFrom} until ${c.validUntil}` }] });
+  if (!isValidAt(c, at)) throw new ProblemError('unprocessable', `convention ${c.id} is not valid today`, { errors: [{ location: 'body.subscriber', message: `convention ${c.id} is valid from ${c.validFrom} until ${c.validUntil}` }] });
   return active;
 }
 

@@ -220,6 +220,8 @@ export interface WorldOptions {
   plugins?: readonly HubPlugin[];
   /** Adapter bindings every hub starts with (default none but the hub's own transparency service). */
   adapters?: HubParts['adapters'];
+  /** The referentials every hub serves (default none; the referential services' plug-in binds theirs). */
+  referentials?: HubParts['referentials'];
   /** More configuration for every hub (BODY_TIMEOUT_SECONDS…). */
   env?: Record<string, string>;
   /** Level of the captured hub logs (default warn). */
@@ -290,7 +292,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
     });
     const { logger, lines } = captureLogger(options.logLevel ?? 'warn');
     logs.push(lines);
-    return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, deliveryHandlers: options.deliveryHandlers ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
+    return startHub(config, { logger, http: true, workers: options.workers ?? false, plugins: options.plugins ?? [], adapters: options.adapters ?? {}, referentials: options.referentials ?? [], deliveryHandlers: options.deliveryHandlers ?? {}, registryPollMs: 100, ...(schema ? { schema } : {}), ...(queuePrefix ? { queuePrefix } : {}) });
   };
 
   const cleanup = async (): Promise<void> => {

@@ -1,6 +1,6 @@
 // Generated persons (referentials/generator) as bulk rows, with each row's true entity: what the matching tests
 // measure precision and recall against.
-import type { BulkRow } from '../../src/golden/bulk.ts';
+import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
 import { generateInMemory } from '../../referentials/generator/generate.ts';
 
 export function generatedPersons(seed: number, n: number): { rows: BulkRow[]; entities: string[] } {

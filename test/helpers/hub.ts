@@ -18,9 +18,10 @@ export function captureLogger(level = 'debug') {
   return { logger: createLogger(level, sink), lines };
 }
 
-export function buildTestApp(db: Db, queue: Queue, overrides: Partial<AppDeps['config']> = {}) {
+/** `more`: the deps a test gives besides the core's (the referentials the stewardship routes serve). */
+export function buildTestApp(db: Db, queue: Queue, overrides: Partial<AppDeps['config']> = {}, more: Pick<AppDeps, 'referentials'> = {}) {
   const { logger, lines } = captureLogger();
   const metrics = createMetrics({ db, queue, defaultMetrics: false });
-  const deps: AppDeps = { config: { HUB_ID: 'MA/GOV/HUB/core', BODY_LIMIT_BYTES: 64 * 1024, ...overrides }, db, queue, logger, metrics };
+  const deps: AppDeps = { config: { HUB_ID: 'MA/GOV/HUB/core', BODY_LIMIT_BYTES: 64 * 1024, ...overrides }, db, queue, logger, metrics, ...more };
   return { app: createApp(deps), logs: lines, deps };
 }

@@ -1,10 +1,9 @@
 // The hub's golden-record services in an exchange world (test/exchange/harness.ts): bound to their in-process
 // adapters, with a convention that lets one consumer call every operation under one purpose and declares no subjects.
-import '../../referentials/services.ts';
 import type { JWK } from 'jose';
 import { goldenAdapter } from '../../referentials/services.ts';
 import { goldenService } from '../../referentials/golden-service.ts';
-import { referential } from '../../src/golden/module.ts';
+import { referentialModules } from '../../referentials/index.ts';
 import { activateConvention } from '../../src/conventions/store.ts';
 import { memberKeyResolver } from '../../src/identity/key-resolvers.ts';
 import { signConvention } from '../../src/conventions/signing.ts';
@@ -18,7 +17,7 @@ export async function openReferentials(world: ExchangeWorld, consumer: Consumer,
   if (!keyring) throw new Error('no hub');
   const hubKey: JWK = { ...(keyring.currentPrivateKey().export({ format: 'jwk' }) as JWK), kid: keyring.current.kid, alg: 'ES256' };
   for (const name of names) {
-    const module = referential(name);
+    const module = referentialModules.find((m) => m.name === name);
     if (!module) throw new Error(`no referential ${name}`);
     world.loadAdapter(goldenAdapter(name), goldenService(module, world.db));
     await world.bind(`${referentialsSubsystem}/${name}`, { kind: 'adapter', adapter: goldenAdapter(name), timeoutMs: 10_000 });

@@ -4,7 +4,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
 import { ProblemError, problemResponse } from '../../http/problem.ts';
 import { backgroundFailureReporter } from '../../observability/metrics.ts';
-import { referential as registeredReferential, type ReferentialModule } from '../../golden/module.ts';
+import type { ReferentialCatalog } from '../../golden/catalog.ts';
+import type { ReferentialModule } from '../../golden/module.ts';
 import { decideReview, markDistinct, merge, reviewQueue, unmerge, type ReviewItem } from '../../golden/stewardship.ts';
 import type { Queryable } from '../../storage/db.ts';
 import { operatorActor } from '../actor.ts';
@@ -247,8 +248,9 @@ const distinctRoute = createRoute({
 
 // ---- handlers ------------------------------------------------------------------------------------------------------
 
-function moduleNamed(name: string): ReferentialModule {
-  const module = registeredReferential(name);
+/** The hub's referential of that name (the catalog it was given): a 404 problem when it has none. */
+function moduleNamed(referentials: ReferentialCatalog | undefined, name: string): ReferentialModule {
+  const module = referentials?.module(name);
   if (!module) throw new ProblemError('not-found', `no referential named ${name}`, { errors: [{ location: 'path.referential', message: 'unknown referential' }] });
   return module;
 }
@@ -264,7 +266,7 @@ async function ensureIn(db: Queryable, table: 'ref_review_items' | 'ref_steward_
 
 export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(reviewListRoute, async (c) => {
-    const module = moduleNamed(c.req.valid('param').referential);
+    const module = moduleNamed(c.var.deps.referentials, c.req.valid('param').referential);
     const { status, limit } = c.req.valid('query');
     const items = await reviewQueue(c.var.deps.db, module, { ...(status ? { status } : {}), limit });
     return c.json({ items: items.map(toItem) }, 200);
@@ -272,7 +274,7 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(reviewDecisionRoute, async (c) => {
     const { referential, reviewId } = c.req.valid('param');
-    const module = moduleNamed(referential);
+    const module = moduleNamed(c.var.deps.referentials, referential);
     const body = c.req.valid('json');
     await ensureIn(c.var.deps.db, 'ref_review_items', reviewId, module.name, 'review item');
     const result = await decideReview(c.var.deps.db, {
@@ -287,7 +289,7 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(mergeRoute, async (c) => {
-    const module = moduleNamed(c.req.valid('param').referential);
+    const module = moduleNamed(c.var.deps.referentials, c.req.valid('param').referential);
     const body = c.req.valid('json');
     const result = await merge(c.var.deps.db, module, { survivorId: body.survivorId, mergedId: body.mergedId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
     const answer = { ...result, decisionId: String(result.decisionId) };
@@ -296,15 +298,15 @@ export function registerStewardshipRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(unmergeRoute, async (c) => {
     const { referential, decisionId } = c.req.valid('param');
-    const module = moduleNamed(referential);
+    const module = moduleNamed(c.var.deps.referentials, referential);
     const body = c.req.valid('json');
     await ensureIn(c.var.deps.db, 'ref_steward_decisions', decisionId, module.name, 'merge decision');
-    const result = await unmerge(c.var.deps.db, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
+    const result = await unmerge(c.var.deps.db, module, { mergeDecisionId: decisionId, actor: operatorActor(c.var.operator), reason: body.reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
     return c.json({ decisionId: String(result.decisionId), restored: result.restored, unchanged: result.unchanged }, 200);
   });
 
   app.openapi(distinctRoute, async (c) => {
-    const module = moduleNamed(c.req.valid('param').referential);
+    const module = moduleNamed(c.var.deps.referentials, c.req.valid('param').referential);
     const body = c.req.valid('json');
     const result = await markDistinct(c.var.deps.db, module, { a: body.a, b: body.b, actor: operatorActor(c.var.operator), reason: body.reason });
     const answer = { decisionId: String(result.decisionId), a: body.a, b: body.b, unchanged: result.unchanged };

@@ -9,11 +9,11 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { assignChangePositions } from '../../golden/changes.ts';
-import { BatchLineParser, BatchRefusedError, batchColumnsOf, type BatchFormat, type BatchRow } from '../../golden/batches.ts';
-import { contributePrepared, prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../golden/bulk.ts';
+import { BatchLineParser, BatchRefusedError, type BatchFormat, type BatchRow } from '../../golden/batches.ts';
+import { contributePrepared } from '../../golden/bulk.ts';
+import { prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../golden/bulk-prepare.ts';
 import { contributePipelined } from '../../golden/bulk-pipeline.ts';
 import type { ContributionDecision } from '../../golden/engine-types.ts';
-import { referential, referentials } from '../../golden/module.ts';
 import { action, CliRefusalError, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ImportOpts = { config?: string; referential: string; source?: string; format?: BatchFormat; batchSize: number };
@@ -146,8 +146,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
     .option('--batch-size <n>', 'rows per transaction, and between progress lines when stderr is not a terminal', parseBatchSize, 5000)
     .action(
       action(async (file: string, opts: ImportOpts) => {
-        const module = referential(opts.referential);
-        if (!module) throw new CliRefusalError([`--referential ${opts.referential}: unknown (known: ${referentials().map((m) => m.name).join(', ') || 'none'})`]);
+        const module = deps.referentials.module(opts.referential);
+        if (!module) throw new CliRefusalError([`--referential ${opts.referential}: unknown (known: ${deps.referentials.names().join(', ') || 'none'})`]);
         const source = opts.source?.trim();
         if (opts.source !== undefined && !source) throw new CliRefusalError(['--source: must not be empty']);
         try {
@@ -157,7 +157,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           throw new CliRefusalError([`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
         }
         const format: BatchFormat = opts.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
-        const columns = batchColumnsOf(module.name);
+        const columns = module.batchColumns;
 
         // Pass 1, nothing written: the whole file is UTF-8, the CSV header is right; count the rows.
         let total = 0;

@@ -1,0 +1,85 @@
+// Bulk contributions, third step: a decided round written set-based in the caller's transaction (source records, new
+// golden records in their final form, links, recomputed records, review items, the engine's merges), and the rows
+// that take the single-row path. See bulk.ts.
+import type { Queryable } from '../storage/db.ts';
+import { contributeIn, tieReason } from './engine.ts';
+import { autoMergeIn } from './stewardship.ts';
+import type { ContributionDecision } from './engine-types.ts';
+import type { ReferentialModule } from './module.ts';
+import { computeFromSources, newGolden, type NewGolden } from './compute.ts';
+import { insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
+import type { BulkOutcome, Prepared } from './bulk-prepare.ts';
+import { endOfChain, type DecidedRound, type FreshDecisions, type Ok } from './bulk-decide.ts';
+
+/** Writes a decided round in the caller's transaction (which holds the referential's lock); outcomes by position. */
+export async function writeRound(tx: Queryable, module: ReferentialModule, decided: DecidedRound): Promise<Map<number, BulkOutcome>> {
+  const outcomes = new Map(decided.outcomes);
+  const ok: Ok = (p, goldenId, decision, warnings) => {
+    outcomes.set(p.at, { line: p.row.line, sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, ok: true, goldenId, decision, warnings: [...p.warnings, ...warnings] });
+  };
+  if (decided.fresh) await writeFresh(tx, module, decided.fresh, decided.receivedAt, ok);
+  for (const p of decided.again) {
+    const r = await contributeIn(tx, module, { sourceSystem: p.row.sourceSystem, sourceId: p.row.sourceId, attributes: p.attributes, receivedAt: decided.receivedAt }, p.attributes, p.keys, true);
+    ok(p, r.goldenId, r.decision, r.warnings);
+  }
+  return outcomes;
+}
+
+/** Writes what decideFresh decided, set-based, in the caller's transaction. */
+async function writeFresh(tx: Queryable, module: ReferentialModule, decided: FreshDecisions, receivedAt: Date, ok: Ok): Promise<void> {
+  const referential = module.name;
+  const { fresh, newGoldens, links, reviews, decisions, ties } = decided;
+  // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
+  // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
+  // The attributes are parsed once for both source tables.
+  await tx.query(
+    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS u(sys text, sid text, a jsonb)),
+          r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
+     INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u`,
+    // The brackets are PostgreSQL's to add: wrapped here, the document would be copied once more to be sent.
+    [referential, fresh.map((p) => p.sourceJson).join(','), receivedAt],
+  );
+  const fresher = new Set(newGoldens);
+  const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
+  for (const l of links) sourcesOf.get(l.goldenId)?.push(l.p);
+  const created = newGoldens.map((goldenId): NewGolden => {
+    const rows = sourcesOf.get(goldenId) ?? [];
+    const only = rows.length === 1 ? rows[0] : undefined;
+    // One source (the common case): what was computed for matching is the record's profile and keys already.
+    if (only) return { goldenId, keys: only.keys, blockingKeys: [...new Set(only.indexKeys)].sort(), rowJson: only.soloJson };
+    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
+    return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
+  });
+  // The golden records before the links that reference them.
+  const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });
+  await tx.query(
+    `INSERT INTO ref_links (referential, source_system, source_id, golden_id, how, detail, at)
+     SELECT $1, sys, sid, g, how, d, clock_timestamp() FROM jsonb_to_recordset($2::jsonb) AS u(sys text, sid text, g text, how text, d jsonb)`,
+    [referential, JSON.stringify(links.map((l) => ({ sys: l.p.row.sourceSystem, sid: l.p.row.sourceId, g: l.goldenId, how: l.how, d: l.detail })))],
+  );
+  const linkedToExisting: RefreshItem[] = [...new Set(links.map((l) => l.goldenId))].filter((id) => !fresher.has(id)).map((goldenId) => ({ goldenId, force: true }));
+  for (const [id, outcome] of await refreshGoldens(tx, module, linkedToExisting, 'contribution', { groupEvents: true })) refreshed.set(id, outcome);
+  if (reviews.length > 0) {
+    await tx.query(
+      `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates)
+       SELECT $1, sys, sid, g, c FROM ROWS FROM (json_to_recordset($2::json) AS (sys text, sid text, g text, c jsonb)) WITH ORDINALITY AS u(sys, sid, g, c, ord) ORDER BY ord`,
+      [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
+    );
+  }
+  // 6. Records tied by a row (its key names one, its score another): the engine merges them, as a single contribution would.
+  const survivorOf = new Map<string, string>();
+  const current = (id: string): string => endOfChain(survivorOf, id);
+  for (const t of ties) {
+    const survivorId = current(t.survivorId);
+    const mergedId = current(t.mergedId);
+    const merged = await autoMergeIn(tx, module, survivorId, mergedId, tieReason({ sourceSystem: t.p.row.sourceSystem, sourceId: t.p.row.sourceId }, t.key, t.score));
+    if (merged) survivorOf.set(mergedId, survivorId);
+  }
+
+  // A warning about the record (a key held by another) goes with the last row that touched it.
+  const lastRowOf = new Map(links.map((l) => [l.goldenId, l.p.at]));
+  for (const p of fresh) {
+    const d = decisions.get(p.at) as { goldenId: string; decision: ContributionDecision };
+    ok(p, current(d.goldenId), d.decision, lastRowOf.get(d.goldenId) === p.at ? (refreshed.get(d.goldenId)?.warnings ?? []) : []);
+  }
+}

@@ -1,0 +1,86 @@
+// A golden record's keys, kept in line with it: its natural keys (strong identifiers, each held by one active record)
+// and its blocking keys (what fuzzy matching finds it under), both derived from its linked sources.
+import type { Queryable } from '../storage/db.ts';
+import type { NaturalKey, ReferentialModule } from './module.ts';
+import { hiddenArray, jsonList, selectByPairs } from './pairs.ts';
+import { computeFromSources, linkedSourcesOf } from './compute.ts';
+
+/**
+ * Points the records' natural keys at them (the records' other keys are dropped); a key already held by another
+ * record stays there and is returned, for a warning.
+ */
+export async function syncNaturalKeys(
+  tx: Queryable,
+  referential: string,
+  ids: readonly string[],
+  keys: ReadonlyArray<[string, NaturalKey]>,
+): Promise<Array<{ goldenId: string; keyType: string; keyValue: string; heldBy: string }>> {
+  const g = JSON.stringify(keys.map(([id]) => id));
+  const t = JSON.stringify(keys.map(([, k]) => k.type));
+  const v = JSON.stringify(keys.map(([, k]) => k.value));
+  if (ids.length > 0) await tx.query(
+    `DELETE FROM ref_natural_keys n WHERE n.referential = $1 AND n.golden_id = ANY(${hiddenArray(2)})
+        AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}, ${jsonList(5)}) AS k(g, t, v) WHERE k.g = n.golden_id AND k.t = n.key_type AND k.v = n.key_value)`,
+    [referential, JSON.stringify(ids), g, t, v],
+  );
+  if (keys.length === 0) return [];
+  // The keys written come back; only the others (held already, or given twice) are looked up for their holder.
+  const { rows: written } = await tx.query<{ key_type: string; key_value: string }>(
+    `INSERT INTO ref_natural_keys (referential, key_type, key_value, golden_id)
+     SELECT $1, t, v, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}, ${jsonList(4)}) AS k(g, t, v)
+     ON CONFLICT (referential, key_type, key_value) DO NOTHING RETURNING key_type, key_value`,
+    [referential, g, t, v],
+  );
+  const mine = new Set(written.map((r) => `${r.key_type}\u0000${r.key_value}`));
+  const others = keys.filter(([, k]) => !mine.has(`${k.type}\u0000${k.value}`));
+  if (others.length === 0) return [];
+  const rows = await selectByPairs<{ key_type: string; key_value: string; golden_id: string }>(
+    tx,
+    'SELECT key_type, key_value, golden_id FROM ref_natural_keys WHERE referential = $1',
+    referential,
+    'key_type',
+    'key_value',
+    others.map(([, k]) => [k.type, k.value] as const),
+  );
+  const holder = new Map(rows.map((r) => [`${r.key_type}\u0000${r.key_value}`, r.golden_id]));
+  return keys.flatMap(([id, k]) => {
+    const heldBy = holder.get(`${k.type}\u0000${k.value}`);
+    return heldBy !== undefined && heldBy !== id ? [{ goldenId: id, keyType: k.type, keyValue: k.value, heldBy }] : [];
+  });
+}
+
+/**
+ * The records' blocking keys, exactly `keys` (derived data: recomputed from the links whenever a record is).
+ * `newRecords`: the records were made in this transaction and each key is given once, so none can be there already:
+ * a plain insert (ON CONFLICT probes the primary key once more per key: a tenth of a bulk import's database time).
+ */
+export async function syncBlockingKeys(
+  tx: Queryable,
+  referential: string,
+  ids: readonly string[],
+  keys: ReadonlyArray<[string, string]>,
+  options: { newRecords?: boolean } = {},
+): Promise<void> {
+  const g = JSON.stringify(keys.map(([id]) => id));
+  const k = JSON.stringify(keys.map(([, key]) => key));
+  if (ids.length > 0) await tx.query(
+    `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY(${hiddenArray(2)})
+        AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
+    [referential, JSON.stringify(ids), g, k],
+  );
+  if (keys.length === 0) return;
+  await tx.query(
+    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
+    [referential, g, k],
+  );
+}
+
+/** Recomputes the blocking keys of active records from their links (after an unmerge restores them, or a backfill). */
+export async function reindexBlockingKeys(tx: Queryable, module: ReferentialModule, ids: readonly string[]): Promise<void> {
+  if (!module.blockingKeys || ids.length === 0) return;
+  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ref_golden WHERE id = ANY($1::text[]) AND status = 'active'`, [[...ids]]);
+  const active = rows.map((r) => r.id);
+  const sources = await linkedSourcesOf(tx, module.name, active);
+  const keys = active.flatMap((id) => computeFromSources(module, sources.get(id) ?? []).blockingKeys.map((k): [string, string] => [id, k]));
+  await syncBlockingKeys(tx, module.name, ids, keys);
+}
