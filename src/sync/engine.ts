@@ -103,12 +103,15 @@ export class SyncEngine {
   /** One pass: start workers for new push subscriptions, fan new changes out, queue the turns due; then change files. */
   async tick(): Promise<void> {
     const { db } = this.options;
-    const { rows: subs } = await db.query<{ id: string }>(`SELECT id FROM sync_subscriptions WHERE state = 'active' AND mode = 'push'`);
+    const { rows } = await db.query<{ id: string; mode: 'push' | 'file' }>(`SELECT id, mode FROM sync_subscriptions WHERE state = 'active' AND mode IN ('push', 'file')`);
+    const subs = rows.filter((s) => s.mode === 'push');
     this.syncWorkers(new Set(subs.map((s) => s.id)));
-    if (subs.length === 0) return; // no push subscription: one query a tick, nothing else
-    await this.fanOutAll(subs.map((s) => s.id));
-    await this.queueDueTurns();
-    await this.files.writeAll();
+    // No push nor file subscription: one query a tick, nothing else.
+    if (subs.length > 0) {
+      await this.fanOutAll(subs.map((s) => s.id));
+      await this.queueDueTurns();
+    }
+    if (rows.length > subs.length) await this.files.writeAll();
   }
 
   private async fanOutAll(ids: readonly string[]): Promise<void> {
