@@ -157,7 +157,7 @@ export class TabadolClient {
     return this.jwks;
   }
 
-  /** `target` starts with /x/v1/ or /meta/v1/. */
+  /** `target` starts with /x/v1/, /meta/v1/ or /sync/v1/ (a pull subscription's read). */
   async call(method: string, target: string, options: { purpose: string; body?: string | Uint8Array; contentType?: string }): Promise<CallResult> {
     const { headers, jti } = await signRequest({ identity: this.options.identity, hubId: this.options.hubId, method, target, purpose: options.purpose, body: options.body });
     const res = await fetch(`${this.options.hubUrl}${target}`, {

@@ -12,6 +12,7 @@ import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Queue, Worker } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
 import { fanOut, type ClaimedDelivery, type RetryPolicy } from './deliveries.ts';
+import { ChangeFileWriter } from './files.ts';
 import { PushSender, type DeliveryHandler, type SendResult } from './push.ts';
 import { SubscriptionPump } from './pump.ts';
 
@@ -45,6 +46,7 @@ const fanOutBatch = 2000;
 
 export class SyncEngine {
   private readonly pump: SubscriptionPump;
+  private readonly files: ChangeFileWriter;
   private readonly sender: PushSender;
   private readonly workers = new Map<string, Worker>();
   private timer: NodeJS.Timeout | undefined;
@@ -55,6 +57,18 @@ export class SyncEngine {
 
   constructor(private readonly options: SyncEngineOptions) {
     this.sender = new PushSender({ timeoutMs: options.pushTimeoutMs, handlers: options.handlers ?? new Map() });
+    const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.files = new ChangeFileWriter({
+      db: options.db,
+      keyring: options.keyring,
+      log: options.log,
+      findConvention: options.findConvention,
+      policy: options.policy,
+      leaseMs: options.leaseMs,
+      owner,
+      logger: options.logger,
+      stopped: () => this.stopped,
+    });
     this.pump = new SubscriptionPump({
       db: options.db,
       sender: this.sender,
@@ -63,7 +77,7 @@ export class SyncEngine {
       findConvention: options.findConvention,
       policy: options.policy,
       leaseMs: options.leaseMs,
-      owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      owner,
       logger: options.logger,
       onSent: options.onSent,
     });
@@ -86,14 +100,18 @@ export class SyncEngine {
       });
   }
 
-  /** One pass: start workers for new push subscriptions, fan new changes out, queue the turns due. */
+  /** One pass: start workers for new push subscriptions, fan new changes out, queue the turns due; then change files. */
   async tick(): Promise<void> {
     const { db } = this.options;
-    const { rows: subs } = await db.query<{ id: string }>(`SELECT id FROM sync_subscriptions WHERE state = 'active' AND mode = 'push'`);
+    const { rows } = await db.query<{ id: string; mode: 'push' | 'file' }>(`SELECT id, mode FROM sync_subscriptions WHERE state = 'active' AND mode IN ('push', 'file')`);
+    const subs = rows.filter((s) => s.mode === 'push');
     this.syncWorkers(new Set(subs.map((s) => s.id)));
-    if (subs.length === 0) return; // no push subscription: one query a tick, nothing else
-    await this.fanOutAll(subs.map((s) => s.id));
-    await this.queueDueTurns();
+    // No push nor file subscription: one query a tick, nothing else.
+    if (subs.length > 0) {
+      await this.fanOutAll(subs.map((s) => s.id));
+      await this.queueDueTurns();
+    }
+    if (rows.length > subs.length) await this.files.writeAll();
   }
 
   private async fanOutAll(ids: readonly string[]): Promise<void> {

@@ -56,6 +56,25 @@ function minimiserOf(convention: Convention): Minimiser {
   return m;
 }
 
+/** A change as every mode hands it to the subscriber (push, pull, file): the record as it was at that version. */
+export function pushedChange(subscriptionId: string, d: Pick<ClaimedDelivery, 'position' | 'goldenId' | 'version' | 'type' | 'changeAt' | 'record'>): PushedChange {
+  return {
+    id: deliveryId(subscriptionId, d.position),
+    seq: d.position,
+    type: d.type,
+    goldenId: d.goldenId,
+    version: d.version,
+    at: d.changeAt.toISOString(),
+    record: { goldenId: d.goldenId, version: d.version, status: d.record.status, mergedInto: d.record.mergedInto, attributes: d.record.attributes },
+  };
+}
+
+/** The changes cut to the convention's listChanges fields (the delivery metadata always stays). */
+export function minimiseChanges(convention: Convention, full: readonly PushedChange[]): PushedChange[] {
+  const minimised = minimiserOf(convention)({ changes: full }) as { changes?: PushedChange[] } | null;
+  return minimised?.changes ?? [];
+}
+
 export function sha256Base64url(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('base64url');
 }
@@ -68,17 +87,8 @@ export function signPush(
   deliveries: readonly ClaimedDelivery[],
   now = Date.now(),
 ): SignedPush {
-  const full: PushedChange[] = deliveries.map((d) => ({
-    id: deliveryId(subscription.id, d.position),
-    seq: d.position,
-    type: d.type,
-    goldenId: d.goldenId,
-    version: d.version,
-    at: d.changeAt.toISOString(),
-    record: { goldenId: d.goldenId, version: d.version, status: d.record.status, mergedInto: d.record.mergedInto, attributes: d.record.attributes },
-  }));
-  const minimised = minimiserOf(convention)({ changes: full }) as { changes?: PushedChange[] } | null;
-  const body: PushBody = { subscription: subscription.id, referential: subscription.referential, purpose: subscription.purpose, deliveries: minimised?.changes ?? [] };
+  const full = deliveries.map((d) => pushedChange(subscription.id, d));
+  const body: PushBody = { subscription: subscription.id, referential: subscription.referential, purpose: subscription.purpose, deliveries: minimiseChanges(convention, full) };
   const text = JSON.stringify(body);
   const first = deliveries[0]?.position ?? 0;
   const last = deliveries.at(-1)?.position ?? first;

@@ -4,11 +4,12 @@ import type { AppEnv } from '../context.ts';
 import { registerAdminRoutes } from '../../admin/http/index.ts';
 import { registerExchangeRoutes } from './exchange.ts';
 import { registerExchangeSpec } from './exchange-spec.ts';
+import { registerSyncPullRoutes } from './sync-pull.ts';
 
 export type RouteModule = (app: OpenAPIHono<AppEnv>) => void;
 
 // Exchange, admin and referential routes register here as they land.
-export const routeModules: RouteModule[] = [registerExchangeRoutes, registerExchangeSpec, registerAdminRoutes];
+export const routeModules: RouteModule[] = [registerExchangeRoutes, registerExchangeSpec, registerAdminRoutes, registerSyncPullRoutes];
 
 export function registerAllRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const register of routeModules) register(app);
