@@ -14,7 +14,8 @@ import type { ReferentialModule } from '../src/golden/module.ts';
 import { defineAdapter, type InboundRecord } from '../src/sync/adapter.ts';
 import { adapterStatuses, configureAdapter } from '../src/sync/inbound.ts';
 import { createSubscription } from '../src/sync/subscriptions.ts';
-import { provider, startExchangeWorld, waitFor, type Consumer, type ExchangeWorld } from './exchange/harness.ts';
+import { provider, startExchangeWorld, type Consumer, type ExchangeWorld } from './exchange/harness.ts';
+import { waitFor } from './helpers/wait.ts';
 import { hasServer } from './helpers/servers.ts';
 import { allowSubscription } from './helpers/sync-world.ts';
 
@@ -144,7 +145,7 @@ describe.each(setups)('inbound sync on $name', (setup) => {
 
     system.down = false;
     // The backoff after a few failures is a fraction of a second (every 50 ms, doubled per failure).
-    await waitFor(async () => (await ingested(world, 'fake-registry')).some((r) => r.source_id === 'f-4'), 'the change made while down taken in', 30_000);
+    await waitFor(async () => (await ingested(world, 'fake-registry')).some((r) => r.source_id === 'f-4'), 'the change made while down taken in', { timeoutMs: 30_000 });
     const up = await status();
     expect(up?.cursor).toBe('5');
     expect(up?.consecutiveErrors).toBe(0);
@@ -174,7 +175,7 @@ describe.each(setups)('the BTP qualification platform synced both ways on $name'
       { ...btpSubscriptionInput(simulator.url), actor: 'test' },
     );
     await configureAdapter(world.db, btpAdapter, { baseUrl: simulator.url, token: 'test-integration-token-0123456789' });
-    await waitFor(async () => (await ingested(world, btpSystem)).length === 50, 'the 50 companies of the platform taken in', 30_000);
+    await waitFor(async () => (await ingested(world, btpSystem)).length === 50, 'the 50 companies of the platform taken in', { timeoutMs: 30_000 });
     const rows = await ingested(world, btpSystem);
     expect(new Set(rows.map((r) => r.decision))).toEqual(new Set(['created']));
     const qualified = rows.find((r) => r.source_id === demoIces.qualified)?.golden_id as string;
@@ -187,7 +188,7 @@ describe.each(setups)('the BTP qualification platform synced both ways on $name'
       body: JSON.stringify({ raisonSociale: 'Atlas Bâtiment Nouvelle SARL' }),
     });
     expect(edited.status).toBe(200);
-    await waitFor(async () => (await goldenName(world, qualified)) === 'Atlas Bâtiment Nouvelle SARL', 'the edit in the golden record', 30_000).catch(async (err: unknown) => {
+    await waitFor(async () => (await goldenName(world, qualified)) === 'Atlas Bâtiment Nouvelle SARL', 'the edit in the golden record', { timeoutMs: 30_000 }).catch(async (err: unknown) => {
       throw new Error(`${(err as Error).message}: ${JSON.stringify({ status: await adapterStatuses(world.db), platform: simulator.store.get(demoIces.qualified)?.profile.raisonSociale, ingested: (await ingested(world, btpSystem)).filter((r) => r.source_id === demoIces.qualified) })}`);
     });
 
@@ -195,7 +196,7 @@ describe.each(setups)('the BTP qualification platform synced both ways on $name'
     const profile = simulator.store.get(demoIces.topClass)?.profile;
     if (!profile) throw new Error('no top-class company');
     await contribute(world.db, companiesModule as unknown as ReferentialModule, { sourceSystem: 'ompic', sourceId: 'rc-top', attributes: { ...companyAttributes(profile), nameFr: 'Souss Ouvrages d\'Art SA' } });
-    await waitFor(async () => simulator.store.get(demoIces.topClass)?.profile.raisonSociale === 'Souss Ouvrages d\'Art SA', 'the golden change in the platform', 30_000);
+    await waitFor(async () => simulator.store.get(demoIces.topClass)?.profile.raisonSociale === 'Souss Ouvrages d\'Art SA', 'the golden change in the platform', { timeoutMs: 30_000 });
     expect(simulator.store.fromHub.some((c) => c.ice === demoIces.topClass)).toBe(true);
 
     // What the hub pushed is not listed back as the platform's own change (no echo): its change list holds the edit only.
