@@ -127,35 +127,40 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
     registers: [registry],
   });
+  // The registry reads every metric at once (prom-client: Promise.all over each get()), so each of these gauges awaits
+  // the same one read of the statuses in its own collect: a gauge filled by another's collect would show the previous
+  // scrape's values. The read is shared by the gauges of one scrape (their collects start in the same tick).
+  let statusesRead: Promise<void> | undefined;
+  const readStatuses = (): Promise<void> =>
+    (statusesRead ??= refreshSyncGauges().finally(() => {
+      statusesRead = undefined;
+    }));
+  const syncGauge = (name: string, help: string, labelNames: readonly ['subscription', 'mode'] | readonly ['state']) =>
+    new Gauge({ name, help, labelNames, registers: [registry], collect: readStatuses });
   const syncGauges = {
-    lagChanges: new Gauge({ name: 'tabadol_sync_lag_changes', help: 'Changes not yet delivered (or read, pull and file), by subscription', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
-    lagSeconds: new Gauge({ name: 'tabadol_sync_lag_seconds', help: 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
-    dead: new Gauge({ name: 'tabadol_sync_dead_letters', help: 'Dead deliveries waiting for an operator, by subscription', labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
-    circuit: new Gauge({ name: 'tabadol_sync_circuit_open', help: "1 while a subscription's circuit is open (no sends), else 0", labelNames: ['subscription', 'mode'] as const, registers: [registry] }),
+    lagChanges: syncGauge('tabadol_sync_lag_changes', 'Changes not yet delivered (or read, pull and file), by subscription', ['subscription', 'mode']),
+    lagSeconds: syncGauge('tabadol_sync_lag_seconds', 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', ['subscription', 'mode']),
+    dead: syncGauge('tabadol_sync_dead_letters', 'Dead deliveries waiting for an operator, by subscription', ['subscription', 'mode']),
+    circuit: syncGauge('tabadol_sync_circuit_open', "1 while a subscription's circuit is open (no sends), else 0", ['subscription', 'mode']),
   };
-  new Gauge({
-    name: 'tabadol_sync_subscriptions',
-    help: 'Subscriptions not ended, by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      try {
-        const statuses = await subscriptionStatuses(deps.db);
-        this.reset();
-        for (const g of Object.values(syncGauges)) g.reset();
-        for (const s of statuses) {
-          this.inc({ state: s.state });
-          const labels = { subscription: s.id, mode: s.mode };
-          syncGauges.lagChanges.set(labels, s.lagChanges);
-          syncGauges.lagSeconds.set(labels, s.lagSeconds);
-          syncGauges.dead.set(labels, s.deadLetters);
-          syncGauges.circuit.set(labels, s.circuit === 'open' ? 1 : 0);
-        }
-      } catch {
-        // Database unreachable: /readyz reports it.
+  const syncSubscriptions = syncGauge('tabadol_sync_subscriptions', 'Subscriptions not ended, by state', ['state']);
+  async function refreshSyncGauges(): Promise<void> {
+    try {
+      const statuses = await subscriptionStatuses(deps.db);
+      syncSubscriptions.reset();
+      for (const g of Object.values(syncGauges)) g.reset();
+      for (const s of statuses) {
+        syncSubscriptions.inc({ state: s.state });
+        const labels = { subscription: s.id, mode: s.mode };
+        syncGauges.lagChanges.set(labels, s.lagChanges);
+        syncGauges.lagSeconds.set(labels, s.lagSeconds);
+        syncGauges.dead.set(labels, s.deadLetters);
+        syncGauges.circuit.set(labels, s.circuit === 'open' ? 1 : 0);
       }
-    },
-  });
+    } catch {
+      // Database unreachable: /readyz reports it.
+    }
+  }
 
   const exchanges = new Counter({
     name: 'tabadol_exchanges_total',

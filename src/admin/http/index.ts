@@ -4,9 +4,11 @@ import type { AppEnv } from '../../http/context.ts';
 import { registerAuditRoutes } from './audit.ts';
 import { registerBindingRoutes } from './bindings.ts';
 import { registerConventionRoutes } from './conventions.ts';
+import { registerDeadLetterRoutes } from './dead-letters.ts';
 import { registerLogRoutes } from './log.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerStewardshipRoutes } from './stewardship.ts';
+import { registerSubscriptionRoutes } from './subscriptions.ts';
 
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -20,4 +22,6 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
   registerLogRoutes(app);
   registerAuditRoutes(app);
   registerStewardshipRoutes(app);
+  registerSubscriptionRoutes(app);
+  registerDeadLetterRoutes(app);
 }

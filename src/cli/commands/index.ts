@@ -9,6 +9,7 @@ import { registerLogCommands } from './log.ts';
 import { registerMemberCommands } from './member.ts';
 import { registerOperatorCommands } from './operator.ts';
 import { registerServiceCommands } from './service.ts';
+import { registerSyncCommands } from './subscription.ts';
 
 export function registerAdminCommands(program: Command, deps: CliDeps): void {
   registerKeysCommands(program);
@@ -19,4 +20,5 @@ export function registerAdminCommands(program: Command, deps: CliDeps): void {
   registerHubCommands(program, deps);
   registerLogCommands(program, deps);
   registerImportCommand(program, deps);
+  registerSyncCommands(program, deps);
 }
