@@ -3,6 +3,7 @@
 // 4xx naming its field, the audit trail; and /metrics showing a subscription's lag and dead letters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { companiesModule } from '../referentials/companies/module.ts';
+import { referentialModules } from '../referentials/index.ts';
 import { makeIce } from '../referentials/identifiers/index.ts';
 import type { DeadLetterBody } from '../src/admin/http/dead-letters.ts';
 import type { SubscriptionBody, SubscriptionStatusBody } from '../src/admin/http/subscriptions.ts';
@@ -37,7 +38,7 @@ describe.each(setups)('sync admin API on $name', (setup) => {
   let n = 0;
 
   beforeAll(async () => {
-    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: fastRetries });
+    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, referentials: referentialModules, env: fastRetries });
     member = await world.registerConsumer('MA/GOV/DGI/registre-fiscal');
     await allowSubscription(world, member, { referential: 'companies', purpose, fields: ['changes.record.attributes.ice'] });
     subscriber = await startSubscriber(world);
