@@ -57,6 +57,20 @@ describe.each(cases)('outbox on %s with the %s queue', (dbDriver, queueDriver) =
     await worker.close();
   });
 
+  it("walks every pending row once in its first pass, however many batches they take, not the lowest ids again and again", async () => {
+    // Seven rows relayed a moment ago by a previous process and never delivered (no consumer here).
+    const ids = await t.db.transaction(async (tx) => Promise.all(Array.from({ length: 7 }, (_, i) => writeOutbox(tx, 'first-pass', { note: `r${i}` }))));
+    await t.db.query("UPDATE outbox SET relayed_at = now(), relay_count = 1 WHERE id = ANY($1::bigint[])", [ids]);
+    const fresh = new OutboxRelay({ db: t.db, queue: q.queue, logger, pollIntervalMs: 60_000, redriveAfterMs: 3_600_000, batchSize: 3 });
+    relay = fresh;
+    fresh.start();
+    await waitFor(async () => (await q.queue.depth('first-pass')).waiting === 7, 'the seven rows queued again');
+    await fresh.stop();
+    const { rows } = await t.db.query<{ relay_count: number }>('SELECT relay_count FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id', [ids]);
+    // Each once more: a first pass that re-selected the lowest ids until they were delivered would count them again and again.
+    expect(rows.map((r) => r.relay_count)).toEqual(Array(7).fill(2));
+  });
+
   it('refuses a topic that is not a plain name', async () => {
     await expect(t.db.transaction((tx) => writeOutbox(tx, 'Bad Topic:1', {}))).rejects.toThrow(/must match/);
   });

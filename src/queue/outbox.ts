@@ -52,6 +52,8 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private firstPass = true;
+  /** The first pass walks every pending row once, in id order: the last id it has queued. */
+  private firstPassAfter = '0';
   private readonly redriveAfterMs: number;
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
@@ -101,13 +103,14 @@ export class OutboxRelay {
   /** One batch: claims pending rows, adds their jobs, marks them relayed, all or nothing. Returns how many. */
   async relayOnce(): Promise<number> {
     const { db, queue } = this.options;
-    return db.transaction(async (tx) => {
+    let last: string | undefined;
+    const relayed = await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string; topic: string }>(
         `SELECT id, topic FROM outbox
           WHERE delivered_at IS NULL AND dead_at IS NULL
-            AND ($1::boolean OR relayed_at IS NULL OR relayed_at < now() - make_interval(secs => $2::float8))
+            AND (($1::boolean AND id > $4::bigint) OR relayed_at IS NULL OR relayed_at < now() - make_interval(secs => $2::float8))
           ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-        [this.firstPass, this.redriveAfterMs / 1000, this.batchSize],
+        [this.firstPass, this.redriveAfterMs / 1000, this.batchSize, this.firstPassAfter],
       );
       if (rows.length === 0) return 0;
       const byTopic = new Map<string, string[]>();
@@ -123,8 +126,12 @@ export class OutboxRelay {
         );
       }
       await tx.query('UPDATE outbox SET relayed_at = now(), relay_count = relay_count + 1 WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      last = rows.at(-1)?.id;
       return rows.length;
     });
+    // Only once committed: a pass that failed leaves the first pass where it was, to try those rows again.
+    if (this.firstPass && last !== undefined) this.firstPassAfter = last;
+    return relayed;
   }
 
   async stop(): Promise<void> {
