@@ -1,5 +1,6 @@
-// The demo world that `npm start` loads on an empty embedded database: four member subsystems with keys under
-// DATA_DIR/demo/, the BTP qualification simulator bound as the METLE service, and signed, active conventions.
+// The demo world that `npm start` loads on an empty embedded database: five member subsystems with keys under
+// DATA_DIR/demo/, the BTP qualification simulator bound as the METLE service, and signed, active conventions; the BTP
+// platform and the regional office dr-01 (adapters/regional-office/demo.ts) synced both ways.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -97,9 +97,9 @@ export async function startDemoOffice(context: PluginContext, demoDir: string, a
   return {
     root,
     banner: [
-      `regional office ${office.id} (region 01) in ${root}: its outbox read by the hub, change files for region 01 written to inbox/persons and inbox/companies (${subscriptions.join(', ')});`,
-      `                 a BTP edit of the Tanger company ${demoOfficeCompany.ice} (curl above, with its ICE) reaches the golden record, then ${companiesInbox}/<subscription>-NNNNNN.ndjson;`,
-      `                 a correction at the office reaches the golden record, then the BTP platform: cp ${example} ${join(root, 'outbox', 'companies-dr-01-correction.csv')}`,
+      `regional office ${office.id} (region 01) in ${root}; change files for region 01 written to its inbox (${subscriptions.join(', ')})`,
+      `                 BTP → office: the curl above with the Tanger company ${demoOfficeCompany.ice} → golden record → ${companiesInbox}/<subscription>-NNNNNN.ndjson`,
+      `                 office → BTP: cp ${example} ${join(root, 'outbox')}/ → golden record → pushed to the BTP platform`,
     ],
     async stop() {
       stopping = true;
