@@ -2,7 +2,8 @@
 import type { HubParts } from '../src/plugins.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
+import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter] };
 }

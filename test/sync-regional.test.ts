@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { personsModule, vehiclesModule } from '../referentials/index.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { personsModule, referentialModules, vehiclesModule } from '../referentials/index.ts';
+import { regionalOfficeAdapter } from '../adapters/regional-office/adapter.ts';
 import { applyDropFolder } from '../adapters/regional-office/apply.ts';
 import { readDropFile, type DropFileReport } from '../adapters/regional-office/drop-folder.ts';
 import { officeSourceId, regionalOffice, regionalSourceSystem } from '../adapters/regional-office/office.ts';
@@ -16,7 +17,11 @@ import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { reviewQueue } from '../src/golden/stewardship.ts';
 import { findBySource, getGolden } from '../src/golden/reads.ts';
+import { configureAdapter } from '../src/sync/inbound.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { startExchangeWorld, type ExchangeWorld } from './exchange/harness.ts';
+import { hasServer } from './helpers/servers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 const vehicles = vehiclesModule as unknown as ReferentialModule;
@@ -229,4 +234,67 @@ describe('the regional office simulator', () => {
     const xml = await readDropFile(join(office.outbox, 'persons-dr-01-000002.xml'), tanger);
     expect(xml).toMatchObject({ records: [{ sourceId: 'dr-01/P2', attributes: { cin: 'CD2002' } }] });
   });
+});
+
+// The hub's own path (issue 14 item 5 on the adapter interface): the regional office adapter's drop folder, run by the
+// hub's workers, feeding the ingest queue; a lost correction in the review queue (afterIngest); bad files quarantined.
+const adapterSetups = [
+  { name: 'PGlite, in-process queue', storage: 'pglite' as const, redis: false },
+  ...(hasServer('postgres') && hasServer('redis') ? [{ name: 'PostgreSQL + Redis', storage: 'pg' as const, redis: true }] : []),
+];
+
+describe.each(adapterSetups)('the regional office adapter on $name', (setup) => {
+  let world!: ExchangeWorld;
+  let root = '';
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'tabadol-office-adapter-'));
+    world = await startExchangeWorld({ storage: setup.storage, redis: setup.redis, workers: true, env: { SYNC_TICK_MS: '50' }, referentials: referentialModules, syncAdapters: [regionalOfficeAdapter] });
+  }, 120_000);
+  afterAll(async () => {
+    await world?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const ingestedVersions = async () =>
+    (await world.db.query<{ source_id: string; source_version: string; decision: string }>("SELECT source_id, source_version, decision FROM sync_ingested WHERE system = $1 ORDER BY source_id, source_version", [regionalSourceSystem])).rows;
+  const inFolder = (sub: string): string[] => (existsSync(join(root, 'outbox', sub)) ? readdirSync(join(root, 'outbox', sub)).sort() : []);
+
+  it('takes a good file in through the ingest queue, reviews its lost correction once, and quarantines bad files whole', async () => {
+    const registry = await contribute(world.db, persons, { sourceSystem: 'civil-registry', sourceId: 'RC-1', attributes: { cin: 'AB1001', firstNameLatin: 'Amina', lastNameLatin: 'Alaoui', birthDate: '1980-01-01' } });
+    const outboxDir = join(root, 'outbox');
+    mkdirSync(outboxDir, { recursive: true });
+    // Files first, then the configuration: the adapter reads nothing until it knows its folder and territory.
+    writeFileSync(join(outboxDir, 'persons-0001.csv'), `${personsHeader}\nP1,2,AB1001,Amina,Alaoui-Tazi,1980-01-01,rue 1,${assilah}\nP2,1,CD2002,Karim,Bennani,1970-02-02,rue 2,${assilah}\n`);
+    writeFileSync(join(outboxDir, 'persons-0002.csv'), `${personsHeader}\nP5,1,IJ5005,Salma,Idrissi,1991-04-04,rue 5,${rabat}\n`);
+    writeFileSync(join(outboxDir, 'persons-0003.xml'), `<?xml version="1.0"?>\n<!DOCTYPE corrections [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<corrections office="dr-01" referential="persons"><record sourceId="P6" sourceVersion="1"><cin>&x;</cin></record></corrections>`);
+    await configureAdapter(world.db, regionalOfficeAdapter, { root, territory: '01' });
+
+    await waitFor(() => expect(inFolder('quarantine')).toEqual(['persons-0002.csv', 'persons-0002.csv.report.json', 'persons-0003.xml', 'persons-0003.xml.report.json']), 'the bad files in quarantine/');
+    expect(inFolder('done')).toEqual(['persons-0001.csv']);
+    const report = JSON.parse(readFileSync(join(outboxDir, 'quarantine', 'persons-0002.csv.report.json'), 'utf8')) as { problems: Array<{ line: number; reason: string }> };
+    expect(report.problems).toEqual([{ line: 2, reason: `territory: commune: ${rabat} is outside the office's territory 01` }]);
+    expect(JSON.parse(readFileSync(join(outboxDir, 'quarantine', 'persons-0003.xml.report.json'), 'utf8'))).toMatchObject({ problems: [{ line: 2, reason: expect.stringMatching(/^doctype: file: /) }] });
+
+    await waitFor(async () => (await ingestedVersions()).length === 2, 'the good file taken in');
+    expect(await ingestedVersions()).toEqual([
+      { source_id: 'dr-01/P1', source_version: '2', decision: 'linked-identifier' },
+      { source_id: 'dr-01/P2', source_version: '1', decision: 'created' },
+    ]);
+    // Survivorship kept the registry's name; the office's lost correction is in review, its address survives.
+    const golden = await getGolden(world.db, 'persons', registry.goldenId);
+    expect(golden?.attributes.lastNameLatin).toMatchObject({ value: 'Alaoui', source: { system: 'civil-registry' } });
+    expect(golden?.attributes.address).toMatchObject({ value: 'rue 1', source: { system: regionalSourceSystem, id: 'dr-01/P1' } });
+    const queue = await reviewQueue(world.db, 'persons', { status: 'open' });
+    expect(queue).toEqual([expect.objectContaining({ source: { system: regionalSourceSystem, id: 'dr-01/P1' }, goldenId: registry.goldenId, candidates: [] })]);
+    // Nothing of the quarantined files reached the referential.
+    expect(await findBySource(world.db, 'persons', { system: regionalSourceSystem, id: 'dr-01/P5' })).toBeUndefined();
+
+    // The same version dropped again: taken once, no second review item; a new version goes through again.
+    writeFileSync(join(outboxDir, 'persons-0004.csv'), `${personsHeader}\nP1,2,AB1001,Amina,Alaoui-Tazi,1980-01-01,rue 1,${assilah}\n`);
+    writeFileSync(join(outboxDir, 'persons-0005.csv'), `${personsHeader}\nP1,3,AB1001,Amina,Alaoui-Tazi,1980-01-01,rue 1,${assilah}\n`);
+    await waitFor(async () => (await ingestedVersions()).some((r) => r.source_id === 'dr-01/P1' && r.source_version === '3'), 'version 3 taken in');
+    await waitFor(async () => (await world.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE topic = 'ingest.regional-offices' AND delivered_at IS NULL")).rows[0]?.n === 0, 'every ingest job done');
+    expect(inFolder('done')).toEqual(['persons-0001.csv', 'persons-0004.csv', 'persons-0005.csv']);
+    expect(await reviewQueue(world.db, 'persons', { status: 'open' })).toHaveLength(1);
+  }, 120_000);
 });

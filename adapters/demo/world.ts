@@ -1,5 +1,6 @@
-// The demo world that `npm start` loads on an empty embedded database: four member subsystems with keys under
-// DATA_DIR/demo/, the BTP qualification simulator bound as the METLE service, and signed, active conventions.
+// The demo world that `npm start` loads on an empty embedded database: five member subsystems with keys under
+// DATA_DIR/demo/, the BTP qualification simulator bound as the METLE service, and signed, active conventions; the BTP
+// platform and the regional office dr-01 (adapters/regional-office/demo.ts) synced both ways.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,12 +25,14 @@ import { entities } from '../../referentials/generator/generate.ts';
 import { contributeBulk } from '../../src/golden/bulk.ts';
 import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
 import type { ReferentialModule } from '../../src/golden/module.ts';
+import { demoOfficeName, demoOfficeSubsystem, startDemoOffice, type DemoOffice } from '../regional-office/demo.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
   { id: 'MA/GOV/MEF/marches-publics', name: 'Trésorerie Générale du Royaume: portail des marchés publics' },
   { id: 'MA/GOV/MI/collectivites-territoriales', name: "Ministère de l'Intérieur (DGCT): marchés des collectivités territoriales" },
   { id: 'MA/GOV/ADD/portail-citoyen', name: 'Agence de Développement du Digital: portail citoyen' },
+  { id: demoOfficeSubsystem, name: demoOfficeName },
 ] as const;
 
 export const btpServiceId = 'MA/GOV/METLE/qualification-btp/classification';
@@ -243,6 +246,16 @@ async function syncBtpBothWays(context: PluginContext, simulatorUrl: string, tok
   }
 }
 
+/** The regional office dr-01 synced both ways (adapters/regional-office/demo.ts); the demo serves without it rather than not at all. */
+async function startOfficeOrSay(context: PluginContext): Promise<DemoOffice | { failed: string }> {
+  try {
+    return await startDemoOffice(context, demoDir(context.config.DATA_DIR), actor);
+  } catch (err) {
+    context.logger.warn({ err: { message: (err as Error).message } }, 'demo world: the regional office is not synced');
+    return { failed: `regional office NOT synced: ${(err as Error).message}` };
+  }
+}
+
 export const demoWorldPlugin: HubPlugin = {
   name: 'demo-world',
   async start(context) {
@@ -264,14 +277,17 @@ export const demoWorldPlugin: HubPlugin = {
     const integrationToken = randomBytes(24).toString('hex');
     const simulator = await startBtpSimulator({ requireHubSignature: true, hubJwksUrl: `${context.hubUrl}/.well-known/jwks.json`, hubId: context.config.HUB_ID, integrationToken });
     await bindService(context.db, { serviceId: btpServiceId, binding: { kind: 'http', baseUrl: simulator.url, timeoutMs: 5000 }, actor });
-    const btpSync = await syncBtpBothWays(context, simulator.url, integrationToken);
-    // This process serves at once what it just activated and bound, without waiting for its next registry poll.
+    // This process serves at once what it just activated and bound, without waiting for its next registry poll; the
+    // subscriptions below are checked against these conventions (before the reload, a fresh start found none).
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
+    const btpSync = await syncBtpBothWays(context, simulator.url, integrationToken);
+    const office = await startOfficeOrSay(context);
     const records = loadDemoRecords(context);
     return {
       banner: [
         `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
         `  demo sync      ${btpSync}`,
+        `  demo office    ${'banner' in office ? office.banner.join('\n') : office.failed}`,
         ...skipped.map((file) => `  demo skipped   ${file}: not a demo party's convention (sign and activate it with tabadol convention ...)`),
         ...(records.pending
           ? [
@@ -283,6 +299,7 @@ export const demoWorldPlugin: HubPlugin = {
       async stop() {
         records.stop();
         await records.done;
+        if ('stop' in office) await office.stop();
         await simulator.close();
       },
     };

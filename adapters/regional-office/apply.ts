@@ -1,7 +1,8 @@
-// Applying a regional office's outbox: each file read (drop-folder.ts), then either contributed whole through the
-// referentials' bulk path and moved to `done/`, or moved to `quarantine/` with `<file>.report.json` beside it. Until
-// the inbound adapter interface (src/sync/adapter.ts, defineAdapter's dropFolder) carries it, this calls the bulk path
-// directly, as `tabadol import` does.
+// Applying a regional office's outbox in one call, outside the hub's workers: each file read (drop-folder.ts), then
+// either contributed whole through the referentials' bulk path and moved to `done/`, or moved to `quarantine/` with
+// `<file>.report.json` beside it. The hub itself reads an office's outbox through the adapter (adapter.ts: the drop
+// folder runner, the ingest queue, the review after ingest); this direct path stays for the tests of the reader and of
+// survivorship on a file (test/sync-regional.test.ts), which look at each record's bulk outcome and conflicts.
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { contributeBulk } from '../../src/golden/bulk.ts';

@@ -257,17 +257,27 @@ async function xmlRecords(text: string, office: RegionalOffice, columns: readonl
  * UTF-8, and in XML a DOCTYPE, an entity, a processing instruction, nesting past `maxDepth`, more than `maxRecords`.
  */
 export async function readDropFile(path: string, office: RegionalOffice, limits: DropFileLimits = defaultDropFileLimits): Promise<DropFileRead> {
-  const file = basename(path);
+  const size = (await stat(path)).size;
+  // Too large: refused before its bytes are read.
+  if (size > limits.maxBytes) return readDropContent(basename(path), { byteLength: size }, office, limits);
+  return readDropContent(basename(path), await readFile(path), office, limits);
+}
+
+/**
+ * The same reading over a file's bytes already in memory (the hub's drop-folder runner hands them to the adapter,
+ * adapters/regional-office/adapter.ts). `content` may be only its length when the file is too large to be read.
+ */
+export async function readDropContent(file: string, content: Uint8Array | { byteLength: number }, office: RegionalOffice, limits: DropFileLimits = defaultDropFileLimits): Promise<DropFileRead> {
   const problems = new Problems();
   const quarantine = (): DropFileRead => ({ quarantine: { file, office: office.id, territory: office.territory, refused: problems.kind ?? 'malformed', problems: problems.list, omitted: problems.omitted } });
-  const size = (await stat(path)).size;
-  if (size > limits.maxBytes) {
+  const size = content.byteLength;
+  if (size > limits.maxBytes || !(content instanceof Uint8Array)) {
     problems.add('too-large', 0, 'file', `${size} bytes, more than ${limits.maxBytes}`);
     return quarantine();
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
   } catch {
     problems.add('not-utf8', 0, 'file', 'is not UTF-8');
     return quarantine();

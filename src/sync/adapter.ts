@@ -3,6 +3,8 @@
 // The core runs adapters (src/sync/inbound.ts) and never imports one: they come through HubParts.syncAdapters.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { ReferentialModule } from '../golden/module.ts';
+import type { Queryable } from '../storage/db.ts';
 import type { DeliveryHandler } from './push.ts';
 
 /** One record of a source system, as an adapter hands it to the hub. */
@@ -71,9 +73,15 @@ export interface SyncAdapterDefinition<Config> {
   /** Receives the system's calls at POST /sync/v1/adapters/<id>/webhook. `verify` false: 401, nothing read. */
   webhook?: { verify(ctx: AdapterContext<Config>, req: WebhookRequest): Promise<boolean> | boolean; parse(body: Uint8Array): InboundRecord[] };
   /** Reads the files a system drops into a folder (taken, then moved to done/ or quarantine/ beside them). */
-  dropFolder?: { every?: number; path(config: Config): string; parse(file: DroppedFile): InboundRecord[] | QuarantineReport };
+  dropFolder?: { every?: number; path(config: Config): string; parse(file: DroppedFile, config: Config): InboundRecord[] | QuarantineReport | Promise<InboundRecord[] | QuarantineReport> };
   /** Receives pushed changes of subscriptions whose target is `adapter:<id>`. */
   deliver?: DeliveryHandler;
+  /**
+   * Called by the system's ingest worker after a job of this adapter's records was taken in, in the same transaction
+   * (what it writes commits with the records, or not at all; a job delivered twice calls it twice, so it must be
+   * idempotent). Each record's outcome is in sync_ingested. The regional offices open review items for conflicts here.
+   */
+  afterIngest?(tx: Queryable, records: readonly InboundRecord[], ctx: { resolve: (referential: string) => ReferentialModule | undefined; logger: Logger }): Promise<void>;
 }
 
 /** An adapter as the hub runs it (the configuration type erased: the runner parses it with the adapter's schema). */

@@ -48,16 +48,19 @@ export async function survivorshipConflicts(
  * review queue has no column for it); the golden record's provenance and the source records show it.
  */
 export async function openConflictReview(db: Db, referential: string, source: { system: string; id: string }, goldenId: string): Promise<{ reviewId: string; opened: boolean }> {
-  return db.transaction(async (tx) => {
-    const { rows: open } = await tx.query<{ id: string }>(
-      `SELECT id FROM ref_review_items WHERE referential = $1 AND source_system = $2 AND source_id = $3 AND golden_id = $4 AND status = 'open' FOR UPDATE`,
-      [referential, source.system, source.id, goldenId],
-    );
-    if (open[0]) return { reviewId: String(open[0].id), opened: false };
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates) VALUES ($1, $2, $3, $4, '[]'::jsonb) RETURNING id`,
-      [referential, source.system, source.id, goldenId],
-    );
-    return { reviewId: String(rows[0]?.id ?? ''), opened: true };
-  });
+  return db.transaction((tx) => openConflictReviewIn(tx, referential, source, goldenId));
+}
+
+/** openConflictReview in the caller's transaction (an ingest job's: src/sync/ingest.ts, an adapter's afterIngest). */
+export async function openConflictReviewIn(tx: Queryable, referential: string, source: { system: string; id: string }, goldenId: string): Promise<{ reviewId: string; opened: boolean }> {
+  const { rows: open } = await tx.query<{ id: string }>(
+    `SELECT id FROM ref_review_items WHERE referential = $1 AND source_system = $2 AND source_id = $3 AND golden_id = $4 AND status = 'open' FOR UPDATE`,
+    [referential, source.system, source.id, goldenId],
+  );
+  if (open[0]) return { reviewId: String(open[0].id), opened: false };
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates) VALUES ($1, $2, $3, $4, '[]'::jsonb) RETURNING id`,
+    [referential, source.system, source.id, goldenId],
+  );
+  return { reviewId: String(rows[0]?.id ?? ''), opened: true };
 }

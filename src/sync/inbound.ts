@@ -11,7 +11,7 @@ import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import type { Queue, Worker } from '../queue/queue.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { isQuarantine, type AdapterContext, type AdapterHealth, type SyncAdapter } from './adapter.ts';
-import { queueInbound, startIngestWorkers, type ModuleResolver } from './ingest.ts';
+import { queueInbound, startIngestWorkers, type IngestPayload, type ModuleResolver } from './ingest.ts';
 
 export interface SyncAdaptersDeps {
   db: Db;
@@ -118,7 +118,10 @@ class AdapterRunner implements RunningAdapters {
 
   start(): void {
     if (this.byId.size === 0) return;
-    this.workers = startIngestWorkers(this.deps, [...this.byId.values()].map((a) => a.system));
+    // An adapter's afterIngest runs in its jobs' transactions (the payload names the adapter).
+    const afterIngest = (adapterId: string, tx: Queryable, records: IngestPayload['records']) =>
+      this.byId.get(adapterId)?.afterIngest?.(tx, records, { resolve: this.deps.resolve, logger: this.deps.logger.child({ adapter: adapterId }) }) ?? Promise.resolve();
+    this.workers = startIngestWorkers({ ...this.deps, afterIngest }, [...this.byId.values()].map((a) => a.system));
     // Every adapter has its row before its first pull: the lease and the status live there.
     this.ready = this.ensureRows().catch((err: unknown) => this.deps.reportBackgroundFailure('sync-adapters-start', err));
     this.timer = setInterval(() => this.tickSoon(), this.deps.tickMs ?? 250);
@@ -257,7 +260,7 @@ class AdapterRunner implements RunningAdapters {
     try {
       const config = await adapterConfig(this.deps.db, adapter);
       if (!config.ok) return;
-      await this.scan(adapter, adapter.dropFolder, adapter.dropFolder.path(config.config));
+      await this.scan(adapter, adapter.dropFolder, config.config);
     } finally {
       this.busy.delete(adapter.id);
     }
@@ -269,7 +272,8 @@ class AdapterRunner implements RunningAdapters {
    * transaction, then it moves to done/. A crash in between queues it again at the next scan: its versions are
    * already taken in, so nothing changes twice. Two processes scanning one folder may both queue a file, likewise.
    */
-  private async scan(adapter: SyncAdapter, drop: NonNullable<SyncAdapter['dropFolder']>, folder: string): Promise<void> {
+  private async scan(adapter: SyncAdapter, drop: NonNullable<SyncAdapter['dropFolder']>, config: unknown): Promise<void> {
+    const folder = drop.path(config);
     const entries = await readdir(folder, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [];
       throw err;
@@ -279,9 +283,9 @@ class AdapterRunner implements RunningAdapters {
       if (this.stopping.signal.aborted) return;
       const path = join(folder, name);
       const size = (await stat(path)).size;
-      let parsed: ReturnType<typeof drop.parse>;
+      let parsed: Awaited<ReturnType<typeof drop.parse>>;
       try {
-        parsed = size > maxDroppedFileBytes ? { quarantine: [{ line: 0, reason: `the file is larger than ${maxDroppedFileBytes} bytes` }] } : drop.parse({ name, content: await readFile(path) });
+        parsed = size > maxDroppedFileBytes ? { quarantine: [{ line: 0, reason: `the file is larger than ${maxDroppedFileBytes} bytes` }] } : await drop.parse({ name, content: await readFile(path) }, config);
       } catch (err) {
         parsed = { quarantine: [{ line: 0, reason: `the adapter could not parse it: ${(err as Error).message}`.slice(0, 500) }] };
       }

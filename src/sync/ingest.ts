@@ -132,6 +132,8 @@ export interface IngestWorkerDeps {
   logger: Logger;
   resolve: ModuleResolver;
   reportBackgroundFailure: BackgroundFailureReport;
+  /** The adapter's afterIngest (src/sync/adapter.ts), in the job's transaction after its records are taken in. */
+  afterIngest?: (adapterId: string, tx: Queryable, records: InboundRecord[]) => Promise<void>;
 }
 
 /**
@@ -146,6 +148,7 @@ export function startIngestWorkers(deps: IngestWorkerDeps, systems: Iterable<str
   return [...new Set(systems)].map((system) =>
     processOutbox<IngestPayload>({ db, queue: deps.queue, logger, onOutcome }, ingestTopic(system), async (payload, tx, meta) => {
       const summary = await ingestIn(tx, payload.records, deps.resolve);
+      await deps.afterIngest?.(payload.adapter, tx, payload.records);
       logger.info({ adapter: payload.adapter, system, outboxId: meta.outboxId, records: payload.records.length, ...summary }, 'inbound records taken in');
     }, { concurrency: 1 }),
   );
