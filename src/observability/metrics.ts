@@ -114,53 +114,7 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     },
   });
 
-  const syncDeliveries = new Counter({
-    name: 'tabadol_sync_deliveries_total',
-    help: 'Push deliveries sent by this process, by subscription and outcome (delivered, failed)',
-    labelNames: ['subscription', 'outcome'] as const,
-    registers: [registry],
-  });
-  const syncLag = new Histogram({
-    name: 'tabadol_sync_delivery_lag_seconds',
-    help: 'From a change committed to its delivery acknowledged by the subscriber, by subscription',
-    labelNames: ['subscription'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
-    registers: [registry],
-  });
-  // The registry reads every metric at once (prom-client: Promise.all over each get()), so each of these gauges awaits
-  // the same one read of the statuses in its own collect: a gauge filled by another's collect would show the previous
-  // scrape's values. The read is shared by the gauges of one scrape (their collects start in the same tick).
-  let statusesRead: Promise<void> | undefined;
-  const readStatuses = (): Promise<void> =>
-    (statusesRead ??= refreshSyncGauges().finally(() => {
-      statusesRead = undefined;
-    }));
-  const syncGauge = (name: string, help: string, labelNames: readonly ['subscription', 'mode'] | readonly ['state']) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect: readStatuses });
-  const syncGauges = {
-    lagChanges: syncGauge('tabadol_sync_lag_changes', 'Changes not yet delivered (or read, pull and file), by subscription', ['subscription', 'mode']),
-    lagSeconds: syncGauge('tabadol_sync_lag_seconds', 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', ['subscription', 'mode']),
-    dead: syncGauge('tabadol_sync_dead_letters', 'Dead deliveries waiting for an operator, by subscription', ['subscription', 'mode']),
-    circuit: syncGauge('tabadol_sync_circuit_open', "1 while a subscription's circuit is open (no sends), else 0", ['subscription', 'mode']),
-  };
-  const syncSubscriptions = syncGauge('tabadol_sync_subscriptions', 'Subscriptions not ended, by state', ['state']);
-  async function refreshSyncGauges(): Promise<void> {
-    try {
-      const statuses = await subscriptionStatuses(deps.db);
-      syncSubscriptions.reset();
-      for (const g of Object.values(syncGauges)) g.reset();
-      for (const s of statuses) {
-        syncSubscriptions.inc({ state: s.state });
-        const labels = { subscription: s.id, mode: s.mode };
-        syncGauges.lagChanges.set(labels, s.lagChanges);
-        syncGauges.lagSeconds.set(labels, s.lagSeconds);
-        syncGauges.dead.set(labels, s.deadLetters);
-        syncGauges.circuit.set(labels, s.circuit === 'open' ? 1 : 0);
-      }
-    } catch {
-      // Database unreachable: /readyz reports it.
-    }
-  }
+  const recordPush = syncMetrics(registry, deps.db);
 
   const exchanges = new Counter({
     name: 'tabadol_exchanges_total',
@@ -229,14 +183,68 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     }
   };
 
-  function recordPush(subscriptionId: string, result: { ok: boolean }, deliveries: ReadonlyArray<{ changeAt: Date }>): void {
+  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange, recordPush };
+}
+
+/**
+ * The sync metrics: pushes counted and their lag observed as the engine reports them (returns that report), and each
+ * subscription's lag, dead letters and circuit read from PostgreSQL at each scrape.
+ */
+function syncMetrics(registry: Registry, db: Db): Metrics['recordPush'] {
+  const syncDeliveries = new Counter({
+    name: 'tabadol_sync_deliveries_total',
+    help: 'Push deliveries sent by this process, by subscription and outcome (delivered, failed)',
+    labelNames: ['subscription', 'outcome'] as const,
+    registers: [registry],
+  });
+  const syncLag = new Histogram({
+    name: 'tabadol_sync_delivery_lag_seconds',
+    help: 'From a change committed to its delivery acknowledged by the subscriber, by subscription',
+    labelNames: ['subscription'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  });
+  // The registry reads every metric at once (prom-client: Promise.all over each get()), so each of these gauges awaits
+  // the same one read of the statuses in its own collect: a gauge filled by another's collect would show the previous
+  // scrape's values. The read is shared by the gauges of one scrape (their collects start in the same tick).
+  let statusesRead: Promise<void> | undefined;
+  const readStatuses = (): Promise<void> =>
+    (statusesRead ??= refreshSyncGauges().finally(() => {
+      statusesRead = undefined;
+    }));
+  const syncGauge = (name: string, help: string, labelNames: readonly ['subscription', 'mode'] | readonly ['state']) =>
+    new Gauge({ name, help, labelNames, registers: [registry], collect: readStatuses });
+  const syncGauges = {
+    lagChanges: syncGauge('tabadol_sync_lag_changes', 'Changes not yet delivered (or read, pull and file), by subscription', ['subscription', 'mode']),
+    lagSeconds: syncGauge('tabadol_sync_lag_seconds', 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', ['subscription', 'mode']),
+    dead: syncGauge('tabadol_sync_dead_letters', 'Dead deliveries waiting for an operator, by subscription', ['subscription', 'mode']),
+    circuit: syncGauge('tabadol_sync_circuit_open', "1 while a subscription's circuit is open (no sends), else 0", ['subscription', 'mode']),
+  };
+  const syncSubscriptions = syncGauge('tabadol_sync_subscriptions', 'Subscriptions not ended, by state', ['state']);
+  async function refreshSyncGauges(): Promise<void> {
+    try {
+      const statuses = await subscriptionStatuses(db);
+      syncSubscriptions.reset();
+      for (const g of Object.values(syncGauges)) g.reset();
+      for (const s of statuses) {
+        syncSubscriptions.inc({ state: s.state });
+        const labels = { subscription: s.id, mode: s.mode };
+        syncGauges.lagChanges.set(labels, s.lagChanges);
+        syncGauges.lagSeconds.set(labels, s.lagSeconds);
+        syncGauges.dead.set(labels, s.deadLetters);
+        syncGauges.circuit.set(labels, s.circuit === 'open' ? 1 : 0);
+      }
+    } catch {
+      // Database unreachable: /readyz reports it.
+    }
+  }
+
+  return (subscriptionId, result, deliveries) => {
     syncDeliveries.inc({ subscription: subscriptionId, outcome: result.ok ? 'delivered' : 'failed' }, deliveries.length);
     if (!result.ok) return;
     const now = Date.now();
     for (const d of deliveries) syncLag.observe({ subscription: subscriptionId }, Math.max(0, (now - d.changeAt.getTime()) / 1000));
-  }
-
-  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange, recordPush };
+  };
 }
 
 /**
