@@ -13,18 +13,10 @@ import { textFault } from '../../src/storage/storable.ts';
 import { communeOf, inScope } from '../../src/sync/scope.ts';
 import { officeSourceId, type RegionalOffice } from './office.ts';
 import { parseOfficeXml, XmlRefusedError, type XmlNode } from './xml.ts';
+import type { InboundRecord as SyncInboundRecord } from '../../src/sync/adapter.ts';
 
-/** One source record as the hub's inbound path takes it (src/sync/adapter.ts). */
-export interface InboundRecord {
-  referential: string;
-  sourceSystem: string;
-  sourceId: string;
-  sourceVersion: string;
-  /** As the office wrote them (the referential normalises them on the way in). */
-  attributes: Record<string, unknown>;
-  /** Where in the file it was. */
-  line: number;
-}
+/** One source record as the hub's inbound path takes it (src/sync/adapter.ts), with where in the file it was. */
+export type InboundRecord = SyncInboundRecord & { line: number };
 
 export interface DropFileProblem {
   line: number;

@@ -58,29 +58,10 @@ export class SyncEngine {
   constructor(private readonly options: SyncEngineOptions) {
     this.sender = new PushSender({ timeoutMs: options.pushTimeoutMs, handlers: options.handlers ?? new Map() });
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-    this.files = new ChangeFileWriter({
-      db: options.db,
-      keyring: options.keyring,
-      log: options.log,
-      findConvention: options.findConvention,
-      policy: options.policy,
-      leaseMs: options.leaseMs,
-      owner,
-      logger: options.logger,
-      stopped: () => this.stopped,
-    });
-    this.pump = new SubscriptionPump({
-      db: options.db,
-      sender: this.sender,
-      keyring: options.keyring,
-      log: options.log,
-      findConvention: options.findConvention,
-      policy: options.policy,
-      leaseMs: options.leaseMs,
-      owner,
-      logger: options.logger,
-      onSent: options.onSent,
-    });
+    // What the push sender and the file writer share: the database, signing, the log, the conventions, the policy, the lease.
+    const shared = { db: options.db, keyring: options.keyring, log: options.log, findConvention: options.findConvention, policy: options.policy, leaseMs: options.leaseMs, owner, logger: options.logger };
+    this.files = new ChangeFileWriter({ ...shared, stopped: () => this.stopped });
+    this.pump = new SubscriptionPump({ ...shared, sender: this.sender, onSent: options.onSent });
   }
 
   start(): void {
