@@ -41,15 +41,16 @@ afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-/** A subscriber that accepts every push (204) unless told to refuse the pushes holding a record (422). */
+/** A subscriber that accepts every push (204) unless told to refuse the pushes holding a company of a given name (422). */
 async function startReceiver(): Promise<{ url: string; changes: Array<{ id: string; goldenId: string }>; refuse: Set<string>; server: Server }> {
+  // `refuse` holds company names: set before the company is written, so that its first push is already refused.
   const receiver = { url: '', changes: [] as Array<{ id: string; goldenId: string }>, refuse: new Set<string>(), server: undefined as unknown as Server };
   receiver.server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PushBody;
-      if (body.deliveries.some((d) => receiver.refuse.has(d.goldenId))) return void res.writeHead(422).end();
+      if (body.deliveries.some((d) => receiver.refuse.has(String(d.record?.attributes?.nameFr)))) return void res.writeHead(422).end();
       receiver.changes.push(...body.deliveries.map((d) => ({ id: d.id, goldenId: d.goldenId })));
       res.writeHead(204).end();
     });
@@ -193,8 +194,8 @@ describe('tabadol subscription, sync and dlq beside a running hub', { timeout: 6
   });
 
   it('lists, shows and replays a dead letter with --follow, then ends the subscription', async () => {
+    receiver.refuse.add('Poison');
     const poison = await give('Poison');
-    receiver.refuse.add(poison);
     await expect.poll(async () => listDeadLetters(db, { subscriptionId }), { timeout: 30_000 }).toHaveLength(1);
     const [letter] = await listDeadLetters(db, { subscriptionId });
     const listed = await tabadol('dlq', 'list', '--subscription', subscriptionId, '--json');
@@ -205,7 +206,7 @@ describe('tabadol subscription, sync and dlq beside a running hub', { timeout: 6
     expect((await tabadol('dlq', 'replay')).stderr.trim()).toBe('tabadol: --id, --subscription: give exactly one of them');
     expect((await subscriptionStatuses(db)).find((s) => s.id === subscriptionId)).toMatchObject({ deadLetters: 1 });
 
-    receiver.refuse.delete(poison);
+    receiver.refuse.delete('Poison');
     const replayed = await tabadol('dlq', 'replay', '--subscription', subscriptionId, '--follow');
     expect(replayed.code, replayed.stderr).toBe(0);
     const lines = replayed.stdout.trim().split('\n');

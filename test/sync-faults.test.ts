@@ -43,8 +43,8 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))('push delivery under
   let member!: Consumer;
 
   beforeAll(async () => {
-    // Two hub processes' worth of workers on one database and one queue prefix: they share every subscription's work.
-    world = await startExchangeWorld({ storage: 'pg', redis: true, workers: true, processes: 2, env });
+    // One hub with its workers in this process (several processes sharing the work: test/sync-workers.e2e.test.ts).
+    world = await startExchangeWorld({ storage: 'pg', redis: true, workers: true, env });
     member = await world.registerConsumer('MA/GOV/DGI/registre-fiscal');
     await allowSubscription(world, member, { referential: 'companies', purpose, fields });
   }, 120_000);
