@@ -1,9 +1,10 @@
 // The adapters' part of a hub: the demo world (and its simulators) and the systems' sync adapters, composed by bin/parts.ts.
 import type { HubParts } from '../src/plugins.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
+import { permisAdapter } from './permis-rdv/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter] };
 }

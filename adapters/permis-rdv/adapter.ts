@@ -1,0 +1,97 @@
+// The driving-licence exam appointment system's sync adapter: pulls its candidates into the persons referential and its
+// driving schools into the companies referential (one cursor `<candidates seq>:<schools seq>`), and delivers the
+// golden person changes the hub pushes (subscription target `adapter:permis-rdv`) to its POST /hub/person-changes.
+import { z } from 'zod';
+import { defineAdapter, type AdapterContext, type InboundRecord } from '../../src/sync/adapter.ts';
+import type { PushedChange } from '../../src/sync/push.ts';
+import type { Candidate, DrivingSchool } from './data.ts';
+import type { ChangePage, PersonChange } from './store.ts';
+
+export const permisSystem = 'permis-rdv';
+
+export const permisAdapterConfig = z.object({
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  token: z.string().min(16).max(512),
+  pageSize: z.number().int().min(1).max(1000).default(200),
+});
+export type PermisAdapterConfig = z.infer<typeof permisAdapterConfig>;
+
+export function candidateAttributes(c: Candidate): Record<string, unknown> {
+  return {
+    cin: c.cin, firstNameLatin: c.firstNameLatin, lastNameLatin: c.lastNameLatin, firstNameArabic: c.firstNameArabic, lastNameArabic: c.lastNameArabic,
+    birthDate: c.birthDate, addressCommune: c.commune, ...(c.deathDate ? { status: 'deceased', deathDate: c.deathDate } : {}),
+  };
+}
+
+export function schoolAttributes(s: DrivingSchool): Record<string, unknown> {
+  return { ice: s.ice, nameFr: s.name, nameAr: s.nameAr, commune: s.commune };
+}
+
+/** The golden person of a pushed change as the system's change: identity and death, by CIN (none without a CIN). */
+export function personChangeOf(change: PushedChange): PersonChange | undefined {
+  const a = change.record?.attributes;
+  if (!a || typeof a.cin !== 'string') return undefined;
+  const out: PersonChange = { cin: a.cin };
+  for (const key of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic', 'birthDate', 'status', 'deathDate'] as const) {
+    if (typeof a[key] === 'string') out[key] = a[key];
+  }
+  return out;
+}
+
+async function call(config: PermisAdapterConfig, path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
+  const answer = await fetch(new URL(path, config.baseUrl), {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal,
+    redirect: 'error',
+  });
+  if (!answer.ok) throw new Error(`the appointment system answered ${answer.status} to ${body === undefined ? 'GET' : 'POST'} ${path.split('?')[0]}`);
+  return answer.json();
+}
+
+function parseCursor(cursor: string | null): { candidates: number; schools: number } {
+  const m = cursor ? /^([0-9]{1,16}):([0-9]{1,16})$/.exec(cursor) : null;
+  return m ? { candidates: Number(m[1]), schools: Number(m[2]) } : { candidates: 0, schools: 0 };
+}
+
+/**
+ * deliver is called without the adapter's configuration (src/sync/push.ts DeliveryHandler), so the configuration the
+ * runner last handed health or pull is kept here; until then a delivery fails and is retried by the push worker.
+ */
+let lastConfig: PermisAdapterConfig | undefined;
+const remember = (ctx: AdapterContext<PermisAdapterConfig>): PermisAdapterConfig => (lastConfig = ctx.config);
+
+export const permisAdapter = defineAdapter<PermisAdapterConfig>({
+  id: 'permis-rdv',
+  system: permisSystem,
+  config: permisAdapterConfig,
+  async health(ctx) {
+    try {
+      await call(remember(ctx), '/sync/schools?limit=1', ctx.signal);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message };
+    }
+  },
+  pull: {
+    every: 1000,
+    async run(ctx, cursor) {
+      const config = remember(ctx);
+      const at = parseCursor(cursor);
+      const candidates = (await call(config, `/sync/candidates?since=${at.candidates}&limit=${config.pageSize}`, ctx.signal)) as ChangePage<Candidate>;
+      const schools = (await call(config, `/sync/schools?since=${at.schools}&limit=${config.pageSize}`, ctx.signal)) as ChangePage<DrivingSchool>;
+      const records: InboundRecord[] = [
+        ...candidates.items.map(({ version, item }) => ({ referential: 'persons', sourceSystem: permisSystem, sourceId: item.cin, sourceVersion: String(version), attributes: candidateAttributes(item) })),
+        ...schools.items.map(({ version, item }) => ({ referential: 'companies', sourceSystem: permisSystem, sourceId: item.agentNumber, sourceVersion: String(version), attributes: schoolAttributes(item) })),
+      ];
+      return { records, cursor: `${candidates.cursor}:${schools.cursor}`, more: candidates.more || schools.more };
+    },
+  },
+  async deliver(push, signal) {
+    if (!lastConfig) throw new Error('the permis-rdv adapter has not been configured yet: retried');
+    if (push.referential !== 'persons') return;
+    const changes = push.deliveries.map(personChangeOf).filter((c): c is PersonChange => c !== undefined);
+    if (changes.length > 0) await call(lastConfig, '/hub/person-changes', signal, { changes });
+  },
+});
