@@ -2,8 +2,9 @@
 import type { HubParts } from '../src/plugins.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
+import { infractionsAdapter } from './infractions/adapter.ts';
 import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, infractionsAdapter] };
 }
