@@ -2,10 +2,14 @@
 // over time) and the client's refusals (DOCTYPE, entities, processing instructions, too deep, too large, truncated,
 // an HTML page with a 200, Windows-1256 declared), each a typed SoapError; and the adapter's mapping of tickets to
 // vehicles and persons.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ownershipChange, ticketRecords } from '../adapters/infractions/adapter.ts';
+import { makeInfractionsAdapter, ownershipChange, ticketRecords } from '../adapters/infractions/adapter.ts';
 import { startInfractionsSimulator, type InfractionsSimulator } from '../adapters/infractions/simulator.ts';
 import { buildEnvelope, callSoap, parseAnswer, SoapError, type SoapFailure } from '../adapters/infractions/soap.ts';
+import { soapEnvelope } from '../adapters/infractions/simulator.ts';
 import { recordOwnershipChange, ticketsByCin, ticketsByPlate, ticketsSince } from '../adapters/infractions/tickets.ts';
 
 const xml = 'text/xml; charset=utf-8';
@@ -163,5 +167,25 @@ describe('the adapter maps tickets to the referentials and vehicle changes to ow
     expect(ownershipChange({ ...change, record: { goldenId: 'g', version: 2, status: null, mergedInto: null, attributes: { plate: '12345-A-6', owner: { type: 'person', cin: 'CD111222' } } } })).toEqual({ plate: '12345-A-6', ownerCin: 'CD111222', effectiveDate: '2026-05-01' });
     expect(ownershipChange({ ...change, record: { goldenId: 'g', version: 2, status: null, mergedInto: null, attributes: { plate: '12345-A-6', owner: { type: 'company', ice: '001234567000089' } } } })).toBeUndefined();
     expect(ownershipChange(change)).toBeUndefined();
+  });
+});
+
+describe('a page with one unreadable ticket', () => {
+  it('is refused as a whole: the pull takes nothing in and gives no cursor', async () => {
+    const good = '<Infraction><TicketNumber>PV-1</TicketNumber><IssuedAt>2026-01-01T10:00:00+01:00</IssuedAt><CommuneCode>06.141.01.0</CommuneCode><Plate>12345-A-6</Plate><OffenceCode>V-20</OffenceCode><OffenceLabel>x</OffenceLabel><Amount>300</Amount><Points>2</Points><PaymentState>unpaid</PaymentState><Source>speed-camera</Source><Sequence>1</Sequence></Infraction>';
+    const bad = good.replace('<Plate>12345-A-6</Plate>', '').replace('<Sequence>1</Sequence>', '<Sequence>2</Sequence>');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(soapEnvelope(`<inf:ListInfractionsSinceResponse><Cursor>2</Cursor><More>false</More><inf:Infractions>${good}${bad}</inf:Infractions></inf:ListInfractionsSinceResponse>`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/InfractionsService`;
+      const adapter = makeInfractionsAdapter();
+      const ctx = { config: { endpoint, pageSize: 100, timeoutMs: 2000 }, logger: pino({ level: 'silent' }), signal: AbortSignal.timeout(5000) };
+      const err = await failure(adapter.pull?.run(ctx, null) ?? Promise.resolve());
+      expect([err.failure, err.message]).toEqual(['malformed', 'an Infraction without Plate']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
