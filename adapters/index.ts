@@ -3,8 +3,9 @@ import type { HubParts } from '../src/plugins.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
 import { permisAdapter } from './permis-rdv/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
+import { infractionsAdapter } from './infractions/adapter.ts';
 import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter, infractionsAdapter] };
 }
