@@ -95,6 +95,8 @@ export async function startHub(config: Config, options: HubOptions): Promise<Hub
   }
 }
 
+// Long because it is the hub's start order written out, one step after the other, each pushing its closer: reading
+// it top to bottom is reading what a hub starts and in which order (the engine and the adapters are started by helpers).
 async function startParts(config: Config, options: HubOptions, closers: Closers): Promise<Hub> {
   const { logger } = options;
   mkdirSync(config.DATA_DIR, { recursive: true });

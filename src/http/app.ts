@@ -76,6 +76,8 @@ export function hasDotSegment(target: string): boolean {
   return dotSegment.test(q === -1 ? target : target.slice(0, q));
 }
 
+// Long because it is the HTTP middleware stack in order (request id, limits, dot segments, metrics, errors, routes);
+// each middleware is a few lines and their order is the point.
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {

@@ -50,6 +50,8 @@ export interface Metrics {
   recordPush(subscriptionId: string, result: { ok: boolean }, deliveries: ReadonlyArray<{ changeAt: Date }>): void;
 }
 
+// Long because it declares every metric of a process in one registry (each a few lines of name, help and labels);
+// the sync metrics, which read PostgreSQL at each scrape, are their own function (syncMetrics).
 export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boolean }): Metrics {
   const registry = new Registry();
   if (deps.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tabadol_' });

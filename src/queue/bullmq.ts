@@ -74,6 +74,8 @@ function throttledLog(logger: QueueLogger, level: 'warn' | 'error', msg: string,
   };
 }
 
+// Long as a whole, short in its parts: one closure holding the driver's state (connections, queues, workers), whose
+// methods (add, process, replay, depth, close…) are each a few lines; split apart they would pass that state around.
 export function createBullmqQueue(options: BullmqQueueOptions): Queue {
   const prefix = options.prefix ?? 'tabadol';
   const logger = options.logger ?? consoleLogger;

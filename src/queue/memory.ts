@@ -40,6 +40,8 @@ interface Topic {
   workers: Set<MemoryWorker>;
 }
 
+// Long as a whole, short in its parts: one closure holding the queue's state (jobs by topic, timers, workers), whose
+// methods are each a few lines; split apart they would pass that state around.
 export function createMemoryQueue(): Queue {
   const topics = new Map<string, Topic>();
   let counter = 0;

@@ -24,6 +24,8 @@ interface OpenTransaction {
   idle: NodeJS.Timeout;
 }
 
+// Long because one connection's protocol is one state machine (frames in, a transaction open or not, idle timer,
+// answers out); its handlers share that state, which a split would have to pass around.
 function serveConnection(db: Db, socket: Socket, logger: Logger): void {
   const transactions = new Map<number, OpenTransaction>();
   const reader = new LineReader();

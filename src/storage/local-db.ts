@@ -16,6 +16,8 @@ function toError(wire: WireError): Error {
   return err;
 }
 
+// Long because it is one client of the local channel: a socket, its frame reader and the Db methods over it, sharing
+// the pending requests.
 /** Connects to the hub's local channel in dataDir; undefined when no hub listens there. */
 export async function connectLocalDb(dataDir: string): Promise<Db | undefined> {
   const path = localChannelPath(dataDir);

@@ -19,6 +19,7 @@ function translate(err: unknown): never {
   throw err;
 }
 
+// Long because it is one driver: the pool, its error mapping and the Db methods over it, sharing the pool.
 export async function openPgDb(options: PgOptions): Promise<Db> {
   if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
     throw new Error(`invalid schema name ${options.schema}`);

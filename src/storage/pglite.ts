@@ -18,6 +18,7 @@ export interface PgliteOptions {
 // the other order makes trigram queries hang in PGlite 0.5.16.
 export const pgliteExtensions = { btree_gin, pg_trgm, unaccent, fuzzystrmatch };
 
+// Long because it is one driver: the embedded database, its serialised transactions and the Db methods over it.
 export async function openPgliteDb(options: PgliteOptions): Promise<Db> {
   mkdirSync(options.dataDir, { recursive: true });
   // PGlite is single-process: a second process on the same files would corrupt them.

@@ -21,6 +21,7 @@ function signatureLines(verification: Pick<ConventionVerification, 'signatures'>
   );
 }
 
+// Long because it declares one command group (each command: its options and a few lines of action), as commander wants.
 export function registerConventionCommands(program: Command, deps: CliDeps): void {
   const convention = program.command('convention').description('signed data-exchange agreements between a provider service and a consumer');
 

@@ -27,6 +27,7 @@ async function naming<T>(jwksFile: string | undefined, work: () => Promise<T>): 
   }
 }
 
+// Long because it declares one command group (each command: its options and a few lines of action), as commander wants.
 export function registerMemberCommands(program: Command, deps: CliDeps): void {
   const member = program.command('member').description('members and subsystems, with their public keys');
 
