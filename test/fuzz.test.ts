@@ -17,6 +17,11 @@ import { toFolderName } from '../src/identity/ids.ts';
 // The referentials' part of a hub, as bin/parts.ts composes it: their bindings and the plug-in that binds their services.
 import { referentialParts } from '../referentials/services.ts';
 import { startExchangeWorld, type Consumer, type ExchangeWorld, type RawAnswer } from './exchange/harness.ts';
+// The systems' simulators behind their bindings, so that their contracts are fuzzed through the hub as any other.
+import { infractionsBinding, infractionsBindingName, infractionsProvider, infractionsService } from '../adapters/infractions/binding.ts';
+import { startInfractionsSimulator, type InfractionsSimulator } from '../adapters/infractions/simulator.ts';
+import { permisBinding, permisService, permisSubsystem } from '../adapters/permis-rdv/binding.ts';
+import { startPermisSimulator, type PermisSimulator } from '../adapters/permis-rdv/simulator.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 12);
 const seed = Number(process.env.FUZZ_SEED ?? 20261204);
@@ -297,6 +302,9 @@ function callFor(op: Operation, prefix: string): fc.Arbitrary<Call> {
 
 let world: ExchangeWorld;
 let fuzzer: Consumer;
+let infractions: InfractionsSimulator | undefined;
+let permis: PermisSimulator | undefined;
+const permisToken = 'fuzz-permis-token-0123456789';
 let adminToken = '';
 const purpose = 'fuzzing';
 /** FUZZ_OPS=resolveMany,search fuzzes only the operations whose name holds one of these (for a long run on a few). */
@@ -309,6 +317,13 @@ beforeAll(async () => {
   const referentials = referentialParts();
   world = await startExchangeWorld({ storage: 'pglite', redis: false, referentials: referentials.referentials, plugins: referentials.plugins, adapters: referentials.adapters });
   fuzzer = await world.registerConsumer('MA/GOV/TEST/fuzzer', 'ES256');
+  infractions = await startInfractionsSimulator();
+  permis = await startPermisSimulator({ token: permisToken, seed: 15, candidates: 30, schools: 3 });
+  world.loadAdapter(infractionsBindingName, infractionsBinding({ endpoint: infractions.url, timeoutMs: 1000 }));
+  world.loadAdapter('permis-rdv-appointments', permisBinding({ baseUrl: permis.url, token: permisToken }));
+  for (const provider of [infractionsProvider, permisSubsystem]) await world.registerConsumer(provider, 'ES256');
+  await world.bind(infractionsService, { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 });
+  await world.bind(permisService, { kind: 'adapter', adapter: 'permis-rdv-appointments', timeoutMs: 5000 });
   const services = [...new Set(contracts.map((op) => op.service))];
   for (const service of services) {
     const parts = service.split('/');
@@ -331,6 +346,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
+  await infractions?.close();
+  await permis?.close();
 });
 
 async function expectReady(): Promise<void> {
