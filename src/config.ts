@@ -30,6 +30,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /** The demo world (member subsystems, a BTP simulator, signed conventions): auto loads it on an empty embedded database. */
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** The demo's simulated systems make a little activity of their own (a ticket, a booking…) every few seconds; off stops it. */
+  DEMO_ACTIVITY: z.enum(['on', 'off']).default('on'),
   /** The hub's signing keys; default DATA_DIR/hub-keys.json, created on first start. Share one file across processes. */
   HUB_KEY_FILE: z.string().min(1).optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),

@@ -26,6 +26,7 @@ import { contributeBulk } from '../../src/golden/bulk.ts';
 import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
 import type { ReferentialModule } from '../../src/golden/module.ts';
 import { demoOfficeName, demoOfficeSubsystem, startDemoOffice, type DemoOffice } from '../regional-office/demo.ts';
+import { demoSystems, type DemoSystem, type RunningDemoSystem } from './systems.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -33,6 +34,7 @@ export const demoSubsystems = [
   { id: 'MA/GOV/MI/collectivites-territoriales', name: "Ministère de l'Intérieur (DGCT): marchés des collectivités territoriales" },
   { id: 'MA/GOV/ADD/portail-citoyen', name: 'Agence de Développement du Digital: portail citoyen' },
   { id: demoOfficeSubsystem, name: demoOfficeName },
+  ...demoSystems.flatMap((system) => system.subsystems),
 ] as const;
 
 export const btpServiceId = 'MA/GOV/METLE/qualification-btp/classification';
@@ -256,6 +258,16 @@ async function startOfficeOrSay(context: PluginContext): Promise<DemoOffice | { 
   }
 }
 
+/** One of the seed's systems (adapters/demo/systems.ts); the demo serves without it rather than not at all. */
+async function startSystemOrSay(context: PluginContext, system: DemoSystem): Promise<RunningDemoSystem> {
+  try {
+    return await system.start({ context, demoDir: demoDir(context.config.DATA_DIR), actor, activity: context.config.DEMO_ACTIVITY === 'on' });
+  } catch (err) {
+    context.logger.warn({ system: system.name, err: { message: (err as Error).message } }, 'demo world: a system is not synced');
+    return { banner: [`${system.name} NOT synced: ${(err as Error).message}`], stop: async () => undefined };
+  }
+}
+
 export const demoWorldPlugin: HubPlugin = {
   name: 'demo-world',
   async start(context) {
@@ -282,12 +294,15 @@ export const demoWorldPlugin: HubPlugin = {
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
     const btpSync = await syncBtpBothWays(context, simulator.url, integrationToken);
     const office = await startOfficeOrSay(context);
+    const systems: { system: DemoSystem; running: RunningDemoSystem }[] = [];
+    for (const system of demoSystems) systems.push({ system, running: await startSystemOrSay(context, system) });
     const records = loadDemoRecords(context);
     return {
       banner: [
         `demo world     keys in ${demoDir(context.config.DATA_DIR)}; BTP simulator at ${simulator.url}; try: npm run demo:call`,
         `  demo sync      ${btpSync}`,
         `  demo office    ${'banner' in office ? office.banner.join('\n') : office.failed}`,
+        ...systems.map(({ system, running }) => `  demo ${system.name.padEnd(9)} ${running.banner.join('\n                 ')}`),
         ...skipped.map((file) => `  demo skipped   ${file}: not a demo party's convention (sign and activate it with tabadol convention ...)`),
         ...(records.pending
           ? [
@@ -299,6 +314,7 @@ export const demoWorldPlugin: HubPlugin = {
       async stop() {
         records.stop();
         await records.done;
+        for (const { running } of systems.reverse()) await running.stop();
         if ('stop' in office) await office.stop();
         await simulator.close();
       },
