@@ -31,6 +31,8 @@ export const configSchema = z.object({
   /** The demo world (member subsystems, a BTP simulator, signed conventions): auto loads it on an empty embedded database. */
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   /** The demo's simulated systems make a little activity of their own (a ticket, a booking…) every few seconds; off stops it. */
+  /** HTTP processes `tabadol serve` runs on its port (src/hub/supervisor.ts); default 1 on the embedded database, which admits one process, else the number of cores. */
+  PROCESSES: z.coerce.number().int().min(1).max(256).optional(),
   DEMO_ACTIVITY: z.enum(['on', 'off']).default('on'),
   /** The hub's signing keys; default DATA_DIR/hub-keys.json, created on first start. Share one file across processes. */
   HUB_KEY_FILE: z.string().min(1).optional(),

@@ -11,6 +11,7 @@ import { startHub, type Hub } from '../runtime.ts';
 import { DatabaseUnavailableError } from '../storage/db.ts';
 import { DataDirInUseError } from '../storage/dir-lock.ts';
 import { registerAdminCommands } from './commands/index.ts';
+import { childIndex, reportReady, resolveProcesses, superviseServe } from '../hub/supervisor.ts';
 
 /** One line on stderr and a non-zero exit: what an operator needs when the hub cannot start. */
 function fail(message: string): never {
@@ -75,34 +76,63 @@ function handleSignals(config: Config, log: (msg: string) => void): { started(hu
   };
 }
 
-async function run(role: 'serve' | 'worker', options: { config?: string }, parts: HubParts): Promise<void> {
+interface RunOptions {
+  config?: string;
+  processes?: string;
+}
+
+/** `serve` with more than one process: this one supervises, its children serve (src/hub/supervisor.ts). */
+async function supervise(config: Config, options: RunOptions): Promise<boolean> {
+  let processes: number;
+  try {
+    processes = resolveProcesses(options.processes, config);
+  } catch (err) {
+    startupFailure(err, config);
+  }
+  if (processes === 1) return false;
+  try {
+    await assertCanListen(config.PORT, config.HOST);
+  } catch (err) {
+    startupFailure(err, config);
+  }
+  await superviseServe(config, processes, createLogger(config.LOG_LEVEL));
+  return true;
+}
+
+// Long because it is one start in order: settings, the supervisor's branch, the signals, the hub, the banner.
+async function run(role: 'serve' | 'worker', options: RunOptions, parts: HubParts): Promise<void> {
   const config = readConfig(options);
-  const logger = createLogger(config.LOG_LEVEL);
+  const child = childIndex();
+  if (role === 'serve' && child === undefined && (await supervise(config, options))) return;
+  // A supervised child's every line says which child wrote it (pino's base here carries no pid).
+  const logger = child === undefined ? createLogger(config.LOG_LEVEL) : createLogger(config.LOG_LEVEL).child({ process: child, pid: process.pid });
   const signals = handleSignals(config, (msg) => logger.info({ role }, msg));
   let hub: Hub;
   try {
-    // Before startHub creates DATA_DIR, the database and the hub key: a busy port leaves nothing behind.
-    if (role === 'serve') await assertCanListen(config.PORT, config.HOST);
-    hub = await startHub(config, { ...parts, logger, http: role === 'serve', workers: true });
+    // Before startHub creates DATA_DIR, the database and the hub key: a busy port leaves nothing behind (a supervised
+    // child shares the port its supervisor checked).
+    if (role === 'serve' && child === undefined) await assertCanListen(config.PORT, config.HOST);
+    // Under a supervisor the plugins (the demo's simulators) run in the first child only.
+    const childParts = child !== undefined && child > 1 ? { ...parts, plugins: [] } : parts;
+    hub = await startHub(config, { ...childParts, logger, http: role === 'serve', workers: true });
   } catch (err) {
     startupFailure(err, config);
   }
   const storage = config.DATABASE_URL ? `PostgreSQL ${safeUrl(config.DATABASE_URL)}` : `embedded PGlite in ${config.DATA_DIR}/pg`;
   const queue = config.REDIS_URL ? `Redis ${safeUrl(config.REDIS_URL)}` : 'in-process queue';
   logger.info({ role, hubId: config.HUB_ID, storage, queue, url: hub.url }, 'tabadol started');
-  // The banner is for the person at the terminal: stderr, so that stdout carries only the JSON log lines a collector parses.
   if (hub.url) {
-    process.stderr.write(
-      [
-        `tabadol ${config.HUB_ID} is listening on ${hub.url}`,
-        `  API reference  ${hub.url}/docs`,
-        `  OpenAPI        ${hub.url}/openapi.json`,
-        `  health         ${hub.url}/healthz   readiness ${hub.url}/readyz   metrics ${hub.url}/metrics`,
-        `  storage        ${storage}; queue: ${queue}`,
-        ...hub.banners.map((line) => `  ${line}`),
-        '',
-      ].join('\n'),
-    );
+    const lines = [
+      `API reference  ${hub.url}/docs`,
+      `OpenAPI        ${hub.url}/openapi.json`,
+      `health         ${hub.url}/healthz   readiness ${hub.url}/readyz   metrics ${hub.url}/metrics`,
+      `storage        ${storage}; queue: ${queue}`,
+      ...hub.banners,
+    ];
+    // The banner is for the person at the terminal: stderr, so that stdout carries only the JSON log lines a collector
+    // parses. A supervised child hands it to its supervisor, which prints it once all children listen.
+    if (child !== undefined) reportReady(hub.url, lines);
+    else process.stderr.write([`tabadol ${config.HUB_ID} is listening on ${hub.url}`, ...lines.map((line) => `  ${line}`), ''].join('\n'));
   } else {
     process.stderr.write(`tabadol worker for ${config.HUB_ID} is running (${storage}; queue: ${queue})\n`);
   }
@@ -118,7 +148,12 @@ export function buildProgram(parts: HubParts = {}): Command {
   // Usage errors exit 2 (refusals exit 1): set before the commands are added, which inherit it.
   program.exitOverride();
   const configOption = new Option('--config <file>', 'a YAML file of settings (environment variables win)');
-  program.command('serve').description('serve HTTP and run the workers').addOption(configOption).action((opts: { config?: string }) => run('serve', opts, parts));
+  program
+    .command('serve')
+    .description('serve HTTP and run the workers')
+    .addOption(configOption)
+    .addOption(new Option('--processes <n>', 'HTTP processes on one port (default PROCESSES, else 1 on the embedded database and the number of cores on PostgreSQL)'))
+    .action((opts: RunOptions) => run('serve', opts, parts));
   program.command('worker').description('run the workers only (outbox relay and queue consumers)').addOption(configOption).action((opts: { config?: string }) => run('worker', opts, parts));
   registerAdminCommands(program, { readConfig: (file) => loadConfig(process.env, file), referentials: new ReferentialCatalog(parts.referentials) });
   return program;

@@ -1,5 +1,7 @@
 // Prometheus metrics (prom-client): HTTP latency by route, exchanges (by service, consumer, outcome and problem code,
-// latencies, quota use), message-log and outbox lag, queue depths, in a registry per hub instance.
+// latencies, quota use), message-log and outbox lag, queue depths, in a registry per hub instance. Under a supervisor
+// (`serve --processes N`, cluster-metrics.ts) the processes' registries are summed, except the gauges: each
+// reads state the processes share (PostgreSQL, Redis), so their cluster value is the max, never N times the truth.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../storage/db.ts';
@@ -7,6 +9,7 @@ import type { Logger } from './logger.ts';
 import { outboxLag } from '../queue/outbox.ts';
 import { logLag, type LogLag } from '../message-log/lag.ts';
 import { subscriptionStatuses } from '../sync/status.ts';
+import { clusterMetricsText } from './cluster-metrics.ts';
 
 /** One answered exchange, as the pipeline reports it. Nulls: not known (refused before it was). */
 export interface ExchangeRecord {
@@ -40,6 +43,8 @@ export function exchangeOutcome(record: Pick<ExchangeRecord, 'status' | 'problem
 
 export interface Metrics {
   registry: Registry;
+  /** What /metrics serves: this registry, or under a supervisor every process's, aggregated. */
+  exposition(): Promise<string>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobsProcessed: Counter<'topic' | 'outcome'>;
   /** Work done after an answer or on a timer that failed (its caller's answer stands): see backgroundFailureReporter. */
@@ -83,6 +88,7 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     help: 'Jobs per queue topic and state',
     labelNames: ['topic', 'state'] as const,
     registers: [registry],
+    aggregator: 'max',
     async collect() {
       this.reset();
       for (const topic of deps.queue.topics()) {
@@ -100,11 +106,13 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     name: 'tabadol_outbox_pending_rows',
     help: 'Outbox rows not yet delivered (dead rows excluded)',
     registers: [registry],
+    aggregator: 'max',
   });
   new Gauge({
     name: 'tabadol_outbox_lag_seconds',
     help: 'Age of the oldest undelivered outbox row, 0 when none',
     registers: [registry],
+    aggregator: 'max',
     async collect() {
       try {
         const lag = await outboxLag(deps.db);
@@ -144,12 +152,14 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     help: "Calls counted in the convention's current quota window, as of this process's last exchange under it",
     labelNames: ['convention'] as const,
     registers: [registry],
+    aggregator: 'max',
   });
   const quotaLimit = new Gauge({
     name: 'tabadol_quota_window_limit',
     help: "The convention's quota: calls allowed per window",
     labelNames: ['convention'] as const,
     registers: [registry],
+    aggregator: 'max',
   });
 
   // One query per scrape for the three gauges: a scrape collects every metric at once, so they share the one in flight.
@@ -165,6 +175,7 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
       name,
       help,
       registers: [registry],
+    aggregator: 'max',
       async collect() {
         const lag = await lagOfScrape();
         if (lag) this.set(value(lag));
@@ -185,7 +196,7 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
     }
   };
 
-  return { registry, httpDuration, jobsProcessed, backgroundFailures, recordExchange, recordPush };
+  return { registry, exposition: clusterMetricsText(registry), httpDuration, jobsProcessed, backgroundFailures, recordExchange, recordPush };
 }
 
 /**
@@ -215,7 +226,8 @@ function syncMetrics(registry: Registry, db: Db): Metrics['recordPush'] {
       statusesRead = undefined;
     }));
   const syncGauge = (name: string, help: string, labelNames: readonly ['subscription', 'mode'] | readonly ['state']) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect: readStatuses });
+    new Gauge({ name, help, labelNames, registers: [registry],
+    aggregator: 'max', collect: readStatuses });
   const syncGauges = {
     lagChanges: syncGauge('tabadol_sync_lag_changes', 'Changes not yet delivered (or read, pull and file), by subscription', ['subscription', 'mode']),
     lagSeconds: syncGauge('tabadol_sync_lag_seconds', 'Age of the oldest change not yet delivered, by subscription; 0 when caught up', ['subscription', 'mode']),

@@ -233,6 +233,8 @@ export interface WorldOptions {
    * composed by bin/parts.ts. Without it, one hub started in this process, whose services a test may reach.
    */
   processes?: number;
+  /** How long each hub process may take to say it listens (default startServe's minute; a supervisor starts its children one after another). */
+  startTimeoutMs?: number;
   /** Hub plugins to start (default none: the referential services are bound only when their plugin is given; not with processes). */
   plugins?: readonly HubPlugin[];
   /** Adapter bindings every hub starts with (default none but the hub's own transparency service; not with processes). */
@@ -351,7 +353,7 @@ export async function startExchangeWorld(options: WorldOptions): Promise<Exchang
       REDIS_URL: redisUrl,
       LOG_LEVEL: options.logLevel ?? 'warn',
       ...options.env,
-    });
+    }, options.startTimeoutMs);
     running[index] = hub;
     logs[index] = followLines(hub);
     return hub;

@@ -16,9 +16,10 @@ export interface RunningHub {
 /** The environment for a child: the test process's own minus the hub's settings, plus the given ones. */
 export function hubEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['PORT', 'HUB_ID', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'DEMO', 'HUB_KEY_FILE']) delete env[key];
-  // The demo world is tested on its own (test/demo.e2e.test.ts); elsewhere it would only slow every start down.
-  return { ...env, LOG_LEVEL: 'warn', DEMO: 'off', ...settings };
+  for (const key of ['PORT', 'HUB_ID', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'DEMO', 'HUB_KEY_FILE', 'PROCESSES']) delete env[key];
+  // The demo world is tested on its own (test/demo.e2e.test.ts); elsewhere it would only slow every start down. One
+  // process unless a test asks for more (test/supervisor.test.ts): on PostgreSQL the default is one per core.
+  return { ...env, LOG_LEVEL: 'warn', DEMO: 'off', PROCESSES: '1', ...settings };
 }
 
 export function runTabadol(args: string[], settings: Record<string, string>) {

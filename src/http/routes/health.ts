@@ -101,7 +101,13 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(metrics, async (c) => {
-    const { registry } = c.var.deps.metrics;
-    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
+    const { registry, exposition } = c.var.deps.metrics;
+    try {
+      return c.text(await exposition(), 200, { 'content-type': registry.contentType });
+    } catch (err) {
+      // The supervisor did not answer (it is restarting a child, say): this process's own series, said so in the text.
+      c.var.deps.logger.warn({ err: { message: (err as Error).message } }, 'metrics: the cluster aggregate is unavailable; serving this process only');
+      return c.text(`# tabadol: this process only (${(err as Error).message})\n${await registry.metrics()}`, 200, { 'content-type': registry.contentType });
+    }
   });
 }
