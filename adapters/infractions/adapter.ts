@@ -154,24 +154,51 @@ async function pullPage(config: InfractionsAdapterConfig, cursor: string | null,
   return { records, cursor: `${at.epoch}:${tickets.cursor}:${licences.cursor}`, more: tickets.more || licences.more };
 }
 
-/** Hands each change of a pushed batch to the system: vehicles as ownership changes, persons as identity corrections. */
+/** SOAP calls of one batch in flight at once: a batch of 50 takes a few round trips, not 50 (the system is slow). */
+const deliveryConcurrency = 8;
+
+/** Runs `work` over `items`, `limit` at a time; the first failure is thrown once all started calls have settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item).catch((err: unknown) => failures.push(err));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  // A refusal for good wins over a passing failure: retrying the batch would meet it again.
+  const permanent = failures.find((f) => f instanceof PermanentDeliveryError);
+  if (permanent ?? failures[0]) throw permanent ?? failures[0];
+}
+
+/**
+ * Hands a pushed batch to the system: vehicles as ownership changes, persons as identity corrections; only the last
+ * change of a plate or a CIN in the batch (an earlier one is superseded), several calls at once. A batch that fails is
+ * sent again whole: both calls are idempotent in the system.
+ */
 async function deliverTo(config: InfractionsAdapterConfig, push: HandedPush, signal: AbortSignal): Promise<void> {
   const options: SoapCallOptions = { timeoutMs: config.timeoutMs, signal };
+  const calls = new Map<string, () => Promise<unknown>>();
   for (const change of push.deliveries) {
+    if (push.referential === 'vehicles') {
+      const ownership = ownershipChange(change);
+      if (ownership) calls.set(`plate:${ownership.plate}`, () => recordOwnershipChange(config.endpoint, ownership, options));
+    } else if (push.referential === 'persons') {
+      const correction = identityCorrection(change);
+      if (correction) calls.set(`cin:${correction.cin}`, () => recordIdentityCorrection(config.endpoint, correction, options));
+    }
+  }
+  await inParallel([...calls.values()], deliveryConcurrency, async (call) => {
     try {
-      if (push.referential === 'vehicles') {
-        const ownership = ownershipChange(change);
-        if (ownership) await recordOwnershipChange(config.endpoint, ownership, options);
-      } else if (push.referential === 'persons') {
-        const correction = identityCorrection(change);
-        if (correction) await recordIdentityCorrection(config.endpoint, correction, options);
-      }
+      await call();
     } catch (err) {
       // The system refusing the change itself (a client fault) will refuse it again: no retry.
       if (err instanceof SoapError && err.failure === 'fault' && err.faultCode === 'Client') throw new PermanentDeliveryError(err.message);
       throw err;
     }
-  }
+  });
 }
 
 /** The adapter (made by a function so that each hub, and each test, may hold its own). */

@@ -5,6 +5,15 @@
 // a licence emptied of points blocks a booking there), now and then a speed camera's ticket, a payment, points given
 // back to a suspended licence, and a vehicle sold (the registration authority's change of owner, through the hub).
 import type { PluginContext } from '../../src/plugins.ts';
+
+// adapters/demo/systems.ts's DemoSystemContext and DemoSystem, written out here: importing them would close a circle
+// (systems.ts lists this module), which test/import-cycles.test.ts forbids; systems.ts checks the shape where it lists it.
+interface DemoSystemContext {
+  context: PluginContext;
+  demoDir: string;
+  actor: string;
+  activity: boolean;
+}
 import { bindService } from '../../src/exchange/bindings.ts';
 import { contribute } from '../../src/golden/engine.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
@@ -12,7 +21,6 @@ import { createSubscription, listSubscriptions, type SubscriptionInput } from '.
 import { person } from '../../referentials/generator/persons.ts';
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
-import type { DemoSystem, DemoSystemContext } from '../demo/systems.ts';
 import { infractionsAdapter, infractionsIdentitySubscriptionInput, infractionsSubscriptionInput } from './adapter.ts';
 import { infractionsBinding, infractionsBindingName, infractionsProvider, infractionsService } from './binding.ts';
 import { startInfractionsSimulator, type InfractionsSimulator } from './simulator.ts';
@@ -80,10 +88,10 @@ async function step(sim: InfractionsSimulator, context: PluginContext, r: Random
   return `agent ticket to ${driver.cin}`;
 }
 
-export const infractionsDemo: DemoSystem = {
+export const infractionsDemo = {
   name: 'infractions',
   subsystems: [{ id: infractionsProvider, name: 'Ministère du Transport et de la Logistique (METLE): gestion des infractions routières' }],
-  async start(ctx: DemoSystemContext) {
+  async start(ctx: DemoSystemContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
     const { context } = ctx;
     const sim = await startInfractionsSimulator();
     try {

@@ -7,12 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PluginContext } from '../../src/plugins.ts';
+
+// adapters/demo/systems.ts's DemoSystemContext and DemoSystem, written out here: importing them would close a circle
+// (systems.ts lists this module), which test/import-cycles.test.ts forbids; systems.ts checks the shape where it lists it.
+interface DemoSystemContext {
+  context: PluginContext;
+  demoDir: string;
+  actor: string;
+  activity: boolean;
+}
 import { bindService } from '../../src/exchange/bindings.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, type SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
-import type { DemoSystem, DemoSystemContext } from '../demo/systems.ts';
 import { permisAdapter, permisAdapterId, permisSyncPurpose } from './adapter.ts';
 import { permisBinding, permisService, permisSubsystem } from './binding.ts';
 import { examSlots, requestUses } from './data.ts';
@@ -64,10 +72,10 @@ async function step(sim: PermisSimulator, token: string, r: Random, n: number): 
   return answer.ok ? `booking ${body.number ?? ''} for ${cin}` : `booking for ${cin} refused: ${body.title ?? answer.status}`;
 }
 
-export const permisDemo: DemoSystem = {
+export const permisDemo = {
   name: 'permis-rdv',
   subsystems: [{ id: permisSubsystem, name: 'Ministère du Transport et de la Logistique (METLE): rendez-vous d\'examen du permis de conduire' }],
-  async start(ctx: DemoSystemContext) {
+  async start(ctx: DemoSystemContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
     const { context } = ctx;
     const token = randomBytes(24).toString('hex');
     const sim = await startPermisSimulator({ token, seed });
