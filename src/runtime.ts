@@ -19,7 +19,7 @@ import type { HubParts, RunningPlugin } from './plugins.ts';
 import type { Db } from './storage/db.ts';
 import { SyncEngine } from './sync/engine.ts';
 import { syncPolicy } from './sync/policy.ts';
-import { startSyncAdapters, type RunningAdapters } from './sync/inbound.ts';
+import { adapterDeliveryHandler, startSyncAdapters, type RunningAdapters } from './sync/inbound.ts';
 import { webhookRoutes } from './sync/webhook.ts';
 
 export type { OutboxConsumer } from './plugins.ts';
@@ -223,7 +223,13 @@ function startSyncEngine(
     leaseMs: config.SYNC_LEASE_SECONDS * 1000,
     tickMs: config.SYNC_TICK_MS,
     // An adapter's deliver answers its `adapter:<id>` target, beside the handlers given by name.
-    handlers: new Map([...Object.entries(options.deliveryHandlers ?? {}), ...(options.syncAdapters ?? []).flatMap((a) => (a.deliver ? [[a.id, a.deliver] as const] : []))]),
+    handlers: new Map([
+      ...Object.entries(options.deliveryHandlers ?? {}),
+      ...(options.syncAdapters ?? []).flatMap((a) => {
+        const handler = adapterDeliveryHandler(a, deps);
+        return handler ? [[a.id, handler] as const] : [];
+      }),
+    ]),
     reportBackgroundFailure: deps.reportBackgroundFailure,
     onSent: deps.metrics.recordPush,
   });

@@ -70,7 +70,7 @@ describe('the infractions SOAP simulator', () => {
     expect(rest.more).toBe(false);
     // The duplicate ticket: one number, twice.
     expect(rest.tickets.map((t) => t.ticketNumber)).toEqual([rest.tickets[0]?.ticketNumber, rest.tickets[0]?.ticketNumber]);
-    expect(await ticketsSince(sim.url, rest.cursor, 4, options)).toEqual({ tickets: [], cursor: rest.cursor, more: false });
+    expect(await ticketsSince(sim.url, rest.cursor, 4, options)).toEqual({ tickets: [], cursor: rest.cursor, more: false, epoch: sim.store.epoch });
   });
 
   it('addresses a ticket to the owner at the date of the offence once an ownership change is recorded, idempotently', async () => {

@@ -2,8 +2,13 @@
 // adapters/demo/world.ts starts itself): each one a simulator, its adapter's configuration, its subscriptions and its
 // gentle activity, in adapters/<system>/demo.ts. Adding a system to the demo is one line in `demoSystems`.
 import type { DemoSystem } from './demo-system.ts';
+import { infractionsDemo } from '../infractions/demo.ts';
+import { permisDemo } from '../permis-rdv/demo.ts';
 
 export type { DemoSubsystem, DemoSystem, DemoSystemContext, RunningDemoSystem } from './demo-system.ts';
 
 /** In start order. */
-export const demoSystems: readonly DemoSystem[] = [];
+export const demoSystems: readonly DemoSystem[] = [
+  permisDemo,
+  infractionsDemo,
+];

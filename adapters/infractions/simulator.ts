@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { parsePlate } from '../../referentials/identifiers/index.ts';
 import { scanXml } from '../regional-office/xml.ts';
 import { parseStringPromise, processors } from 'xml2js';
+import { answerLicenceOperation, LicenceRegister, licenceOperations, newEpoch } from './licences.ts';
 
 export const infractionsNamespace = 'urn:ma:gov:metle:infractions:v1';
 
@@ -52,6 +53,10 @@ export class InfractionsStore {
   /** Plate key → owners, oldest first, each from a date (YYYY-MM-DD). */
   readonly owners = new Map<string, Array<{ cin: string; from: string }>>();
   readonly points = new Map<string, number>();
+  /** The points register: licences' states, listed to the hub (licences.ts). */
+  readonly licences = new LicenceRegister(this.points);
+  /** This run's name: the change sequences restart with the process (a cursor of another run starts over). */
+  readonly epoch = newEpoch();
   /** The ownership changes received, in order (what the hub pushed). */
   readonly ownershipChanges: Array<{ plate: string; ownerCin: string; from: string }> = [];
   private seq = 0;
@@ -61,7 +66,7 @@ export class InfractionsStore {
     this.recordOwnership('12345-A-6', 'BK123456', '2018-03-01');
     this.recordOwnership('4567-ب-1', 'AB654321', '2020-06-15');
     this.recordOwnership('9876-D-33', 'J456789', '2015-01-10');
-    this.points.set('BK123456', 30).set('AB654321', 30).set('J456789', 30).set('EE998877', 30);
+    this.enrolLicenceHolders();
     const agent = { driverCin: 'BK123456', driverNameLatin: 'Youssef El Amrani', driverNameArabic: 'يوسف العمراني' };
     this.add({ issuedAt: '2026-01-12T08:40:00+01:00', communeCode: '06.141.01.0', plate: '12345-A-6', ...agent, offenceCode: 'F-01', source: 'agent', paymentState: 'paid' });
     this.add({ issuedAt: '2026-02-03T17:05:00+01:00', communeCode: '04.421.01.0', plate: '12345-أ-6', offenceCode: 'V-20', source: 'speed-camera' });
@@ -91,8 +96,16 @@ export class InfractionsStore {
     };
     this.tickets.push(ticket);
     const liable = ticket.driverCin ?? ticket.ownerCin;
-    if (liable) this.points.set(liable, Math.max(0, (this.points.get(liable) ?? 30) - ticket.points));
+    if (liable) this.licences.deduct(liable, ticket.points, ticket.issuedAt, liable === ticket.driverCin ? { latin: ticket.driverNameLatin, arabic: ticket.driverNameArabic } : {});
     return ticket;
+  }
+
+  /** The licence file's holders of the seed tickets (one known by its Arabic name only, as old files hold it). */
+  private enrolLicenceHolders(): void {
+    this.licences.enrol('BK123456', { latin: 'Youssef El Amrani', arabic: 'يوسف العمراني' });
+    this.licences.enrol('AB654321', { latin: 'Nadia Cherkaoui', arabic: 'نادية الشرقاوي' });
+    this.licences.enrol('J456789', { latin: 'Hassan Bennani', arabic: 'حسن بناني' });
+    this.licences.enrol('EE998877', { arabic: 'فاطمة الزهراء بناني' });
   }
 
   ownerAt(plate: string, date: string): string | undefined {
@@ -151,7 +164,7 @@ export function soapFault(code: 'soap:Client' | 'soap:Server', message: string):
   return soapEnvelope(`<soap:Fault><faultcode>${code}</faultcode><faultstring>${escapeXml(message)}</faultstring></soap:Fault>`);
 }
 
-const operations = ['GetInfractionsByPlate', 'GetInfractionsByCin', 'ListInfractionsSince', 'RecordOwnershipChange'] as const;
+const operations = ['GetInfractionsByPlate', 'GetInfractionsByCin', 'ListInfractionsSince', 'RecordOwnershipChange', ...licenceOperations] as const;
 
 export function wsdl(url: string): string {
   const messages = operations.map((op) => `<wsdl:message name="${op}Request"><wsdl:part name="parameters" element="inf:${op}"/></wsdl:message><wsdl:message name="${op}Response"><wsdl:part name="parameters" element="inf:${op}Response"/></wsdl:message>`).join('');
@@ -185,6 +198,8 @@ async function readRequest(text: string): Promise<{ operation: string; params: R
 }
 
 function answer(op: string, params: Record<string, string>, store: InfractionsStore): string {
+  const licences = answerLicenceOperation(op, params, store.licences, store.epoch, (message) => new ClientFault(message));
+  if (licences !== undefined) return licences;
   const list = (tickets: Ticket[]) => `<inf:Infractions>${tickets.map(ticketXml).join('')}</inf:Infractions>`;
   switch (op) {
     case 'GetInfractionsByPlate':
@@ -200,7 +215,7 @@ function answer(op: string, params: Record<string, string>, store: InfractionsSt
       const max = Number(params.MaxResults ?? '100');
       if (!Number.isSafeInteger(cursor) || cursor < 0 || !Number.isSafeInteger(max) || max < 1 || max > 1000) throw new ClientFault('Cursor or MaxResults out of range');
       const page = store.since(cursor, max);
-      return `<inf:ListInfractionsSinceResponse>${element('Cursor', page.cursor)}${element('More', String(page.more))}${list(page.tickets)}</inf:ListInfractionsSinceResponse>`;
+      return `<inf:ListInfractionsSinceResponse>${element('Epoch', store.epoch)}${element('Cursor', page.cursor)}${element('More', String(page.more))}${list(page.tickets)}</inf:ListInfractionsSinceResponse>`;
     }
     case 'RecordOwnershipChange': {
       const from = params.EffectiveDate ?? '';

@@ -73,11 +73,18 @@ export async function ticketsByCin(endpoint: string, cin: string, options: SoapC
   return { ...(points !== undefined && /^\d{1,3}$/.test(points) ? { licencePoints: Number(points) } : {}), tickets: ticketsOf(response) };
 }
 
-export async function ticketsSince(endpoint: string, cursor: number, max: number, options: SoapCallOptions): Promise<{ tickets: TicketView[]; cursor: number; more: boolean }> {
+/** A run's name as the system gives it beside a cursor ('' from a system that gives none: a restart goes unseen). */
+export function readEpoch(response: SoapValue, operation: string): string {
+  const epoch = text(response, 'Epoch') ?? '';
+  if (!/^[0-9a-z]{0,32}$/.test(epoch)) throw new SoapError('malformed', `${operation} with an Epoch that is not a run's name`);
+  return epoch;
+}
+
+export async function ticketsSince(endpoint: string, cursor: number, max: number, options: SoapCallOptions): Promise<{ tickets: TicketView[]; cursor: number; more: boolean; epoch: string }> {
   const response = await callSoap(endpoint, 'ListInfractionsSince', { Cursor: cursor, MaxResults: max }, options);
   const next = Number(text(response, 'Cursor'));
   if (!Number.isSafeInteger(next) || next < cursor) throw new SoapError('malformed', 'ListInfractionsSince without a valid Cursor');
-  return { tickets: ticketsOf(response), cursor: next, more: text(response, 'More') === 'true' };
+  return { tickets: ticketsOf(response), cursor: next, more: text(response, 'More') === 'true', epoch: readEpoch(response, 'ListInfractionsSince') };
 }
 
 export async function recordOwnershipChange(endpoint: string, change: { plate: string; ownerCin: string; effectiveDate: string }, options: SoapCallOptions): Promise<boolean> {

@@ -1,13 +1,18 @@
 // The driving-licence exam appointment system's sync adapter: pulls its candidates into the persons referential and its
 // driving schools into the companies referential (one cursor `<candidates seq>:<schools seq>`), and delivers the
-// golden person changes the hub pushes (subscription target `adapter:permis-rdv`) to its POST /hub/person-changes.
+// golden person changes the hub pushes (subscription target `adapter:permis-rdv`) to its POST /hub/person-changes:
+// identity corrections, deaths, and the licence's state (a licence suspended by the infractions system blocks new
+// bookings for that CIN; a licence valid again lifts that block).
 import { z } from 'zod';
-import { defineAdapter, type AdapterContext, type InboundRecord } from '../../src/sync/adapter.ts';
+import { defineAdapter, type InboundRecord } from '../../src/sync/adapter.ts';
 import type { PushedChange } from '../../src/sync/push.ts';
 import type { Candidate, DrivingSchool } from './data.ts';
 import type { ChangePage, PersonChange } from './store.ts';
 
 export const permisSystem = 'permis-rdv';
+export const permisAdapterId = 'permis-rdv';
+/** The purpose under which the system follows the persons referential (contracts/MA.GOV.HUB.referentials/persons/conventions/MA.GOV.METLE.permis-rdv.yaml). */
+export const permisSyncPurpose = 'person-referential-sync';
 
 export const permisAdapterConfig = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }),
@@ -35,6 +40,10 @@ export function personChangeOf(change: PushedChange): PersonChange | undefined {
   for (const key of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic', 'birthDate', 'status', 'deathDate'] as const) {
     if (typeof a[key] === 'string') out[key] = a[key];
   }
+  const licence = a.licence as { status?: unknown; points?: unknown; suspendedAt?: unknown } | undefined;
+  if (licence && (licence.status === 'valid' || licence.status === 'suspended') && typeof licence.points === 'number') {
+    out.licence = { status: licence.status, points: licence.points, ...(typeof licence.suspendedAt === 'string' ? { suspendedAt: licence.suspendedAt } : {}) };
+  }
   return out;
 }
 
@@ -55,20 +64,13 @@ function parseCursor(cursor: string | null): { candidates: number; schools: numb
   return m ? { candidates: Number(m[1]), schools: Number(m[2]) } : { candidates: 0, schools: 0 };
 }
 
-/**
- * deliver is called without the adapter's configuration (src/sync/push.ts DeliveryHandler), so the configuration the
- * runner last handed health or pull is kept here; until then a delivery fails and is retried by the push worker.
- */
-let lastConfig: PermisAdapterConfig | undefined;
-const remember = (ctx: AdapterContext<PermisAdapterConfig>): PermisAdapterConfig => (lastConfig = ctx.config);
-
 export const permisAdapter = defineAdapter<PermisAdapterConfig>({
-  id: 'permis-rdv',
+  id: permisAdapterId,
   system: permisSystem,
   config: permisAdapterConfig,
   async health(ctx) {
     try {
-      await call(remember(ctx), '/sync/schools?limit=1', ctx.signal);
+      await call(ctx.config, '/sync/schools?limit=1', ctx.signal);
       return { ok: true };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
@@ -77,7 +79,7 @@ export const permisAdapter = defineAdapter<PermisAdapterConfig>({
   pull: {
     every: 1000,
     async run(ctx, cursor) {
-      const config = remember(ctx);
+      const { config } = ctx;
       const at = parseCursor(cursor);
       const candidates = (await call(config, `/sync/candidates?since=${at.candidates}&limit=${config.pageSize}`, ctx.signal)) as ChangePage<Candidate>;
       const schools = (await call(config, `/sync/schools?since=${at.schools}&limit=${config.pageSize}`, ctx.signal)) as ChangePage<DrivingSchool>;
@@ -88,10 +90,9 @@ export const permisAdapter = defineAdapter<PermisAdapterConfig>({
       return { records, cursor: `${candidates.cursor}:${schools.cursor}`, more: candidates.more || schools.more };
     },
   },
-  async deliver(push, signal) {
-    if (!lastConfig) throw new Error('the permis-rdv adapter has not been configured yet: retried');
+  async deliver(push, { config, signal }) {
     if (push.referential !== 'persons') return;
     const changes = push.deliveries.map(personChangeOf).filter((c): c is PersonChange => c !== undefined);
-    if (changes.length > 0) await call(lastConfig, '/hub/person-changes', signal, { changes });
+    if (changes.length > 0) await call(config, '/hub/person-changes', signal, { changes });
   },
 });

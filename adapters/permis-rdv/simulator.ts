@@ -4,7 +4,8 @@
 //   GET  /centres                         GET /centres/:centre/slots?date=YYYY-MM-DD
 //   GET  /statistics?year=&centre=        (appointments per month × half-hour slot, counted from the requests)
 //   POST /appointments                    (book; refused when the CIN is suspended)
-//   POST /hub/person-changes              (identity corrections and deaths from the hub)
+//   POST /hub/person-changes              (identity corrections, deaths and licence states from the hub)
+//   GET  /candidates/:cin                 (a candidate's file and whether its bookings are blocked)
 //   POST /suspensions                     (a CIN blocked)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,7 @@ const personChangesSchema = z.object({
     firstNameLatin: z.string().max(100).optional(), lastNameLatin: z.string().max(100).optional(),
     firstNameArabic: z.string().max(100).optional(), lastNameArabic: z.string().max(100).optional(),
     birthDate: dateSchema.optional(), status: z.string().max(20).optional(), deathDate: dateSchema.optional(),
+    licence: z.object({ status: z.enum(['valid', 'suspended']), points: z.number().int().min(0).max(30), suspendedAt: dateSchema.optional() }).optional(),
   })).max(1000),
 });
 const suspensionSchema = z.object({ cin: cinSchema, reason: z.string().min(1).max(200), until: dateSchema.nullable().default(null) });
@@ -89,6 +91,14 @@ export function createPermisApp(store: PermisStore, token: string): Hono {
     const centre = c.req.query('centre');
     if (centre !== undefined && !store.centre(centre)) return problem(c, 404, 'no such exam centre', 'query.centre');
     return c.json({ year, ...(centre ? { centre } : {}), months: store.statistics(year, centre) });
+  });
+  app.get('/candidates/:cin', (c) => {
+    const cin = cinSchema.safeParse(c.req.param('cin'));
+    if (!cin.success) return problem(c, 400, 'not a CIN', 'path.cin');
+    const candidate = store.candidate(cin.data);
+    if (!candidate) return problem(c, 404, 'no candidate with this CIN', 'path.cin');
+    const suspension = store.suspended.get(cin.data);
+    return c.json({ ...candidate, ...(suspension ? { bookingBlocked: suspension.reason } : {}) });
   });
   app.post('/appointments', async (c) => {
     const input = bookingSchema.safeParse(await readJson(c));

@@ -23,6 +23,16 @@ export interface PersonChange {
   birthDate?: string;
   status?: string;
   deathDate?: string;
+  /** The driving licence's state as the infractions system reports it (the persons' `licence` attribute). */
+  licence?: { status: 'valid' | 'suspended'; points: number; suspendedAt?: string };
+}
+
+/** A block on a CIN's bookings: by the system's staff (POST /suspensions), or from the hub's licence state. */
+export interface Suspension {
+  reason: string;
+  until: string | null;
+  /** From the licence's state pushed by the hub: lifted by the hub when the licence is valid again. */
+  fromLicence?: boolean;
 }
 
 export type BookingResult =
@@ -44,7 +54,7 @@ export class PermisStore {
   private readonly candidateSeq = new Map<string, Change<Candidate>>();
   private readonly schoolSeq = new Map<string, Change<DrivingSchool>>();
   private readonly versions = new Map<string, number>();
-  readonly suspended = new Map<string, { reason: string; until: string | null }>();
+  readonly suspended = new Map<string, Suspension>();
   /** Person changes the hub pushed, in arrival order. */
   readonly fromHub: PersonChange[] = [];
   private nextNumber = 1;
@@ -145,6 +155,8 @@ export class PermisStore {
    * as the system's own change (no echo). A CIN the system does not hold is ignored: not every person is a candidate.
    */
   applyPersonChange(change: PersonChange): boolean {
+    // A licence's state applies to any CIN: one suspended before filing a request must not be able to book either.
+    if (change.licence) this.applyLicence(change.cin, change.licence);
     const c = this.candidate(change.cin);
     if (!c) return false;
     this.fromHub.push(change);
@@ -157,5 +169,20 @@ export class PermisStore {
       if (change.deathDate) c.deathDate = change.deathDate;
     }
     return true;
+  }
+
+  /**
+   * A suspended licence blocks the CIN's bookings; a valid one lifts the block the hub set (never one the system's
+   * staff set themselves). Applying the same state twice changes nothing.
+   */
+  private applyLicence(cin: string, licence: NonNullable<PersonChange['licence']>): void {
+    const current = this.suspended.get(cin);
+    if (licence.status === 'suspended') {
+      if (current && !current.fromLicence) return;
+      const reason = `driving licence suspended${licence.suspendedAt ? ` since ${licence.suspendedAt}` : ''}: no points left (infractions register, ${licence.points} points)`;
+      this.suspended.set(cin, { reason, until: null, fromLicence: true });
+    } else if (current?.fromLicence) {
+      this.suspended.delete(cin);
+    }
   }
 }

@@ -3,6 +3,18 @@
 export const PERSON_SEXES = ['M', 'F'] as const;
 export const PERSON_STATUSES = ['alive', 'deceased', 'unknown'] as const;
 
+/** A driving licence's state (the infractions system's points register): valid, or suspended once no point is left. */
+export const LICENCE_STATUSES = ['valid', 'suspended'] as const;
+/** The points a licence holds at most (loi 52-05: 30, 20 during the probation period). */
+export const LICENCE_MAX_POINTS = 30;
+
+export interface PersonLicence {
+  status: (typeof LICENCE_STATUSES)[number];
+  points: number;
+  /** YYYY-MM-DD: since when it is suspended (only when suspended). */
+  suspendedAt?: string;
+}
+
 export interface PersonAttributes extends Record<string, unknown> {
   /** CIN as written, normalised (upper case, no spaces): `AB012345`. */
   cin?: string;
@@ -21,4 +33,6 @@ export interface PersonAttributes extends Record<string, unknown> {
   addressCommune?: string;
   status?: (typeof PERSON_STATUSES)[number];
   deathDate?: string;
+  /** The driving licence's points and state, as the infractions system reports them (it alone is trusted for it). */
+  licence?: PersonLicence;
 }

@@ -8,6 +8,7 @@ import { FieldReader, identifier } from './fields.ts';
 import { PERSON_THRESHOLDS, scorePersons } from './score.ts';
 import { personBlockingKeys } from './blocking.ts';
 import { PERSON_SEXES, PERSON_STATUSES, type PersonAttributes } from './attributes.ts';
+import { readLicence } from './licence.ts';
 
 export { PERSON_SEXES, PERSON_STATUSES, type PersonAttributes };
 
@@ -23,6 +24,8 @@ export const PERSON_TRUST = {
   attributes: {
     address: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'regional-offices', 'btp', 'infractions', 'complaints'],
     addressCommune: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'regional-offices', 'btp', 'infractions', 'complaints'],
+    // The points register is the infractions system's: it alone decides a suspension (docs/decisions.md §19).
+    licence: ['infractions', 'marroute'],
   },
 } as const;
 
@@ -64,6 +67,8 @@ export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
     else out.status = 'deceased';
     if (birthDate && deathDate < birthDate) r.fail('deathDate', `death date ${deathDate} is before birth date ${birthDate}`);
   }
+  const licence = readLicence(r);
+  if (licence) out.licence = licence;
   return r.problems.length > 0 ? { ok: false, problems: r.problems } : { ok: true, attributes: out, warnings: r.warnings };
 }
 

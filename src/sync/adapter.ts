@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ReferentialModule } from '../golden/module.ts';
 import type { Queryable } from '../storage/db.ts';
-import type { DeliveryHandler } from './push.ts';
+import type { HandedPush } from './push.ts';
 
 /** One record of a source system, as an adapter hands it to the hub. */
 export interface InboundRecord {
@@ -74,8 +74,12 @@ export interface SyncAdapterDefinition<Config> {
   webhook?: { verify(ctx: AdapterContext<Config>, req: WebhookRequest): Promise<boolean> | boolean; parse(body: Uint8Array): InboundRecord[] };
   /** Reads the files a system drops into a folder (taken, then moved to done/ or quarantine/ beside them). */
   dropFolder?: { every?: number; path(config: Config): string; parse(file: DroppedFile, config: Config): InboundRecord[] | QuarantineReport | Promise<InboundRecord[] | QuarantineReport> };
-  /** Receives pushed changes of subscriptions whose target is `adapter:<id>`. */
-  deliver?: DeliveryHandler;
+  /**
+   * Receives pushed changes of subscriptions whose target is `adapter:<id>`, with the configuration stored by
+   * configureAdapter (as pull and health get it; not configured: the delivery fails and the push worker retries it).
+   * Throw PermanentDeliveryError (src/sync/push.ts) for a change the system refuses for good.
+   */
+  deliver?(push: HandedPush, ctx: AdapterContext<Config>): Promise<void>;
   /**
    * Called by the system's ingest worker after a job of this adapter's records was taken in, in the same transaction
    * (what it writes commits with the records, or not at all; a job delivered twice calls it twice, so it must be

@@ -12,6 +12,7 @@ import type { Queue, Worker } from '../queue/queue.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { isQuarantine, type AdapterContext, type AdapterHealth, type SyncAdapter } from './adapter.ts';
 import { queueInbound, startIngestWorkers, type IngestPayload, type ModuleResolver } from './ingest.ts';
+import type { DeliveryHandler } from './push.ts';
 
 export interface SyncAdaptersDeps {
   db: Db;
@@ -83,6 +84,22 @@ export async function adapterConfig(db: Queryable, adapter: SyncAdapter): Promis
   const parsed = adapter.config.safeParse(rows[0]?.config ?? {});
   if (parsed.success) return { ok: true, config: parsed.data };
   return { ok: false, error: `not configured: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`.slice(0, 500) };
+}
+
+/**
+ * The push sender's handler of an adapter's `adapter:<id>` target: reads the adapter's stored configuration at each
+ * batch (one row by key; an operator's configureAdapter applies from the next batch, in every process) and hands it
+ * to the adapter's deliver. Unconfigured or refused by the schema: an ordinary failure, retried by the push worker.
+ */
+export function adapterDeliveryHandler(adapter: SyncAdapter, deps: { db: Queryable; logger: Logger }): DeliveryHandler | undefined {
+  const deliver = adapter.deliver;
+  if (!deliver) return undefined;
+  const logger = deps.logger.child({ adapter: adapter.id });
+  return async (push, signal) => {
+    const config = await adapterConfig(deps.db, adapter);
+    if (!config.ok) throw new Error(`adapter ${adapter.id} is ${config.error}`);
+    await deliver.call(adapter, push, { config: config.config, logger, signal });
+  };
 }
 
 /** Starts the ingest workers and the adapters' schedules; the hub's one teardown calls stop(). */

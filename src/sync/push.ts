@@ -111,8 +111,17 @@ export function signPush(
   };
 }
 
+/** A batch as an in-process handler receives it: the subscription's identity and its minimised changes. */
+export interface HandedPush {
+  subscription: string;
+  subscriber: string;
+  referential: string;
+  purpose: string;
+  deliveries: PushedChange[];
+}
+
 /** Delivered to an adapter in process (`adapter:<name>` targets). Throw PermanentDeliveryError for a change it refuses for good. */
-export type DeliveryHandler = (push: { subscription: string; subscriber: string; referential: string; purpose: string; deliveries: PushedChange[] }, signal: AbortSignal) => Promise<void>;
+export type DeliveryHandler = (push: HandedPush, signal: AbortSignal) => Promise<void>;
 
 /** An adapter's refusal that retrying cannot fix: the deliveries go to the dead letters at once. */
 export class PermanentDeliveryError extends Error {
