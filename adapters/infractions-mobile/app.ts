@@ -210,16 +210,21 @@ export class RoadAgentApp {
   async upload(): Promise<UploadReport> {
     const batches: UploadReport['batches'] = [];
     for (;;) {
-      if (!this.open) {
-        const pending = [...this.rows.entries()].filter(([, r]) => r.state === 'pending').slice(0, batchLimit);
-        if (pending.length === 0) return { outcome: 'done', batches, kept: 0 };
-        this.write({ t: 'sealed', batchId: randomUUID(), rowIds: pending.map(([id]) => id) });
-      }
-      const open = this.open as unknown as { batchId: string; rowIds: string[] };
+      const open = this.open ?? this.seal();
+      if (!open) return { outcome: 'done', batches, kept: 0 };
       const sent = await this.send(open);
       if ('outcome' in sent) return { ...sent, batches, kept: this.kept() };
       batches.push({ batchId: open.batchId, ...sent.counts });
     }
+  }
+
+  /** Seals the oldest pending tickets into the open batch (written before anything is sent); undefined when none. */
+  private seal(): { batchId: string; rowIds: string[] } | undefined {
+    const pending = [...this.rows.entries()].filter(([, r]) => r.state === 'pending').slice(0, batchLimit);
+    if (pending.length === 0) return undefined;
+    const sealed = { batchId: randomUUID(), rowIds: pending.map(([id]) => id) };
+    this.write({ t: 'sealed', ...sealed });
+    return sealed;
   }
 
   private async send(open: { batchId: string; rowIds: string[] }): Promise<{ counts: { created: number; duplicate: number; rejected: number } } | Omit<UploadReport, 'batches' | 'kept'>> {
