@@ -2,6 +2,7 @@
 // adapters/demo/world.ts starts itself): each one a simulator, its adapter's configuration, its subscriptions and its
 // gentle activity, in adapters/<system>/demo.ts. Adding a system to the demo is one line in `demoSystems`.
 import type { DemoSystem } from './demo-system.ts';
+import { infractionsMobileDemo } from '../infractions-mobile/demo.ts';
 import { infractionsDemo } from '../infractions/demo.ts';
 import { permisDemo } from '../permis-rdv/demo.ts';
 
@@ -11,4 +12,5 @@ export type { DemoSubsystem, DemoSystem, DemoSystemContext, RunningDemoSystem } 
 export const demoSystems: readonly DemoSystem[] = [
   permisDemo,
   infractionsDemo,
+  infractionsMobileDemo,
 ];

@@ -6,6 +6,7 @@
 import { parseCin, parsePlate } from '../../referentials/identifiers/index.ts';
 import { adapterProblem, type AdapterBinding, type ProviderResponse } from '../../src/exchange/bindings.ts';
 import { operationBinding } from '../../src/exchange/operation-binding.ts';
+import { roadsideOperations } from './roadside-binding.ts';
 import { SoapError } from './soap.ts';
 import { ticketsByCin, ticketsByPlate, type TicketView } from './tickets.ts';
 
@@ -69,5 +70,7 @@ export function infractionsBinding(config: InfractionsBindingConfig): AdapterBin
         return soapProblem(err);
       }
     },
+    // The road agents' app (issue 15 item 2): a batch recorded offline, a plate checked at the roadside.
+    ...roadsideOperations(config, soapProblem),
   });
 }

@@ -9,6 +9,7 @@ import { parsePlate } from '../../referentials/identifiers/index.ts';
 import { scanXml } from '../regional-office/xml.ts';
 import { parseStringPromise, processors } from 'xml2js';
 import { answerLicenceOperation, LicenceRegister, licenceOperations, newEpoch } from './licences.ts';
+import { AgentBatches, recordInfractionsAnswer } from './agent-batches.ts';
 
 export const infractionsNamespace = 'urn:ma:gov:metle:infractions:v1';
 
@@ -138,6 +139,21 @@ export class InfractionsStore {
     const page = after.slice(0, max);
     return { tickets: page, cursor: page.at(-1)?.seq ?? cursor, more: after.length > page.length };
   }
+
+  isOffence(code: string): boolean {
+    return Object.hasOwn(offences, code);
+  }
+
+  /** The road agents' batches (RecordInfractions): see agent-batches.ts. */
+  readonly agentBatches = new AgentBatches(this);
+
+  /** What a road agent checks at the roadside: the owner today and the unpaid tickets (a ticket held twice counted once). */
+  plateCheck(plate: string, date: string): { ownerCin?: string; unpaid: Ticket[] } {
+    const seen = new Set<string>();
+    const unpaid = this.byPlate(plate).filter((t) => t.paymentState === 'unpaid' && !seen.has(t.number) && seen.add(t.number));
+    const ownerCin = this.ownerAt(plate, date);
+    return { ...(ownerCin ? { ownerCin } : {}), unpaid };
+  }
 }
 
 /** The system compares plates by their key, whichever letter they were written with. */
@@ -164,7 +180,7 @@ export function soapFault(code: 'soap:Client' | 'soap:Server', message: string):
   return soapEnvelope(`<soap:Fault><faultcode>${code}</faultcode><faultstring>${escapeXml(message)}</faultstring></soap:Fault>`);
 }
 
-const operations = ['GetInfractionsByPlate', 'GetInfractionsByCin', 'ListInfractionsSince', 'RecordOwnershipChange', ...licenceOperations] as const;
+const operations = ['GetInfractionsByPlate', 'GetInfractionsByCin', 'ListInfractionsSince', 'RecordOwnershipChange', 'RecordInfractions', 'GetPlateCheck', ...licenceOperations] as const;
 
 export function wsdl(url: string): string {
   const messages = operations.map((op) => `<wsdl:message name="${op}Request"><wsdl:part name="parameters" element="inf:${op}"/></wsdl:message><wsdl:message name="${op}Response"><wsdl:part name="parameters" element="inf:${op}Response"/></wsdl:message>`).join('');
@@ -186,7 +202,7 @@ export interface InfractionsSimulator {
 }
 
 /** Reads the operation's element and its text children (the system's requests are flat). */
-async function readRequest(text: string): Promise<{ operation: string; params: Record<string, string> }> {
+async function readRequest(text: string): Promise<{ operation: string; params: Record<string, string>; raw: unknown }> {
   scanXml(text, { maxDepth: 8, maxRecords: 4 });
   const doc = (await parseStringPromise(text, { strict: true, explicitArray: false, ignoreAttrs: true, tagNameProcessors: [processors.stripPrefix] })) as Record<string, unknown>;
   const body = ((doc.Envelope as Record<string, unknown> | undefined)?.Body ?? {}) as Record<string, unknown>;
@@ -194,10 +210,10 @@ async function readRequest(text: string): Promise<{ operation: string; params: R
   const raw = body[operation];
   const params: Record<string, string> = {};
   if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params[k] = v;
-  return { operation, params };
+  return { operation, params, raw };
 }
 
-function answer(op: string, params: Record<string, string>, store: InfractionsStore): string {
+function answer(op: string, params: Record<string, string>, store: InfractionsStore, raw?: unknown): string {
   const licences = answerLicenceOperation(op, params, store.licences, store.epoch, (message) => new ClientFault(message));
   if (licences !== undefined) return licences;
   const list = (tickets: Ticket[]) => `<inf:Infractions>${tickets.map(ticketXml).join('')}</inf:Infractions>`;
@@ -224,6 +240,15 @@ function answer(op: string, params: Record<string, string>, store: InfractionsSt
       if (changed) store.ownershipChanges.push({ plate: params.Plate, ownerCin: params.OwnerCin, from });
       return `<inf:RecordOwnershipChangeResponse>${element('Recorded', String(changed))}</inf:RecordOwnershipChangeResponse>`;
     }
+    case 'RecordInfractions':
+      return recordInfractionsAnswer(store.agentBatches, raw, (reason) => new ClientFault(reason));
+    case 'GetPlateCheck': {
+      if (!params.Plate || !parsePlate(params.Plate).ok) throw new ClientFault('Plate is missing or not a plate');
+      const date = params.Date ?? new Date().toISOString().slice(0, 10);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new ClientFault('Date is not YYYY-MM-DD');
+      const check = store.plateCheck(params.Plate, date);
+      return `<inf:GetPlateCheckResponse>${element('OwnerCin', check.ownerCin)}${list(check.unpaid)}</inf:GetPlateCheckResponse>`;
+    }
     default:
       throw new ClientFault(`unknown operation ${op.slice(0, 64)}`);
   }
@@ -247,11 +272,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, sim: Infraction
   }
   let body: string;
   try {
-    const { operation, params } = await readRequest(Buffer.concat(chunks).toString('utf8'));
+    const { operation, params, raw } = await readRequest(Buffer.concat(chunks).toString('utf8'));
     sim.calls.push(operation);
     if (sim.fault === 'soap-fault') return send(res, 500, 'text/xml; charset=utf-8', soapFault('soap:Server', 'ORA-12541: TNS:no listener'));
     if (sim.fault === 'html-200') return send(res, 200, 'text/html', '<html><head><title>Erreur</title></head><body><h1>Service momentanément indisponible</h1></body></html>');
-    body = soapEnvelope(answer(operation, params, sim.store));
+    body = soapEnvelope(answer(operation, params, sim.store, raw));
   } catch (err) {
     return send(res, 500, 'text/xml; charset=utf-8', soapFault(err instanceof ClientFault ? 'soap:Client' : 'soap:Server', err instanceof ClientFault ? err.message : 'the request could not be read'));
   }

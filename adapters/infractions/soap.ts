@@ -126,13 +126,18 @@ export async function parseAnswer(bytes: Uint8Array, contentType: string, maxDep
 
 /** Calls one operation; its response element, or a SoapError saying why there is none. */
 export async function callSoap(endpoint: string, operation: string, params: Readonly<Record<string, string | number>>, options: SoapCallOptions): Promise<SoapValue> {
+  return callSoapEnvelope(endpoint, operation, buildEnvelope(operation, params), options);
+}
+
+/** Calls one operation with an envelope built by the caller (a request with nested elements: a batch's rows). */
+export async function callSoapEnvelope(endpoint: string, operation: string, envelope: string, options: SoapCallOptions): Promise<SoapValue> {
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
   let parsed: { name: string; value: SoapValue };
   try {
     const answer = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${infractionsNamespace}#${operation}"` },
-      body: buildEnvelope(operation, params),
+      body: envelope,
       signal,
       redirect: 'error',
     });
