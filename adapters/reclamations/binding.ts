@@ -11,7 +11,7 @@ export const complaintsService = `${reclamationsSubsystem}/complaints`;
 export const ministrySubsystem = 'MA/GOV/METLE/pilotage';
 export const ministryPurpose = 'complaints-steering';
 
-const communePattern = /^[0-9]{2}\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}$/;
+const communePattern = /^[0-9]{2}\.[0-9]{3}\.[0-9]{2}\.[0-9]{1,2}$/;
 
 async function forward(target: { baseUrl: string; token: string }, path: string, signal: AbortSignal): Promise<ProviderResponse> {
   let answer: Response;

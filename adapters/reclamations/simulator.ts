@@ -43,7 +43,7 @@ export interface ComplaintsSimulator {
 const cinSchema = z.string().regex(/^[A-Z]{1,2}[0-9]{1,6}$/, 'a CIN: 1 or 2 letters, then up to 6 digits');
 const iceSchema = z.string().regex(/^[0-9]{15}$/, 'an ICE: 15 digits');
 const name = z.string().trim().min(1).max(100);
-const communeSchema = z.string().regex(/^[0-9]{2}\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}$/, 'a commune code such as 01.511.01.01');
+const communeSchema = z.string().regex(/^[0-9]{2}\.[0-9]{3}\.[0-9]{2}\.[0-9]{1,2}$/, 'a commune code such as 01.511.01.01');
 const numberSchema = z.string().regex(/^REC-[0-9]{4}-[0-9]{6}$/, 'a tracking number such as REC-2019-000123');
 const phone = z.string().regex(/^0[5-7][0-9]{8}$/, 'a Moroccan phone number such as 0612345678');
 
