@@ -148,8 +148,8 @@ describe('the complaints adapter', () => {
   });
 
   it('maps a golden person change to a name correction by CIN, and none without a CIN', () => {
-    const change = (attributes: Record<string, unknown>) => ({ record: { attributes } }) as unknown as PushedChange;
-    expect(personChangeOf(change({ cin: 'AB12345', lastNameLatin: 'Tazi', birthDate: '1980-01-01' }))).toEqual({ cin: 'AB12345', lastNameLatin: 'Tazi' });
+    const change = (attributes: Record<string, unknown>) => ({ goldenId: 'g1', version: 3, at: '2026-01-01T00:00:00.000Z', record: { attributes } }) as unknown as PushedChange;
+    expect(personChangeOf(change({ cin: 'AB12345', lastNameLatin: 'Tazi', birthDate: '1980-01-01' }))).toEqual({ cin: 'AB12345', goldenId: 'g1', version: 3, at: '2026-01-01T00:00:00.000Z', lastNameLatin: 'Tazi' });
     expect(personChangeOf(change({ lastNameLatin: 'Tazi' }))).toBeUndefined();
   });
 
@@ -184,9 +184,22 @@ describe('the complaints adapter', () => {
     if (!person || person.kind !== 'person' || !person.cin) throw new Error('no person');
     await run(null); // the adapter remembers its configuration
     const before = sim.store.complainantsSince(0, 10_000).cursor;
-    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [{ record: { attributes: { cin: person.cin, firstNameArabic: 'مريم' } } }] } as never, AbortSignal.timeout(5000));
+    const pushed = (version: number, at: string, firstNameArabic: string) => ({ goldenId: 'g-1', version, at, record: { attributes: { cin: person.cin, firstNameArabic } } });
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(2, new Date().toISOString(), 'مريم')] } as never, AbortSignal.timeout(5000));
     expect(sim.store.complainant(person.id)).toMatchObject({ firstNameArabic: 'مريم' });
     expect(sim.store.complainantsSince(before, 10).items).toEqual([]);
+    // The same golden change late, or an older one: nothing changes.
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(1, new Date().toISOString(), 'زينب')] } as never, AbortSignal.timeout(5000));
+    expect(sim.store.complainant(person.id)).toMatchObject({ firstNameArabic: 'مريم' });
+  });
+
+  it('keeps an agent\'s correction over a golden change made before it (the correction reaches the hub by the next pull)', async () => {
+    const person = sim.store.data.complainants.find((c) => c.kind === 'person' && c.cin && c.id !== 'P-00001' && c.id !== 'P-00002');
+    if (!person || person.kind !== 'person' || !person.cin) throw new Error('no person');
+    const madeBefore = new Date(Date.now() - 60_000).toISOString();
+    expect((await post(`/admin/complainants/${person.id}`, { lastNameLatin: 'Chraibi' }, auth, 'PATCH')).status).toBe(200);
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [{ goldenId: 'g-2', version: 1, at: madeBefore, record: { attributes: { cin: person.cin, lastNameLatin: 'Ancien' } } }] } as never, AbortSignal.timeout(5000));
+    expect(sim.store.complainant(person.id)).toMatchObject({ lastNameLatin: 'Chraibi' });
   });
 });
 

@@ -12,7 +12,7 @@ import { loadClientIdentity, TabadolClient } from '../../src/client/index.ts';
 import { defineAdapter, type AdapterContext, type InboundRecord } from '../../src/sync/adapter.ts';
 import type { PushedChange } from '../../src/sync/push.ts';
 import type { Complainant } from './data.ts';
-import type { ChangePage, PersonChange, StatusChange } from './store.ts';
+import type { PersonChange, StatusChange } from './store.ts';
 
 export const reclamationsSystem = 'reclamations';
 /** The source name of its records in the referentials (PERSON_TRUST ranks `complaints` last but one). */
@@ -73,7 +73,7 @@ export function complainantRecord(c: Complainant, version: number): InboundRecor
 export function personChangeOf(change: PushedChange): PersonChange | undefined {
   const a = change.record?.attributes;
   if (!a || typeof a.cin !== 'string') return undefined;
-  const out: PersonChange = { cin: a.cin };
+  const out: PersonChange = { cin: a.cin, goldenId: change.goldenId, version: change.version, at: change.at };
   for (const key of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic'] as const) if (typeof a[key] === 'string') out[key] = a[key];
   return out;
 }

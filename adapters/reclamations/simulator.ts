@@ -64,7 +64,7 @@ const moveSchema = z.object({ status: z.enum(statusCodes as [string, ...string[]
 const correctionSchema = z.object({ firstNameLatin: name.optional(), lastNameLatin: name.optional(), firstNameArabic: name.optional(), lastNameArabic: name.optional(), nameFr: name.optional(), nameAr: name.optional() })
   .refine((c) => Object.keys(c).length > 0, { message: 'at least one name to correct' });
 const personChangesSchema = z.object({
-  changes: z.array(z.object({ cin: cinSchema, firstNameLatin: z.string().max(100).optional(), lastNameLatin: z.string().max(100).optional(), firstNameArabic: z.string().max(100).optional(), lastNameArabic: z.string().max(100).optional() })).max(1000),
+  changes: z.array(z.object({ cin: cinSchema, goldenId: z.string().max(100).optional(), version: z.number().int().min(0).optional(), at: z.iso.datetime({ offset: true }).optional(), firstNameLatin: z.string().max(100).optional(), lastNameLatin: z.string().max(100).optional(), firstNameArabic: z.string().max(100).optional(), lastNameArabic: z.string().max(100).optional() })).max(1000),
 });
 
 type ProblemStatus = 400 | 401 | 404 | 409 | 503;

@@ -39,9 +39,13 @@ export interface NameCorrection {
   nameAr?: string;
 }
 
-/** A person change the hub pushes (identity corrections), keyed by CIN. */
+/** A person change the hub pushes (identity corrections), keyed by CIN, with the golden change it comes from. */
 export interface PersonChange {
   cin: string;
+  goldenId?: string;
+  version?: number;
+  /** When the golden record changed (ISO): a change older than an agent's last correction is stale here. */
+  at?: string;
   firstNameLatin?: string;
   lastNameLatin?: string;
   firstNameArabic?: string;
@@ -88,8 +92,12 @@ export class ComplaintsStore {
   private readonly statusLog: Array<Sequenced<StatusChange>> = [];
   private readonly byNumber = new Map<string, Complaint>();
   private readonly complainants = new Map<string, Complainant>();
-  /** Person changes the hub pushed, in arrival order. */
+  /** Person changes the hub pushed and the platform applied, in arrival order. */
   readonly fromHub: PersonChange[] = [];
+  /** When an agent last corrected each complainant (ms). */
+  private readonly editedAt = new Map<string, number>();
+  /** The last golden change applied per CIN. */
+  private readonly appliedFromHub = new Map<string, { goldenId: string; version: number }>();
 
   constructor(options: { seed: number; persons: number; companies: number }) {
     this.data = generateComplaintsData(options);
@@ -198,13 +206,23 @@ export class ComplaintsStore {
       if (correction.nameAr !== undefined) c.nameAr = correction.nameAr;
     }
     this.touchComplainant(c);
+    this.editedAt.set(c.id, Date.now());
     return c;
   }
 
-  /** A name correction from the hub, applied to the persons with that CIN; not listed back (no echo). */
+  /**
+   * A name correction from the hub, applied to the persons with that CIN; not listed back (no echo). A golden change
+   * already applied (delivered twice, or late) or made before an agent's last correction of that complainant changes
+   * nothing: the agent's correction wins here and reaches the hub by the next pull.
+   */
   applyPersonChange(change: PersonChange): boolean {
     const held = this.data.complainants.filter((c) => c.kind === 'person' && c.cin === change.cin);
     if (held.length === 0) return false;
+    const last = this.appliedFromHub.get(change.cin);
+    if (last && change.goldenId === last.goldenId && change.version !== undefined && change.version <= last.version) return false;
+    const at = change.at === undefined ? Number.NaN : Date.parse(change.at);
+    if (held.some((c) => (this.editedAt.get(c.id) ?? -Infinity) > at || (Number.isNaN(at) && this.editedAt.has(c.id)))) return false;
+    if (change.goldenId !== undefined && change.version !== undefined) this.appliedFromHub.set(change.cin, { goldenId: change.goldenId, version: change.version });
     this.fromHub.push(change);
     for (const c of held) {
       if (c.kind !== 'person') continue;
