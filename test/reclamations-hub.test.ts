@@ -2,7 +2,8 @@
 // its complainants become persons and companies golden records (those without a CIN or ICE stay in the platform and
 // are not contributed); a name an agent corrects reaches the golden record; a status change reaches the citizen
 // portal through the exchange (logged with the complainant as subject; a portal down holds it back until it is up);
-// a golden person change is pushed back to it; the ministry reads the complaints by commune, category and status.
+// a golden person change is pushed back to it; the ministry reads the complaints by commune, category and status
+// (a platform down or garbled: 502; slow: 504).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +149,13 @@ describe.each(setups)('the complaints platform on a hub on $name', (setup) => {
       expect(JSON.parse(down.body.toString())).toMatchObject({ type: expect.stringContaining('provider-unavailable') });
       sim.fault = 'garbage';
       expect((await ask('')).status).toBe(502);
+      // Slower than the service binding allows: 504 provider-timeout.
+      sim.fault = 'slow';
+      sim.slowMs = 2000;
+      await world.bind(complaintsService, { kind: 'adapter', adapter: 'reclamations-complaints', timeoutMs: 300 });
+      const slow = await ask('');
+      expect(slow.status).toBe(504);
+      expect(JSON.parse(slow.body.toString())).toMatchObject({ type: expect.stringContaining('provider-timeout') });
     } finally {
       sim.fault = 'none';
     }
