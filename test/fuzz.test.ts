@@ -22,6 +22,10 @@ import { infractionsBinding, infractionsBindingName, infractionsProvider, infrac
 import { startInfractionsSimulator, type InfractionsSimulator } from '../adapters/infractions/simulator.ts';
 import { permisBinding, permisService, permisSubsystem } from '../adapters/permis-rdv/binding.ts';
 import { startPermisSimulator, type PermisSimulator } from '../adapters/permis-rdv/simulator.ts';
+import { portalStatusService, reclamationsSubsystem } from '../adapters/reclamations/adapter.ts';
+import { complaintsBinding, complaintsService } from '../adapters/reclamations/binding.ts';
+import { startPortalReceiver, type PortalReceiver } from '../adapters/reclamations/portal.ts';
+import { startComplaintsSimulator, type ComplaintsSimulator } from '../adapters/reclamations/simulator.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 12);
 const seed = Number(process.env.FUZZ_SEED ?? 20261204);
@@ -305,6 +309,9 @@ let fuzzer: Consumer;
 let infractions: InfractionsSimulator | undefined;
 let permis: PermisSimulator | undefined;
 const permisToken = 'fuzz-permis-token-0123456789';
+let complaints: ComplaintsSimulator | undefined;
+let complaintsPortal: PortalReceiver | undefined;
+const complaintsToken = 'fuzz-complaints-token-0123456789';
 let adminToken = '';
 const purpose = 'fuzzing';
 /** FUZZ_OPS=resolveMany,search fuzzes only the operations whose name holds one of these (for a long run on a few). */
@@ -324,6 +331,12 @@ beforeAll(async () => {
   for (const provider of [infractionsProvider, permisSubsystem]) await world.registerConsumer(provider, 'ES256');
   await world.bind(infractionsService, { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 });
   await world.bind(permisService, { kind: 'adapter', adapter: 'permis-rdv-appointments', timeoutMs: 5000 });
+  complaints = await startComplaintsSimulator({ token: complaintsToken, persons: 20, companies: 4 });
+  complaintsPortal = await startPortalReceiver();
+  world.loadAdapter('reclamations-complaints', complaintsBinding({ baseUrl: complaints.url, token: complaintsToken }));
+  await world.registerConsumer(reclamationsSubsystem, 'ES256');
+  await world.bind(complaintsService, { kind: 'adapter', adapter: 'reclamations-complaints', timeoutMs: 5000 });
+  await world.bind(portalStatusService, { kind: 'http', baseUrl: complaintsPortal.url, timeoutMs: 5000 });
   const services = [...new Set(contracts.map((op) => op.service))];
   for (const service of services) {
     const parts = service.split('/');
@@ -348,6 +361,8 @@ afterAll(async () => {
   await world?.close();
   await infractions?.close();
   await permis?.close();
+  await complaints?.close();
+  await complaintsPortal?.close();
 });
 
 async function expectReady(): Promise<void> {

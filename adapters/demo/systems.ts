@@ -5,6 +5,7 @@ import type { DemoSystem } from './demo-system.ts';
 import { infractionsMobileDemo } from '../infractions-mobile/demo.ts';
 import { infractionsDemo } from '../infractions/demo.ts';
 import { permisDemo } from '../permis-rdv/demo.ts';
+import { reclamationsDemo } from '../reclamations/demo.ts';
 
 export type { DemoSubsystem, DemoSystem, DemoSystemContext, RunningDemoSystem } from './demo-system.ts';
 
@@ -13,4 +14,5 @@ export const demoSystems: readonly DemoSystem[] = [
   permisDemo,
   infractionsDemo,
   infractionsMobileDemo,
+  reclamationsDemo,
 ];
