@@ -4,8 +4,9 @@ import { btpAdapter } from './btp-qualification/adapter.ts';
 import { permisAdapter } from './permis-rdv/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 import { infractionsAdapter } from './infractions/adapter.ts';
+import { marrouteAdapter } from './marroute/adapter.ts';
 import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter, infractionsAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter, infractionsAdapter, marrouteAdapter] };
 }
