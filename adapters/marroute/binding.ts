@@ -187,7 +187,10 @@ export function marrouteBinding(target: MarrouteTarget): AdapterBinding {
       const placed: HubRoadEvent[] = [];
       for (const raw of list) {
         const mapped = hubEventOf(raw);
-        if (!mapped.ok) omitted.push({ id: mapped.id, reason: mapped.reason });
+        // An event that cannot be placed is listed for its province; asked for a commune, it is not that commune's.
+        if (!mapped.ok) {
+          if (commune === undefined) omitted.push({ id: mapped.id, reason: mapped.reason });
+        }
         else if (commune === undefined || mapped.event.commune?.code === commune.code) placed.push(mapped.event);
       }
       const { kept, duplicates } = withoutDuplicates(placed);

@@ -141,7 +141,7 @@ export function generateMarrouteData(options: { seed?: number; count?: number } 
   // The two the demo follows: filed in 2014 numbering, found under today's code once the renumbering reaches MARROUTE.
   events.push(
     { ...event(rng, events.length + 1, alHoceima), type: 'fermeture', nature: 'Éboulement', route: 'RN2', codeCommune: demoRenumbering.code2014, etat: 'en_cours', libelle: `Éboulement sur la RN2 au niveau de ${name}`, libelleAr: `انهيار صخري على الطريق RN2 بجماعة ${nameAr}`, deviation: 'Déviation par la RR505' },
-    { ...event(rng, events.length + 2, alHoceima), type: 'travaux', nature: 'Renforcement de la chaussée', route: 'RR505', codeCommune: demoRenumbering.code2014, etat: 'en_cours', deviation: null },
+    { ...event(rng, events.length + 2, alHoceima), type: 'travaux', nature: 'Renforcement de la chaussée', route: 'RR505', codeCommune: demoRenumbering.code2014, etat: 'en_cours', libelle: `Renforcement de la chaussée sur la RR505 au niveau de ${name}`, libelleAr: `تقوية القارعة على الطريق RR505 بجماعة ${nameAr}`, deviation: null },
   );
   // The odd records. A commune code that exists in neither numbering (a typing slip at the DPETL):
   events.push({ ...event(rng, events.length + 1, alHoceima), codeCommune: '01.051.99.99' });
