@@ -88,6 +88,10 @@ describe.each(setups)('MARROUTE on a hub on $name', (setup) => {
     const { rows } = await world.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ref_changes WHERE referential = 'territory'");
     expect(rows[0]?.n).toBe(1);
     await waitFor(async () => (await subscriptionNow()).deliveredCount === 1, 'the delivery settled');
+    // The push is in the message log: to MARROUTE, for its purpose, under its convention (the demo shows this log id).
+    const logged = await world.db.query<{ seq: string; status: number; purpose: string }>(
+      "SELECT seq, status, purpose FROM message_log WHERE client = $1 AND service = 'MA/GOV/HUB/referentials/territory' AND operation = 'push'", [marrouteSubsystem]);
+    expect(logged.rows.map((r) => [r.status, r.purpose])).toEqual([[200, marrouteTerritoryPurpose]]);
 
     const answer = await roadEvents(`${province}/events?commune=${code2024}`);
     expect(answer.status).toBe(200);
