@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { goldenService } from './golden-service.ts';
 import { referentialModules } from './index.ts';
-import { territoryAdapter, territoryService } from './territory/service.ts';
+import { territoryModule } from './territory/module.ts';
+import { territoryAdapter, territoryService, territoryServiceWithChanges } from './territory/service.ts';
 
 /** The consumer of these referentials' batches, and the golden-record change events' consumers. */
 function referentialConsumers(referentials: ReferentialCatalog): OutboxConsumer[] {
@@ -75,7 +76,14 @@ export const referentialServicesPlugin: HubPlugin = {
     const wanted: Array<[string, string]> = [[`${subsystem}/territory`, territoryAdapter]];
     // The hub's own referentials (HubParts.referentials), whichever part gave them.
     for (const module of services.referentials.modules()) {
-      services.adapters.register(goldenAdapter(module.name), goldenService(module, db, context.reportBackgroundFailure));
+      const golden = goldenService(module, db, context.reportBackgroundFailure);
+      // The territory's service answers its units from the bundled index; its change feed (listChanges, contribute:
+      // renumberings recorded as commune records) is the golden engine's, under the one service id.
+      if (module.name === 'territory') {
+        services.adapters.register(territoryAdapter, territoryServiceWithChanges(golden));
+        continue;
+      }
+      services.adapters.register(goldenAdapter(module.name), golden);
       wanted.push([`${subsystem}/${module.name}`, goldenAdapter(module.name)]);
     }
     let changed = false;
@@ -101,11 +109,11 @@ export const referentialServicesPlugin: HubPlugin = {
 };
 
 /**
- * The referentials' part of a hub: the referentials (persons, companies and vehicles unless told otherwise), the
- * territory's binding, the consumers, the plug-in that binds the golden services. The batch consumer applies the
+ * The referentials' part of a hub: the referentials (persons, companies, vehicles and the territory's commune records
+ * unless told otherwise), the territory's binding, the consumers, the plug-in that binds the golden services. The batch consumer applies the
  * batches of these referentials, the ones this part gives the hub.
  */
-export function referentialParts(modules: readonly ReferentialModule[] = referentialModules): HubParts {
+export function referentialParts(modules: readonly ReferentialModule[] = [...referentialModules, territoryModule as unknown as ReferentialModule]): HubParts {
   const referentials = new ReferentialCatalog(modules);
   return { referentials: referentials.modules(), adapters: { [territoryAdapter]: territoryService }, consumers: referentialConsumers(referentials), plugins: [referentialServicesPlugin] };
 }

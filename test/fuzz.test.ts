@@ -20,6 +20,9 @@ import { startExchangeWorld, type Consumer, type ExchangeWorld, type RawAnswer }
 // The systems' simulators behind their bindings, so that their contracts are fuzzed through the hub as any other.
 import { infractionsBinding, infractionsBindingName, infractionsProvider, infractionsService } from '../adapters/infractions/binding.ts';
 import { startInfractionsSimulator, type InfractionsSimulator } from '../adapters/infractions/simulator.ts';
+import { marrouteSubsystem } from '../adapters/marroute/adapter.ts';
+import { marrouteBinding, marrouteService } from '../adapters/marroute/binding.ts';
+import { startMarrouteSimulator, type MarrouteSimulator } from '../adapters/marroute/simulator.ts';
 import { permisBinding, permisService, permisSubsystem } from '../adapters/permis-rdv/binding.ts';
 import { startPermisSimulator, type PermisSimulator } from '../adapters/permis-rdv/simulator.ts';
 import { portalStatusService, reclamationsSubsystem } from '../adapters/reclamations/adapter.ts';
@@ -312,6 +315,8 @@ const permisToken = 'fuzz-permis-token-0123456789';
 let complaints: ComplaintsSimulator | undefined;
 let complaintsPortal: PortalReceiver | undefined;
 const complaintsToken = 'fuzz-complaints-token-0123456789';
+let marroute: MarrouteSimulator | undefined;
+const marrouteToken = 'fuzz-marroute-token-0123456789';
 let adminToken = '';
 const purpose = 'fuzzing';
 /** FUZZ_OPS=resolveMany,search fuzzes only the operations whose name holds one of these (for a long run on a few). */
@@ -328,7 +333,9 @@ beforeAll(async () => {
   permis = await startPermisSimulator({ token: permisToken, seed: 15, candidates: 30, schools: 3 });
   world.loadAdapter(infractionsBindingName, infractionsBinding({ endpoint: infractions.url, timeoutMs: 1000 }));
   world.loadAdapter('permis-rdv-appointments', permisBinding({ baseUrl: permis.url, token: permisToken }));
-  for (const provider of [infractionsProvider, permisSubsystem]) await world.registerConsumer(provider, 'ES256');
+  marroute = await startMarrouteSimulator({ token: marrouteToken });
+  world.loadAdapter('marroute-road-events', marrouteBinding({ baseUrl: marroute.url, token: marrouteToken, timeoutMs: 1000 }));
+  for (const provider of [infractionsProvider, permisSubsystem, marrouteSubsystem]) await world.registerConsumer(provider, 'ES256');
   await world.bind(infractionsService, { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 });
   await world.bind(permisService, { kind: 'adapter', adapter: 'permis-rdv-appointments', timeoutMs: 5000 });
   complaints = await startComplaintsSimulator({ token: complaintsToken, persons: 20, companies: 4 });
@@ -337,6 +344,7 @@ beforeAll(async () => {
   await world.registerConsumer(reclamationsSubsystem, 'ES256');
   await world.bind(complaintsService, { kind: 'adapter', adapter: 'reclamations-complaints', timeoutMs: 5000 });
   await world.bind(portalStatusService, { kind: 'http', baseUrl: complaintsPortal.url, timeoutMs: 5000 });
+  await world.bind(marrouteService, { kind: 'adapter', adapter: 'marroute-road-events', timeoutMs: 5000 });
   const services = [...new Set(contracts.map((op) => op.service))];
   for (const service of services) {
     const parts = service.split('/');
@@ -363,6 +371,7 @@ afterAll(async () => {
   await permis?.close();
   await complaints?.close();
   await complaintsPortal?.close();
+  await marroute?.close();
 });
 
 async function expectReady(): Promise<void> {

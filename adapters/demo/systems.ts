@@ -4,6 +4,7 @@
 import type { DemoSystem } from './demo-system.ts';
 import { infractionsMobileDemo } from '../infractions-mobile/demo.ts';
 import { infractionsDemo } from '../infractions/demo.ts';
+import { marrouteDemo } from '../marroute/demo.ts';
 import { permisDemo } from '../permis-rdv/demo.ts';
 import { reclamationsDemo } from '../reclamations/demo.ts';
 
@@ -15,4 +16,5 @@ export const demoSystems: readonly DemoSystem[] = [
   infractionsDemo,
   infractionsMobileDemo,
   reclamationsDemo,
+  marrouteDemo,
 ];

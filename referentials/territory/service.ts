@@ -64,3 +64,14 @@ const operations: OperationTable = {
 };
 
 export const territoryService: AdapterBinding = operationBinding('territory', operations);
+
+/** The golden engine's operations of the territory's commune records (module.ts): its change feed and contributions. */
+const changeOperations = new Set(['listChanges', 'contribute']);
+
+/**
+ * The service with its change feed: the units from the index, the feed and contributions from the golden service of
+ * the territory module (referentials/services.ts builds it, as it needs the database).
+ */
+export function territoryServiceWithChanges(golden: AdapterBinding): AdapterBinding {
+  return { handle: (request, signal) => (changeOperations.has(request.operationId) ? golden : territoryService).handle(request, signal) };
+}

@@ -140,7 +140,7 @@ class Progress {
 export function registerImportCommand(program: Command, deps: CliDeps): void {
   withConfigOption(program.command('import').argument('<file>', 'a CSV (header: sourceId and attribute columns) or NDJSON ({"sourceId", "attributes"} a line) file'))
     .description('contribute a file of source records to a referential, straight through the engine')
-    .requiredOption('--referential <name>', 'persons, companies or vehicles')
+    .requiredOption('--referential <name>', 'persons, companies, vehicles or territory')
     .option('--source <system>', "the source system of every row (default: each row's own sourceSystem field or column)")
     .addOption(new Option('--format <format>', 'the file format (default: from the file name, .csv or else ndjson)').choices(['ndjson', 'csv']))
     .option('--batch-size <n>', 'rows per transaction, and between progress lines when stderr is not a terminal', parseBatchSize, 5000)

@@ -68,6 +68,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change feed of the communes' records: a renumbering (a commune's new code, its former codes) as an ordered, resumable change
+         * @description Each commune recorded in the hub (a record per commune: `code`, `formerCodes`, `nameFr`, `nameAr`, `provinceCode`, `regionCode`, `commune`) changes here when HCP records a renumbering. Subscriptions to the territory referential carry the same changes (push, pull or file).
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/contributions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a commune's code as its source knows it (the calling subsystem is the source, HCP first in trust); a renumbering lists the former codes */
+        post: operations["contribute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -252,6 +289,90 @@ export interface operations {
             };
             /** @description A parameter is malformed or `under` is not a known unit */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                since?: number;
+                limit?: number;
+                /** @description Comma-separated change types */
+                types?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Changes after `since`, and the cursor to pass next */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        changes: {
+                            [key: string]: unknown;
+                        }[];
+                        next: number;
+                    };
+                };
+            };
+            /** @description A parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contribute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    sourceId: string;
+                    /** @description `code` (required: the current code; a 2014 code is refused, naming the current one), `formerCodes` (each checked against the 2014→2024 crosswalk: a code it maps to another commune is refused), `nameFr`, `nameAr`. */
+                    attributes: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Applied (or unchanged: contributions are idempotent) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        goldenId: string;
+                        /** @enum {string} */
+                        decision: "created" | "linked-identifier" | "linked-score" | "review" | "updated" | "unchanged";
+                        version?: number;
+                        warnings?: string[];
+                    };
+                };
+            };
+            /** @description Attributes at fault, each named; nothing was written */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
