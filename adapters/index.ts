@@ -5,7 +5,8 @@ import { permisAdapter } from './permis-rdv/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 import { infractionsAdapter } from './infractions/adapter.ts';
 import { regionalOfficeAdapter } from './regional-office/adapter.ts';
+import { dpmAdapter } from './dpm-occupations/adapter.ts';
 
 export function adapterParts(): HubParts {
-  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter, infractionsAdapter] };
+  return { plugins: [demoWorldPlugin], syncAdapters: [btpAdapter, regionalOfficeAdapter, permisAdapter, infractionsAdapter, dpmAdapter] };
 }

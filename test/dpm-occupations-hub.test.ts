@@ -16,6 +16,7 @@ import { dpmBinding, dpmBindingName, dpmService } from '../adapters/dpm-occupati
 import { staleCommune, type CompanyHolder, type PersonHolder } from '../adapters/dpm-occupations/data.ts';
 import { startDpmSimulator, type DpmSimulator } from '../adapters/dpm-occupations/simulator.ts';
 import { contribute } from '../src/golden/engine.ts';
+import { getGolden } from '../src/golden/reads.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { configureAdapter } from '../src/sync/inbound.ts';
 import { createSubscription } from '../src/sync/subscriptions.ts';
@@ -72,7 +73,8 @@ describe.each(setups)('the occupation register on a hub on $name', (setup) => {
     expect(byRef.get(cooperative.ref)?.decision).toBe('rejected');
     expect(JSON.stringify(byRef.get(cooperative.ref)?.problems)).toMatch(/identifier|ice|rc/i);
     for (const h of holders.filter((x) => x !== cooperative)) expect(byRef.get(h.ref)?.golden_id, h.ref).toBeTruthy();
-    const filedTwice = holders.filter((h): h is CompanyHolder => h.kind === 'company' && h.ice === holders.at(-1)?.['ice' as never]);
+    const lastFiled = holders.at(-1) as CompanyHolder;
+    const filedTwice = holders.filter((h): h is CompanyHolder => h.kind === 'company' && h.ice === lastFiled.ice);
     expect(filedTwice).toHaveLength(2);
     expect(byRef.get(filedTwice[0]?.ref ?? '')?.golden_id).toBe(byRef.get(filedTwice[1]?.ref ?? '')?.golden_id);
     // The BTP company holding permits is the BTP platform's golden record: one company, two systems.
@@ -86,8 +88,8 @@ describe.each(setups)('the occupation register on a hub on $name', (setup) => {
     const renamed = 'Atlas Bâtiment et Travaux Maritimes SARL';
     btp.store.edit(demoIces.qualified, { raisonSociale: renamed });
     await waitFor(() => (dpm.store.holder('T-00001') as CompanyHolder).raisonSociale === renamed, 'the rename applied to the permits\' holder', { timeoutMs: 30_000 });
-    const golden = await world.db.query<{ attributes: { nameFr?: { value: string } } }>('SELECT attributes FROM golden_records WHERE id = (SELECT golden_id FROM sync_ingested WHERE system = $1 AND source_id = $2 LIMIT 1)', [btpSystem, demoIces.qualified]).catch(() => undefined);
-    if (golden) expect(golden.rows[0]?.attributes.nameFr?.value).toBe(renamed);
+    const goldenId = (await ingested(world, btpSystem)).find((r) => r.source_id === demoIces.qualified)?.golden_id ?? '';
+    expect((await getGolden(world.db, 'companies', goldenId))?.attributes.nameFr?.value).toBe(renamed);
     expect(dpm.store.fromHub.some((c) => c.ref === 'T-00001' && c.referential === 'companies')).toBe(true);
   });
 

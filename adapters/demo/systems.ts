@@ -2,6 +2,7 @@
 // adapters/demo/world.ts starts itself): each one a simulator, its adapter's configuration, its subscriptions and its
 // gentle activity, in adapters/<system>/demo.ts. Adding a system to the demo is one line in `demoSystems`.
 import type { PluginContext } from '../../src/plugins.ts';
+import { dpmDemoSystem } from '../dpm-occupations/demo.ts';
 
 export interface DemoSubsystem {
   id: string;
@@ -33,4 +34,4 @@ export interface DemoSystem {
 }
 
 /** In start order. */
-export const demoSystems: readonly DemoSystem[] = [];
+export const demoSystems: readonly DemoSystem[] = [dpmDemoSystem];
