@@ -22,6 +22,9 @@ import { infractionsBinding, infractionsBindingName, infractionsProvider, infrac
 import { startInfractionsSimulator, type InfractionsSimulator } from '../adapters/infractions/simulator.ts';
 import { permisBinding, permisService, permisSubsystem } from '../adapters/permis-rdv/binding.ts';
 import { startPermisSimulator, type PermisSimulator } from '../adapters/permis-rdv/simulator.ts';
+import { dpmBinding, dpmBindingName, dpmService } from '../adapters/dpm-occupations/binding.ts';
+import { dpmSubsystem } from '../adapters/dpm-occupations/adapter.ts';
+import { startDpmSimulator, type DpmSimulator } from '../adapters/dpm-occupations/simulator.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 12);
 const seed = Number(process.env.FUZZ_SEED ?? 20261204);
@@ -304,6 +307,8 @@ let world: ExchangeWorld;
 let fuzzer: Consumer;
 let infractions: InfractionsSimulator | undefined;
 let permis: PermisSimulator | undefined;
+let dpm: DpmSimulator | undefined;
+const dpmToken = 'fuzz-dpm-token-0123456789';
 const permisToken = 'fuzz-permis-token-0123456789';
 let adminToken = '';
 const purpose = 'fuzzing';
@@ -321,7 +326,10 @@ beforeAll(async () => {
   permis = await startPermisSimulator({ token: permisToken, seed: 15, candidates: 30, schools: 3 });
   world.loadAdapter(infractionsBindingName, infractionsBinding({ endpoint: infractions.url, timeoutMs: 1000 }));
   world.loadAdapter('permis-rdv-appointments', permisBinding({ baseUrl: permis.url, token: permisToken }));
-  for (const provider of [infractionsProvider, permisSubsystem]) await world.registerConsumer(provider, 'ES256');
+  dpm = await startDpmSimulator({ token: dpmToken, seed: 16 });
+  world.loadAdapter(dpmBindingName, dpmBinding({ baseUrl: dpm.url, token: dpmToken }));
+  for (const provider of [infractionsProvider, permisSubsystem, dpmSubsystem]) await world.registerConsumer(provider, 'ES256');
+  await world.bind(dpmService, { kind: 'adapter', adapter: dpmBindingName, timeoutMs: 5000 });
   await world.bind(infractionsService, { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 });
   await world.bind(permisService, { kind: 'adapter', adapter: 'permis-rdv-appointments', timeoutMs: 5000 });
   const services = [...new Set(contracts.map((op) => op.service))];
@@ -348,6 +356,7 @@ afterAll(async () => {
   await world?.close();
   await infractions?.close();
   await permis?.close();
+  await dpm?.close();
 });
 
 async function expectReady(): Promise<void> {
