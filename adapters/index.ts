@@ -2,6 +2,7 @@
 import type { HubParts } from '../src/plugins.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
+import { dpmAdapter } from './dpm-occupations/adapter.ts';
 import { infractionsAdapter } from './infractions/adapter.ts';
 import { marrouteAdapter } from './marroute/adapter.ts';
 import { permisAdapter } from './permis-rdv/adapter.ts';
@@ -19,6 +20,7 @@ export function adapterParts(): HubParts {
       infractionsAdapter,
       reclamationsAdapter,
       marrouteAdapter,
+      dpmAdapter,
     ],
   };
 }

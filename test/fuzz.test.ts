@@ -29,6 +29,9 @@ import { portalStatusService, reclamationsSubsystem } from '../adapters/reclamat
 import { complaintsBinding, complaintsService } from '../adapters/reclamations/binding.ts';
 import { startPortalReceiver, type PortalReceiver } from '../adapters/reclamations/portal.ts';
 import { startComplaintsSimulator, type ComplaintsSimulator } from '../adapters/reclamations/simulator.ts';
+import { dpmBinding, dpmBindingName, dpmService } from '../adapters/dpm-occupations/binding.ts';
+import { dpmSubsystem } from '../adapters/dpm-occupations/adapter.ts';
+import { startDpmSimulator, type DpmSimulator } from '../adapters/dpm-occupations/simulator.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 12);
 const seed = Number(process.env.FUZZ_SEED ?? 20261204);
@@ -311,6 +314,8 @@ let world: ExchangeWorld;
 let fuzzer: Consumer;
 let infractions: InfractionsSimulator | undefined;
 let permis: PermisSimulator | undefined;
+let dpm: DpmSimulator | undefined;
+const dpmToken = 'fuzz-dpm-token-0123456789';
 const permisToken = 'fuzz-permis-token-0123456789';
 let complaints: ComplaintsSimulator | undefined;
 let complaintsPortal: PortalReceiver | undefined;
@@ -335,7 +340,10 @@ beforeAll(async () => {
   world.loadAdapter('permis-rdv-appointments', permisBinding({ baseUrl: permis.url, token: permisToken }));
   marroute = await startMarrouteSimulator({ token: marrouteToken });
   world.loadAdapter('marroute-road-events', marrouteBinding({ baseUrl: marroute.url, token: marrouteToken, timeoutMs: 1000 }));
-  for (const provider of [infractionsProvider, permisSubsystem, marrouteSubsystem]) await world.registerConsumer(provider, 'ES256');
+  for (const provider of [infractionsProvider, permisSubsystem, marrouteSubsystem, dpmSubsystem]) await world.registerConsumer(provider, 'ES256');
+  dpm = await startDpmSimulator({ token: dpmToken, seed: 16 });
+  world.loadAdapter(dpmBindingName, dpmBinding({ baseUrl: dpm.url, token: dpmToken }));
+  await world.bind(dpmService, { kind: 'adapter', adapter: dpmBindingName, timeoutMs: 5000 });
   await world.bind(infractionsService, { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 });
   await world.bind(permisService, { kind: 'adapter', adapter: 'permis-rdv-appointments', timeoutMs: 5000 });
   complaints = await startComplaintsSimulator({ token: complaintsToken, persons: 20, companies: 4 });
@@ -372,6 +380,7 @@ afterAll(async () => {
   await complaints?.close();
   await complaintsPortal?.close();
   await marroute?.close();
+  await dpm?.close();
 });
 
 async function expectReady(): Promise<void> {

@@ -119,7 +119,7 @@ describe('the MARROUTE simulator and the adapter against it', () => {
     const before = ((await get(`/evenements?province=${province}&commune=${code2014}`)).body.evenements as RoadEvent[]).map((e) => e.id);
     expect(before.length).toBeGreaterThanOrEqual(2);
     await marrouteAdapter.health(ctx());
-    await marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'road-events-territory-sync', deliveries: [pushed('sub-1:1', { code: code2024, formerCodes: [code2014] }), pushed('sub-1:2', { code: '01.051.11.07' })] }, AbortSignal.timeout(5000));
+    await marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'road-events-territory-sync', deliveries: [pushed('sub-1:1', { code: code2024, formerCodes: [code2014] }), pushed('sub-1:2', { code: '01.051.11.07' })] }, ctx());
     const after = (await get(`/evenements?province=${province}&commune=${code2024}`)).body.evenements as RoadEvent[];
     expect(after.filter((e) => before.includes(e.id)).map((e) => [e.codeCommune, e.codeCommuneDeclare, e.version])).toEqual(before.map(() => [code2024, code2014, 2]));
     // Asked by its former code, MARROUTE answers today's.
@@ -141,11 +141,11 @@ describe('the MARROUTE simulator and the adapter against it', () => {
     expect(sim.store.renumberings()).toHaveLength(1);
     // MARROUTE refusing a change (more former codes than it keeps) will refuse it again: a permanent refusal, nothing applied.
     const many = Array.from({ length: 9 }, (_, i) => `01.051.05.${i + 30}`);
-    await expect(marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed('sub-1:12', { code: '01.051.11.15', formerCodes: many })] }, AbortSignal.timeout(5000)))
+    await expect(marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed('sub-1:12', { code: '01.051.11.15', formerCodes: many })] }, ctx()))
       .rejects.toBeInstanceOf(PermanentDeliveryError);
     expect(sim.store.renumberings()).toHaveLength(1);
     // A former code the adapter cannot read is dropped before the call; the rest goes.
-    await marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed('sub-1:11', { code: '01.051.11.15', formerCodes: ['01.051.05.15', '01.051.05.150'] })] }, AbortSignal.timeout(5000));
+    await marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed('sub-1:11', { code: '01.051.11.15', formerCodes: ['01.051.05.15', '01.051.05.150'] })] }, ctx());
     expect(sim.store.renumberings().map((r) => r.former)).toEqual([code2014, '01.051.05.15']);
   });
 
@@ -158,7 +158,7 @@ describe('the MARROUTE simulator and the adapter against it', () => {
   });
 
   it('faults: down, garbage and slow are retried deliveries (never permanent), nothing applied until MARROUTE is back; the pull fails', async () => {
-    const deliver = (id: string) => marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed(id, { code: '01.051.11.21', formerCodes: ['01.051.05.21'] })] }, AbortSignal.timeout(5000));
+    const deliver = (id: string) => marrouteAdapter.deliver?.({ subscription: 'sub-1', subscriber: 'MA/GOV/METLE/marroute', referential: 'territory', purpose: 'p', deliveries: [pushed(id, { code: '01.051.11.21', formerCodes: ['01.051.05.21'] })] }, ctx());
     try {
       sim.fault = 'down';
       await expect(deliver('sub-1:20')).rejects.toThrow(/answered 503/);

@@ -182,14 +182,13 @@ describe('the complaints adapter', () => {
   it('delivers golden name corrections to the platform, which applies them to the complainants with that CIN without listing them back', async () => {
     const person = sim.store.data.complainants.find((c) => c.kind === 'person' && c.cin);
     if (!person || person.kind !== 'person' || !person.cin) throw new Error('no person');
-    await run(null); // the adapter remembers its configuration
     const before = sim.store.complainantsSince(0, 10_000).cursor;
     const pushed = (version: number, at: string, firstNameArabic: string) => ({ goldenId: 'g-1', version, at, record: { attributes: { cin: person.cin, firstNameArabic } } });
-    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(2, new Date().toISOString(), 'مريم')] } as never, AbortSignal.timeout(5000));
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(2, new Date().toISOString(), 'مريم')] } as never, { config: config(), logger, signal: AbortSignal.timeout(5000) });
     expect(sim.store.complainant(person.id)).toMatchObject({ firstNameArabic: 'مريم' });
     expect(sim.store.complainantsSince(before, 10).items).toEqual([]);
     // The same golden change late, or an older one: nothing changes.
-    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(1, new Date().toISOString(), 'زينب')] } as never, AbortSignal.timeout(5000));
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [pushed(1, new Date().toISOString(), 'زينب')] } as never, { config: config(), logger, signal: AbortSignal.timeout(5000) });
     expect(sim.store.complainant(person.id)).toMatchObject({ firstNameArabic: 'مريم' });
   });
 
@@ -198,7 +197,7 @@ describe('the complaints adapter', () => {
     if (!person || person.kind !== 'person' || !person.cin) throw new Error('no person');
     const madeBefore = new Date(Date.now() - 60_000).toISOString();
     expect((await post(`/admin/complainants/${person.id}`, { lastNameLatin: 'Chraibi' }, auth, 'PATCH')).status).toBe(200);
-    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [{ goldenId: 'g-2', version: 1, at: madeBefore, record: { attributes: { cin: person.cin, lastNameLatin: 'Ancien' } } }] } as never, AbortSignal.timeout(5000));
+    await reclamationsAdapter.deliver?.({ referential: 'persons', deliveries: [{ goldenId: 'g-2', version: 1, at: madeBefore, record: { attributes: { cin: person.cin, lastNameLatin: 'Ancien' } } }] } as never, { config: config(), logger, signal: AbortSignal.timeout(5000) });
     expect(sim.store.complainant(person.id)).toMatchObject({ lastNameLatin: 'Chraibi' });
   });
 });

@@ -6,6 +6,7 @@ import { classes, fixedAnswer, sectorCodes, type CompanyRecord } from './data.ts
 import { icePattern } from './ice.ts';
 import { createHubDeliveryVerifier, createHubSignatureVerifier, type HubDeliveryOptions, type HubSignatureOptions } from './hub-signature.ts';
 import { BtpStore, type HubCompanyChange } from './store.ts';
+import { BtpWorkflow } from './workflow.ts';
 
 export const problemTypePrefix = 'urn:metle:qualification-btp:problem:';
 
@@ -57,6 +58,8 @@ export interface BtpAppOptions {
   hubSignature?: HubSignatureOptions;
   /** The platform's companies (default: a fresh copy of data.ts). */
   store?: BtpStore;
+  /** The review workflow over that store, whose counts GET /dashboard answers (default: a new one with its seed). */
+  workflow?: BtpWorkflow;
   /**
    * The platform's integration API: GET /sync/companies and PATCH /admin/companies/{ice} with this bearer token, and
    * POST /hub/company-changes with the hub's signed pushes (checked against `hubDelivery`'s keys). Absent: not served.
@@ -70,6 +73,7 @@ const integrationPath = /^\/(sync|admin|hub)\//;
 export function createBtpApp(options: BtpAppOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
   const store = options.store ?? new BtpStore();
+  const workflow = options.workflow ?? new BtpWorkflow(store);
   if (options.hubSignature) {
     const verify = createHubSignatureVerifier(options.hubSignature);
     app.use('*', async (c, next) => {
@@ -122,6 +126,9 @@ export function createBtpApp(options: BtpAppOptions = {}): Hono<Env> {
   };
   app.get('/companies/:ice', (c) => lookup(c, (ice) => store.profileJson(ice)));
   app.get('/companies/:ice/classification', (c) => lookup(c, (ice) => store.classificationJson(ice)));
+
+  // The home screen's counts, computed from the dossiers and requests held now.
+  app.get('/dashboard', (c) => c.json(workflow.dashboard()));
 
   if (options.integration) registerIntegration(app, store, options.integration);
   app.get('/bench/fixed', (c) => c.body(fixedBytes, 200, { 'content-type': 'application/json' }));

@@ -130,7 +130,7 @@ const streets = ['boulevard Mohammed V', 'avenue Hassan II', 'avenue des FAR', '
 const sites = ['Zone industrielle', 'Quartier industriel', 'Lotissement Al Wifaq', 'Parc d\'activités'] as const;
 
 /** mulberry32: a tiny seeded PRNG, so the dataset (and every ICE in it) is the same on every start. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createBtpApp, fixedBytes } from './app.ts';
 import { BtpStore } from './store.ts';
+import { BtpWorkflow } from './workflow.ts';
 
 export interface BtpSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -25,6 +26,8 @@ export interface BtpSimulator {
   url: string;
   /** The platform's companies (edit them, or see what the hub pushed). */
   store: BtpStore;
+  /** Its review workflow: `step()` is one unit of the staff's work (the demo's activity). */
+  workflow: BtpWorkflow;
   close(): Promise<void>;
 }
 
@@ -35,9 +38,11 @@ export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Prom
   if (options.requireHubSignature && !options.hubJwksUrl) throw new Error('requireHubSignature needs hubJwksUrl: the hub keys to verify against');
   if (options.integrationToken && !options.hubJwksUrl) throw new Error('integrationToken needs hubJwksUrl: the hub keys its pushes are checked against');
   const store = new BtpStore();
+  const workflow = new BtpWorkflow(store);
   const hubId = options.hubId ? { hubId: options.hubId } : {};
   const app = createBtpApp({
     store,
+    workflow,
     ...(options.requireHubSignature && options.hubJwksUrl ? { hubSignature: { jwksUrl: options.hubJwksUrl, ...hubId } } : {}),
     ...(options.integrationToken && options.hubJwksUrl
       ? { integration: { token: options.integrationToken, hubDelivery: { jwksUrl: options.hubJwksUrl, ...hubId, audience: options.subsystem ?? 'MA/GOV/METLE/qualification-btp' } } }
@@ -70,6 +75,7 @@ export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Prom
   return {
     url,
     store,
+    workflow,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -135,6 +135,18 @@ export class BtpStore {
     return 'applied';
   }
 
+  /**
+   * A change made by the platform's own review workflow (adapters/btp-qualification/workflow.ts: a dossier moved on, a
+   * sanction applied): a new version of the dossier, not listed to the hub (none of it is a companies-referential attribute).
+   */
+  update(ice: string, change: (record: CompanyRecord) => void): boolean {
+    const h = this.held.get(ice);
+    if (!h) return false;
+    change(h.record);
+    this.touch(h);
+    return true;
+  }
+
   private touch(h: Held): void {
     h.version++;
     h.updatedAt = new Date().toISOString();

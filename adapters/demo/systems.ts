@@ -2,6 +2,7 @@
 // adapters/demo/world.ts starts itself): each one a simulator, its adapter's configuration, its subscriptions and its
 // gentle activity, in adapters/<system>/demo.ts. Adding a system to the demo is one line in `demoSystems`.
 import type { DemoSystem } from './demo-system.ts';
+import { dpmDemoSystem } from '../dpm-occupations/demo.ts';
 import { infractionsMobileDemo } from '../infractions-mobile/demo.ts';
 import { infractionsDemo } from '../infractions/demo.ts';
 import { marrouteDemo } from '../marroute/demo.ts';
@@ -17,4 +18,5 @@ export const demoSystems: readonly DemoSystem[] = [
   infractionsMobileDemo,
   reclamationsDemo,
   marrouteDemo,
+  dpmDemoSystem,
 ];

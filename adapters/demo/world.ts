@@ -27,6 +27,7 @@ import type { BulkRow } from '../../src/golden/bulk-prepare.ts';
 import type { ReferentialModule } from '../../src/golden/module.ts';
 import { demoOfficeName, demoOfficeSubsystem, startDemoOffice, type DemoOffice } from '../regional-office/demo.ts';
 import { demoSystems, type DemoSystem, type RunningDemoSystem } from './systems.ts';
+import { startActivity } from './activity.ts';
 
 export const demoSubsystems = [
   { id: 'MA/GOV/METLE/qualification-btp', name: "Ministère de l'Équipement et de l'Eau (METLE): qualification et classification des entreprises BTP" },
@@ -34,6 +35,7 @@ export const demoSubsystems = [
   { id: 'MA/GOV/MI/collectivites-territoriales', name: "Ministère de l'Intérieur (DGCT): marchés des collectivités territoriales" },
   { id: 'MA/GOV/ADD/portail-citoyen', name: 'Agence de Développement du Digital: portail citoyen' },
   { id: demoOfficeSubsystem, name: demoOfficeName },
+  { id: 'MA/GOV/METLE/pilotage', name: "Ministère de l'Équipement et de l'Eau (METLE): pilotage des e-services (tableau de bord)" },
   ...demoSystems.flatMap((system) => system.subsystems),
 ] as const;
 
@@ -293,6 +295,8 @@ export const demoWorldPlugin: HubPlugin = {
     // subscriptions below are checked against these conventions (before the reload, a fresh start found none).
     await Promise.all([context.services.directory.reload(), context.services.conventions.reload()]);
     const btpSync = await syncBtpBothWays(context, simulator.url, integrationToken);
+    // The platform's staff at work: a dossier moves on, a request is filed or dealt with (its dashboard's counts move).
+    const btpWork = startActivity({ name: 'btp-qualification', everyMs: 6000, enabled: context.config.DEMO_ACTIVITY === 'on', logger: context.logger, step: async () => void simulator.workflow.step() });
     const office = await startOfficeOrSay(context);
     const systems: { system: DemoSystem; running: RunningDemoSystem }[] = [];
     for (const system of demoSystems) systems.push({ system, running: await startSystemOrSay(context, system) });
@@ -316,6 +320,7 @@ export const demoWorldPlugin: HubPlugin = {
         await records.done;
         for (const { running } of systems.reverse()) await running.stop();
         if ('stop' in office) await office.stop();
+        await btpWork.stop();
         await simulator.close();
       },
     };

@@ -1,8 +1,7 @@
 // MARROUTE's sync adapter: delivers the territory referential's changes (a commune's current code and its former
 // codes, pushed by a subscription whose target is `adapter:marroute`) to the system's POST /hub/territory-changes,
 // which re-files the events held under a former code. Road events are not a referential: nothing comes in. Its pull
-// reads the renumberings MARROUTE holds, so that `tabadol sync status` shows how many have reached it (the cursor),
-// and hands deliver the configuration (deliver is called without one).
+// reads the renumberings MARROUTE holds, so that `tabadol sync status` shows how many have reached it (the cursor).
 import { z } from 'zod';
 import { defineAdapter, type AdapterContext } from '../../src/sync/adapter.ts';
 import { PermanentDeliveryError, type PushedChange } from '../../src/sync/push.ts';
@@ -69,9 +68,6 @@ async function call(config: MarrouteAdapterConfig, path: string, signal: AbortSi
   }
 }
 
-/** deliver receives no configuration: the one the runner last gave pull or health (until then a delivery is retried). */
-let lastConfig: MarrouteAdapterConfig | undefined;
-const remember = (ctx: AdapterContext<MarrouteAdapterConfig>): MarrouteAdapterConfig => (lastConfig = ctx.config);
 
 async function renumberingCount(config: MarrouteAdapterConfig, signal: AbortSignal): Promise<number> {
   const body = (await call(config, '/renumerotations', signal)) as { renumerotations?: unknown };
@@ -85,7 +81,7 @@ export const marrouteAdapter = defineAdapter<MarrouteAdapterConfig>({
   config: marrouteAdapterConfig,
   async health(ctx) {
     try {
-      await renumberingCount(remember(ctx), ctx.signal);
+      await renumberingCount(ctx.config, ctx.signal);
       return { ok: true };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
@@ -94,16 +90,15 @@ export const marrouteAdapter = defineAdapter<MarrouteAdapterConfig>({
   pull: {
     every: 5000,
     async run(ctx) {
-      return { records: [], cursor: String(await renumberingCount(remember(ctx), ctx.signal)) };
+      return { records: [], cursor: String(await renumberingCount(ctx.config, ctx.signal)) };
     },
   },
-  async deliver(push, signal) {
-    if (!lastConfig) throw new Error('the marroute adapter has not been configured yet: retried');
+  async deliver(push, { config, signal }) {
     if (push.referential !== 'territory') return;
     const changes = push.deliveries.map(territoryChangeOf).filter((c): c is TerritoryChange => c !== undefined);
     if (changes.length === 0) return;
     try {
-      await call(lastConfig, '/hub/territory-changes', signal, { changes });
+      await call(config, '/hub/territory-changes', signal, { changes });
     } catch (err) {
       if (err instanceof MarrouteCallError && err.permanent) throw new PermanentDeliveryError(err.message);
       throw err;

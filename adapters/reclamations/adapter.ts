@@ -142,12 +142,6 @@ async function notifyPortal(config: NonNullable<ReclamationsAdapterConfig['porta
   throw new Error(`the hub answered ${result.status} to the portal notification of ${change.number} (log ${result.logId ?? 'none'})`);
 }
 
-/**
- * deliver is called without the adapter's configuration (src/sync/push.ts DeliveryHandler), so the configuration the
- * runner last handed health or pull is kept here; until then a delivery fails and is retried by the push worker.
- */
-let lastConfig: ReclamationsAdapterConfig | undefined;
-const remember = (ctx: AdapterContext<ReclamationsAdapterConfig>): ReclamationsAdapterConfig => (lastConfig = ctx.config);
 
 export const reclamationsAdapter = defineAdapter<ReclamationsAdapterConfig>({
   id: 'reclamations',
@@ -155,7 +149,7 @@ export const reclamationsAdapter = defineAdapter<ReclamationsAdapterConfig>({
   config: reclamationsAdapterConfig,
   async health(ctx) {
     try {
-      await call(remember(ctx), '/sync/complainants?since=0&limit=1', ctx.signal);
+      await call(ctx.config, '/sync/complainants?since=0&limit=1', ctx.signal);
       return { ok: true };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
@@ -164,7 +158,7 @@ export const reclamationsAdapter = defineAdapter<ReclamationsAdapterConfig>({
   pull: {
     every: 1000,
     async run(ctx, cursor) {
-      const config = remember(ctx);
+      const config = ctx.config;
       let at = parseCursor(cursor);
       const first = parsePage(complainantPage, await call(config, `/sync/complainants?since=0&limit=1`, ctx.signal), 'complainants');
       // A restarted platform numbers its changes afresh: read it again from 0 (its versions taken in before change nothing).
@@ -189,10 +183,9 @@ export const reclamationsAdapter = defineAdapter<ReclamationsAdapterConfig>({
       return { records, cursor: `${first.epoch}:${complainants.cursor}:${statusCursor}`, more: complainants.more || statusMore };
     },
   },
-  async deliver(push, signal) {
-    if (!lastConfig) throw new Error('the reclamations adapter has not been configured yet: retried');
+  async deliver(push, { config, signal }) {
     if (push.referential !== 'persons') return;
     const changes = push.deliveries.map(personChangeOf).filter((c): c is PersonChange => c !== undefined);
-    if (changes.length > 0) await call(lastConfig, '/hub/person-changes', signal, { changes });
+    if (changes.length > 0) await call(config, '/hub/person-changes', signal, { changes });
   },
 });
