@@ -3,7 +3,7 @@
 // and person changes the hub pushes (subscriptions with target `adapter:dpm-occupations`) to its POST
 // /hub/holder-changes: a company renamed or struck off, a person's name corrected or deceased reach the permits.
 import { z } from 'zod';
-import { defineAdapter, type AdapterContext, type InboundRecord } from '../../src/sync/adapter.ts';
+import { defineAdapter, type InboundRecord } from '../../src/sync/adapter.ts';
 import type { PushedChange } from '../../src/sync/push.ts';
 import type { SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import type { Holder } from './data.ts';

@@ -3,7 +3,7 @@
 // which re-files the events held under a former code. Road events are not a referential: nothing comes in. Its pull
 // reads the renumberings MARROUTE holds, so that `tabadol sync status` shows how many have reached it (the cursor).
 import { z } from 'zod';
-import { defineAdapter, type AdapterContext } from '../../src/sync/adapter.ts';
+import { defineAdapter } from '../../src/sync/adapter.ts';
 import { PermanentDeliveryError, type PushedChange } from '../../src/sync/push.ts';
 import type { SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import type { TerritoryChange } from './store.ts';
