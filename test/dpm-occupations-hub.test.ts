@@ -15,6 +15,12 @@ import { dpmAdapter, dpmSubscriptionInputs, dpmSubsystem, dpmSyncPurpose, dpmSys
 import { dpmBinding, dpmBindingName, dpmService } from '../adapters/dpm-occupations/binding.ts';
 import { staleCommune, type CompanyHolder, type PersonHolder } from '../adapters/dpm-occupations/data.ts';
 import { startDpmSimulator, type DpmSimulator } from '../adapters/dpm-occupations/simulator.ts';
+import { dpmDemoSystem } from '../adapters/dpm-occupations/demo.ts';
+import { listSubscriptions } from '../src/sync/subscriptions.ts';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { pino } from 'pino';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { contribute } from '../src/golden/engine.ts';
 import { getGolden } from '../src/golden/reads.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
@@ -31,6 +37,7 @@ const setups = [
 ];
 const fast = { SYNC_TICK_MS: '50', SYNC_BACKOFF_BASE_SECONDS: '0.05', SYNC_BACKOFF_MAX_SECONDS: '0.4' };
 const token = 'dpm-hub-token-0123456789';
+const tokenIn = (dir: string): string => readFileSync(join(dir, 'dpm-occupations-token'), 'utf8').trim();
 const btpToken = 'btp-hub-token-0123456789';
 const purpose = 'coastal-occupation-follow-up';
 
@@ -162,5 +169,30 @@ describe.each(setups)('the occupation register on a hub on $name', (setup) => {
     }
     dpm.fault = 'none';
     expect((await get(`/permits/${number}`)).status).toBe(200);
+  });
+
+  it('joins the demo: started twice, it keeps its two subscriptions, binds the service to its new simulator each time and keeps its token private', async () => {
+    const hub = world.hubs[0];
+    if (!hub) throw new Error('no hub in this process');
+    const demoDir = mkdtempSync(join(tmpdir(), 'dpm-demo-'));
+    const context = { config: hub.config, db: hub.db, services: hub.services, logger: pino({ enabled: false }), hubUrl: world.urls[0] ?? '', reportBackgroundFailure: () => undefined };
+    try {
+      for (let start = 0; start < 2; start++) {
+        const running = await dpmDemoSystem.start({ context, demoDir, actor: 'test', activity: false });
+        try {
+          expect((await listSubscriptions(world.db, { subscriber: dpmSubsystem, state: 'active' })).map((x) => x.referential).sort()).toEqual(['companies', 'persons']);
+          expect(statSync(join(demoDir, 'dpm-occupations-token')).mode & 0o077).toBe(0);
+          expect(running.banner.join('\n')).not.toContain(tokenIn(demoDir));
+          const answer = await world.send(await world.sign(world.mi.identity, { method: 'GET', target: `/x/v1/${dpmService}/companies/${demoIces.qualified}/permits`, purpose }));
+          expect(answer.status, answer.body.toString()).toBe(200);
+          // The demo's simulator is a fresh one: the holder has its name as filed.
+          expect(answer.body.toString()).toContain('Atlas Bâtiment et Travaux SARL');
+        } finally {
+          await running.stop();
+        }
+      }
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { createSubscription, listSubscriptions } from '../../src/sync/subscripti
 import type { PluginContext } from '../../src/plugins.ts';
 import { startActivity } from '../demo/activity.ts';
 import { prng } from '../btp-qualification/data.ts';
-import { dpmAdapter, dpmSubscriptionInputs, dpmSubsystem } from './adapter.ts';
+import { dpmAdapter, dpmAdapterConfig, dpmSubscriptionInputs, dpmSubsystem } from './adapter.ts';
 import { dpmBinding, dpmBindingName, dpmService } from './binding.ts';
 import { btpHolderIces, type PersonHolder } from './data.ts';
 import { startDpmSimulator } from './simulator.ts';
@@ -53,6 +53,9 @@ async function start(ctx: DemoContext): Promise<RunningDemo> {
     await bindService(context.db, { serviceId: dpmService, binding: { kind: 'adapter', adapter: dpmBindingName, timeoutMs: 5000 }, actor: ctx.actor });
     await context.services.directory.reload();
     await configureAdapter(context.db, dpmAdapter, { baseUrl: sim.url, token });
+    // A first health check hands the adapter its configuration now, so that the pushes its subscriptions start with are
+    // delivered rather than failed and retried until the first pull (deliver receives no configuration).
+    await dpmAdapter.health({ config: dpmAdapterConfig.parse({ baseUrl: sim.url, token }), logger: context.logger, signal: AbortSignal.timeout(5000) });
     const subscriptions = await ensureSubscriptions(context, ctx.actor);
     const tokenFile = join(ctx.demoDir, 'dpm-occupations-token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
