@@ -125,7 +125,7 @@ describe('tabadol subscription, sync and dlq beside a running hub', { timeout: 6
   const status = async (): Promise<SubscriptionStatus | undefined> => {
     const run = await tabadol('sync', 'status', '--json');
     expect(run.code, run.stderr).toBe(0);
-    return (JSON.parse(run.stdout) as SubscriptionStatus[]).find((s) => s.id === subscriptionId);
+    return (JSON.parse(run.stdout) as { subscriptions: SubscriptionStatus[] }).subscriptions.find((s) => s.id === subscriptionId);
   };
 
   it('creates a push subscription from the start of the feed, and refuses bad input naming the option', async () => {
@@ -219,7 +219,7 @@ describe('tabadol subscription, sync and dlq beside a running hub', { timeout: 6
     const again = await tabadol('subscription', 'resume', subscriptionId);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe(`tabadol: subscription ${subscriptionId} has ended; create a new one`);
-    expect((await tabadol('sync', 'status', '--json')).stdout.trim()).toBe('[]');
+    expect(JSON.parse((await tabadol('sync', 'status', '--json')).stdout)).toEqual({ subscriptions: [], adapters: [] });
     const audited = (await db.query<{ action: string }>('SELECT action FROM admin_audit WHERE target LIKE $1 AND actor LIKE $2 ORDER BY id', [`${subscriptionId}%`, 'cli:%'])).rows.map((r) => r.action);
     expect(audited).toEqual(['subscription.create', 'subscription.rewind', 'subscription.pause', 'subscription.rewind', 'subscription.resume', 'dlq.replay', 'subscription.end']);
   });

@@ -11,6 +11,9 @@ import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import type { ProblemBody } from '../src/http/problem.ts';
 import { addOperator } from '../src/identity/operators.ts';
+import { defineAdapter } from '../src/sync/adapter.ts';
+import { configureAdapter } from '../src/sync/inbound.ts';
+import { z } from 'zod';
 import { startExchangeWorld, type Consumer, type ExchangeWorld } from './exchange/harness.ts';
 import { hasServer } from './helpers/servers.ts';
 import { allowSubscription, startSubscriber, type TestSubscriber } from './helpers/sync-world.ts';
@@ -211,6 +214,14 @@ describe.each(setups)('sync admin API on $name', (setup) => {
     expect(after.body.subscriptions.map((s) => s.id)).not.toContain(sub.id);
     const all = await asAuditor<{ subscriptions: SubscriptionStatusBody[] }>('GET', '/admin/v1/sync/status?all=true');
     expect(all.body.subscriptions.find((s) => s.id === sub.id)?.state).toBe('ended');
+  });
+
+  it("shows each configured adapter's inbound side beside the subscriptions", async () => {
+    const adapter = defineAdapter({ id: 'status-probe', system: 'status-probe', config: z.object({ baseUrl: z.url() }), health: async () => ({ ok: true }), deliver: async () => undefined });
+    await configureAdapter(world.db, adapter, { baseUrl: 'http://127.0.0.1:9/' });
+    const status = await asAuditor<{ adapters: Array<{ adapter: string; system: string; pulled: number; errors: number; lastSuccessAt: string | null }> }>('GET', '/admin/v1/sync/status');
+    expect(status.status).toBe(200);
+    expect(status.body.adapters.find((a) => a.adapter === 'status-probe')).toMatchObject({ system: 'status-probe', pulled: 0, errors: 0, lastSuccessAt: null });
   });
 
   it('lists, shows and replays a dead letter (one by id, or all of a subscription), audited, and /metrics counts it', async () => {

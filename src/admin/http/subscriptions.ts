@@ -4,6 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context.ts';
 import { ProblemError, problemResponse } from '../../http/problem.ts';
 import { subscriptionStatuses, type SubscriptionStatus } from '../../sync/status.ts';
+import { adapterStatuses, type AdapterStatus } from '../../sync/inbound.ts';
 import {
   createSubscription,
   getSubscription,
@@ -111,6 +112,26 @@ export const subscriptionStatusSchema = z
   .openapi('SubscriptionStatus');
 export type SubscriptionStatusBody = z.infer<typeof subscriptionStatusSchema>;
 
+/** A system's inbound side (its adapter pulling into the referentials), beside its subscriptions (the outbound side). */
+export const adapterStatusSchema = z
+  .object({
+    adapter: z.string().openapi({ example: 'permis-rdv' }),
+    system: z.string().openapi({ example: 'permis-rdv' }),
+    cursor: z.string().nullable().openapi({ description: "The adapter's position in the system's own changes", example: '412:18' }),
+    lastPullAt: dateTime('2025-06-01T09:00:00.000Z').nullable(),
+    lastSuccessAt: dateTime('2025-06-01T09:00:00.000Z').nullable(),
+    nextPullAt: dateTime('2025-06-01T09:00:01.000Z').nullable(),
+    pulled: z.number().int().openapi({ description: 'Records taken in since the adapter was configured', example: 1520 }),
+    errors: z.number().int().openapi({ example: 0 }),
+    consecutiveErrors: z.number().int().openapi({ example: 0 }),
+    lastError: z.string().nullable().openapi({ example: null }),
+  })
+  .openapi('AdapterStatus');
+
+export function adapterStatusBody(a: AdapterStatus): z.infer<typeof adapterStatusSchema> {
+  return { ...a, lastPullAt: isoOrNull(a.lastPullAt), lastSuccessAt: isoOrNull(a.lastSuccessAt), nextPullAt: isoOrNull(a.nextPullAt) };
+}
+
 export function statusBody(s: SubscriptionStatus): SubscriptionStatusBody {
   return { ...s, circuitOpenUntil: isoOrNull(s.circuitOpenUntil), lastDeliveredAt: isoOrNull(s.lastDeliveredAt) };
 }
@@ -207,11 +228,14 @@ const statusRoute = createRoute({
   path: '/admin/v1/sync/status',
   operationId: 'adminSyncStatus',
   tags: [adminTag],
-  summary: 'Every subscription not ended (or all): lag, deliveries, failures, circuit, dead letters (auditor)',
+  summary: "Every subscription not ended (or all): lag, deliveries, failures, circuit, dead letters; and every configured adapter's pulls (auditor)",
   security: adminSecurity,
   middleware: [requireRole('auditor')] as const,
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'true: ended subscriptions too', example: 'false' }) }) },
-  responses: { 200: json('One row per subscription, oldest first', z.object({ subscriptions: z.array(subscriptionStatusSchema) }).openapi('SyncStatus')), ...adminProblemResponses },
+  responses: {
+    200: json('One row per subscription, oldest first; one per configured adapter, by name', z.object({ subscriptions: z.array(subscriptionStatusSchema), adapters: z.array(adapterStatusSchema) }).openapi('SyncStatus')),
+    ...adminProblemResponses,
+  },
 });
 
 export function registerSubscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -249,6 +273,7 @@ export function registerSubscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(statusRoute, async (c) => {
     const { all } = c.req.valid('query');
-    return c.json({ subscriptions: (await subscriptionStatuses(c.var.deps.db, { all: all === 'true' })).map(statusBody) }, 200);
+    const [subscriptions, adapters] = await Promise.all([subscriptionStatuses(c.var.deps.db, { all: all === 'true' }), adapterStatuses(c.var.deps.db)]);
+    return c.json({ subscriptions: subscriptions.map(statusBody), adapters: adapters.map(adapterStatusBody) }, 200);
   });
 }

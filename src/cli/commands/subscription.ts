@@ -13,6 +13,7 @@ import type { Db } from '../../storage/db.ts';
 import { getDeadLetter, listDeadLetters, replayDeadLetters, type DeadLetter } from '../../sync/dead-letters.ts';
 import { followSubscription } from '../../sync/progress.ts';
 import { subscriptionStatuses, type SubscriptionStatus } from '../../sync/status.ts';
+import { adapterStatuses, type AdapterStatus } from '../../sync/inbound.ts';
 import {
   createSubscription,
   getSubscription,
@@ -113,6 +114,15 @@ export function printStatusTable(statuses: readonly SubscriptionStatus[]): void 
       s.circuit,
       String(s.deadLetters),
     ]),
+  );
+}
+
+/** The systems' inbound side: what each adapter pulled from its system into the referentials. */
+export function printAdapterTable(adapters: readonly AdapterStatus[]): void {
+  const age = (at: Date | null) => (at ? `${Math.max(0, Math.round((Date.now() - at.getTime()) / 1000))} s ago` : 'never');
+  printTable(
+    ['ADAPTER', 'SYSTEM', 'PULLED', 'LAST_SUCCESS', 'ERRORS', 'LAST_ERROR'],
+    adapters.map((a) => [a.adapter, a.system, String(a.pulled), age(a.lastSuccessAt), `${a.errors}${a.consecutiveErrors > 0 ? ` (${a.consecutiveErrors} in a row)` : ''}`, (a.lastError ?? '').slice(0, 80)]),
   );
 }
 
@@ -230,15 +240,22 @@ function registerSyncGroup(program: Command, deps: CliDeps): void {
   const sync = program.command('sync').description('the sync engine as an operator sees it: status, and the subscription commands by another name');
 
   withConfigOption(sync.command('status'))
-    .description('per subscription: lag in changes and seconds, deliveries, failures, duplicates, circuit, dead letters')
+    .description("per subscription: lag in changes and seconds, deliveries, failures, duplicates, circuit, dead letters; per adapter: the system's records pulled in, errors")
     .option('--all', 'ended subscriptions too')
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts: ConfigOpts & { all?: boolean; json?: boolean }) => {
         const config = deps.readConfig(opts.config);
-        const statuses = await withDatabase(config, 'GET /admin/v1/sync/status', (db) => subscriptionStatuses(db, { all: opts.all === true }));
-        if (opts.json) return printJson(statuses);
+        const { statuses, adapters } = await withDatabase(config, 'GET /admin/v1/sync/status', async (db) => ({
+          statuses: await subscriptionStatuses(db, { all: opts.all === true }),
+          adapters: await adapterStatuses(db),
+        }));
+        if (opts.json) return printJson({ subscriptions: statuses, adapters });
         printStatusTable(statuses);
+        if (adapters.length > 0) {
+          printLines(['']);
+          printAdapterTable(adapters);
+        }
       }),
     );
 
