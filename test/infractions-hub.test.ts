@@ -117,7 +117,8 @@ describe.each(setups)('the infractions system on a hub on $name', (setup) => {
     await configureAdapter(world.db, adapter, { endpoint: sim.url, timeoutMs: 2000 });
     const ingested = async () =>
       (await world.db.query<{ source_id: string }>('SELECT DISTINCT source_id FROM sync_ingested WHERE system = $1 ORDER BY source_id', [infractionsSystem])).rows.map((r) => r.source_id);
-    const expected = ['cin:BK123456', 'cin:EE998877', 'cin:J456789', 'plate:12345|A|6', 'plate:22222|W|40', 'plate:4567|B|1', 'plate:9876|D|33'];
+    // The points register's licences too (their holders, with the licence attribute group).
+    const expected = ['cin:BK123456', 'cin:EE998877', 'cin:J456789', 'licence:AB654321', 'licence:BK123456', 'licence:EE998877', 'licence:J456789', 'plate:12345|A|6', 'plate:22222|W|40', 'plate:4567|B|1', 'plate:9876|D|33'];
     await waitFor(async () => (await ingested()).length === expected.length, 'the tickets\' vehicles and persons taken in', { timeoutMs: 30_000 });
     expect(await ingested()).toEqual(expected);
     const settled = async () => (await world.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND delivered_at IS NULL', [`ingest.${infractionsSystem}`])).rows[0]?.n === 0;
