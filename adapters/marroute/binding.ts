@@ -126,6 +126,28 @@ export interface MarrouteTarget {
   timeoutMs?: number;
 }
 
+/** A province's events are a few hundred kilobytes at most: an answer beyond this is not read further. */
+const maxAnswerBytes = 4 * 1024 * 1024;
+
+/** The answer's text, or undefined once it passes `max` bytes (the rest is not read). */
+async function boundedText(answer: Response, max: number): Promise<string | undefined> {
+  const reader = answer.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** MARROUTE's answer as JSON, or the provider problem the consumer gets. */
 async function read(target: MarrouteTarget, path: string): Promise<{ ok: true; status: number; body: unknown } | { ok: false; problem: ProviderResponse }> {
   let answer: Response;
@@ -143,10 +165,18 @@ async function read(target: MarrouteTarget, path: string): Promise<{ ok: true; s
   // The hub checked what it asks before asking: a refusal other than "no such event" is MARROUTE's (its token, its rules).
   if (answer.status >= 400 && answer.status !== 404) return { ok: false, problem: adapterProblem('provider-unavailable', `MARROUTE refused the hub's call (${answer.status})`) };
   const type = answer.headers.get('content-type') ?? '';
+  let text: string | undefined;
+  try {
+    text = await boundedText(answer, maxAnswerBytes);
+  } catch (err) {
+    // The body stopped coming: cut by the time bound, or by MARROUTE.
+    if ((err as Error).name === 'TimeoutError') return { ok: false, problem: adapterProblem('provider-timeout', 'MARROUTE did not finish its answer in time') };
+    return { ok: false, problem: adapterProblem('provider-unavailable', 'MARROUTE broke off its answer') };
+  }
+  if (text === undefined) return { ok: false, problem: adapterProblem('provider-response-invalid', `MARROUTE's answer is larger than ${maxAnswerBytes} bytes`) };
   let body: unknown;
   try {
-    // Bounded by the event cap on MARROUTE's side (store.ts maxEventsPerQuery) and the hub's response limit after.
-    body = type.includes('json') ? await answer.json() : undefined;
+    body = type.includes('json') ? JSON.parse(text) : undefined;
   } catch {
     body = undefined;
   }

@@ -85,14 +85,20 @@ function plusDays(iso: string, days: number): string {
   return `${new Date(Date.parse(iso) + days * 86_400_000 + 3_600_000).toISOString().slice(0, 19)}+01:00`;
 }
 
-/** The communes of a province with, for those the reform renumbered, their 2014 code. */
+const communesByProvince = new Map<string, Array<{ commune: Commune; code2014?: string }>>();
+
+/** The communes of a province with, for those the reform renumbered, their 2014 code (computed once per province). */
 function communesOf(province: string): Array<{ commune: Commune; code2014?: string }> {
+  const known = communesByProvince.get(province);
+  if (known) return known;
   const t = territory();
   const former = new Map(t.crosswalk().map((e) => [e.code2024, e.code2014]));
-  return t.all('commune').filter((u): u is Commune => u.kind === 'commune' && u.provinceCode === province).map((commune) => {
+  const list = t.all('commune').filter((u): u is Commune => u.kind === 'commune' && u.provinceCode === province).map((commune) => {
     const code2014 = former.get(commune.code);
     return code2014 ? { commune, code2014 } : { commune };
   });
+  communesByProvince.set(province, list);
+  return list;
 }
 
 function event(rng: Random, n: number, province: (typeof roadProvinces)[number]): RoadEvent {
