@@ -3,7 +3,9 @@
 import type { MiddlewareHandler } from 'hono';
 import type { OperatorRole } from '../identity/operators.ts';
 import type { AppEnv } from '../http/context.ts';
+import { textFault } from '../storage/storable.ts';
 import { csrfField, sameOrigin, sameToken } from './csrf.ts';
+import { ConsoleInputError } from './errors.ts';
 import { messagePage } from './render.tsx';
 import { readSession, type ConsoleSession } from './session.ts';
 import type { ConsolePage } from './navigation.ts';
@@ -57,8 +59,22 @@ export function requireAction(roles: readonly OperatorRole[]): MiddlewareHandler
     });
 }
 
-/** A text field of the parsed form, trimmed; undefined when absent or not text. */
+/**
+ * A text field of the parsed form, trimmed; undefined when absent or not text. Text PostgreSQL cannot store (U+0000,
+ * a lone surrogate) is a 400 naming the field here, before any SQL.
+ */
 export function formText(form: Record<string, string | File>, name: string): string | undefined {
   const value = form[name];
-  return typeof value === 'string' ? value.trim() : undefined;
+  if (typeof value !== 'string') return undefined;
+  const fault = textFault(value);
+  if (fault) throw new ConsoleInputError(name, fault);
+  return value.trim();
+}
+
+/** A query parameter, checked the same way as a form field. */
+export function queryText(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const fault = textFault(value);
+  if (fault) throw new ConsoleInputError(name, fault);
+  return value.trim();
 }

@@ -9,7 +9,11 @@ import { ConsoleInputError } from './errors.ts';
 import { requirePage } from './guard.ts';
 import { Layout } from './layout.tsx';
 import { pages, type PageName } from './navigation.ts';
+import { registerConventionRoutes } from './pages/conventions.tsx';
+import { registerLogRoutes } from './pages/log.tsx';
+import { registerMemberRoutes } from './pages/members.tsx';
 import { registerOverviewRoutes } from './pages/overview.tsx';
+import { registerTransparencyRoutes } from './pages/transparency.tsx';
 import { registerSignInRoutes } from './pages/sign-in.tsx';
 import { messagePage, render } from './render.tsx';
 
@@ -36,6 +40,10 @@ export function createConsoleApp(): Hono<AppEnv> {
   registerAssetRoutes(app);
   registerSignInRoutes(app);
   registerOverviewRoutes(app);
+  registerMemberRoutes(app);
+  registerConventionRoutes(app);
+  registerLogRoutes(app);
+  registerTransparencyRoutes(app);
   for (const name of upcoming) {
     const page = pages[name];
     app.get(page.path.slice('/console'.length), requirePage(page), (c) =>
