@@ -68,7 +68,8 @@ describe.runIf(runConsoleTests())('console pages in Chromium', () => {
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     const arabic = page.locator('bdi', { hasText: arabicName });
     expect(await arabic.getAttribute('dir')).toBe('auto');
-    expect(await arabic.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    // Run in the page: the test's TypeScript has no DOM types.
+    expect(await arabic.evaluate('(el) => getComputedStyle(el).direction')).toBe('rtl');
     // The auditor reads; the disable form is an admin's.
     await page.goto(`${world.origin}/console/members/detail?id=${encodeURIComponent('MA/GOV/T-AR')}`);
     expect(await page.locator('form[action="/console/members/status"]').count()).toBe(0);
