@@ -18,7 +18,7 @@ const members = positiveInt('--members', args.members, 2_000);
 const runs = positiveInt('--runs', args.runs, 20);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-console-'));
-const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off', LOG_LEVEL: 'warn' });
+const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off', LOG_LEVEL: 'warn', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
 const hub = await startHub(config, { logger: createLogger('warn'), http: true, workers: false, schema: config.DATABASE_URL ? `bench_console_${process.pid}` : undefined });
 try {
   const { db } = hub;
@@ -36,7 +36,7 @@ try {
     [logRows],
   );
   await db.query(`INSERT INTO message_subjects (seq, subject_type, subject_hmac, location) SELECT g, 'cin', 'hmac' || (g % 1000), 'path.cin' FROM generate_series(10, $1::bigint, 10) g`, [logRows]);
-  await db.query('ANALYZE message_log; ANALYZE message_subjects; ANALYZE members');
+  for (const table of ['message_log', 'message_subjects', 'members']) await db.query(`ANALYZE ${table}`);
   const { token } = await addOperator(db, { name: 'bench', role: 'admin', actor: 'bench' });
   const origin = hub.url ?? '';
   const signInPage = await fetch(`${origin}/console/sign-in`);
