@@ -1,5 +1,6 @@
 // The adapters' part of a hub: the demo world (and its simulators) and the systems' sync adapters, composed by bin/parts.ts.
 import type { HubParts } from '../src/plugins.ts';
+import { consoleDemoPlugin } from '../src/console/demo-operator.ts';
 import { btpAdapter } from './btp-qualification/adapter.ts';
 import { demoWorldPlugin } from './demo/world.ts';
 import { dpmAdapter } from './dpm-occupations/adapter.ts';
@@ -12,7 +13,7 @@ import { regionalOfficeAdapter } from './regional-office/adapter.ts';
 /** One line a system: its sync adapter (what `tabadol sync status` lists). */
 export function adapterParts(): HubParts {
   return {
-    plugins: [demoWorldPlugin],
+    plugins: [demoWorldPlugin, consoleDemoPlugin],
     syncAdapters: [
       btpAdapter,
       regionalOfficeAdapter,

@@ -8,7 +8,7 @@ import { bumpRegistryVersion } from '../storage/registry-version.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import { ConventionDocumentError, openapiDigest, readConventionDocument, signedPayload, type ConventionData } from './document.ts';
 import { conventionSchema, type Convention } from './model.ts';
-import { addSignature, parseGeneralJws, verifyJwsFor, writeJws, type ConventionVerification, type KeyResolver, type ResolvedKey } from './signing.ts';
+import { addSignature, parseGeneralJws, verifyJwsFor, writeJws, type ConventionVerification, type KeyResolver, type ResolvedKey, type SignatureCheck } from './signing.ts';
 
 export type ConventionStatus = 'active' | 'superseded' | 'revoked';
 
@@ -364,7 +364,7 @@ export async function loadActiveConventions(
   return { enforceable, refused };
 }
 
-async function reverify(row: FullRow, resolveKey: KeyResolver, hubId: string): Promise<{ problems: string[]; convention?: Convention; jws?: GeneralJWS }> {
+async function reverify(row: FullRow, resolveKey: KeyResolver, hubId: string): Promise<{ problems: string[]; convention?: Convention; jws?: GeneralJWS; signatures?: SignatureCheck[] }> {
   const problems: string[] = [];
   const digest = openapiDigest(Buffer.from(row.openapi, 'utf8'));
   if (digest !== row.openapi_digest) problems.push(`the stored OpenAPI bytes digest to ${digest}, not ${row.openapi_digest}`);
@@ -391,5 +391,21 @@ async function reverify(row: FullRow, resolveKey: KeyResolver, hubId: string): P
     activatedAt: row.activated_at,
   });
   problems.push(...verification.problems);
-  return { problems, convention, jws };
+  return { problems, convention, jws, signatures: verification.signatures };
+}
+
+/** One stored version with its document and each signature re-verified as the hub does it when loading (console). */
+export interface ConventionDetail extends StoredConvention {
+  document: ConventionData;
+  signatures: SignatureCheck[];
+  problems: string[];
+}
+
+/** A stored version re-verified with the keys as they are now (the same checks as loadActiveConventions); undefined: none. */
+export async function conventionDetail(db: Queryable, id: string, version: number, options: { resolveKey: KeyResolver; keyring: HubKeys }): Promise<ConventionDetail | undefined> {
+  const { rows } = await db.query<FullRow>(`SELECT ${summaryColumns}, document, openapi, jws FROM conventions WHERE id = $1 AND version = $2`, [id, version]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const checked = await reverify(row, withHubKeys(options.resolveKey, options.keyring), options.keyring.hubId);
+  return { ...toStored(row), document: row.document, signatures: checked.signatures ?? [], problems: checked.problems };
 }

@@ -1,9 +1,13 @@
-// Operators of the admin API: tokens shown once at creation, stored as a hash, compared in constant time; roles admin and auditor.
+// Operators of the admin API and the console: tokens shown once at creation, stored as a hash, compared in constant
+// time; an optional password (scrypt, src/identity/passwords.ts) for the console; roles admin, steward and auditor.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
 import { audit } from '../admin/audit.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
 
-export type OperatorRole = 'admin' | 'auditor';
+/** admin: everything; steward: referentials and review; auditor: reads, the log and transparency. */
+export type OperatorRole = 'admin' | 'steward' | 'auditor';
+export const operatorRoles: readonly OperatorRole[] = ['admin', 'steward', 'auditor'];
 
 export interface Operator {
   id: string;
@@ -58,4 +62,32 @@ export async function authenticateOperator(db: Queryable, token: string): Promis
   const stored = row ? Buffer.from(row.secret_hash, 'hex') : Buffer.alloc(presented.length);
   const equal = timingSafeEqual(presented, stored);
   return row && equal ? { id: row.id, name: row.name, role: row.role } : undefined;
+}
+
+/** Sets (or replaces) an operator's console password, audited; false when there is no active operator with this id. */
+export async function setOperatorPassword(db: Db, input: { id: string; password: string; actor: string }): Promise<boolean> {
+  const hash = await hashPassword(input.password);
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query('UPDATE operators SET password_hash = $2 WHERE id = $1 AND revoked_at IS NULL', [input.id, hash]);
+    if (rowCount > 0) await audit(tx, input.actor, 'operator.passwd', input.id);
+    return rowCount > 0;
+  });
+}
+
+/**
+ * Resolves an operator id and password to the operator, or undefined. An unknown id, a revoked operator or one
+ * without a password still costs one scrypt, so that timing says nothing about which ids exist.
+ */
+export async function authenticateOperatorPassword(db: Queryable, id: string, password: string): Promise<Operator | undefined> {
+  const row = /^[a-f0-9]{16}$/.test(id)
+    ? (await db.query<{ id: string; name: string; role: OperatorRole; password_hash: string | null }>('SELECT id, name, role, password_hash FROM operators WHERE id = $1 AND revoked_at IS NULL', [id])).rows[0]
+    : undefined;
+  const ok = await verifyPassword(password, row?.password_hash ?? undefined);
+  return row && ok ? { id: row.id, name: row.name, role: row.role } : undefined;
+}
+
+/** The operator behind a console session: still active, with its current role (a revoked operator's sessions end). */
+export async function activeOperator(db: Queryable, id: string): Promise<Operator | undefined> {
+  const { rows } = await db.query<{ id: string; name: string; role: OperatorRole }>('SELECT id, name, role FROM operators WHERE id = $1 AND revoked_at IS NULL', [id]);
+  return rows[0];
 }

@@ -174,6 +174,8 @@ class Verification {
   checkpointsChecked = 0;
   firstSeq: string | undefined;
   lastSeq: string | undefined;
+  /** Told of each row checked (the console shows a verification's progress); set by verifyLog. */
+  onProgress: ((rowsChecked: number, seq: string) => void) | undefined;
   /** The last checkpoint that matched: a rewritten tail lies after it. */
   private lastGoodCheckpoint: string | undefined;
   /** A link broken between two intact rows: which one was rewritten depends on the next row. */
@@ -250,6 +252,7 @@ class Verification {
 
   private countRow(seq: string): void {
     this.rowsChecked++;
+    this.onProgress?.(this.rowsChecked, seq);
     this.firstSeq ??= seq;
     this.lastSeq = seq;
   }
@@ -383,8 +386,9 @@ class Verification {
  * to a genuine checkpoint (the anchor's purged_before says when, not who). Checkpoints published outside the database
  * and the Tabadol-Log-Id receipts that clients keep close those gaps.
  */
-export async function verifyLog(db: Queryable, keys: CheckpointKeys, options: { fromSeq?: string } = {}): Promise<LogVerification> {
+export async function verifyLog(db: Queryable, keys: CheckpointKeys, options: { fromSeq?: string; onProgress?: (rowsChecked: number, seq: string) => void } = {}): Promise<LogVerification> {
   const verification = new Verification(db, keys);
+  verification.onProgress = options.onProgress;
   const start = await verification.start(options.fromSeq);
   await verification.scan(start);
   const problems = [...verification.problems].sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0));

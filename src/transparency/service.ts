@@ -15,7 +15,7 @@ function problem(code: 'request-invalid' | 'not-found', detail: string, location
   return adapterProblem(code, detail, [{ location, message: detail }]);
 }
 
-interface AccessRow {
+export interface AccessRow {
   seq: string;
   at: Date;
   client: string | null;
@@ -51,18 +51,7 @@ export function transparencyBinding(db: Queryable, keyring: HubKeyring): Adapter
 
       const hmac = subjectHmac(keyring.subjectKey, type, id);
       // Newest first; the cursor is the last seq of the previous page (seq is the log's total order).
-      const { rows } = await db.query<AccessRow>(
-        `SELECT l.seq, l.at, l.client, m.name AS client_name, l.service, l.operation, l.purpose, l.status,
-                c.document->'purposes' AS purposes
-           FROM message_subjects s
-           JOIN message_log l ON l.seq = s.seq
-           LEFT JOIN members m ON m.id = l.client
-           LEFT JOIN conventions c ON c.id = l.convention_id AND c.version = l.convention_version
-          WHERE s.subject_hmac = $1 AND l.at >= $2 AND l.at < $3 AND ($4::bigint IS NULL OR l.seq < $4::bigint)
-          ORDER BY l.seq DESC
-          LIMIT $5`,
-        [hmac, from, to, cursor, limit + 1],
-      );
+      const rows = await subjectAccessRows(db, hmac, { from, to, cursor, limit: limit + 1 });
       const page = rows.slice(0, limit);
       const accesses = page
         .filter((r) => r.client && r.service && r.operation && r.purpose)
@@ -87,4 +76,24 @@ export function transparencyBinding(db: Queryable, keyring: HubKeyring): Adapter
       return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
     },
   });
+}
+
+/**
+ * The log rows about one subject (its HMAC) in [from, to), newest first, before the cursor seq: what the service
+ * reports and the console's transparency page shows. Keyset by seq through the subjects' primary key.
+ */
+export async function subjectAccessRows(db: Queryable, hmac: string, page: { from: Date; to: Date; cursor: string | null; limit: number }): Promise<AccessRow[]> {
+  const { rows } = await db.query<AccessRow>(
+    `SELECT l.seq, l.at, l.client, m.name AS client_name, l.service, l.operation, l.purpose, l.status,
+            c.document->'purposes' AS purposes
+       FROM message_subjects s
+       JOIN message_log l ON l.seq = s.seq
+       LEFT JOIN members m ON m.id = l.client
+       LEFT JOIN conventions c ON c.id = l.convention_id AND c.version = l.convention_version
+      WHERE s.subject_hmac = $1 AND l.at >= $2 AND l.at < $3 AND ($4::bigint IS NULL OR l.seq < $4::bigint)
+      ORDER BY l.seq DESC
+      LIMIT $5`,
+    [hmac, page.from, page.to, page.cursor, page.limit],
+  );
+  return rows;
 }

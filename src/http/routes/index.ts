@@ -5,11 +5,12 @@ import { registerAdminRoutes } from '../../admin/http/index.ts';
 import { registerExchangeRoutes } from './exchange.ts';
 import { registerExchangeSpec } from './exchange-spec.ts';
 import { registerSyncPullRoutes } from './sync-pull.ts';
+import { registerConsoleRoutes } from '../../console/index.tsx';
 
 export type RouteModule = (app: OpenAPIHono<AppEnv>) => void;
 
 // Exchange, admin and referential routes register here as they land.
-export const routeModules: RouteModule[] = [registerExchangeRoutes, registerExchangeSpec, registerAdminRoutes, registerSyncPullRoutes];
+export const routeModules: RouteModule[] = [registerExchangeRoutes, registerExchangeSpec, registerAdminRoutes, registerSyncPullRoutes, registerConsoleRoutes];
 
 export function registerAllRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const register of routeModules) register(app);
