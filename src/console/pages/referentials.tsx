@@ -11,11 +11,12 @@ import { ConsoleInputError } from '../errors.ts';
 import { formatCount, formatDateTime } from '../format.ts';
 import { attributeLines, recordNames } from '../golden-view.ts';
 import { requirePage } from '../guard.ts';
-import { Layout, Name, NextPage } from '../layout.tsx';
+import { ActionForm, Layout, Name, NextPage } from '../layout.tsx';
 import { pages } from '../navigation.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { liveMergeOf, recordHistory, searchRecords, searchText, sourceAttributes } from '../referential-lookup.ts';
 import { render } from '../render.tsx';
+import { recordPath, unmergePath } from '../data-paths.ts';
 
 const page = pages.referentials;
 const referentialLabels: Record<string, string> = { persons: 'Personnes', companies: 'Entreprises', vehicles: 'Véhicules', territory: 'Territoire' };
@@ -30,8 +31,6 @@ function moduleOf(c: { var: AppEnv['Variables'] }, name: string, field: string):
   return module;
 }
 
-export const recordPath = (referential: string, goldenId: string, asOf?: Date) =>
-  `${page.path}/${encodeURIComponent(referential)}/${encodeURIComponent(goldenId)}${asOf ? `?asOf=${encodeURIComponent(asOf.toISOString())}` : ''}`;
 
 function SearchForm(props: { names: string[]; referential: string; q: string }) {
   return (
@@ -70,7 +69,7 @@ function TerritoryResults(props: { q: string }) {
               <td>{kindLabels[h.unit.kind]}</td>
               <td><Name>{h.unit.nameFr}</Name></td>
               <td><Name>{h.unit.nameAr}</Name></td>
-              <td class="num">{h.unit.population2024 === null || h.unit.population2024 === undefined ? '—' : formatCount(h.unit.population2024)}</td>
+              <td class="num">{formatCount(h.unit.population2024)}</td>
             </tr>
           ))}
         </tbody>
@@ -164,8 +163,15 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
           <dt>Statut</dt><dd>{statusLabels[record.status] ?? record.status}{record.survivorId ? <> — fusionné dans <a href={recordPath(module.name, record.survivorId)}><code>{record.survivorId}</code></a></> : null}</dd>
           <dt>Version</dt><dd>{formatCount(record.version)}</dd>
           <dt>Vu</dt><dd>{asOf ? `tel qu'il était le ${formatDateTime(asOf)}` : 'état actuel'}</dd>
-          {liveMerge ? <><dt>Fusion</dt><dd>décision n° {liveMerge} : <a href={`${pages.review.path}?unmerge=${liveMerge}&ref=${encodeURIComponent(module.name)}`}>la défaire (revue)</a></dd></> : null}
+          {liveMerge ? <><dt>Fusion</dt><dd>décision n° {liveMerge}</dd></> : null}
         </dl>
+        {liveMerge && (operator.role === 'admin' || operator.role === 'steward') ? (
+          <ActionForm action={unmergePath(module.name, liveMerge)} csrfToken={csrfToken} class="card">
+            <label for="reason-unmerge">Raison de défaire cette fusion (gardée dans le journal d'audit)</label>
+            <textarea id="reason-unmerge" name="reason" required maxlength={1000} rows={2} dir="auto"></textarea>
+            <button type="submit" class="danger">Défaire la fusion</button>
+          </ActionForm>
+        ) : null}
         <form class="search" method="get" action={recordPath(module.name, record.id)}>
           <div class="field">
             <label for="asOf">Tel qu'à l'instant (ISO 8601)</label>

@@ -18,7 +18,7 @@ import { decodeCursor } from '../pagination.ts';
 import { liveMergeOf } from '../referential-lookup.ts';
 import { render } from '../render.tsx';
 import { compare, queuePage, reviewIdPattern, reviewItem, reviewStatuses, stewardReason, type Comparison, type ReviewStatus } from '../review-data.ts';
-import { recordPath } from './referentials.tsx';
+import { recordPath, reviewItemPath, unmergePath } from '../data-paths.ts';
 
 const page = pages.review;
 const deciders = ['admin', 'steward'] as const;
@@ -38,8 +38,7 @@ function checkedId(raw: string, field: string): string {
   return raw;
 }
 
-const itemPath = (referential: string, id: string, done?: string) => `${page.path}/${encodeURIComponent(referential)}/${id}${done ? `?done=${done}` : ''}`;
-export const unmergePath = (referential: string, decisionId: string) => `${page.path}/${encodeURIComponent(referential)}/merges/${decisionId}`;
+const itemPath = reviewItemPath;
 
 function ReasonField(props: { id: string }) {
   return (
@@ -204,7 +203,8 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
         {liveMerge ? (
           <>
             <h2 id="defaire">Défaire la fusion</h2>
-            <ActionForm action={`${unmergePath(module.name, liveMerge)}/unmerge`} csrfToken={csrfToken} class="card">
+            <ActionForm action={unmergePath(module.name, liveMerge)} csrfToken={csrfToken} class="card">
+              <input type="hidden" name="item" value={item.id} />
               <p>Décision de fusion n° {liveMerge} : l'annuler rétablit les deux enregistrements, leurs liens et leurs clés.</p>
               <ReasonField id="reason-unmerge" />
               <button type="submit" class="danger">Défaire la fusion</button>
@@ -237,11 +237,9 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
     const decisionId = checkedId(c.req.param('decisionId'), 'decisionId');
     const reason = stewardReason(formText(c.var.consoleForm, 'reason'));
     await unmerge(c.var.deps.db, module, { mergeDecisionId: decisionId, actor: operatorActor(c.var.consoleSession.operator), reason }, { reportFailure: backgroundFailureReporter(c.var.deps.logger, c.var.deps.metrics) });
-    // Back to the review item the merge came from, when it came from one; else to the queue of decided items.
-    const { rows } = await c.var.deps.db.query<{ id: string }>(
-      `SELECT id FROM ref_review_items WHERE referential = $1 AND status = 'linked' AND golden_id = (SELECT detail->>'mergedId' FROM ref_steward_decisions WHERE id = $2) ORDER BY id DESC LIMIT 1`,
-      [module.name, decisionId],
-    );
-    return c.redirect(rows[0] ? itemPath(module.name, rows[0].id, 'unmerged') : `${page.path}?ref=${encodeURIComponent(module.name)}&status=linked`, 303);
+    // Back to the review item the merge came from, when the form came from one; else to the record that was merged.
+    const from = formText(c.var.consoleForm, 'item');
+    const back = from && reviewIdPattern.test(from) ? itemPath(module.name, from, 'unmerged') : `${page.path}?ref=${encodeURIComponent(module.name)}&status=linked`;
+    return c.redirect(back, 303);
   });
 }
