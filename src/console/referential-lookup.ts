@@ -9,8 +9,16 @@ import { textFault } from '../storage/storable.ts';
 import { searchForm, searchGoldens } from '../../referentials/golden-service.ts';
 import { ConsoleInputError } from './errors.ts';
 
-/** The identifier field each referential's module reads a lone identifier from (the search box may hold one). */
-const identifierFields: Record<string, readonly string[]> = { persons: ['cin'], companies: ['ice'], vehicles: ['plate', 'vin'] };
+/**
+ * The identifier fields each referential's module reads a lone identifier from (the search box may hold one), with the
+ * least the module needs besides to accept a record (a name): the module normalises the identifier and derives its
+ * natural key exactly as for a contribution, so a CIN typed in lower case or a plate in Latin letters finds its record.
+ */
+const identifierFields: Record<string, ReadonlyArray<{ field: string; filler: Record<string, string> }>> = {
+  persons: [{ field: 'cin', filler: { lastNameLatin: 'x' } }],
+  companies: [{ field: 'ice', filler: { nameFr: 'x' } }],
+  vehicles: [{ field: 'plate', filler: {} }, { field: 'vin', filler: {} }],
+};
 
 export const searchPageSize = 20;
 /** The search ranks by similarity, which has no stable key to continue after: its pages stop at this depth. */
@@ -28,8 +36,8 @@ export function searchText(raw: string | undefined): string | undefined {
 /** A record the identifier in the query names (a CIN, an ICE, a plate, a VIN), when it is one and the record exists. */
 async function byIdentifier(db: Queryable, module: ReferentialModule, text: string): Promise<GoldenRecord | undefined> {
   if (/\s{2,}/.test(text) || text.length > 40) return undefined;
-  for (const field of identifierFields[module.name] ?? []) {
-    const normalised = module.normalise({ [field]: text });
+  for (const { field, filler } of identifierFields[module.name] ?? []) {
+    const normalised = module.normalise({ ...filler, [field]: text });
     if (!normalised.ok) continue;
     const keys = module.naturalKeys(normalised.attributes);
     if (keys.length === 0) continue;

@@ -9,7 +9,7 @@ import { decideReview, unmerge } from '../../golden/stewardship.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { backgroundFailureReporter } from '../../observability/metrics.ts';
 import { ConsoleInputError } from '../errors.ts';
-import { formatCount, formatDateTime, formatDecimal } from '../format.ts';
+import { formatDateTime, formatDecimal } from '../format.ts';
 import { recordNames } from '../golden-view.ts';
 import { formText, requireAction, requirePage } from '../guard.ts';
 import { ActionForm, Layout, Name, NextPage } from '../layout.tsx';
