@@ -33,7 +33,7 @@ describe.runIf(runConsoleTests())('console statistics page in Chromium', () => {
       expect((await page.goto(`${world.origin}/console/statistics`))?.status()).toBe(200);
       const permis = page.locator('section[data-source="permis-rdv"]');
       expect(await permis.getAttribute('data-state')).toBe('ok');
-      const totals = await permis.locator('tbody tr td:last-child').allTextContents();
+      const totals = await permis.locator('.table-scroll tbody tr td:last-child').allTextContents();
       expect(totals.map((t) => Number(t.replace(/\D/g, '')))).toEqual(expected.months.map((m) => m.total));
       expect(await page.locator('section[data-source="btp"] .disconnected').textContent()).toContain('non connecté');
       expect(await page.locator('section[data-source="reclamations"] .disconnected').textContent()).toContain('non connecté');

@@ -58,7 +58,7 @@ function TerritoryResults(props: { q: string }) {
   const hits = territory().search(props.q, { limit: 50 });
   if (hits.length === 0) return <p>Aucune unité territoriale ne correspond.</p>;
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabindex={0}>
       <table>
         <caption>Unités territoriales (les 50 plus proches)</caption>
         <thead><tr><th scope="col">Code</th><th scope="col">Type</th><th scope="col">Nom (français)</th><th scope="col">Nom (arabe)</th><th scope="col" class="num">Population 2024</th></tr></thead>
@@ -94,7 +94,7 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
       results =
         found.records.length === 0 ? <p>Aucun enregistrement ne correspond.</p> : (
           <>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex={0}>
               <table>
                 <caption>Enregistrements de référence, les plus proches d'abord</caption>
                 <thead><tr><th scope="col">Enregistrement</th><th scope="col">Statut</th><th scope="col" class="num">Similarité</th><th scope="col">Mis à jour</th></tr></thead>
@@ -180,7 +180,7 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
           <button type="submit">Afficher</button>
         </form>
         <h2 id="attributs">Attributs</h2>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex={0}>
           <table aria-labelledby="attributs">
             <thead><tr><th scope="col">Attribut</th><th scope="col">Valeur</th><th scope="col">Source</th><th scope="col">Reçu le</th></tr></thead>
             <tbody>
@@ -196,7 +196,7 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
           </table>
         </div>
         <h2 id="historique">Historique</h2>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex={0}>
           <table aria-labelledby="historique">
             <thead><tr><th scope="col">Version</th><th scope="col">Depuis</th><th scope="col">Cause</th><th scope="col">Statut</th></tr></thead>
             <tbody>
@@ -213,7 +213,7 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
         </div>
         <h2 id="sources">Enregistrements sources</h2>
         {sources.length === 0 ? <p>Aucun enregistrement source n'est lié à celui-ci.</p> : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table aria-labelledby="sources">
               <thead><tr><th scope="col">Système</th><th scope="col">Identifiant</th><th scope="col">Version</th><th scope="col">Lien</th><th scope="col">Attributs reçus</th></tr></thead>
               <tbody>

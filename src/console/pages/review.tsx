@@ -53,7 +53,7 @@ function ReasonField(props: { id: string }) {
 function SideBySide(props: { comparison: Comparison; referential: string; itemGoldenId: string }) {
   const { comparison } = props;
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabindex={0}>
       <table class="compare">
         <caption>Les attributs côte à côte ; ≠ marque une valeur qui diffère de l'enregistrement en revue</caption>
         <thead>
@@ -120,7 +120,7 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
           <button type="submit">Afficher</button>
         </form>
         {queue.rows.length === 0 ? <p>Aucun élément {statusLabels[status]} dans ce référentiel.</p> : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table>
               <caption>Doublons possibles ({statusLabels[status]}), les plus anciens d'abord</caption>
               <thead><tr><th scope="col">N°</th><th scope="col">Enregistrement en revue</th><th scope="col">Meilleur candidat</th><th scope="col" class="num">Score</th><th scope="col">Source</th><th scope="col">Ouvert le</th></tr></thead>

@@ -23,7 +23,7 @@ function SourceSection(props: { source: StatisticsSource; outcome: StatisticsOut
       {outcome.state === 'ok' ? (
         <>
           <div class="chart" data-chart={JSON.stringify(outcome.table.chart)} role="img" aria-label={`Graphique : ${source.title}`}></div>
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table>
               <caption>{outcome.table.caption}</caption>
               <thead>

@@ -55,7 +55,7 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
       <Layout title={page.label} current="sync" operator={operator} csrfToken={csrfToken}>
         <h2 id="abonnements">Abonnements</h2>
         {subscriptions.length === 0 ? <p>Aucun abonnement en cours.</p> : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table aria-labelledby="abonnements">
               <thead><tr><th scope="col">Abonnement</th><th scope="col">Abonné</th><th scope="col">Mode</th><th scope="col">État</th><th scope="col" class="num">Retard (changements)</th><th scope="col" class="num">Retard</th><th scope="col">Circuit</th><th scope="col" class="num">Lettres mortes</th><th scope="col">Dernière livraison</th><th scope="col">Dernière erreur</th></tr></thead>
               <tbody>
@@ -79,7 +79,7 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
         )}
         <h2 id="adaptateurs">Adaptateurs des systèmes</h2>
         {adapters.length === 0 ? <p>Aucun adaptateur n'a encore tiré de données.</p> : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table aria-labelledby="adaptateurs">
               <thead><tr><th scope="col">Adaptateur</th><th scope="col">Système</th><th scope="col">Santé</th><th scope="col">Dernier succès</th><th scope="col">Prochain tirage</th><th scope="col" class="num">Reçus</th><th scope="col" class="num">Erreurs</th><th scope="col">Dernière erreur</th></tr></thead>
               <tbody>
@@ -104,7 +104,7 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
         )}
         <h2 id="lettres-mortes">Lettres mortes</h2>
         {deadPage.rows.length === 0 ? <p>Aucune lettre morte.</p> : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabindex={0}>
             <table aria-labelledby="lettres-mortes">
               <thead><tr><th scope="col">Livraison</th><th scope="col">Changement</th><th scope="col" class="num">Tentatives</th><th scope="col">Dernier statut</th><th scope="col">Morte le</th>{mayReplay ? <th scope="col">Action</th> : null}</tr></thead>
               <tbody>
