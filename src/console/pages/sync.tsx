@@ -19,6 +19,7 @@ import { render } from '../render.tsx';
 
 const page = pages.sync;
 const deadLetterPageSize = 50;
+// A delivery id (sub-…:position) is safe in a path as it is: its links carry it unencoded.
 const deliveryIdPattern = /^sub-[a-z0-9]{12}:\d{1,15}$/;
 const modeLabels = { push: 'envoi', pull: 'lecture', file: 'fichier' } as const;
 const stateLabels = { active: 'active', paused: 'en pause', ended: 'terminée' } as const;
@@ -110,14 +111,14 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
               <tbody>
                 {deadPage.rows.map((d) => (
                   <tr>
-                    <td><a href={`${page.path}/dead-letters/${encodeURIComponent(d.id)}`}><code>{d.id}</code></a></td>
+                    <td><a href={`${page.path}/dead-letters/${d.id}`}><code>{d.id}</code></a></td>
                     <td><code>{d.type}</code> v{d.version}</td>
                     <td class="num">{formatCount(d.attempts)}</td>
                     <td>{d.lastStatus ?? '—'}</td>
                     <td>{formatDateTime(d.deadAt)}</td>
                     {mayReplay ? (
                       <td>
-                        <ActionForm action={`${page.path}/dead-letters/${encodeURIComponent(d.id)}/replay`} csrfToken={csrfToken} class="inline">
+                        <ActionForm action={`${page.path}/dead-letters/${d.id}/replay`} csrfToken={csrfToken} class="inline">
                           <button type="submit" aria-label={`Rejouer ${d.id}`}>Rejouer</button>
                         </ActionForm>
                       </td>
@@ -153,7 +154,7 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
         </dl>
         {operator.role === 'admin' ? (
           <div class="cards">
-            <ActionForm action={`${page.path}/dead-letters/${encodeURIComponent(dead.id)}/replay`} csrfToken={csrfToken} class="card">
+            <ActionForm action={`${page.path}/dead-letters/${dead.id}/replay`} csrfToken={csrfToken} class="card">
               <p>Remettre cette livraison dans la file, pour une nouvelle série de tentatives.</p>
               <button type="submit">Rejouer cette livraison</button>
             </ActionForm>
