@@ -59,9 +59,9 @@ function SideBySide(props: { comparison: Comparison; referential: string; itemGo
         <thead>
           <tr>
             <th scope="col">Attribut</th>
-            <th scope="col">En revue <a href={recordPath(props.referential, props.itemGoldenId)}><code>{props.itemGoldenId.slice(0, 8)}</code></a></th>
+            <th scope="col">En revue <a href={recordPath(props.referential, props.itemGoldenId)}><code>{props.itemGoldenId.slice(-8)}</code></a></th>
             {comparison.candidates.map((c, i) => (
-              <th scope="col">Candidat {i + 1} <a href={recordPath(props.referential, c.goldenId)}><code>{c.goldenId.slice(0, 8)}</code></a></th>
+              <th scope="col">Candidat {i + 1} <a href={recordPath(props.referential, c.goldenId)}><code>{c.goldenId.slice(-8)}</code></a></th>
             ))}
           </tr>
         </thead>
