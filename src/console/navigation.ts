@@ -18,7 +18,7 @@ export const pages = {
   transparency: { path: '/console/transparency', label: 'Transparence', roles: ['admin', 'auditor'] },
   referentials: { path: '/console/referentials', label: 'Référentiels', roles: ['admin', 'steward', 'auditor'] },
   review: { path: '/console/review', label: 'Revue des doublons', roles: ['admin', 'steward'] },
-  sync: { path: '/console/sync', label: 'Synchronisation', roles: ['admin'] },
+  sync: { path: '/console/sync', label: 'Synchronisation', roles: ['admin', 'auditor'] },
   statistics: { path: '/console/statistics', label: 'Statistiques', roles: everyone },
 } as const satisfies Record<string, ConsolePage>;
 

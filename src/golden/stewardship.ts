@@ -259,10 +259,11 @@ const toItem = (r: ReviewRow): ReviewItem => ({
   createdAt: r.created_at,
 });
 
-export async function reviewQueue(db: Queryable, ref: ReferentialRef, options: { status?: ReviewItem['status']; limit?: number } = {}): Promise<ReviewItem[]> {
+/** `after`: the items after this id (the console's keyset pages: the next page costs what the first does). */
+export async function reviewQueue(db: Queryable, ref: ReferentialRef, options: { status?: ReviewItem['status']; limit?: number; after?: string } = {}): Promise<ReviewItem[]> {
   const { rows } = await db.query<ReviewRow>(
-    'SELECT * FROM ref_review_items WHERE referential = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id LIMIT $3',
-    [nameOf(ref), options.status ?? null, Math.min(options.limit ?? 100, 1000)],
+    'SELECT * FROM ref_review_items WHERE referential = $1 AND ($2::text IS NULL OR status = $2) AND ($4::bigint IS NULL OR id > $4) ORDER BY id LIMIT $3',
+    [nameOf(ref), options.status ?? null, Math.min(options.limit ?? 100, 1000), options.after ?? null],
   );
   return rows.map(toItem);
 }

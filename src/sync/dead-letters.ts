@@ -66,11 +66,14 @@ export function parseDeliveryId(id: string): { subscriptionId: string; position:
 const select = `SELECT d.subscription_id, d.position, s.referential, d.golden_id, d.version, d.type, d.attempts, d.last_status, d.last_error, d.change_at, d.dead_at
                   FROM sync_deliveries d JOIN sync_subscriptions s ON s.id = d.subscription_id`;
 
-export async function listDeadLetters(db: Queryable, filter: { subscriptionId?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+/** `after`: the dead letters after this delivery id, in (subscription, position) order (the console's keyset pages). */
+export async function listDeadLetters(db: Queryable, filter: { subscriptionId?: string; limit?: number; after?: string } = {}): Promise<DeadLetter[]> {
   if (filter.subscriptionId !== undefined && !isSubscriptionId(filter.subscriptionId)) throw new AdminInputError('subscription', 'must be a subscription id sub-<12 characters>');
+  const after = filter.after === undefined ? undefined : parseDeliveryId(filter.after);
   const { rows } = await db.query<DeadLetterRow>(
-    `${select} WHERE d.state = 'dead' AND ($1::text IS NULL OR d.subscription_id = $1) ORDER BY d.subscription_id, d.position LIMIT $2`,
-    [filter.subscriptionId ?? null, Math.min(Math.max(filter.limit ?? 100, 1), 1000)],
+    `${select} WHERE d.state = 'dead' AND ($1::text IS NULL OR d.subscription_id = $1)
+        AND ($3::text IS NULL OR (d.subscription_id, d.position) > ($3::text, $4::bigint)) ORDER BY d.subscription_id, d.position LIMIT $2`,
+    [filter.subscriptionId ?? null, Math.min(Math.max(filter.limit ?? 100, 1), 1000), after?.subscriptionId ?? null, after?.position ?? null],
   );
   return rows.map(toDeadLetter);
 }
