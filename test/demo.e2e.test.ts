@@ -30,7 +30,7 @@ describe('the demo world', () => {
   });
 
   it('is loaded by serve on an empty DATA_DIR, and demo:call makes a verified, minimised exchange', async () => {
-    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' });
+    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' }, 180_000); // the seed's seven systems start with the demo
     expect(hub.stderr()).toMatch(/demo world .* try: npm run demo:call/);
     // The members' private keys are the operator's secrets: owner-only.
     expect(statSync(join(dataDir, 'demo', 'MA.GOV.MEF.marches-publics', 'private.jwk')).mode & 0o077).toBe(0);
@@ -65,19 +65,19 @@ describe('the demo world', () => {
     // The single referential of companies: a contribution through the pipeline, then a read by ICE.
     expect(result.stdout).toMatch(/"decision":"(created|linked-identifier|updated|unchanged)"/);
     expect(result.stdout).toContain('"goldenId"');
-  }, 240_000); // The demo loads 2,100 records in the background on the same embedded database: slow under a busy CI.
+  }, 420_000); // The demo loads 2,100 records in the background on the same embedded database: slow under a busy CI.
 
   it('finishes a demo world whose seeding stopped half-way, at the next start', async () => {
     await hub?.stop();
     // What an interrupted seeding leaves: keys, members and some conventions, but no world.json.
     rmSync(join(dataDir, 'demo', 'world.json'));
-    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto', LOG_LEVEL: 'info' });
+    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto', LOG_LEVEL: 'info' }, 180_000);
     expect(hub.stderr()).toMatch(/demo world .* try: npm run demo:call/);
     expect(hub.stdout()).toContain('finishing it now');
     expect(statSync(join(dataDir, 'demo', 'world.json')).isFile()).toBe(true);
     // The demo's banners went to stderr with the hub's: stdout is the JSON log alone.
     expect(jsonLines(hub.stdout()).length).toBeGreaterThan(0);
-  }, 240_000);
+  }, 420_000);
 
   it('tells what to do when no hub ran on that DATA_DIR', async () => {
     const result = await demoCall(hubEnv({ PORT: '1', DATA_DIR: join(parent, 'nothing-here') }));

@@ -30,7 +30,7 @@ describe('the demo: a change travels between the BTP platform and the regional o
   });
 
   it('a BTP edit reaches the office inbox; an office correction reaches the BTP platform', async () => {
-    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' });
+    hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' }, 180_000); // the seed's seven systems start with the demo
     const banner = hub.stderr();
     expect(banner, banner).not.toMatch(/NOT synced/);
     expect(banner).toMatch(/demo office +regional office dr-01 \(region 01\)/);
@@ -77,5 +77,5 @@ describe('the demo: a change travels between the BTP platform and the regional o
       "the corrected company in the office's local copy",
       { timeoutMs: 90_000, everyMs: 250 },
     );
-  }, 240_000); // The demo loads 2,100 records in the background on the same embedded database (see demo.e2e.test.ts).
+  }, 420_000); // The demo loads 2,100 records in the background on the same embedded database (see demo.e2e.test.ts).
 });

@@ -262,8 +262,11 @@ async function startOfficeOrSay(context: PluginContext): Promise<DemoOffice | { 
 
 /** One of the seed's systems (adapters/demo/systems.ts); the demo serves without it rather than not at all. */
 async function startSystemOrSay(context: PluginContext, system: DemoSystem): Promise<RunningDemoSystem> {
+  const started = Date.now();
   try {
-    return await system.start({ context, demoDir: demoDir(context.config.DATA_DIR), actor, activity: context.config.DEMO_ACTIVITY === 'on' });
+    const running = await system.start({ context, demoDir: demoDir(context.config.DATA_DIR), actor, activity: context.config.DEMO_ACTIVITY === 'on' });
+    context.logger.info({ system: system.name, ms: Date.now() - started }, 'demo world: system started');
+    return running;
   } catch (err) {
     context.logger.warn({ system: system.name, err: { message: (err as Error).message } }, 'demo world: a system is not synced');
     return { banner: [`${system.name} NOT synced: ${(err as Error).message}`], stop: async () => undefined };
@@ -279,7 +282,9 @@ export const demoWorldPlugin: HubPlugin = {
     let skipped: string[] = [];
     if (!existsSync(join(demoDir(context.config.DATA_DIR), 'world.json'))) {
       try {
+        const seeding = Date.now();
         ({ skipped } = await seedDemoWorld(context));
+        context.logger.info({ ms: Date.now() - seeding }, 'demo world: seeded (keys, members, signed conventions)');
       } catch (err) {
         // The hub serves without the demo rather than not at all; the next start tries again.
         context.logger.error({ err: { message: (err as Error).message } }, 'demo world: could not be seeded; the hub runs without it, and the next start finishes it');
