@@ -22,6 +22,8 @@ export interface PersonScoreConfig {
   termFrequencies: PersonModel['termFrequencies'];
   /** A pair whose birth dates differ or whose first names are look-alikes scores at most this: review, never a link. */
   doubtfulCap: number;
+  /** Two different CINs are two people: such a pair scores at most this, below review (twins are not a steward's question). */
+  distinctCap: number;
   /** Jaro–Winkler at or above which two Latin first names of the same vowel-slot skeleton are spelling variants. */
   firstNameVariantJw: number;
   /** Jaro–Winkler at or above which two last names are "similar" (one typo, a dropped article). */
@@ -29,7 +31,7 @@ export interface PersonScoreConfig {
 }
 
 export function configFromModel(model: PersonModel): PersonScoreConfig {
-  return { levels: model.levels, termFrequencies: model.termFrequencies, doubtfulCap: model.thresholds.link - 1, firstNameVariantJw: 0.85, lastNameSimilarJw: 0.88 };
+  return { levels: model.levels, termFrequencies: model.termFrequencies, doubtfulCap: model.thresholds.link - 1, distinctCap: model.thresholds.review - 1, firstNameVariantJw: 0.85, lastNameSimilarJw: 0.88 };
 }
 
 /** The model in force: weights.json as the last calibration wrote it (its date is in it), else the hand-set prior. */
@@ -190,8 +192,8 @@ function binaryWeight(levels: { agree: LevelProbabilities; disagree: LevelProbab
 
 /**
  * Scores two person profiles (fields as built by the persons module's matchProfile). The weights sum to the score:
- * a doubtful pair (birth dates one slip apart, or look-alike first names) is capped below the link threshold, the
- * cap shown as its own negative weight `doubtful`.
+ * a doubtful pair (birth dates one slip apart, or look-alike first names) is capped below the link threshold, a pair
+ * with two different CINs below the review threshold, each cap shown as its own negative weight (`doubtful`, `distinct`).
  */
 export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): PersonMatchScore {
   const weights: Record<string, number> = {};
@@ -224,6 +226,11 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
   if (doubtful && score > config.doubtfulCap) {
     weights.doubtful = config.doubtfulCap - score;
     score = config.doubtfulCap;
+  }
+  // Estimated weights for a shared address and commune can outweigh the CIN veto: the invariant is kept by a cap.
+  if (cin && cin[0] !== cin[1] && score > config.distinctCap) {
+    weights.distinct = config.distinctCap - score;
+    score = config.distinctCap;
   }
   return { score: Math.round(score * 1000) / 1000, weights };
 }
