@@ -21,7 +21,7 @@ export const MALE_FIRST_NAMES: readonly NameForms[] = [
   n('خالد', 'Khalid', 'Khaled'),
   n('عبد القادر', 'Abdelkader', 'Abdelqader', 'Abd El Kader', 'Abdel Kader', 'Abdelkadir'),
   n('مصطفى', 'Mustapha', 'Moustapha', 'Mostafa', 'Mustafa'),
-  n('إبراهيم', 'Brahim', 'Ibrahim'),
+  n('إبراهيم', 'Brahim', 'Ibrahim', 'Ebrahim'),
   n('إدريس', 'Driss', 'Idriss', 'Idris'),
   n('كريم', 'Karim'),
   n('هشام', 'Hicham', 'Hisham', 'Hichame'),

@@ -238,7 +238,7 @@ export function matchProbability(score: number, lambda: number): number {
 /**
  * Thresholds from the estimated error rates, over the candidate pairs scored by the new model (posterior of each
  * pair from the EM): link at the lowest whole score at which the pairs it links (all those scoring as much or more) are estimated
- * 99.5 % matches (never below the prior's 24: names and places alone do not link); review at the lowest score whose bin is at least 5 % matches, raised if need be
+ * 99 % matches (never below the prior's 24: names and places alone do not link); review at the lowest score whose bin is at least 5 % matches, raised if need be
  * until the records with a candidate in the review band are at most `maxReviewShare` of all records.
  */
 function chooseThresholds(scored: Array<{ score: number; p: number; record: number }>, records: number, maxReviewShare: number): PersonModel['thresholds'] & { errorRates: PersonModel['errorRates'] } {
@@ -259,7 +259,7 @@ function chooseThresholds(scored: Array<{ score: number; p: number; record: numb
     const bin = bins.get(b) as { n: number; p: number };
     n += bin.n;
     p += bin.p;
-    if (p / n < 0.995) break;
+    if (p / n < 0.99) break;
     link = b;
   }
   // Never below the prior's link: names and places alone (no birth date, CIN or address) do not link (invariant 6).
