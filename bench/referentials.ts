@@ -18,6 +18,7 @@ import {
   type IngestResult,
 } from './referentials-prepare.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
+import { formatQuality, measureMode, SCRIPT_MODES } from '../referentials/persons/quality.ts';
 
 const targets = {
   batchP50Ms: 50,
@@ -54,6 +55,7 @@ interface Options {
   connections: number;
   latencyConnections: number;
   reuseDb: boolean;
+  matchingOnly: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -79,6 +81,7 @@ function parseOptions(argv: string[]): Options {
       connections: { type: 'string' },
       'latency-connections': { type: 'string' },
       'reuse-db': { type: 'boolean', default: false },
+      'matching-only': { type: 'boolean', default: false },
     },
     [
       'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
@@ -90,6 +93,7 @@ function parseOptions(argv: string[]): Options {
       '  --connections          concurrency of the rate arms: SQL primary-key lookups and single resolve (default 16)',
       '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
       '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
+      '  --matching-only        print the persons matching by class and script mode (in memory), then stop',
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
@@ -111,6 +115,7 @@ function parseOptions(argv: string[]): Options {
     connections: positiveInt('connections', values.connections, 16),
     latencyConnections: positiveInt('latency-connections', values['latency-connections'], 2),
     reuseDb: values['reuse-db'],
+    matchingOnly: values['matching-only'],
   };
 }
 
@@ -223,6 +228,15 @@ interface Verdict {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  // Persons matching by class, script mode and review band, with the calibration bins (issue 18): in memory, the
+  // persons module's own blocking, score, thresholds and tie rule. --matching-only stops after it.
+  {
+    const started = performance.now();
+    const modes = SCRIPT_MODES.map((mode) => measureMode(mode, options.persons, options.seed));
+    process.stdout.write(`${formatQuality(modes)}\n(${((performance.now() - started) / 1000).toFixed(0)} s for ${modes.length} modes of ${options.persons} persons, seed ${options.seed})\n\n`);
+    writeReport(resultsDir, 'referentials-matching', { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, modes });
+    if (options.matchingOnly) return;
+  }
   // DATABASE_URL names a server of yours; without it the bench runs its own, with memory settings for the data set.
   let serverUrl = process.env['DATABASE_URL'];
   let serverNote = 'the server of DATABASE_URL';

@@ -35,7 +35,15 @@ export interface GeneratorOptions {
   persons: number;
   companies: number;
   vehicles: number;
+  /**
+   * Which scripts person records carry: `sources` (each source's habits, the default), `both` (every record both),
+   * `cross` (an entity's first record in Arabic only, the others in Latin only: two systems as they really hold
+   * names), `latin` (every record in Latin only).
+   */
+  scriptMode?: ScriptMode;
 }
+
+export type ScriptMode = 'sources' | 'both' | 'cross' | 'latin';
 
 export function entityId(kind: 'person' | 'company' | 'vehicle', index: number): string {
   return `${kind}-${String(index + 1).padStart(7, '0')}`;

@@ -31,7 +31,7 @@ function emptyCounts(): Counts {
 /** Every entity of every referential, in order: persons, companies, vehicles. Lazy: memory does not grow with N. */
 export function* entities(options: GeneratorOptions): Generator<[Referential, GeneratedEntity]> {
   const { seed, dupRate } = options;
-  for (let i = 0; i < options.persons; i++) yield ['persons', generatePerson(seed, i, dupRate)];
+  for (let i = 0; i < options.persons; i++) yield ['persons', generatePerson(seed, i, dupRate, options.scriptMode)];
   for (let i = 0; i < options.companies; i++) yield ['companies', generateCompany(seed, i, dupRate)];
   const owners = { persons: options.persons, companies: options.companies };
   for (let i = 0; i < options.vehicles; i++) yield ['vehicles', generateVehicle(seed, i, dupRate, owners)];

@@ -3,7 +3,7 @@
 import { todayIso } from '../persons/fields.ts';
 import {
   arabicVariant, communeAsWritten, communeTable, dateTypo, entityId, type GeneratedEntity, pickSources,
-  randomDate, recordsWithTruth, type SourceRecord, sourceId, typo,
+  isoDate, randomDate, recordsWithTruth, type ScriptMode, type SourceRecord, sourceId, typo,
 } from './common.ts';
 import { CIN_PREFIXES, FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, type NameForms } from './names.ts';
 import { Random } from './random.ts';
@@ -51,7 +51,22 @@ export interface Person {
   addressCommune: string;
   address: string;
   deathDate: string | null;
+  /**
+   * A hard distinct pair with the person before it (index - 1), a different person each: `twin` (same family, birth
+   * date, commune and address, another first name), `son` (same family, address and commune, born 20 to 35 years
+   * later), `namesake` (a look-alike first name, M'hamed beside Mohamed, same family, date and commune).
+   */
+  relation?: 'twin' | 'son' | 'namesake';
 }
+
+/** Shares of persons drawn as a hard distinct pair with the previous person (see Person.relation). */
+export const RELATIONS = { twin: 0.01, son: 0.02, namesake: 0.005 } as const;
+
+/** Look-alike first names a namesake is given (by the previous person's Arabic name). */
+const LOOKALIKE_OF: Readonly<Record<string, string>> = {
+  'محمد': 'امحمد', 'امحمد': 'محمد', 'أحمد': 'حميد', 'حميد': 'أحمد', 'سعيد': 'سعد', 'سعد': 'سعيد', 'حسن': 'حسين', 'حسين': 'حسن',
+  'كريم': 'كريمة', 'كريمة': 'كريم', 'أمين': 'أمينة', 'أمينة': 'أمين', 'رشيد': 'رشيدة', 'رشيدة': 'رشيد', 'فاطمة': 'فاطمة الزهراء', 'فاطمة الزهراء': 'فاطمة',
+};
 
 /** A unique CIN for person `index`: a bijection of the index (so never repeated) split into office letters and six digits. */
 export function cinFor(seed: number, index: number): string {
@@ -61,7 +76,31 @@ export function cinFor(seed: number, index: number): string {
   return (CIN_PREFIXES[m % offices] ?? 'A') + String(Math.floor(m / offices) + 1).padStart(6, '0');
 }
 
+/** Person `index`: drawn on its own, or (RELATIONS) as the twin, son or namesake of person `index - 1`. */
 export function person(seed: number, index: number): Person {
+  const own = basePerson(seed, index);
+  if (index === 0) return own;
+  const r = Random.for(seed, 'person-relation', index);
+  const x = r.next();
+  if (x >= RELATIONS.twin + RELATIONS.son + RELATIONS.namesake) return own;
+  const prev = basePerson(seed, index - 1);
+  const family = { last: prev.last, lastLatin: prev.lastLatin, address: prev.address, addressCommune: prev.addressCommune, birthCommune: prev.birthCommune };
+  if (x < RELATIONS.twin) {
+    return { ...own, ...family, birthDate: prev.birthDate, relation: 'twin' };
+  }
+  if (x < RELATIONS.twin + RELATIONS.son) {
+    const year = Math.min(Number(todayIso().slice(0, 4)) - 1, Number(prev.birthDate.slice(0, 4)) + r.int(20, 35));
+    const birthDate = isoDate(year, r.int(1, 12), r.int(1, 28));
+    const sonFirst = r.pickSkewed(MALE_FIRST_NAMES);
+    return { ...own, ...family, sex: 'M', first: sonFirst, firstLatin: r.pickSkewed(sonFirst.latin, 1.5), birthDate, deathDate: null, relation: 'son' };
+  }
+  const arabic = LOOKALIKE_OF[prev.first.arabic];
+  const first = [...MALE_FIRST_NAMES, ...FEMALE_FIRST_NAMES].find((n) => n.arabic === arabic);
+  if (!first) return own;
+  return { ...own, ...family, sex: MALE_FIRST_NAMES.includes(first) ? 'M' : 'F', first, firstLatin: r.pickSkewed(first.latin, 1.5), birthDate: prev.birthDate, relation: 'namesake' };
+}
+
+function basePerson(seed: number, index: number): Person {
   const r = Random.for(seed, 'person', index);
   const sex = r.chance(0.5) ? 'M' : 'F';
   const first = r.pickSkewed(sex === 'M' ? MALE_FIRST_NAMES : FEMALE_FIRST_NAMES);
@@ -80,17 +119,21 @@ export function person(seed: number, index: number): Person {
 }
 
 /** How one source writes a person. `duplicate` records vary more (another clerk, another form). */
-export function personRecord(p: Person, source: string, r: Random, key: (string | number)[]): { record: SourceRecord; variations: string[] } {
+export function personRecord(p: Person, source: string, r: Random, key: (string | number)[], scripts: { mode: ScriptMode; first: boolean } = { mode: 'sources', first: true }): { record: SourceRecord; variations: string[] } {
   const profile = PERSON_SOURCES[source] ?? PERSON_SOURCES.complaints;
   if (profile === undefined) throw new Error(`no profile for ${source}`);
-  const variations: string[] = [];
+  const variations: string[] = p.relation ? [p.relation] : [];
+  if (/ /.test(p.first.arabic)) variations.push('compound-name');
   const a: Record<string, unknown> = {};
   if (r.chance(profile.cin)) {
     a.cin = r.chance(0.2) ? `${p.cin.slice(0, -6).toLowerCase()} ${p.cin.slice(-6)}` : p.cin;
   } else variations.push('no-cin');
   let latin = r.chance(profile.latin);
-  const arabic = r.chance(profile.arabic);
+  let arabic = r.chance(profile.arabic);
   if (!latin && !arabic) latin = true;
+  if (scripts.mode === 'both') [latin, arabic] = [true, true];
+  else if (scripts.mode === 'latin') [latin, arabic] = [true, false];
+  else if (scripts.mode === 'cross') [latin, arabic] = scripts.first ? [false, true] : [true, false];
   if (latin) {
     // Most clerks write the person's own spelling; some write another common one.
     let first = r.chance(0.7) ? p.firstLatin : r.pick(p.first.latin);
@@ -111,8 +154,10 @@ export function personRecord(p: Person, source: string, r: Random, key: (string 
   } else if (latin) variations.push('latin-only');
   if (r.chance(profile.birthDate)) {
     if (r.chance(profile.dateTypo)) {
-      a.birthDate = dateTypo(r, p.birthDate);
-      variations.push('date-typo');
+      const written = dateTypo(r, p.birthDate);
+      a.birthDate = written;
+      const swapped = written.slice(0, 4) === p.birthDate.slice(0, 4) && written.slice(5, 7) === p.birthDate.slice(8, 10) && written.slice(8, 10) === p.birthDate.slice(5, 7);
+      variations.push(swapped ? 'date-swap' : 'date-typo');
     } else a.birthDate = p.birthDate;
   } else variations.push('no-birth-date');
   if (r.chance(profile.birthCommune)) a.birthCommune = communeAsWritten(r, p.birthCommune, profile.old2014);
@@ -129,9 +174,9 @@ export function personRecord(p: Person, source: string, r: Random, key: (string 
 }
 
 /** Person `index`: its first record (the civil registry's in 70 %), and duplicates from other sources. */
-export function generatePerson(seed: number, index: number, dupRate: number): GeneratedEntity {
+export function generatePerson(seed: number, index: number, dupRate: number, scriptMode: ScriptMode = 'sources'): GeneratedEntity {
   const p = person(seed, index);
   const r = Random.for(seed, 'person-records', index);
   const sources = pickSources(r, { preferred: 'civil-registry', share: 0.7, others: OTHER_SOURCES }, dupRate);
-  return recordsWithTruth('persons', p.id, sources, (source, k) => personRecord(p, source, r, [seed, index, k]));
+  return recordsWithTruth('persons', p.id, sources, (source, k) => personRecord(p, source, r, [seed, index, k], { mode: scriptMode, first: k === 0 }));
 }

@@ -5,7 +5,7 @@
 import { foldArabic } from '../text/fold.ts';
 import type { BlockingKeys } from '../../src/golden/module.ts';
 import type { PersonAttributes } from './attributes.ts';
-import { latinPart, memo } from './similarity.ts';
+import { arabicCompound, latinPart, memo } from './similarity.ts';
 
 /** Arabic letters (as foldArabic leaves them) → the Latin consonants French transliteration writes; vowels and glides → ''. */
 const ARABIC_CONSONANTS: Readonly<Record<string, string>> = {
@@ -22,7 +22,7 @@ export function arabicSkeleton(name: string): string {
 const arabicSkeletons = new Map<string, string>();
 
 function arabicSkeletonOf(name: string): string {
-  return foldArabic(name)
+  return arabicCompound(foldArabic(name))
     .split(' ')
     .filter((w) => w !== '')
     .map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w))
@@ -35,7 +35,10 @@ function arabicSkeletonOf(name: string): string {
 /** The consonant skeleton of a Latin name part (as the score reads it: latinPart), w and y counted as vowels. */
 export function latinSkeleton(name: string): string {
   // Memoised like arabicSkeleton: names repeat (a few thousand spellings across a million persons).
-  return memo(latinSkeletons, name, (x) => latinPart(x).replace(/[aeiouwy]+/g, '').replace(/([a-z])\1+/g, '$1'));
+  // ph is f (Mustapha, مصطفى), c before a consonant or a back vowel is k (Carima, كريمة), a final h after a vowel is the
+  // ta marbuta that arabicSkeleton drops (Khadijah, خديجة): so both scripts give one skeleton.
+  return memo(latinSkeletons, name, (x) =>
+    latinPart(x).replace(/ph/g, 'f').replace(/c(?!h)/g, 'k').replace(/(?<=[aeiou])h$/, '').replace(/[aeiouwy]+/g, '').replace(/([a-z])\1+/g, '$1'));
 }
 
 const latinSkeletons = new Map<string, string>();
@@ -70,5 +73,21 @@ export function personBlockingKeys(attributes: PersonAttributes): BlockingKeys {
     return { index: [...withCommune('n'), ...withCommune('x')], probe: withCommune('n') };
   }
   const dated = [...new Set([...last.map((l) => `d:${date}:s:${l.slice(0, 2)}`), ...first.map((f) => `d:${date}:f:${f.slice(0, 2)}`)])];
-  return { index: [...dated, ...withCommune('n')], probe: [...dated, ...withCommune('x')] };
+  const near = nearDateKeys(date, names);
+  return { index: [...dated, ...near, ...withCommune('n')], probe: [...dated, ...near, ...withCommune('x')] };
+}
+
+/**
+ * Keys that find a birth date one slip away, with the full name (first and last skeletons, so blocks stay small):
+ * day and month in either order (`ds`: a swap), and each two of year, month and day (`dy`, `dm`, `dd`): a pair whose
+ * dates differ in one part only (a digit, a day off by one) shares one of them. The score sends such pairs to review.
+ */
+export function nearDateKeys(date: string, names: readonly string[]): string[] {
+  const [y, m, d] = [date.slice(0, 4), date.slice(5, 7), date.slice(8, 10)];
+  const out: string[] = [];
+  for (const n of names) {
+    if (Number(d) <= 12 && d !== m) out.push(`ds:${y}:${m < d ? `${m}${d}` : `${d}${m}`}:${n}`);
+    out.push(`dy:${y}-${m}:${n}`, `dm:${m}-${d}:${n}`, `dd:${y}--${d}:${n}`);
+  }
+  return out;
 }

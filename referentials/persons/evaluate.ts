@@ -1,4 +1,5 @@
-// In-memory matching of person records (blocking, scoring, clustering) and pairwise precision/recall against a ground truth.
+// In-memory matching of person records as the engine decides them (CIN, blocking keys, score, ties to review), and
+// pairwise precision/recall against a ground truth, overall and by class of record or pair.
 
 import type { MatchProfile } from '../../src/golden/module.ts';
 import { personsModule, type PersonAttributes } from './module.ts';
@@ -19,7 +20,12 @@ export interface ScoredPair {
 export interface MatchRun {
   /** Cluster id (smallest record index in it) for every record. */
   clusters: number[];
+  /** Every candidate pair scored (a record against each earlier record its probe keys found). */
   pairs: ScoredPair[];
+  /** Records sent to review: index → the earlier records (one per cluster) that scored in the review band or tied. */
+  reviews: Map<number, number[]>;
+  /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
+  ties: number;
   rejected: number;
 }
 
@@ -45,58 +51,73 @@ class UnionFind {
   }
 }
 
+/** Two best scores closer than this are a tie: the record may be either person (src/golden/tie.ts holds the same rule). */
+export const TIE_EPSILON = 0.001;
+
 /**
- * Blocks, scores and clusters as the engine would: records sharing a natural key (CIN) link deterministically; other
- * candidates are pairs within a block (same birth year, or no birth date on either side), linked when the score
- * reaches `link`. Clusters are connected components of the links.
+ * Decides records in order as the engine would: a record sharing a natural key (CIN) with an earlier one joins it;
+ * otherwise it is scored against the earlier records its probe keys find (best per cluster), joins the best cluster
+ * at or above `link` unless another cluster ties it (then review), and is sent to review when candidates reach `review`.
  */
-export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number } = PERSON_THRESHOLDS): MatchRun {
-  const profiles: MatchProfile[] = [];
-  const keys: (string | undefined)[] = [];
+export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number; review: number } = PERSON_THRESHOLDS): MatchRun {
+  const score = personsModule.score;
+  const blocking = personsModule.blockingKeys;
+  if (score === undefined || blocking === undefined) throw new Error('the persons module has no score');
+  const profiles: MatchProfile['fields'][] = [];
+  const uf = new UnionFind(contributions.length);
+  const byKey = new Map<string, number>();
+  const index = new Map<string, number[]>();
+  const pairs: ScoredPair[] = [];
+  const reviews = new Map<number, number[]>();
   let rejected = 0;
-  for (const c of contributions) {
+  let ties = 0;
+  contributions.forEach((c, i) => {
     const normalised = personsModule.normalise(c.attributes);
     if (!normalised.ok) {
       rejected++;
-      profiles.push({ blockingText: '', fields: {} });
-      keys.push(undefined);
-      continue;
+      profiles.push({});
+      return;
     }
     const attributes: PersonAttributes = normalised.attributes;
-    profiles.push(personsModule.matchProfile?.(attributes) ?? { blockingText: '', fields: {} });
-    keys.push(personsModule.naturalKeys(attributes)[0]?.value);
-  }
-  const uf = new UnionFind(contributions.length);
-  const byKey = new Map<string, number>();
-  keys.forEach((key, i) => {
-    if (key === undefined) return;
-    const first = byKey.get(key);
-    if (first === undefined) byKey.set(key, i);
-    else uf.union(first, i);
-  });
-  const blocks = new Map<string, number[]>();
-  profiles.forEach((p, i) => {
-    const block = p.fields.birthYear ?? 'none';
-    const list = blocks.get(block) ?? [];
-    list.push(i);
-    blocks.set(block, list);
-  });
-  const noYear = blocks.get('none') ?? [];
-  const pairs: ScoredPair[] = [];
-  const score = personsModule.score;
-  if (score === undefined) throw new Error('the persons module has no score');
-  const consider = (a: number, b: number): void => {
-    const s = score(profiles[a]?.fields ?? {}, profiles[b]?.fields ?? {}).score;
-    pairs.push({ a, b, score: s });
-    if (s >= thresholds.link) uf.union(a, b);
-  };
-  for (const [block, members] of blocks) {
-    for (let x = 0; x < members.length; x++) {
-      for (let y = x + 1; y < members.length; y++) consider(members[x] ?? 0, members[y] ?? 0);
-      if (block !== 'none') for (const other of noYear) consider(members[x] ?? 0, other);
+    const fields = personsModule.matchProfile?.(attributes)?.fields ?? {};
+    profiles.push(fields);
+    const key = personsModule.naturalKeys(attributes)[0]?.value;
+    const keys = blocking(attributes);
+    const owner = key === undefined ? undefined : byKey.get(key);
+    // Best score per cluster among the earlier records the probe keys find.
+    const seen = new Set<number>();
+    const best = new Map<number, { score: number; record: number }>();
+    for (const k of keys.probe) {
+      for (const j of index.get(k) ?? []) {
+        if (seen.has(j)) continue;
+        seen.add(j);
+        const s = score(fields, profiles[j] ?? {}).score;
+        pairs.push({ a: j, b: i, score: s });
+        const cluster = uf.find(j);
+        const known = best.get(cluster);
+        if (!known || s > known.score) best.set(cluster, { score: s, record: j });
+      }
     }
-  }
-  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, rejected };
+    const ranked = [...best.entries()].sort((x, y) => y[1].score - x[1].score || x[0] - y[0]);
+    if (owner !== undefined) uf.union(owner, i);
+    else {
+      const [first, second] = ranked;
+      const tied = first !== undefined && second !== undefined && first[1].score >= thresholds.link && first[1].score - second[1].score < TIE_EPSILON;
+      if (first && first[1].score >= thresholds.link && !tied) uf.union(first[0], i);
+      else {
+        if (tied) ties++;
+        const proposed = ranked.filter(([, b]) => b.score >= thresholds.review).map(([, b]) => b.record);
+        if (proposed.length > 0) reviews.set(i, proposed);
+      }
+    }
+    if (key !== undefined && !byKey.has(key)) byKey.set(key, i);
+    for (const k of keys.index) {
+      const list = index.get(k);
+      if (list) list.push(i);
+      else index.set(k, [i]);
+    }
+  });
+  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, ties, rejected };
 }
 
 export interface PairwiseQuality {

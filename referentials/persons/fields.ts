@@ -3,6 +3,9 @@
 import { territory } from '../territory/territory.ts';
 import type { FieldProblem } from '../../src/golden/module.ts';
 
+/** The word after the field name in a dropped field's warning. */
+export const DROPPED = 'dropped:';
+
 /** Collects problems and warnings while a contribution's fields are read one by one. */
 export class FieldReader {
   readonly problems: FieldProblem[] = [];
@@ -25,6 +28,11 @@ export class FieldReader {
 
   warn(field: string, message: string): void {
     this.warnings.push(`${field}: ${message}`);
+  }
+
+  /** A field left out of the record, the record kept: a warning that starts `<field>: dropped:` (the import counts them). */
+  drop(field: string, why: string): void {
+    this.warnings.push(`${field}: ${DROPPED} ${why}`);
   }
 
   /** The raw value; undefined for absent, null or blank strings. */
@@ -60,12 +68,21 @@ export class FieldReader {
     return problem === undefined ? value : this.fail(field, problem);
   }
 
-  /** A commune code resolved through the territory index; a 2014 code is mapped to today's, with a warning. */
-  commune(field: string): string | undefined {
+  /**
+   * A commune code resolved through the territory index; a 2014 code is mapped to today's, with a warning. With
+   * `dropUnknown`, a code that does not resolve to a commune is dropped with a warning instead of refusing the
+   * record: real systems hold stale codes, and one bad field must not lose a person (issue 18).
+   */
+  commune(field: string, options: { dropUnknown?: boolean } = {}): string | undefined {
     const value = this.raw(field);
     if (value === undefined) return undefined;
     if (typeof value !== 'string') return this.fail(field, `a commune code is a string such as 01.511.01.01, not ${typeof value}`);
     const resolved = territory().resolve(value);
+    const unusable = !resolved.found ? resolved.message : resolved.unit.kind !== 'commune' ? `${value} is a ${resolved.unit.kind} code, not a commune code` : undefined;
+    if (unusable !== undefined && options.dropUnknown) {
+      this.drop(field, unusable);
+      return undefined;
+    }
     if (!resolved.found) return this.fail(field, resolved.message);
     if (resolved.unit.kind !== 'commune') return this.fail(field, `${value} is a ${resolved.unit.kind} code, not a commune code`);
     if (resolved.via === 'crosswalk-2014') {

@@ -36,8 +36,13 @@ export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
   const out: PersonAttributes = {};
   const cinRaw = r.raw('cin');
   if (cinRaw !== undefined) {
-    const cin = identifier(r, 'cin', parseCin(cinRaw));
-    if (cin) out.cin = cin.value;
+    // An invalid CIN is dropped, the person kept (and flagged): the other fields still match it (issue 18).
+    const parsed = parseCin(cinRaw);
+    if (!parsed.ok) r.drop('cin', parsed.message);
+    else {
+      const cin = identifier(r, 'cin', parsed);
+      if (cin) out.cin = cin.value;
+    }
   }
   for (const field of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic'] as const) {
     const value = r.text(field, 120);
@@ -48,7 +53,7 @@ export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
   }
   const birthDate = r.date('birthDate', { past: true, min: '1890-01-01' });
   if (birthDate) out.birthDate = birthDate;
-  const birthCommune = r.commune('birthCommune');
+  const birthCommune = r.commune('birthCommune', { dropUnknown: true });
   if (birthCommune) out.birthCommune = birthCommune;
   const birthPlace = r.text('birthPlace', 200);
   if (birthPlace) out.birthPlace = birthPlace;
@@ -56,7 +61,7 @@ export function normalisePerson(input: unknown): Normalised<PersonAttributes> {
   if (sex) out.sex = sex;
   const address = r.text('address', 300);
   if (address) out.address = address;
-  const addressCommune = r.commune('addressCommune');
+  const addressCommune = r.commune('addressCommune', { dropUnknown: true });
   if (addressCommune) out.addressCommune = addressCommune;
   const status = r.oneOf('status', PERSON_STATUSES);
   if (status) out.status = status;

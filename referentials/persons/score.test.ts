@@ -52,20 +52,22 @@ describe('persons: score', () => {
     const a = profile({ ...base, address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
     const b = profile({ ...base, birthDate: '1975-06-15', address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
     const s = scorePersons(a, b);
+    // A day apart is a slip (issue 18): reviewed at most, never linked.
     expect(s.score).toBeLessThan(PERSON_THRESHOLDS.link);
-    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.review);
-    expect(s.weights.birthDate).toBeLessThan(0);
+    expect(s.weights.doubtful).toBeLessThan(0);
+    const far = scorePersons(a, profile({ ...base, birthDate: '1979-02-03', address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' }));
+    expect(far.score).toBeLessThan(PERSON_THRESHOLDS.review);
+    expect(far.weights.birthDate).toBeLessThan(0);
   });
 
   it('does not link names alone when birth dates are missing', () => {
     const a = profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'Alaoui', birthCommune: '01.511.01.01', addressCommune: '01.511.01.01', sex: 'M' });
     expect(scorePersons(a, a).score).toBeLessThan(PERSON_THRESHOLDS.link);
-    expect(scorePersons(a, a).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);
   });
 
   it("does not link M'hamed and Mohamed with the same birth date and commune (Latin or Arabic)", () => {
     const latin = scorePersons(profile({ ...base, firstNameLatin: "M'hamed" }), profile(base));
-    expect(compareFirstNames(profile({ ...base, firstNameLatin: 'Mhamed' }), profile(base))).toBe('disagree');
+    expect(compareFirstNames(profile({ ...base, firstNameLatin: 'Mhamed' }), profile(base))).toBe('lookalike');
     expect(latin.score).toBeLessThan(PERSON_THRESHOLDS.link);
     const arabic = scorePersons(
       profile({ ...base, firstNameLatin: 'Mohamed', firstNameArabic: 'امحمد', lastNameArabic: 'الإدريسي' }),
@@ -91,7 +93,8 @@ describe('persons: score', () => {
 
   it('keeps missing values neutral and uses Arabic when both records have it', () => {
     const a = profile({ lastNameLatin: 'Tazi' });
-    expect(scorePersons(a, a).weights).toEqual({ lastName: levelWeight({ m: 0.8, u: 0.01 }) });
+    expect(Object.keys(scorePersons(a, a).weights)).toEqual(['lastName']);
+    expect(scorePersons(a, a).weights.lastName).toBeGreaterThan(levelWeight({ m: 0.5, u: 0.5 }));
     const arabic = scorePersons(profile({ ...base, firstNameArabic: 'محمد' }), profile({ ...base, firstNameLatin: 'Mohamad', firstNameArabic: 'مُحَمَّد' }));
     expect(arabic.weights.firstName).toBeGreaterThan(0);
   });

@@ -1,78 +1,58 @@
-// Fellegi–Sunter scoring of two person match profiles: per-field agreement levels, log2(m/u) weights, missing values neutral.
+// Fellegi–Sunter scoring of two person match profiles: per-field agreement levels, log2(m/u) weights estimated by the
+// calibration (model.ts), term-frequency adjusted name agreement, vetoes by policy, missing values neutral.
 
 import { arabicSkeleton, latinSkeleton } from './blocking.ts';
+import { compareBirthDates, type BirthDateLevel } from './dates.ts';
+import { loadPersonModel, type EstimatedLevels, type LevelProbabilities, type PersonModel } from './model.ts';
+import { compareClasses, nameClasses, singleClass, type NameKind } from './name-table.ts';
 import { arabicPart, consonants, jaroWinkler, latinPart, vowelSlots } from './similarity.ts';
 
-/** m: P(level | same person); u: P(level | different persons). The weight of a level is log2(m/u). */
-export interface LevelProbabilities {
-  m: number;
-  u: number;
-}
+export type { LevelProbabilities };
 
 /**
- * A level whose weight is set by policy rather than estimated: a veto. Invariant 6 (design/referentials.md) forbids
- * auto-linking on names across different birth dates and treating M'hamed as Mohamed, whatever the other fields say.
+ * Vetoes: policy, not estimates. Invariant 6 (design/referentials.md) forbids auto-linking on names across different
+ * birth dates, a different first name outweighs a shared family, date and commune (a twin, a brother), and two
+ * different CINs are two people (a CIN is issued once and kept for life).
  */
-export interface FixedWeight {
-  weight: number;
-}
-
-export type Level = LevelProbabilities | FixedWeight;
+export const VETOES = { cin: -15, firstName: -20, lastName: -15, birthDate: -30 } as const;
 
 export interface PersonScoreConfig {
-  cin: { agree: Level; disagree: Level };
-  firstName: { exact: Level; variant: Level; disagree: Level };
-  lastName: { exact: Level; similar: Level; disagree: Level };
-  birthDate: { agree: Level; disagree: Level };
-  commune: { agree: Level; disagree: Level };
-  addressCommune: { agree: Level; disagree: Level };
-  address: { agree: Level; disagree: Level };
-  sex: { agree: Level; disagree: Level };
+  levels: EstimatedLevels;
+  /** Share of records bearing each name class: agreeing on a common name weighs less (term-frequency adjustment). */
+  termFrequencies: PersonModel['termFrequencies'];
+  /** A pair whose birth dates differ or whose first names are look-alikes scores at most this: review, never a link. */
+  doubtfulCap: number;
+  /** Two different CINs are two people: such a pair scores at most this, below review (twins are not a steward's question). */
+  distinctCap: number;
   /** Jaro–Winkler at or above which two Latin first names of the same vowel-slot skeleton are spelling variants. */
   firstNameVariantJw: number;
   /** Jaro–Winkler at or above which two last names are "similar" (one typo, a dropped article). */
   lastNameSimilarJw: number;
 }
 
-/**
- * Defaults. u values are rough population frequencies (a first name like Mohamed is borne by several per cent of
- * men, a surname like Alaoui by about one per cent, a birth date is shared by 1 in ~20,000 pairs, a birth commune by
- * ~2 % of pairs since large cities dominate); m values are the agreement rates seen between sources for one person
- * (typos, missing Arabic, spelling variants). An address line (number and street, folded) is shared by one household:
- * u ≈ 1e-4; half the pairs of one person's records give the same line (people move, write it differently). Vetoes are policy (invariant 6), not estimates.
- */
-export const DEFAULT_PERSON_SCORE: PersonScoreConfig = {
-  // Two different CINs are two people (a CIN is issued once and kept for life): a veto, like a different birth date.
-  // Estimated from CIN typos instead (m 0.02), it weighed -5.6, and at a million persons namesakes born the same day in
-  // the same commune, each with their own CIN, were linked.
-  cin: { agree: { m: 0.98, u: 1e-6 }, disagree: { weight: -15 } },
-  firstName: { exact: { m: 0.8, u: 0.02 }, variant: { m: 0.15, u: 0.01 }, disagree: { weight: -20 } },
-  lastName: { exact: { m: 0.8, u: 0.01 }, similar: { m: 0.17, u: 0.01 }, disagree: { weight: -15 } },
-  birthDate: { agree: { m: 0.95, u: 1 / 22_000 }, disagree: { weight: -30 } },
-  commune: { agree: { m: 0.9, u: 0.02 }, disagree: { m: 0.1, u: 0.98 } },
-  addressCommune: { agree: { m: 0.6, u: 0.02 }, disagree: { m: 0.4, u: 0.98 } },
-  address: { agree: { m: 0.5, u: 1e-4 }, disagree: { m: 0.5, u: 1 } },
-  sex: { agree: { m: 0.98, u: 0.5 }, disagree: { m: 0.02, u: 0.5 } },
-  firstNameVariantJw: 0.85,
-  lastNameSimilarJw: 0.88,
-};
-
-/**
- * Link at 24: just above the most a pair can score on names and places without a birth date, a CIN or the same street
- * address (both name parts exact, birth and address communes and sex agreeing: 5.3 + 6.3 + 5.5 + 4.9 + 1.0 = 23.0);
- * exact names with the same birth date score 25.9, with the same address line and commune 28.8. Review at 10: a same-name pair without birth date (≥ 17), or
- * M'hamed/Mohamed with the same birth date and commune (≈ 12), goes to a steward. The generator's data confirms the
- * gap (referentials/persons/matching-quality.test.ts prints the distribution).
- */
-export const PERSON_THRESHOLDS = { link: 24, review: 10 } as const;
-
-export function levelWeight(level: Level): number {
-  return 'weight' in level ? level.weight : Math.log2(level.m / level.u);
+export function configFromModel(model: PersonModel): PersonScoreConfig {
+  return { levels: model.levels, termFrequencies: model.termFrequencies, doubtfulCap: model.thresholds.link - 1, distinctCap: model.thresholds.review - 1, firstNameVariantJw: 0.85, lastNameSimilarJw: 0.88 };
 }
 
-/** The disagreement weight log2((1-m)/(1-u)) of a two-level field, given its agreement probabilities. */
-export function disagreementOf(agree: LevelProbabilities): LevelProbabilities {
-  return { m: 1 - agree.m, u: 1 - agree.u };
+/** The model in force: weights.json as the last calibration wrote it (its date is in it), else the hand-set prior. */
+export const PERSON_MODEL: PersonModel = loadPersonModel();
+export const DEFAULT_PERSON_SCORE: PersonScoreConfig = configFromModel(PERSON_MODEL);
+/** Link and review thresholds, chosen by the calibration from the estimated error rates (calibrate.ts). */
+export const PERSON_THRESHOLDS = { link: PERSON_MODEL.thresholds.link, review: PERSON_MODEL.thresholds.review } as const;
+
+export function levelWeight(level: LevelProbabilities): number {
+  return Math.log2(level.m / level.u);
+}
+
+/**
+ * The weight of an exact name agreement on class `cls`, as Splink adjusts it: u is the share of records bearing that
+ * name (agreeing on Mohamed is likelier by chance than on Akhannouch). Bounded to [u/4, 4u] of the level's average u
+ * so that a rare name alone never outweighs a birth date, nor a common one counts for nothing.
+ */
+export function termFrequencyWeight(level: LevelProbabilities, frequency: number | undefined): number {
+  if (frequency === undefined || !(frequency > 0)) return levelWeight(level);
+  const u = Math.min(4 * level.u, Math.max(level.u / 4, frequency));
+  return Math.log2(level.m / u);
 }
 
 type Fields = Readonly<Record<string, string | null>>;
@@ -101,55 +81,104 @@ function adjacentTransposition(x: string, y: string): boolean {
   return i + 1 < x.length && x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
 }
 
-export type FirstNameLevel = 'exact' | 'variant' | 'disagree';
+export type FirstNameLevel = 'exact' | 'variant' | 'lookalike' | 'disagree';
 export type LastNameLevel = 'exact' | 'similar' | 'disagree';
 
-/** First names: in Arabic when both have it (exact or not: امحمد is not محمد); else the Latin forms, graded. */
-export function compareFirstNames(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): FirstNameLevel | undefined {
-  const arabic = present(a, b, 'firstArabic');
-  if (arabic) return arabicPart(arabic[0]) === arabicPart(arabic[1]) ? 'exact' : 'disagree';
-  const latin = present(a, b, 'firstLatin');
-  if (!latin) {
-    // One in Arabic only, the other in Latin only: their consonant skeletons (Ahmed and أحمد are both hmd).
-    const cross = crossScript(a, b, 'firstArabic', 'firstLatin');
-    if (!cross) return undefined;
-    if (cross[0] === cross[1]) return 'variant';
-    return jaroWinkler(cross[0], cross[1]) < 0.7 ? 'disagree' : undefined;
-  }
-  const [x, y] = [latinPart(latin[0]), latinPart(latin[1])];
-  if (x === y) return 'exact';
-  if (initialVowelDropped(x, y) || initialVowelDropped(y, x) || adjacentTransposition(x, y)) return 'variant';
-  return vowelSlots(x) === vowelSlots(y) && jaroWinkler(x, y) >= config.firstNameVariantJw ? 'variant' : 'disagree';
+/** A name comparison: its level, and the name's class when the table knows it (for the term frequency). */
+export interface NameComparison<L extends string> {
+  level: L;
+  cls?: string;
 }
 
-/** Last names: in Arabic when both have it, else Latin; similar = high Jaro–Winkler, one inside the other (Drissi, Idrissi), or (Latin) the same consonants (Sbai, Sebbai). */
-export function compareLastNames(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): LastNameLevel | undefined {
-  const arabic = present(a, b, 'lastArabic');
-  const latin = present(a, b, 'lastLatin');
-  const pair = arabic ? [arabicPart(arabic[0]), arabicPart(arabic[1])] : latin ? [latinPart(latin[0]), latinPart(latin[1])] : undefined;
-  if (!pair) {
-    // Across scripts, skeletons again; an article glued in Latin (Lalaoui, العلوي) leaves one inside the other.
-    const cross = crossScript(a, b, 'lastArabic', 'lastLatin');
-    if (!cross) return undefined;
-    const [p, q] = cross;
-    if (p === q || (p.length >= 2 && q.length >= 2 && (p.endsWith(q) || q.endsWith(p)))) return 'similar';
-    return jaroWinkler(p, q) < 0.7 ? 'disagree' : undefined;
-  }
-  const [x = '', y = ''] = pair;
-  // The same name with its article glued on (Elidrissi, Elfassi) is the same spelling.
-  if (x === y || (!arabic && (x === `al${y}` || y === `al${x}`))) return 'exact';
-  if (jaroWinkler(x, y) >= config.lastNameSimilarJw || contains(x, y, 4)) return 'similar';
-  return !arabic && x.length >= 4 && y.length >= 4 && consonants(x) === consonants(y) ? 'similar' : 'disagree';
-}
+type Written = { script: 'latin' | 'arabic'; value: string };
 
-/** The skeletons of a name part written in Arabic on one side and in Latin on the other (undefined otherwise). */
-function crossScript(a: Fields, b: Fields, arabicKey: string, latinKey: string): [string, string] | undefined {
-  const has = (f: Fields, k: string): f is Fields => typeof f[k] === 'string' && f[k] !== '';
-  const [ar, la] = has(a, arabicKey) && !has(a, latinKey) && has(b, latinKey) && !has(b, arabicKey) ? [a, b] : has(b, arabicKey) && !has(b, latinKey) && has(a, latinKey) && !has(a, arabicKey) ? [b, a] : [];
-  if (!ar || !la) return undefined;
-  const x = arabicSkeleton(ar[arabicKey] as string);
-  const y = latinSkeleton(la[latinKey] as string);
+/** The forms two records give of one name part, in the script they share (Arabic first), else across scripts. */
+function writtenPair(a: Fields, b: Fields, arabicKey: string, latinKey: string): [Written, Written] | undefined {
+  const arabic = present(a, b, arabicKey);
+  if (arabic) return [{ script: 'arabic', value: arabic[0] }, { script: 'arabic', value: arabic[1] }];
+  const latin = present(a, b, latinKey);
+  if (latin) return [{ script: 'latin', value: latin[0] }, { script: 'latin', value: latin[1] }];
+  const written = (f: Fields): Written | undefined => {
+    const ar = f[arabicKey];
+    if (typeof ar === 'string' && ar !== '') return { script: 'arabic', value: ar };
+    const la = f[latinKey];
+    return typeof la === 'string' && la !== '' ? { script: 'latin', value: la } : undefined;
+  };
+  const [x, y] = [written(a), written(b)];
   return x && y ? [x, y] : undefined;
+}
+
+/** The table's verdict on two written name parts; undefined when either is outside it (string similarity decides). */
+function tableVerdict(kind: NameKind, x: Written, y: Written): { verdict: 'same' | 'lookalike' | 'different'; cls?: string } | undefined {
+  const verdict = compareClasses(kind, nameClasses(kind, x.value, x.script), nameClasses(kind, y.value, y.script));
+  if (verdict === undefined) return undefined;
+  const cls = singleClass(kind, x.value, x.script) ?? singleClass(kind, y.value, y.script);
+  return cls === undefined ? { verdict } : { verdict, cls };
+}
+
+function skeletonOf(w: Written): string {
+  return w.script === 'arabic' ? arabicSkeleton(w.value) : latinSkeleton(w.value);
+}
+
+/**
+ * First names: the name table first (the same name in any script and spelling: exact; a known look-alike such as
+ * M'hamed beside Mohamed: lookalike; two different known names: disagree). Outside the table, string similarity: in
+ * Arabic, equal after folding or not; in Latin, graded (exact, variant, disagree); across scripts, the consonant
+ * skeletons, a near miss being a look-alike (a steward's question) rather than nothing.
+ */
+export function compareFirstNames(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): FirstNameLevel | undefined {
+  return compareFirst(a, b, config)?.level;
+}
+
+export function compareFirst(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): NameComparison<FirstNameLevel> | undefined {
+  const pair = writtenPair(a, b, 'firstArabic', 'firstLatin');
+  if (!pair) return undefined;
+  const [x, y] = pair;
+  const table = tableVerdict('given', x, y);
+  if (table) {
+    const level = table.verdict === 'same' ? 'exact' : table.verdict === 'lookalike' ? 'lookalike' : 'disagree';
+    return table.cls === undefined || level !== 'exact' ? { level } : { level, cls: table.cls };
+  }
+  if (x.script !== y.script) {
+    const [p, q] = [skeletonOf(x), skeletonOf(y)];
+    if (p === '' || q === '') return undefined;
+    if (p === q) return { level: 'variant' };
+    return { level: jaroWinkler(p, q) < 0.7 ? 'disagree' : 'lookalike' };
+  }
+  if (x.script === 'arabic') return { level: arabicPart(x.value) === arabicPart(y.value) ? 'exact' : 'disagree' };
+  const [u, v] = [latinPart(x.value), latinPart(y.value)];
+  if (u === v) return { level: 'exact' };
+  if (initialVowelDropped(u, v) || initialVowelDropped(v, u) || adjacentTransposition(u, v)) return { level: 'variant' };
+  return { level: vowelSlots(u) === vowelSlots(v) && jaroWinkler(u, v) >= config.firstNameVariantJw ? 'variant' : 'disagree' };
+}
+
+/** Last names: the table first (same class: exact; two known names: disagree), else similarity as before. */
+export function compareLastNames(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): LastNameLevel | undefined {
+  return compareLast(a, b, config)?.level;
+}
+
+export function compareLast(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): NameComparison<LastNameLevel> | undefined {
+  const pair = writtenPair(a, b, 'lastArabic', 'lastLatin');
+  if (!pair) return undefined;
+  const [x, y] = pair;
+  const table = tableVerdict('family', x, y);
+  if (table) {
+    if (table.verdict !== 'same') return { level: 'disagree' };
+    return table.cls === undefined ? { level: 'exact' } : { level: 'exact', cls: table.cls };
+  }
+  if (x.script !== y.script) {
+    // Across scripts, skeletons again; an article glued in Latin (Lalaoui, العلوي) leaves one inside the other.
+    const [p, q] = [skeletonOf(x), skeletonOf(y)];
+    if (p === '' || q === '') return undefined;
+    if (p === q || (p.length >= 2 && q.length >= 2 && (p.endsWith(q) || q.endsWith(p)))) return { level: 'similar' };
+    return jaroWinkler(p, q) < 0.7 ? { level: 'disagree' } : undefined;
+  }
+  const arabic = x.script === 'arabic';
+  const [u, v] = arabic ? [arabicPart(x.value), arabicPart(y.value)] : [latinPart(x.value), latinPart(y.value)];
+  // The same name with its article glued on (Elidrissi, Elfassi) is the same spelling.
+  if (u === v || (!arabic && (u === `al${v}` || v === `al${u}`))) return { level: 'exact' };
+  if (jaroWinkler(u, v) >= config.lastNameSimilarJw || contains(u, v, 4)) return { level: 'similar' };
+  return { level: !arabic && u.length >= 4 && v.length >= 4 && consonants(u) === consonants(v) ? 'similar' : 'disagree' };
 }
 
 export interface PersonMatchScore {
@@ -157,25 +186,88 @@ export interface PersonMatchScore {
   weights: Record<string, number>;
 }
 
-/** Scores two person profiles (fields as built by the persons module's matchProfile). */
+function binaryWeight(levels: { agree: LevelProbabilities; disagree: LevelProbabilities }, agree: boolean): number {
+  return levelWeight(agree ? levels.agree : levels.disagree);
+}
+
+/**
+ * Scores two person profiles (fields as built by the persons module's matchProfile). The weights sum to the score:
+ * a doubtful pair (birth dates one slip apart, or look-alike first names) is capped below the link threshold, a pair
+ * with two different CINs below the review threshold, each cap shown as its own negative weight (`doubtful`, `distinct`).
+ */
 export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): PersonMatchScore {
   const weights: Record<string, number> = {};
-  const binary = (field: string, key: keyof PersonScoreConfig & ('cin' | 'birthDate' | 'commune' | 'addressCommune' | 'address' | 'sex')): void => {
+  const L = config.levels;
+  const cin = present(a, b, 'cin');
+  if (cin) weights.cin = cin[0] === cin[1] ? levelWeight(L.cin.agree) : VETOES.cin;
+  const first = compareFirst(a, b, config);
+  if (first) {
+    weights.firstName =
+      first.level === 'disagree' ? VETOES.firstName : first.level === 'exact' ? termFrequencyWeight(L.firstName.exact, first.cls === undefined ? undefined : config.termFrequencies.given[first.cls]) : levelWeight(L.firstName[first.level]);
+  }
+  const last = compareLast(a, b, config);
+  if (last) {
+    weights.lastName =
+      last.level === 'disagree' ? VETOES.lastName : last.level === 'exact' ? termFrequencyWeight(L.lastName.exact, last.cls === undefined ? undefined : config.termFrequencies.family[last.cls]) : levelWeight(L.lastName.similar);
+  }
+  const dates = present(a, b, 'birthDate');
+  let date: BirthDateLevel | undefined;
+  if (dates) {
+    date = compareBirthDates(dates[0], dates[1]);
+    weights.birthDate = date === 'disagree' ? VETOES.birthDate : levelWeight(L.birthDate[date]);
+  }
+  for (const field of ['commune', 'addressCommune', 'address', 'sex'] as const) {
     const pair = present(a, b, field);
-    if (!pair) return;
-    weights[field] = levelWeight(pair[0] === pair[1] ? config[key].agree : config[key].disagree);
-  };
-  binary('cin', 'cin');
-  const first = compareFirstNames(a, b, config);
-  if (first) weights.firstName = levelWeight(config.firstName[first]);
-  const last = compareLastNames(a, b, config);
-  if (last) weights.lastName = levelWeight(config.lastName[last]);
-  binary('birthDate', 'birthDate');
-  binary('commune', 'commune');
-  binary('addressCommune', 'addressCommune');
-  binary('address', 'address');
-  binary('sex', 'sex');
+    if (pair) weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+  }
   let score = 0;
   for (const w of Object.values(weights)) score += w;
+  const doubtful = date === 'swap' || date === 'typo' || first?.level === 'lookalike';
+  if (doubtful && score > config.doubtfulCap) {
+    weights.doubtful = config.doubtfulCap - score;
+    score = config.doubtfulCap;
+  }
+  // Estimated weights for a shared address and commune can outweigh the CIN veto: the invariant is kept by a cap.
+  if (cin && cin[0] !== cin[1] && score > config.distinctCap) {
+    weights.distinct = config.distinctCap - score;
+    score = config.distinctCap;
+  }
   return { score: Math.round(score * 1000) / 1000, weights };
+}
+
+/** The comparison levels of a pair, as the calibration counts them (undefined: a value missing on either side). */
+export interface ComparisonLevels {
+  cin?: 'agree' | 'disagree';
+  firstName?: FirstNameLevel;
+  lastName?: LastNameLevel;
+  birthDate?: BirthDateLevel;
+  commune?: 'agree' | 'disagree';
+  addressCommune?: 'agree' | 'disagree';
+  address?: 'agree' | 'disagree';
+  sex?: 'agree' | 'disagree';
+  firstClass?: string;
+  lastClass?: string;
+}
+
+export function comparisonLevels(a: Fields, b: Fields, config: PersonScoreConfig = DEFAULT_PERSON_SCORE): ComparisonLevels {
+  const out: ComparisonLevels = {};
+  const cin = present(a, b, 'cin');
+  if (cin) out.cin = cin[0] === cin[1] ? 'agree' : 'disagree';
+  const first = compareFirst(a, b, config);
+  if (first) {
+    out.firstName = first.level;
+    if (first.cls !== undefined) out.firstClass = first.cls;
+  }
+  const last = compareLast(a, b, config);
+  if (last) {
+    out.lastName = last.level;
+    if (last.cls !== undefined) out.lastClass = last.cls;
+  }
+  const dates = present(a, b, 'birthDate');
+  if (dates) out.birthDate = compareBirthDates(dates[0], dates[1]);
+  for (const field of ['commune', 'addressCommune', 'address', 'sex'] as const) {
+    const pair = present(a, b, field);
+    if (pair) out[field] = pair[0] === pair[1] ? 'agree' : 'disagree';
+  }
+  return out;
 }

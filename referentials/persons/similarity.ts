@@ -72,7 +72,22 @@ function latinPartOf(s: string): string {
   const spoken = s.replace(/c(?=[eiy])/giu, 's').replace(/(?<=[b-df-hj-np-tv-z])e(?=$|[\s'-])/giu, '');
   const words = latinKey(spoken).split(' ').filter((w) => w !== '');
   if (words.length > 1 && words[0] === 'al') words.shift();
-  return words.join('').replace(/e/g, 'a').replace(/([a-z])\1+/g, '$1');
+  return latinCompound(words.join('').replace(/e/g, 'a').replace(/([a-z])\1+/g, '$1'));
+}
+
+/**
+ * Compound names written glued or apart read alike: the article inside `abd al-…` (Abdelkader, Abdel Kader,
+ * Abderrahim with the article assimilated, Abdullah) and before `…ad-din` (Noureddine, Nour Eddine, Nourredine) is
+ * dropped, as arabicCompound drops ال there, so both scripts give the same skeleton (abdkadar, bdkdr). Allah keeps its
+ * l (Abdellah = abdlah, عبدالله = عبدله). Applied to the glued, keyed form (latinKey has already made e → a).
+ */
+export function latinCompound(glued: string): string {
+  return glued.replace(/^abd[au]l?(?!ah$)(?=[a-z])/, 'abd').replace(/(?<=[a-z]{3})a?l?(?=din$)/, '');
+}
+
+/** The Arabic counterpart of latinCompound, on folded text: عبد القادر = عبدالقادر = عبدقادر, نور الدين = نورالدين = نوردين. */
+export function arabicCompound(folded: string): string {
+  return folded.replace(/عبد ?ال/g, 'عبد').replace(/ ?الدين/g, 'دين');
 }
 
 /** The consonant skeleton (vowels dropped): for last names only, where Sbai = Sebbai; never for first names (M'hamed ≠ Mohamed). */
@@ -89,9 +104,9 @@ export function vowelSlots(latin: string): string {
   return latin.replace(/[aeiou]+/g, 'V');
 }
 
-/** The compared Arabic form of a name part: folded, the article ال dropped at word starts, words glued. */
+/** The compared Arabic form of a name part: folded, compounds read as one (arabicCompound), the article ال dropped at word starts, words glued. */
 export function arabicPart(s: string): string {
-  return memo(arabicParts, s, (x) => foldArabic(x).split(' ').map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w)).join(''));
+  return memo(arabicParts, s, (x) => arabicCompound(foldArabic(x)).split(' ').map((w) => (w.length > 3 && w.startsWith('ال') ? w.slice(2) : w)).join(''));
 }
 
 // Name parts repeat (a few thousand first and last names cover most people), and scoring reads each pair's parts

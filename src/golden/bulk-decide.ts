@@ -1,5 +1,6 @@
 // Bulk contributions, second step: a round's rows decided against what the database holds (and what the round
 // before it carries), as one-by-one contributions in order would decide them; nothing written. See bulk.ts.
+import { linkCandidate } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Queryable } from '../storage/db.ts';
 import type { Candidate } from './engine.ts';
@@ -242,6 +243,7 @@ async function decideFresh(
       .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1))
       .slice(0, 20);
     const best = candidates[0];
+    const linkTo = linkCandidate(candidates, thresholds?.link);
     let goldenId: string;
     let decision: ContributionDecision;
     if (hit && keyGolden) {
@@ -249,10 +251,10 @@ async function decideFresh(
       decision = 'linked-identifier';
       links.push({ p, goldenId, how: 'identifier', detail: { key: hit } });
       if (best && thresholds && best.score >= thresholds.link) ties.push({ p, survivorId: goldenId, mergedId: best.goldenId, key: hit, score: best.score });
-    } else if (best && thresholds && best.score >= thresholds.link) {
-      goldenId = best.goldenId;
+    } else if (linkTo) {
+      goldenId = linkTo.goldenId;
       decision = 'linked-score';
-      links.push({ p, goldenId, how: 'score', detail: { score: best.score, weights: best.weights } });
+      links.push({ p, goldenId, how: 'score', detail: { score: linkTo.score, weights: linkTo.weights } });
     } else {
       goldenId = goldenRecordId();
       newGoldens.push(goldenId);

@@ -1,5 +1,6 @@
 // Contributions: normalise, version the source record, match (natural keys, then trigram candidates and score), link,
 // recompute the golden record by survivorship, history and change event, all in one transaction.
+import { linkCandidate } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
@@ -154,16 +155,16 @@ export async function contributeIn(
   // 2. Fuzzy: trigram candidates scored by the module.
   const profile = module.matchProfile?.(attributes);
   const candidates = profile ? await scoredCandidates(tx, module, attributes, profile, null) : [];
-  const best = candidates[0];
   const thresholds = module.thresholds;
-  if (best && thresholds && best.score >= thresholds.link) {
+  const best = linkCandidate(candidates, thresholds?.link);
+  if (best) {
     await lockGolden(tx, best.goldenId);
     await link(best.goldenId, 'score', { score: best.score, weights: best.weights });
     const r = await refreshGolden(tx, module, best.goldenId, 'contribution', { force: true });
     return { goldenId: best.goldenId, decision: 'linked-score', version: r.version, warnings: r.warnings };
   }
 
-  // 3. A new golden record; a review item when some candidates came close.
+  // 3. A new golden record; a review item when some candidates came close (or tied at the link threshold).
   const goldenId = await createGolden(tx, referential);
   await link(goldenId, 'new', {});
   const r = await refreshGolden(tx, module, goldenId, 'contribution');
@@ -251,11 +252,11 @@ async function rematchSingleton(
   const byKey = await goldenByKeys(tx, referential, keys, goldenId);
   const profile = byKey ? undefined : module.matchProfile?.(attributes);
   const candidates = profile ? await scoredCandidates(tx, module, attributes, profile, goldenId) : [];
-  const best = candidates[0];
   const thresholds = module.thresholds;
+  const best = linkCandidate(candidates, thresholds?.link);
   const target = byKey
     ? { goldenId: byKey.goldenId, how: 'identifier' as const, detail: { key: byKey.key }, decision: 'linked-identifier' as const }
-    : best && thresholds && best.score >= thresholds.link
+    : best
       ? { goldenId: best.goldenId, how: 'score' as const, detail: { score: best.score, weights: best.weights }, decision: 'linked-score' as const }
       : undefined;
   if (target) {

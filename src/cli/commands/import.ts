@@ -178,10 +178,19 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           rejected++;
           if (reasons.length < 20) reasons.push(`    line ${line}${sourceId ? ` (${sourceId})` : ''}: ${problems.map((p) => (p.location === 'line' ? p.message : `${p.location}: ${p.message}`)).join('; ')}`);
         };
+        // Rows kept with a field dropped (an unknown commune code, an invalid CIN): counted, the first ones shown.
+        let dropped = 0;
+        const droppedLines: string[] = [];
         const tally = (outcomes: readonly BulkOutcome[]) => {
           for (const o of outcomes) {
-            if (o.ok) counts[o.decision]++;
-            else reject(o.line, o.sourceId, o.problems);
+            if (o.ok) {
+              counts[o.decision]++;
+              const fields = o.warnings.filter((w) => w.includes(': dropped:'));
+              if (fields.length > 0) {
+                dropped++;
+                if (droppedLines.length < 10) droppedLines.push(`    line ${o.line} (${o.sourceId}): ${fields.join('; ')}`);
+              }
+            } else reject(o.line, o.sourceId, o.problems);
           }
         };
         let pipelined: string | undefined;
@@ -265,6 +274,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           `  sent to review  ${counts.review}`,
           `  rejected        ${rejected}${rejected > reasons.length ? ` (the first ${reasons.length} below)` : ''}`,
           ...reasons,
+          `  field dropped   ${dropped} (kept without the field${dropped > droppedLines.length ? `; the first ${droppedLines.length} below` : ''})`,
+          ...droppedLines,
           ...(pipelined ? [pipelined] : []),
           `  peak RSS        ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
         ]);

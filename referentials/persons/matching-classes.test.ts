@@ -1,0 +1,117 @@
+// Issue 18's classes, each with cases of its own: compound names, look-alikes across scripts, Latin spelling
+// variants, day/month swaps (blocking and score), the review band, term frequencies, and the calibration.
+import { describe, expect, it } from 'vitest';
+import { personsModule, type PersonAttributes } from './module.ts';
+import { PERSON_THRESHOLDS, compareFirstNames, scorePersons, termFrequencyWeight } from './score.ts';
+import { compareBirthDates } from './dates.ts';
+import { personBlockingKeys } from './blocking.ts';
+import { calibrate } from './calibrate.ts';
+import { generateInMemory } from '../generator/generate.ts';
+
+function attrs(a: Record<string, unknown>): PersonAttributes {
+  const r = personsModule.normalise(a);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.attributes;
+}
+const profile = (a: Record<string, unknown>) => personsModule.matchProfile?.(attrs(a))?.fields ?? {};
+const base = { lastNameLatin: 'Bennani', birthDate: '1980-04-11', birthCommune: '01.511.01.01', sex: 'M' };
+
+describe('1. compound names, with or without the space, in both scripts', () => {
+  it.each([
+    ['عبد القادر', 'عبدالقادر'],
+    ['عبد الرحيم', 'عبدالرحيم'],
+  ])('Arabic %s = %s', (x, y) => {
+    expect(compareFirstNames(profile({ ...base, firstNameArabic: x }), profile({ ...base, firstNameArabic: y }))).toBe('exact');
+    expect(scorePersons(profile({ ...base, firstNameArabic: x }), profile({ ...base, firstNameArabic: y })).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+  });
+  it.each([
+    ['Abdelkader', 'Abdel Kader'], ['Abdelkader', 'Abdelkadir'], ['Abderrahim', 'Abdel Rahim'], ['Abderrahim', 'Abdelrahim'], ['Noureddine', 'Nour Eddine'],
+  ])('Latin %s ~ %s', (x, y) => {
+    expect(compareFirstNames(profile({ ...base, firstNameLatin: x }), profile({ ...base, firstNameLatin: y }))).not.toBe('disagree');
+  });
+  it('across scripts: عبدالقادر (Arabic only) and Abdel Kader (Latin only) are one name', () => {
+    expect(compareFirstNames(profile({ ...base, lastNameLatin: undefined, lastNameArabic: 'بناني', firstNameArabic: 'عبدالقادر' }), profile({ ...base, firstNameLatin: 'Abdel Kader' }))).toBe('exact');
+  });
+});
+
+describe('2. distinct names sharing a skeleton across scripts', () => {
+  it("an Arabic-only محمد and a Latin-only M'hamed are look-alikes: review at best, never a link", () => {
+    const a = profile({ ...base, lastNameLatin: undefined, lastNameArabic: 'بناني', firstNameArabic: 'محمد' });
+    const b = profile({ ...base, firstNameLatin: "M'hamed" });
+    expect(compareFirstNames(a, b)).toBe('lookalike');
+    const s = scorePersons(a, b).score;
+    expect(s).toBeLessThan(PERSON_THRESHOLDS.link);
+    // Near the review threshold: the calibrated review threshold (raised to keep reviews at 1 % of persons) may sit
+    // just above it (docs/decisions.md, "What is left").
+    expect(s).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review - 5);
+  });
+  it('Karima beside Ebrahim of the same surname and date disagree (no longer unknown)', () => {
+    const a = profile({ ...base, lastNameLatin: undefined, lastNameArabic: 'بناني', firstNameArabic: 'كريمة', sex: 'F' });
+    const b = profile({ ...base, firstNameLatin: 'Ebrahim' });
+    expect(compareFirstNames(a, b)).toBe('disagree');
+    expect(scorePersons(a, b).score).toBeLessThan(PERSON_THRESHOLDS.review);
+  });
+});
+
+describe('3. Latin spelling variants of one name', () => {
+  it.each([
+    ['Mustapha', 'Mostafa'], ['Mustapha', 'Mustafa'], ['Othmane', 'Otmane'], ['Othmane', 'Outmane'], ['Othmane', 'Osman'], ['Khadija', 'Khadijah'],
+    ['Fatima Zahra', 'Fatim Zahra'], ['Karima', 'Carima'], ['Ahmed', 'Ahmet'], ['Hicham', 'Hichame'],
+  ])('%s = %s, linked with the same date and commune', (x, y) => {
+    const a = profile({ ...base, firstNameLatin: x });
+    const b = profile({ ...base, firstNameLatin: y });
+    expect(compareFirstNames(a, b)).toBe('exact');
+    expect(scorePersons(a, b).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+  });
+});
+
+describe('4. day and month swapped, one-digit typos', () => {
+  it('grades birth dates', () => {
+    expect(compareBirthDates('1980-04-11', '1980-11-04')).toBe('swap');
+    expect(compareBirthDates('1980-04-11', '1980-04-12')).toBe('typo');
+    expect(compareBirthDates('1980-04-11', '1981-04-11')).toBe('typo');
+    expect(compareBirthDates('1980-04-30', '1980-05-01')).toBe('disagree');
+  });
+  it('a swapped or mistyped date shares a blocking key and is reviewed, not linked', () => {
+    const a = attrs({ ...base, firstNameLatin: 'Youssef' });
+    for (const date of ['1980-11-04', '1980-04-12', '1980-07-11']) {
+      const b = attrs({ ...base, firstNameLatin: 'Youssef', birthDate: date });
+      const index = new Set(personBlockingKeys(a).index);
+      expect(personBlockingKeys(b).probe.some((k) => index.has(k)), date).toBe(true);
+      const s = scorePersons(personsModule.matchProfile?.(a)?.fields ?? {}, personsModule.matchProfile?.(b)?.fields ?? {}).score;
+      expect(s, date).toBeLessThan(PERSON_THRESHOLDS.link);
+      expect(s, date).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review - 5);
+    }
+  });
+});
+
+describe('6. the review band holds doubtful pairs; invariants kept', () => {
+  it("M'hamed/Mohamed with the same date and commune is no longer vetoed far below review, and never linked", () => {
+    const s = scorePersons(profile({ ...base, firstNameLatin: "M'hamed" }), profile({ ...base, firstNameLatin: 'Mohamed' })).score;
+    expect(s).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review - 1);
+    expect(s).toBeLessThan(PERSON_THRESHOLDS.link);
+  });
+  it('two different valid CINs are never linked nor reviewed, whatever else agrees', () => {
+    const same = { ...base, firstNameLatin: 'Youssef', address: '3 Rue de Fès', addressCommune: '01.511.01.01' };
+    expect(scorePersons(profile({ ...same, cin: 'BK123456' }), profile({ ...same, cin: 'BK654321' })).score).toBeLessThan(PERSON_THRESHOLDS.review);
+  });
+});
+
+describe('term frequencies and calibration', () => {
+  it('agreeing on a common name weighs less than on a rare one, within bounds', () => {
+    const level = { m: 0.9, u: 0.02 };
+    expect(termFrequencyWeight(level, 0.1)).toBeLessThan(termFrequencyWeight(level, 0.001));
+    expect(termFrequencyWeight(level, 1e-9)).toBeCloseTo(Math.log2(0.9 / 0.005));
+  });
+  it('estimates weights by EM from unlabelled records, with thresholds and a date', () => {
+    const { records } = generateInMemory({ seed: 11, dupRate: 0.2, persons: 1500, companies: 0, vehicles: 0 });
+    const model = calibrate(records.persons, { data: 'test', randomPairs: 20_000, now: new Date('2026-01-02T00:00:00Z') });
+    expect(model.estimatedAt).toBe('2026-01-02T00:00:00.000Z');
+    expect(model.lambda).toBeGreaterThan(0.05);
+    expect(model.lambda).toBeLessThan(0.95);
+    // Agreement on a birth date says more than agreement on sex; the levels are ordered as they should be.
+    expect(Math.log2(model.levels.birthDate.exact.m / model.levels.birthDate.exact.u)).toBeGreaterThan(Math.log2(model.levels.sex.agree.m / model.levels.sex.agree.u));
+    expect(model.thresholds.link).toBeGreaterThan(model.thresholds.review);
+    expect(model.termFrequencies.given['محمد']).toBeGreaterThan(0.01);
+  });
+});

@@ -1,0 +1,56 @@
+// Issue 18 through the engine, on both drivers: a record tying two namesakes goes to review (one by one and in bulk),
+// and one bad field (an unknown commune code, an invalid CIN) drops that field, keeps the person and says so.
+import { describe, expect, it } from 'vitest';
+import { contribute } from '../src/golden/engine.ts';
+import { contributeBulk } from '../src/golden/bulk.ts';
+import { personsModule } from '../referentials/persons/module.ts';
+import type { ReferentialModule } from '../src/golden/module.ts';
+import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+
+const persons = personsModule as unknown as ReferentialModule;
+
+// Two namesakes with their own CINs, born the same day in the same commune, at the same address (twins would do).
+const namesake = { firstNameLatin: 'Youssef', lastNameLatin: 'Tazi', firstNameArabic: 'يوسف', lastNameArabic: 'التازي', birthDate: '1984-03-09', birthCommune: '01.511.01.01', sex: 'M', address: '12 Rue de Fès', addressCommune: '01.511.01.01' };
+// A third record without a CIN that scores exactly the same against both.
+const unsure = { ...namesake };
+
+describe.each(drivers())('persons matching (issue 18) on %s', (driver) => {
+  let t!: TestDb;
+  referentialsDbPerBlock(driver, (db) => (t = db));
+
+  it('sends a record that ties two namesakes to review instead of linking it to the oldest', async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'a', attributes: { ...namesake, cin: 'BK123456' } });
+    const b = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'b', attributes: { ...namesake, cin: 'BK654321' } });
+    expect(b.goldenId).not.toBe(a.goldenId);
+    const c = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'c', attributes: unsure });
+    expect(c.decision).toBe('review');
+    const { rows } = await t.db.query<{ candidates: Array<{ goldenId: string }> }>(`SELECT candidates FROM ref_review_items WHERE source_id = 'c'`);
+    expect(rows[0]?.candidates.map((x) => x.goldenId).sort()).toEqual([a.goldenId, b.goldenId].sort());
+  });
+
+  it('sends the same tie to review in a bulk import', async () => {
+    const outcomes = await contributeBulk(t.db, persons, [
+      { line: 1, sourceSystem: 'civil-registry', sourceId: 'ba', attributes: { ...namesake, cin: 'BK111111' } },
+      { line: 2, sourceSystem: 'civil-registry', sourceId: 'bb', attributes: { ...namesake, cin: 'BK222222' } },
+      { line: 3, sourceSystem: 'complaints', sourceId: 'bc', attributes: unsure },
+    ]);
+    expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'created', 'review']);
+  });
+
+  it('keeps a person whose commune code is unknown or whose CIN is invalid, without that field, and says so', async () => {
+    const outcomes = await contributeBulk(t.db, persons, [
+      { line: 1, sourceSystem: 'btp', sourceId: 'x1', attributes: { ...namesake, cin: 'BK777777', birthCommune: '99.999.99.99' } },
+      { line: 2, sourceSystem: 'btp', sourceId: 'x2', attributes: { ...namesake, firstNameLatin: 'Karima', firstNameArabic: 'كريمة', sex: 'F', cin: '12-ABC', addressCommune: 'Casablanca' } },
+    ]);
+    const [first, second] = outcomes;
+    expect(first?.ok && first.warnings.some((w) => w.startsWith('birthCommune: dropped:'))).toBe(true);
+    expect(second?.ok && second.warnings.some((w) => w.startsWith('cin: dropped:'))).toBe(true);
+    expect(second?.ok && second.warnings.some((w) => w.startsWith('addressCommune: dropped:'))).toBe(true);
+    const { rows } = await t.db.query<{ attributes: Record<string, unknown> }>(
+      `SELECT g.attributes FROM ref_golden g JOIN ref_links l ON l.golden_id = g.id WHERE l.source_id = 'x1'`,
+    );
+    expect(rows[0]?.attributes).not.toHaveProperty('birthCommune');
+    const single = await contribute(t.db, persons, { sourceSystem: 'btp', sourceId: 'x3', attributes: { ...namesake, firstNameLatin: 'Karima', firstNameArabic: 'كريمة', sex: 'F', cin: 'not a cin' } });
+    expect(single.warnings.some((w) => w.startsWith('cin: dropped:'))).toBe(true);
+  });
+});
