@@ -9,6 +9,7 @@ import { bindService } from '../../src/exchange/bindings.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions } from '../../src/sync/subscriptions.ts';
 import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 import { startActivity } from '../demo/activity.ts';
 import { prng } from '../btp-qualification/data.ts';
 import { dpmAdapter, dpmAdapterConfig, dpmSubscriptionInputs, dpmSubsystem } from './adapter.ts';
@@ -16,18 +17,6 @@ import { dpmBinding, dpmBindingName, dpmService } from './binding.ts';
 import { btpHolderIces, type PersonHolder } from './data.ts';
 import { startDpmSimulator } from './simulator.ts';
 
-// The shapes of adapters/demo/systems.ts (DemoSystemContext, RunningDemoSystem), written here rather than imported:
-// systems.ts imports this file to list it, and a type import back would be an import cycle (test/import-cycles.test.ts).
-interface DemoContext {
-  context: PluginContext;
-  demoDir: string;
-  actor: string;
-  activity: boolean;
-}
-interface RunningDemo {
-  banner: string[];
-  stop(): Promise<void>;
-}
 
 /** Its push subscriptions, created once (a later start finds them active, with the same target, and keeps their cursors). */
 async function ensureSubscriptions(context: PluginContext, actor: string): Promise<string[]> {
@@ -43,7 +32,7 @@ async function ensureSubscriptions(context: PluginContext, actor: string): Promi
   return ids;
 }
 
-async function start(ctx: DemoContext): Promise<RunningDemo> {
+async function start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
   const { context } = ctx;
   const token = randomBytes(24).toString('hex');
   const sim = await startDpmSimulator({ token, seed: 16 });

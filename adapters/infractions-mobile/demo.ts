@@ -4,11 +4,10 @@
 // answers, the terminal keeps its tickets (as it does offline) and stops recording at a bound. Its subsystems are
 // listed so that the demo signs and activates its convention (contracts/MA.GOV.METLE.infractions/tickets/conventions/
 // MA.GOV.METLE.infractions-mobile.yaml), whose provider is the infractions system.
-// The context is typed structurally: importing DemoSystem from adapters/demo/systems.ts would be an import cycle.
 import { join } from 'node:path';
 import { loadClientIdentity, TabadolClient } from '../../src/client/index.ts';
 import { toFolderName } from '../../src/identity/ids.ts';
-import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 import { startActivity } from '../demo/activity.ts';
 import { mobileSubsystem, RoadAgentApp } from './app.ts';
 
@@ -27,7 +26,7 @@ export const infractionsMobileDemo = {
     { id: mobileSubsystem, name: 'METLE: application mobile « INFRACTIONS ROUTIERES » des agents de contrôle routier' },
     { id: 'MA/GOV/METLE/infractions', name: 'METLE: système de gestion des infractions routières' },
   ],
-  async start(ctx: { context: PluginContext; demoDir: string; activity: boolean }): Promise<{ banner: string[]; stop(): Promise<void> }> {
+  async start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const { context } = ctx;
     const identity = await loadClientIdentity(mobileSubsystem, join(ctx.demoDir, toFolderName(mobileSubsystem), 'private.jwk'));
     const dataDir = join(ctx.demoDir, 'infractions-mobile');

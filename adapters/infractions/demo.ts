@@ -5,15 +5,8 @@
 // a licence emptied of points blocks a booking there), now and then a speed camera's ticket, a payment, points given
 // back to a suspended licence, and a vehicle sold (the registration authority's change of owner, through the hub).
 import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 
-// adapters/demo/systems.ts's DemoSystemContext and DemoSystem, written out here: importing them would close a circle
-// (systems.ts lists this module), which test/import-cycles.test.ts forbids; systems.ts checks the shape where it lists it.
-interface DemoSystemContext {
-  context: PluginContext;
-  demoDir: string;
-  actor: string;
-  activity: boolean;
-}
 import { bindService } from '../../src/exchange/bindings.ts';
 import { contribute } from '../../src/golden/engine.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
@@ -91,7 +84,7 @@ async function step(sim: InfractionsSimulator, context: PluginContext, r: Random
 export const infractionsDemo = {
   name: 'infractions',
   subsystems: [{ id: infractionsProvider, name: 'Ministère du Transport et de la Logistique (METLE): gestion des infractions routières' }],
-  async start(ctx: DemoSystemContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
+  async start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const { context } = ctx;
     const sim = await startInfractionsSimulator();
     try {

@@ -13,22 +13,12 @@ import { territory } from '../../referentials/territory/territory.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, rewindSubscription } from '../../src/sync/subscriptions.ts';
 import { startActivity } from '../demo/activity.ts';
-import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 import { marrouteAdapter, marrouteSubscriptionInput, marrouteSubsystem } from './adapter.ts';
 import { marrouteBinding, marrouteService } from './binding.ts';
 import { demoRenumbering, roadProvinces, type RoadEvent } from './data.ts';
 import { startMarrouteSimulator, type MarrouteSimulator } from './simulator.ts';
 
-/**
- * What adapters/demo/systems.ts hands a system's start (its DemoSystemContext, written out here: importing systems.ts,
- * which lists this system, would close an import cycle; the list's type checks that the two agree).
- */
-interface MarrouteDemoContext {
-  context: PluginContext;
-  demoDir: string;
-  actor: string;
-  activity: boolean;
-}
 
 /** The adapter binding's name in the hub (service_bindings.adapter). */
 export const marrouteBindingName = 'marroute-road-events';
@@ -45,7 +35,7 @@ export function renumberingExample(): string {
  * simulator is new and holds its events under their old codes again (it deduplicates by delivery id; renumbering twice
  * changes nothing).
  */
-async function ensureSubscription(ctx: MarrouteDemoContext): Promise<string> {
+async function ensureSubscription(ctx: DemoSystemContext): Promise<string> {
   const { context, actor } = ctx;
   const input = marrouteSubscriptionInput();
   const found = (await listSubscriptions(context.db, { subscriber: marrouteSubsystem, state: 'active' })).find((s) => s.referential === 'territory' && s.target === input.target);
@@ -82,7 +72,7 @@ async function activityStep(sim: MarrouteSimulator, token: string, rng: Random, 
 export const marrouteDemo = {
   name: 'marroute',
   subsystems: [{ id: marrouteSubsystem, name: "Ministère de l'Équipement et de l'Eau (METLE): MARROUTE, information routière" }],
-  async start(ctx: MarrouteDemoContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
+  async start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const { context } = ctx;
     const token = randomBytes(24).toString('hex');
     const sim = await startMarrouteSimulator({ token });

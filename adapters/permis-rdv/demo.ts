@@ -7,15 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 
-// adapters/demo/systems.ts's DemoSystemContext and DemoSystem, written out here: importing them would close a circle
-// (systems.ts lists this module), which test/import-cycles.test.ts forbids; systems.ts checks the shape where it lists it.
-interface DemoSystemContext {
-  context: PluginContext;
-  demoDir: string;
-  actor: string;
-  activity: boolean;
-}
 import { bindService } from '../../src/exchange/bindings.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, type SubscriptionInput } from '../../src/sync/subscriptions.ts';
@@ -75,7 +68,7 @@ async function step(sim: PermisSimulator, token: string, r: Random, n: number): 
 export const permisDemo = {
   name: 'permis-rdv',
   subsystems: [{ id: permisSubsystem, name: 'Ministère du Transport et de la Logistique (METLE): rendez-vous d\'examen du permis de conduire' }],
-  async start(ctx: DemoSystemContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
+  async start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const { context } = ctx;
     const token = randomBytes(24).toString('hex');
     const sim = await startPermisSimulator({ token, seed });

@@ -14,29 +14,18 @@ import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions } from '../../src/sync/subscriptions.ts';
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
-import type { PluginContext } from '../../src/plugins.ts';
+import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 import { categoryCodes, statuses, type Status } from './data.ts';
 import { portalStatusService, portalSubsystem, reclamationsAdapter, reclamationsSubsystem, reclamationsSystem } from './adapter.ts';
 import { complaintsBinding, complaintsService, ministrySubsystem } from './binding.ts';
 import { startPortalReceiver } from './portal.ts';
 import { startComplaintsSimulator, type ComplaintsSimulator } from './simulator.ts';
 
-/**
- * What adapters/demo/systems.ts gives a system's start (its DemoSystemContext), written here rather than imported:
- * systems.ts lists this module, so importing its types back would close an import circle (test/import-cycles.test.ts).
- * TypeScript checks the two agree where systems.ts lists `reclamationsDemo` as a DemoSystem.
- */
-interface DemoContext {
-  context: PluginContext;
-  demoDir: string;
-  actor: string;
-  activity: boolean;
-}
 
 const bindingName = 'reclamations-complaints';
 const personsPurpose = 'person-referential-sync';
 
-async function ensurePersonSubscription(ctx: DemoContext): Promise<string> {
+async function ensurePersonSubscription(ctx: DemoSystemContext): Promise<string> {
   const { context } = ctx;
   const target = `adapter:${reclamationsAdapter.id}`;
   const found = (await listSubscriptions(context.db, { subscriber: reclamationsSubsystem, state: 'active' })).find((s) => s.referential === 'persons' && s.mode === 'push' && s.target === target);
@@ -86,7 +75,7 @@ export const reclamationsDemo = {
     { id: reclamationsSubsystem, name: "Ministère de l'Équipement et de l'Eau (METLE): plate-forme de gestion des réclamations" },
     { id: ministrySubsystem, name: "Ministère de l'Équipement et de l'Eau (METLE): tableau de bord de pilotage (DSI)" },
   ],
-  async start(ctx: DemoContext): Promise<{ banner: string[]; stop(): Promise<void> }> {
+  async start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const { context } = ctx;
     const token = randomBytes(24).toString('hex');
     const simulator = await startComplaintsSimulator({ token });
