@@ -10,6 +10,7 @@ import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions } from '../../src/sync/subscriptions.ts';
 import type { PluginContext } from '../../src/plugins.ts';
 import { startActivity } from '../demo/activity.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { prng } from '../btp-qualification/data.ts';
 import { dpmAdapter, dpmAdapterConfig, dpmSubscriptionInputs, dpmSubsystem } from './adapter.ts';
 import { dpmBinding, dpmBindingName, dpmService } from './binding.ts';
@@ -59,6 +60,7 @@ async function start(ctx: DemoContext): Promise<RunningDemo> {
     const subscriptions = await ensureSubscriptions(context, ctx.actor);
     const tokenFile = join(ctx.demoDir, 'dpm-occupations-token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    recordSimulator(ctx.demoDir, 'dpm-occupations', { url: sim.url, tokenFile });
 
     // The service at work: projects move on; now and then the counter re-types a holder's name, one way then back
     // (the flip-flop real registers hold), which reaches the persons referential as two versions.
