@@ -124,8 +124,18 @@ async function pushTo(type: 'cin' | 'ice', id: string, subscriber: string, after
   return (await accessesOf(type, id)).find((a) => a.operation === 'push' && a.client === subscriber && a.logSeq > afterSeq && a.status < 300);
 }
 
+async function citizenLines(type: 'cin' | 'ice', id: string, afterSeq: number): Promise<string[]> {
+  try {
+    return citizenView(await accessesOf(type, id), afterSeq);
+  } catch (err) {
+    missing.push(`the citizen's report for ${type.toUpperCase()} ${id}`);
+    return [`    the report could not be read: ${(err as Error).message}`];
+  }
+}
+
 function citizenView(accesses: Access[], afterSeq: number): string[] {
-  const recent = accesses.filter((a) => a.logSeq > afterSeq).slice(0, 6);
+  // The portal's own reads of the report are left out: the citizen asked those.
+  const recent = accesses.filter((a) => a.logSeq > afterSeq && a.client !== 'MA/GOV/ADD/portail-citoyen').slice(0, 6);
   if (recent.length === 0) return ['    (nothing new in the report)'];
   return recent.map((a) => `    ${a.at.slice(0, 19).replace('T', ' ')}  ${a.clientName} ${a.operation === 'push' ? 'received an update' : `called ${a.operation}`} (purpose ${a.purpose}) — entry ${a.logSeq}`);
 }
@@ -170,13 +180,13 @@ async function stepName(): Promise<void> {
     return;
   }
   const { p, candidate } = held;
-  const before = Math.max(0, ...(await accessesOf('cin', p.cin)).map((a) => a.logSeq));
+  const before = (await until(async () => Math.max(0, ...(await accessesOf('cin', p.cin)).map((a) => a.logSeq)))) ?? 0;
   // The same citizen files a complaint ("soumettre une réclamation"): the platform now holds them too, by their CIN.
   const filed = await ask<{ number: string; complainantId: string }>(complaints, '/complaints', {
     method: 'POST',
     body: {
       complainant: { kind: 'person', cin: p.cin, firstNameLatin: p.firstLatin, lastNameLatin: candidate.lastNameLatin ?? p.lastLatin, firstNameArabic: p.first.arabic, lastNameArabic: p.last.arabic },
-      subject: 'Panneau de signalisation arraché', category: 'routes-ouvrages', channel: 'guichet', commune: '04.421.01.0', description: 'Déposée au guichet par le citoyen, CIN présentée.',
+      subject: 'Panneau de signalisation arraché', category: 'routes-ouvrages', channel: 'bureau-ordre', commune: '04.421.01.0', description: 'Déposée au guichet par le citoyen, CIN présentée.',
     },
   });
   if (!filed) fail('the complaints platform refused the complaint the demo files');
@@ -198,7 +208,7 @@ async function stepName(): Promise<void> {
   const licence = await getLicence(infractions.url, p.cin, { timeoutMs: 5000 }).catch(() => undefined);
   out(`  infractions ${arrived('step 1: infractions', inInfractions === true && pushInfractions !== undefined)}: its licence file names "${licence?.holderNameLatin ?? '-'}"${pushInfractions ? `; delivered by the push logged as message-log entry ${pushInfractions.logSeq}` : ''}`);
   out(`  Citizen    the citizen portal's report for CIN ${p.cin} (who received or read my data) now lists:`);
-  for (const line of citizenView(await accessesOf('cin', p.cin), before)) out(line);
+  for (const line of await citizenLines('cin', p.cin, before)) out(line);
   out();
 }
 
@@ -226,7 +236,7 @@ async function stepCompany(): Promise<void> {
   }
   const current = first.answer.items[0]?.holder.raisonSociale ?? '';
   const renamed = current.endsWith(' Maroc') ? current.slice(0, -' Maroc'.length) : `${current} Maroc`;
-  const before = Math.max(0, ...(await accessesOf('ice', ice)).map((a) => a.logSeq));
+  const before = (await until(async () => Math.max(0, ...(await accessesOf('ice', ice)).map((a) => a.logSeq)))) ?? 0;
   const edited = await ask<{ version: number }>(btp, `/admin/companies/${ice}`, { method: 'PATCH', body: { raisonSociale: renamed } });
   if (!edited) fail(`the BTP platform refused the renaming of ${ice}`);
   out(`  Changed    the BTP platform renamed the company with ICE ${ice}: "${current}" → "${renamed}" (its dossier's version ${edited.version})`);
@@ -237,11 +247,11 @@ async function stepCompany(): Promise<void> {
   const push = await until(() => pushTo('ice', ice, dpmSubsystem, before));
   const golden = await metle.call('GET', `/x/v1/MA/GOV/HUB/referentials/companies/by-key/ice/${ice}`, { purpose: 'company-referential-sync' });
   const record = golden.status === 200 ? (JSON.parse(golden.body) as { goldenId: string; version: number; attributes: Record<string, { value: unknown }> }) : undefined;
-  out(`  Golden     ${record ? `company ${record.goldenId}, version ${record.version}, name "${String(record.attributes.nameFr?.value ?? '-')}"` : `not readable (${golden.status})`}`);
+  out(`  Golden     ${record ? `company ${record.goldenId}, version ${record.version}` : `not readable (${golden.status})`}`);
   out(`  dpm-occupations ${arrived('step 2: dpm-occupations', shown !== undefined && push !== undefined)}: ${shown ? `its ${shown.answer.total} permit(s) for this ICE now name the holder "${renamed}" (read through the exchange as the DGCT, entry ${shown.logId})` : 'its permits still name the old holder'}`);
   out(`             ${push ? `delivered by the push logged as message-log entry ${push.logSeq}` : 'no push to it recorded for this ICE'}`);
   out(`  Citizen    the portal's report for ICE ${ice} (who received or read the company's data) now lists:`);
-  for (const line of citizenView(await accessesOf('ice', ice), before)) out(line);
+  for (const line of await citizenLines('ice', ice, before)) out(line);
   out();
 }
 
