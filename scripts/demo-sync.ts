@@ -111,6 +111,15 @@ interface Access {
   logSeq: number;
 }
 
+// ---- before anything: the hub is there --------------------------------------------------------------------------
+
+try {
+  const answer = await fetch(`${hubUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(5000) });
+  if (!answer.ok) throw new Error(`answered ${answer.status}`);
+} catch (err) {
+  fail(`no hub answers at ${hubUrl} (${(err as Error).message}): start it with \`npm start\` (same PORT and DATA_DIR), or set HUB_URL`);
+}
+
 const portal = await clientOf('MA/GOV/ADD/portail-citoyen');
 
 async function accessesOf(type: 'cin' | 'ice', id: string): Promise<Access[]> {
@@ -138,15 +147,6 @@ function citizenView(accesses: Access[], afterSeq: number): string[] {
   const recent = accesses.filter((a) => a.logSeq > afterSeq && a.client !== 'MA/GOV/ADD/portail-citoyen').slice(0, 6);
   if (recent.length === 0) return ['    (nothing new in the report)'];
   return recent.map((a) => `    ${a.at.slice(0, 19).replace('T', ' ')}  ${a.clientName} ${a.operation === 'push' ? 'received an update' : `called ${a.operation}`} (purpose ${a.purpose}) — entry ${a.logSeq}`);
-}
-
-// ---- before anything: the hub is there --------------------------------------------------------------------------
-
-try {
-  const answer = await fetch(`${hubUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(5000) });
-  if (!answer.ok) throw new Error(`answered ${answer.status}`);
-} catch (err) {
-  fail(`no hub answers at ${hubUrl} (${(err as Error).message}): start it with \`npm start\` (same PORT and DATA_DIR), or set HUB_URL`);
 }
 
 const missing: string[] = [];
