@@ -290,9 +290,14 @@ async function stepCommune(): Promise<void> {
 }
 
 out(`Hub at ${hubUrl}; each wait is bounded to ${timeoutMs / 1000} s.\n`);
-await stepName();
-await stepCompany();
-await stepCommune();
+try {
+  await stepName();
+  await stepCompany();
+  await stepCommune();
+} catch (err) {
+  // A hub or simulator gone mid-way: said plainly, never a stack trace.
+  fail(`stopped: ${(err as Error).message}${(err as Error).cause ? ` (${String((err as { cause: unknown }).cause)})` : ''}; is the hub still running at ${hubUrl}?`);
+}
 if (missing.length > 0) {
   out(`In short: NOT everything arrived within ${timeoutMs / 1000} s: ${missing.join('; ')}.`);
   process.exit(1);

@@ -39,7 +39,7 @@ describe('npm run demo:sync', () => {
     // The full demo's first start is slow on a loaded machine (every system, 2,100 records loading in the background).
     hub = await startServe({ DATA_DIR: dataDir, DEMO: 'auto' }, 180_000);
     const run = await demoSync({ DATA_DIR: dataDir, HUB_URL: hub.url, DEMO_SYNC_TIMEOUT_S: '90' }, 420_000);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, `${run.stdout}${run.stderr}\nhub: ${hub.stderr().slice(-4000)}`).toBe(0);
     const out = run.stdout;
     expect(out).toMatch(/Golden +person \S+, version \d+/);
     expect(out).toMatch(/permis-rdv ARRIVED: .*message-log entry \d+/);
