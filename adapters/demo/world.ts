@@ -16,6 +16,7 @@ import { getMember, registerMember } from '../../src/identity/members.ts';
 import type { Logger } from '../../src/observability/logger.ts';
 import type { HubPlugin, PluginContext } from '../../src/plugins.ts';
 import { demoIces } from '../btp-qualification/data.ts';
+import { recordSimulator } from './simulator-record.ts';
 import { startBtpSimulator } from '../btp-qualification/simulator.ts';
 import { btpAdapter, btpSubscriptionInput, btpSubsystem } from '../btp-qualification/adapter.ts';
 import { configureAdapter } from '../../src/sync/inbound.ts';
@@ -36,6 +37,7 @@ export const demoSubsystems = [
   { id: 'MA/GOV/ADD/portail-citoyen', name: 'Agence de Développement du Digital: portail citoyen' },
   { id: demoOfficeSubsystem, name: demoOfficeName },
   { id: 'MA/GOV/METLE/pilotage', name: "Ministère de l'Équipement et de l'Eau (METLE): pilotage des e-services (tableau de bord)" },
+  { id: 'MA/GOV/HCP/nomenclature', name: 'Haut-Commissariat au Plan (HCP): nomenclature des unités territoriales' },
   ...demoSystems.flatMap((system) => system.subsystems),
 ] as const;
 
@@ -238,6 +240,7 @@ async function syncBtpBothWays(context: PluginContext, simulatorUrl: string, tok
     // The token stays out of the banner and the logs: a file only this user reads.
     const tokenFile = join(demoDir(context.config.DATA_DIR), 'btp-integration-token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    recordSimulator(demoDir(context.config.DATA_DIR), 'btp-qualification', { url: simulatorUrl, tokenFile });
     return [
       `BTP companies pulled into the companies referential; golden company changes pushed back (subscription ${current});`,
       `                 edit a company in the BTP platform and see it reach the golden record: curl -X PATCH -H "authorization: Bearer $(cat ${tokenFile})"`,

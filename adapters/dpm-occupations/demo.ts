@@ -11,6 +11,7 @@ import { createSubscription, listSubscriptions } from '../../src/sync/subscripti
 import type { PluginContext } from '../../src/plugins.ts';
 import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
 import { startActivity } from '../demo/activity.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { prng } from '../btp-qualification/data.ts';
 import { dpmAdapter, dpmAdapterConfig, dpmSubscriptionInputs, dpmSubsystem } from './adapter.ts';
 import { dpmBinding, dpmBindingName, dpmService } from './binding.ts';
@@ -48,6 +49,7 @@ async function start(ctx: DemoSystemContext): Promise<RunningDemoSystem> {
     const subscriptions = await ensureSubscriptions(context, ctx.actor);
     const tokenFile = join(ctx.demoDir, 'dpm-occupations-token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    recordSimulator(ctx.demoDir, 'dpm-occupations', { url: sim.url, tokenFile });
 
     // The service at work: projects move on; now and then the counter re-types a holder's name, one way then back
     // (the flip-flop real registers hold), which reaches the persons referential as two versions.

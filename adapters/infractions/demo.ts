@@ -14,6 +14,7 @@ import { createSubscription, listSubscriptions, type SubscriptionInput } from '.
 import { person } from '../../referentials/generator/persons.ts';
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { infractionsAdapter, infractionsIdentitySubscriptionInput, infractionsSubscriptionInput } from './adapter.ts';
 import { infractionsBinding, infractionsBindingName, infractionsProvider, infractionsService } from './binding.ts';
 import { startInfractionsSimulator, type InfractionsSimulator } from './simulator.ts';
@@ -92,6 +93,7 @@ export const infractionsDemo = {
       context.services.adapters.register(infractionsBindingName, infractionsBinding({ endpoint: sim.url, timeoutMs: 4000 }));
       await bindService(context.db, { serviceId: infractionsService, binding: { kind: 'adapter', adapter: infractionsBindingName, timeoutMs: 5000 }, actor: ctx.actor });
       await configureAdapter(context.db, infractionsAdapter, { endpoint: sim.url });
+      recordSimulator(ctx.demoDir, 'infractions', { url: sim.url });
       const subscriptions = await ensureSubscriptions(context, ctx.actor);
       const r = Random.for(demoDriverSeed, 'infractions-demo-activity');
       let n = 0;

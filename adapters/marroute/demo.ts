@@ -14,6 +14,7 @@ import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, rewindSubscription } from '../../src/sync/subscriptions.ts';
 import { startActivity } from '../demo/activity.ts';
 import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { marrouteAdapter, marrouteSubscriptionInput, marrouteSubsystem } from './adapter.ts';
 import { marrouteBinding, marrouteService } from './binding.ts';
 import { demoRenumbering, roadProvinces, type RoadEvent } from './data.ts';
@@ -87,6 +88,7 @@ export const marrouteDemo = {
       // The token stays out of the banner and the logs: a file only this user reads.
       const tokenFile = join(folder, 'integration-token');
       await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+      recordSimulator(ctx.demoDir, 'marroute', { url: sim.url, tokenFile });
       const example = join(folder, 'territory-renumbering.ndjson');
       await writeFile(example, renumberingExample());
       const rng = Random.for('marroute-activity', 2026);

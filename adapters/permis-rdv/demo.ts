@@ -14,6 +14,7 @@ import { configureAdapter } from '../../src/sync/inbound.ts';
 import { createSubscription, listSubscriptions, type SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { permisAdapter, permisAdapterId, permisSyncPurpose } from './adapter.ts';
 import { permisBinding, permisService, permisSubsystem } from './binding.ts';
 import { examSlots, requestUses } from './data.ts';
@@ -78,6 +79,7 @@ export const permisDemo = {
       await mkdir(dir, { recursive: true });
       const tokenFile = join(dir, 'integration-token');
       await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+      recordSimulator(ctx.demoDir, 'permis-rdv', { url: sim.url, tokenFile });
       context.services.adapters.register(permisBindingName, permisBinding({ baseUrl: sim.url, token }));
       await bindService(context.db, { serviceId: permisService, binding: { kind: 'adapter', adapter: permisBindingName, timeoutMs: 5000 }, actor: ctx.actor });
       await configureAdapter(context.db, permisAdapter, { baseUrl: sim.url, token });

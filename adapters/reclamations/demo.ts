@@ -15,6 +15,7 @@ import { createSubscription, listSubscriptions } from '../../src/sync/subscripti
 import { Random } from '../../referentials/generator/random.ts';
 import { startActivity } from '../demo/activity.ts';
 import type { DemoSystemContext, RunningDemoSystem } from '../demo/demo-system.ts';
+import { recordSimulator } from '../demo/simulator-record.ts';
 import { categoryCodes, statuses, type Status } from './data.ts';
 import { portalStatusService, portalSubsystem, reclamationsAdapter, reclamationsSubsystem, reclamationsSystem } from './adapter.ts';
 import { complaintsBinding, complaintsService, ministrySubsystem } from './binding.ts';
@@ -93,6 +94,7 @@ export const reclamationsDemo = {
       // The token stays out of the banner and the logs: a file only this user reads.
       const tokenFile = join(ctx.demoDir, 'reclamations-integration-token');
       writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      recordSimulator(ctx.demoDir, reclamationsSystem, { url: simulator.url, tokenFile });
       const r = Random.for('reclamations-demo-activity', Date.now());
       const activity = startActivity({ name: reclamationsSystem, everyMs: 3000 + r.int(0, 7000), enabled: ctx.activity, logger: context.logger, step: (signal) => activityStep(simulator, token, r, signal) });
       const open = simulator.store.data.complaints.filter((c) => statuses[c.status].next.length > 0).length;

@@ -8,6 +8,7 @@
 //     GET  /sync/status-changes?since=&limit=        status changes after a sequence (told to the citizen portal)
 //     GET  /statistics?commune=&category=&status=    complaints by commune, category and status
 //     POST /admin/complaints/:number/status          an agent moves a complaint on
+//     GET  /admin/complainants/:id                   an agent's screen of a complainant (and the golden version last applied)
 //     PATCH /admin/complainants/:id                  an agent corrects a complainant's name
 //     POST /hub/person-changes                       name corrections from the hub (not listed back)
 // `fault` switches the integration API to `down` (503), `garbage` (200 with a page that is not JSON) or `slow`.
@@ -114,7 +115,7 @@ export function createComplaintsApp(store: ComplaintsStore, token: string, fault
     if (!input.success) return problem(c, 400, firstIssue(input.error).message, firstIssue(input.error).field);
     if (places.unit(input.data.commune)?.kind !== 'commune') return problem(c, 400, 'no commune with this code', 'body.commune');
     const complaint = store.submit(input.data as never);
-    return c.json({ number: complaint.number, accessCode: complaint.accessCode, status: complaint.status, deadline: complaint.deadline }, 201);
+    return c.json({ number: complaint.number, accessCode: complaint.accessCode, status: complaint.status, deadline: complaint.deadline, complainantId: complaint.complainantId }, 201);
   });
   app.get('/complaints/:number', (c) => {
     const number = numberSchema.safeParse(c.req.param('number'));
@@ -149,6 +150,13 @@ export function createComplaintsApp(store: ComplaintsStore, token: string, fault
     const moved = store.move(c.req.param('number'), input.data.status as never, { ...(input.data.service ? { service: input.data.service as never } : {}), ...(input.data.note ? { note: input.data.note } : {}) });
     if (!moved.ok) return problem(c, moved.status, moved.reason, moved.field === 'number' ? 'path.number' : `body.${moved.field}`);
     return c.json(followView(moved.complaint));
+  });
+  // An agent's screen of one complainant: what the platform holds, and the last golden version the hub brought it.
+  app.get('/admin/complainants/:id', (c) => {
+    const who = store.complainant(c.req.param('id'));
+    if (!who) return problem(c, 404, 'no complainant with this id', 'path.id');
+    const hub = who.kind === 'person' && who.cin ? store.fromHubFor(who.cin) : undefined;
+    return c.json({ ...who, ...(hub ? { hub } : {}) });
   });
   app.patch('/admin/complainants/:id', async (c) => {
     const input = correctionSchema.safeParse(await readJson(c));

@@ -215,6 +215,11 @@ export class ComplaintsStore {
    * already applied (delivered twice, or late) or made before an agent's last correction of that complainant changes
    * nothing: the agent's correction wins here and reaches the hub by the next pull.
    */
+  /** The last golden change (its id and version) applied to this CIN's complainants. */
+  fromHubFor(cin: string): { goldenId: string; version: number } | undefined {
+    return this.appliedFromHub.get(cin);
+  }
+
   applyPersonChange(change: PersonChange): boolean {
     const held = this.data.complainants.filter((c) => c.kind === 'person' && c.cin === change.cin);
     if (held.length === 0) return false;

@@ -26,6 +26,12 @@ export const PERSON_TRUST = {
     addressCommune: ['cnss', 'marroute', 'civil-registry', 'dgsn', 'regional-offices', 'btp', 'infractions', 'complaints'],
     // The points register is the infractions system's: it alone decides a suspension (docs/decisions.md §19).
     licence: ['infractions', 'marroute'],
+    // A name the complaints platform's agent corrected with the citizen's CIN card in hand outranks the names the
+    // infractions and BTP files copied at the roadside or from a dossier (docs/decisions.md, "agent-verified names").
+    firstNameLatin: ['civil-registry', 'dgsn', 'complaints', 'cnss', 'marroute', 'regional-offices', 'btp', 'infractions'],
+    lastNameLatin: ['civil-registry', 'dgsn', 'complaints', 'cnss', 'marroute', 'regional-offices', 'btp', 'infractions'],
+    firstNameArabic: ['civil-registry', 'dgsn', 'complaints', 'cnss', 'marroute', 'regional-offices', 'btp', 'infractions'],
+    lastNameArabic: ['civil-registry', 'dgsn', 'complaints', 'cnss', 'marroute', 'regional-offices', 'btp', 'infractions'],
   },
 } as const;
 

@@ -63,7 +63,9 @@ export function transparencyBinding(db: Queryable, keyring: HubKeyring): Adapter
           operation: r.operation,
           purpose: r.purpose,
           purposeDescription: r.purposes?.find((p) => p.code === r.purpose)?.description ?? r.purpose,
-          status: r.status,
+          // A push the subscriber never answered is logged with status 0 (src/sync/pump.ts): told as the protocol's
+          // provider-unavailable (502), since the report's contract, and its readers, take an HTTP status.
+          status: r.status >= 100 ? r.status : 502,
           logSeq: Number(r.seq),
         }));
       const body = {
