@@ -20,6 +20,9 @@ import { dpmSubsystem } from '../adapters/dpm-occupations/adapter.ts';
 import { dpmService } from '../adapters/dpm-occupations/binding.ts';
 import { btpHolderIces } from '../adapters/dpm-occupations/data.ts';
 import { marrouteService } from '../adapters/marroute/binding.ts';
+import { marrouteSubsystem } from '../adapters/marroute/adapter.ts';
+import { withDatabase } from '../src/cli/run.ts';
+import { referentialsProvider } from '../src/sync/subscriptions.ts';
 import { demoRenumbering } from '../adapters/marroute/data.ts';
 import { territory } from '../referentials/territory/territory.ts';
 
@@ -255,6 +258,26 @@ async function stepCompany(): Promise<void> {
   out();
 }
 
+/**
+ * A commune names no citizen, so the territory push is in no citizen's report: its message-log entry is read from the
+ * hub's own database (as the `tabadol` admin commands do: directly, or through a running embedded hub's local socket).
+ */
+async function territoryPushEntry(afterSeq: number): Promise<string> {
+  try {
+    const seq = await withDatabase(config, undefined, async (db) => {
+      const { rows } = await db.query<{ seq: string }>(
+        "SELECT seq::text AS seq FROM message_log WHERE client = $1 AND operation = 'push' AND service = $2 AND status BETWEEN 200 AND 299 AND seq > $3 ORDER BY seq LIMIT 1",
+        [marrouteSubsystem, `${referentialsProvider}/territory`, afterSeq],
+      );
+      return rows[0]?.seq;
+    });
+    return seq ? `delivered by the push logged as message-log entry ${seq}` : 'its push is not in the message log yet';
+  } catch (err) {
+    // A hub on another machine: its database is not this one's to read.
+    return `its push's message-log entry is in the hub's log (not readable from here: ${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
 // ---- step 3: a commune renumbered ------------------------------------------------------------------------------------
 
 interface RoadEvents { evenements?: Array<{ id: string; codeCommune: string; codeCommuneDeclare?: string; nature?: string }>; events?: unknown[] }
@@ -283,6 +306,7 @@ async function stepCommune(): Promise<void> {
   });
   const filedOld = moved?.filter((e) => e.codeCommuneDeclare === code2014).length ?? 0;
   out(`  MARROUTE   ${arrived('step 3: MARROUTE', moved !== undefined)}: ${moved ? `${moved.length} road event(s) under ${code2024}, ${filedOld} of them reported under ${code2014}` : `no event reported under ${code2014} is found under ${code2024}`}`);
+  if (moved) out(`             ${await territoryPushEntry(Number(contributed.logId ?? 0))}`);
   const citizen = await portal.call('GET', `/x/v1/${marrouteService}/provinces/${province}/events?commune=${code2024}`, { purpose: 'road-conditions-information' });
   const seen = citizen.status === 200 ? (JSON.parse(citizen.body) as { events?: unknown[] }).events?.length ?? 0 : 0;
   out(`  Citizen    the citizen portal asks MARROUTE for road events in ${name} under ${code2024}: ${citizen.status === 200 ? `${seen} event(s)` : `refused (${citizen.status})`} (message-log entry ${citizen.logId})`);

@@ -47,7 +47,7 @@ describe('npm run demo:sync', () => {
     expect(out).toMatch(/Golden +company \S+, version \d+/);
     expect(out).toMatch(/dpm-occupations ARRIVED: [\s\S]*?push logged as message-log entry \d+/);
     expect(out).toMatch(/Golden +commune \S+, version \d+/);
-    expect(out).toMatch(/MARROUTE +ARRIVED: \d+ road event\(s\) under 01\.051\.11\.01/);
+    expect(out).toMatch(/MARROUTE +ARRIVED: \d+ road event\(s\) under 01\.051\.11\.01[^\n]*\n +delivered by the push logged as message-log entry \d+/);
     expect(out).toMatch(/Citizen .*\d+ event\(s\) \(message-log entry \d+\)/);
     expect(out).not.toMatch(/DID NOT ARRIVE/);
   }, 660_000);
