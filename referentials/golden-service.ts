@@ -11,10 +11,10 @@ import type { NaturalKey, ReferentialModule } from '../src/golden/module.ts';
 import { readChanges } from '../src/golden/changes.ts';
 import { getGolden, resolveManyJson, resolveManyLimit, sourceRefs, type GoldenJson } from '../src/golden/reads.ts';
 import type { BackgroundFailureReport } from '../src/observability/metrics.ts';
-import type { Db, Queryable } from '../src/storage/db.ts';
+import type { Db } from '../src/storage/db.ts';
 import { jsonFaults, locationOf, parseInstant, parsePosition, printable, textFault } from '../src/storage/storable.ts';
 import { parseCin, parseIce, parsePlate, parseVin } from './identifiers/index.ts';
-import { latinKey } from './text/fold.ts';
+import { searchForm, searchGoldens } from '../src/golden/search.ts';
 
 /** The value travels beside its bytes (ProviderResponse.json): the hub validates it without parsing the body again. */
 function json(status: number, body: unknown): ProviderResponse {
@@ -246,61 +246,6 @@ export function goldenService(module: ReferentialModule, db: Db, reportFailure?:
   return operationBinding(`${name} referential`, operations, storableParameters);
 }
 
-/**
- * The form a query is searched in: its Latin key (referentials/text/fold.ts), which folds Arabic letters as foldArabic
- * does and keys Latin spellings, as the modules build the blocking text (the Latin names by their key, the Arabic ones
- * folded). One form serves both scripts and a mix of them.
- */
-export function searchForm(text: string): string {
-  return latinKey(text) || text.trim();
-}
-
-/**
- * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
- * `<%`, 0.6 unless set), best first, then by id; a page of them. One statement.
- *
- * Records share their names (a million persons have about 31,000 distinct blocking texts), so the search walks the
- * distinct names (ref_search_names, migration 0014) nearest-first through their GiST trigram index, takes the
- * `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
- * `offset + limit` records by id from a B-tree, and ranks those. Each name has a record, so those names hold the page;
- * the walk stops after them, whatever the number of similar records. The threshold is applied to the names the walk
- * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference
- * test (test/referentials-reads.test.ts) found fewer names at exactly the threshold (0.6) than the reference search.
- * What that gives up: among records exactly as similar as the page's last one, which make the page depends on which
- * names of that similarity the walk reached first (the order within the page stays similarity, then id).
- *
- * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
- */
-export async function searchGoldens(
-  db: Queryable,
-  referential: string,
-  query: { form: string; commune: string | null; limit: number; offset: number },
-): Promise<Array<{ id: string; sim: number }>> {
-  const { form, commune, limit, offset } = query;
-  const { rows } =
-    commune !== null
-      ? await db.query<{ id: string; sim: number }>(
-          `SELECT id, word_similarity($2, blocking_text) AS sim FROM ref_golden
-            WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $5 AND $2 <% blocking_text
-            ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
-          [referential, form, limit, offset, commune],
-        )
-      : await db.query<{ id: string; sim: number }>(
-          `SELECT g.id, n.sim FROM (
-             SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
-              WHERE n.referential = $1
-                AND EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = n.blocking_text AND e.status = 'active')
-              ORDER BY n.blocking_text <->> $2 LIMIT $5
-           ) n
-           CROSS JOIN LATERAL (
-             SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $5
-           ) g
-           WHERE $2 <% n.blocking_text
-           ORDER BY n.sim DESC, g.id LIMIT $3 OFFSET $4`,
-          [referential, form, limit, offset, offset + limit],
-        );
-  return rows;
-}
 
 /**
  * The request's JSON body, refused (400, naming where) when it is not UTF-8 (decoding would store U+FFFD in its place),
@@ -325,3 +270,5 @@ function readJsonBody(request: ProviderRequest): { ok: true; value: unknown } | 
   }
   return { ok: true, value };
 }
+
+export { searchForm, searchGoldens };

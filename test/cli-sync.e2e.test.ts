@@ -219,7 +219,7 @@ describe('tabadol subscription, sync and dlq beside a running hub', { timeout: 6
     const again = await tabadol('subscription', 'resume', subscriptionId);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe(`tabadol: subscription ${subscriptionId} has ended; create a new one`);
-    expect(JSON.parse((await tabadol('sync', 'status', '--json')).stdout)).toEqual({ subscriptions: [], adapters: [] });
+    expect((JSON.parse((await tabadol('sync', 'status', '--json')).stdout) as { subscriptions: unknown[] }).subscriptions).toEqual([]);
     const audited = (await db.query<{ action: string }>('SELECT action FROM admin_audit WHERE target LIKE $1 AND actor LIKE $2 ORDER BY id', [`${subscriptionId}%`, 'cli:%'])).rows.map((r) => r.action);
     expect(audited).toEqual(['subscription.create', 'subscription.rewind', 'subscription.pause', 'subscription.rewind', 'subscription.resume', 'dlq.replay', 'subscription.end']);
   });

@@ -69,7 +69,7 @@ describe.runIf(runConsoleTests())('console pages in Chromium', () => {
     const arabic = page.locator('bdi', { hasText: arabicName });
     expect(await arabic.getAttribute('dir')).toBe('auto');
     // Run in the page: the test's TypeScript has no DOM types.
-    expect(await arabic.evaluate('(el) => getComputedStyle(el).direction')).toBe('rtl');
+    expect(await arabic.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { direction: string } }).getComputedStyle(el).direction)).toBe('rtl');
     // The auditor reads; the disable form is an admin's.
     await page.goto(`${world.origin}/console/members/detail?id=${encodeURIComponent('MA/GOV/T-AR')}`);
     expect(await page.locator('form[action="/console/members/status"]').count()).toBe(0);

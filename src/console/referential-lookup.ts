@@ -6,7 +6,7 @@ import type { GoldenAttributes, GoldenRecord, GoldenStatus } from '../golden/eng
 import { resolveMany } from '../golden/reads.ts';
 import type { Queryable } from '../storage/db.ts';
 import { textFault } from '../storage/storable.ts';
-import { searchForm, searchGoldens } from '../../referentials/golden-service.ts';
+import { searchForm, searchGoldens } from '../golden/search.ts';
 import { ConsoleInputError } from './errors.ts';
 
 /**

@@ -1,0 +1,60 @@
+// Name search over the golden records (the referential services' search and the console's): the search form of a
+// text, and the ranked walk of ref_search_names / ref_golden it drives.
+import type { Queryable } from '../storage/db.ts';
+import { latinKey } from '../text/fold.ts';
+
+/**
+ * The form a query is searched in: its Latin key (referentials/text/fold.ts), which folds Arabic letters as foldArabic
+ * does and keys Latin spellings, as the modules build the blocking text (the Latin names by their key, the Arabic ones
+ * folded). One form serves both scripts and a mix of them.
+ */
+export function searchForm(text: string): string {
+  return latinKey(text) || text.trim();
+}
+
+/**
+ * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
+ * `<%`, 0.6 unless set), best first, then by id; a page of them. One statement.
+ *
+ * Records share their names (a million persons have about 31,000 distinct blocking texts), so the search walks the
+ * distinct names (ref_search_names, migration 0014) nearest-first through their GiST trigram index, takes the
+ * `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
+ * `offset + limit` records by id from a B-tree, and ranks those. Each name has a record, so those names hold the page;
+ * the walk stops after them, whatever the number of similar records. The threshold is applied to the names the walk
+ * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference
+ * test (test/referentials-reads.test.ts) found fewer names at exactly the threshold (0.6) than the reference search.
+ * What that gives up: among records exactly as similar as the page's last one, which make the page depends on which
+ * names of that similarity the walk reached first (the order within the page stays similarity, then id).
+ *
+ * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
+ */
+export async function searchGoldens(
+  db: Queryable,
+  referential: string,
+  query: { form: string; commune: string | null; limit: number; offset: number },
+): Promise<Array<{ id: string; sim: number }>> {
+  const { form, commune, limit, offset } = query;
+  const { rows } =
+    commune !== null
+      ? await db.query<{ id: string; sim: number }>(
+          `SELECT id, word_similarity($2, blocking_text) AS sim FROM ref_golden
+            WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $5 AND $2 <% blocking_text
+            ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
+          [referential, form, limit, offset, commune],
+        )
+      : await db.query<{ id: string; sim: number }>(
+          `SELECT g.id, n.sim FROM (
+             SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
+              WHERE n.referential = $1
+                AND EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = n.blocking_text AND e.status = 'active')
+              ORDER BY n.blocking_text <->> $2 LIMIT $5
+           ) n
+           CROSS JOIN LATERAL (
+             SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $5
+           ) g
+           WHERE $2 <% n.blocking_text
+           ORDER BY n.sim DESC, g.id LIMIT $3 OFFSET $4`,
+          [referential, form, limit, offset, offset + limit],
+        );
+  return rows;
+}
