@@ -114,6 +114,13 @@ const resolveWorst = [
   { name: 'numbers', body: itemsAtLimit('1') },
 ];
 for (const referential of ['companies', 'persons', 'vehicles']) worstCases[`MA.GOV.HUB.referentials/${referential}`] = { resolveMany: resolveWorst };
+// The road agents' batch (contract: at most 50 rows): the same items at the limit under `rows`.
+worstCases['MA.GOV.METLE.infractions/tickets'] = { recordInfractionBatch: resolveWorst.map((c) => ({ name: c.name, body: c.body.replace('{"items":[', '{"rows":[') })) };
+/** Where each contract's worst case is sent: the service under the test provider and the operation's path. */
+const caseTarget: Record<string, { service: string; path: string }> = {
+  'MA.GOV.METLE.infractions/tickets': { service: 'tickets', path: '/infraction-batches' },
+};
+const targetOf = (contract: string) => caseTarget[contract] ?? { service: contract.split('/')[1] ?? '', path: '/resolve' };
 
 describe('hostile bodies on a running hub', () => {
   let world: ExchangeWorld;
@@ -136,6 +143,16 @@ describe('hostile bodies on a running hub', () => {
       const adapter = `test:hostile:${service}`;
       world.loadAdapter(adapter, goldenService(module, world.db));
       await world.bind(`${testProvider}/${service}`, { kind: 'adapter', adapter, timeoutMs: 10_000 });
+    }
+    // The infractions contract under the test provider, bound to a provider that must never be reached: a batch at the
+    // limit is refused by the hub's own validation.
+    {
+      const serviceDir = join(world.contractsDir, testProvider.replaceAll('/', '.'), 'tickets');
+      mkdirSync(serviceDir, { recursive: true });
+      copyFileSync(join(repoContracts, 'MA.GOV.METLE.infractions', 'tickets', 'openapi.yaml'), join(serviceDir, 'openapi.yaml'));
+      await world.addConvention({ provider: testProvider, service: 'tickets', consumer: consumer.id, purposes: [{ code: purpose, description: 'hostile input', legalBasis: 'test' }], operations: [{ operationId: 'recordInfractionBatch' }] });
+      world.loadAdapter('test:hostile:tickets', { handle: async () => ({ status: 500, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('{"reached":"the provider"}') }) });
+      await world.bind(`${testProvider}/tickets`, { kind: 'adapter', adapter: 'test:hostile:tickets', timeoutMs: 10_000 });
     }
     await world.sync();
     // The contracts compiled before anything is measured (as the hub does after each registry load, in the background).
@@ -169,8 +186,8 @@ describe('hostile bodies on a running hub', () => {
   it.each(exchangeCases)('$contract $operationId with $name at the limit: a bounded 4xx in under 2 s, /healthz within 200 ms meanwhile', async ({ contract, body }) => {
     expect(body.length).toBeGreaterThan(bodyLimit - 16);
     expect(body.length).toBeLessThanOrEqual(bodyLimit);
-    const service = contract.split('/')[1] ?? '';
-    const { answer, ms, healthMs } = await whileProbingHealth(world, () => exchange(service, 'POST', '/resolve', body));
+    const { service, path } = targetOf(contract);
+    const { answer, ms, healthMs } = await whileProbingHealth(world, () => exchange(service, 'POST', path, body));
     const problem = expectBoundedProblem(answer);
     expect(problem.type).toBe('urn:tabadol:problem:request-invalid');
     expect(ms).toBeLessThan(2000);
