@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { companiesModule, personsModule, referentialModules } from '../referentials/index.ts';
 import { makeIce } from '../referentials/identifiers/index.ts';
+import { territoryModule } from '../referentials/territory/module.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { expectAccessible, runConsoleTests, screenshot, startConsoleWorld, type ConsoleWorld } from './helpers/console.ts';
@@ -18,7 +19,8 @@ describe.runIf(runConsoleTests())('console referentials page in Chromium', () =>
   let firstVersionAt: Date;
 
   beforeAll(async () => {
-    world = await startConsoleWorld({ referentials: referentialModules });
+    // As the hub composes them (referentials/services.ts): the territory's communes beside the three matched referentials.
+    world = await startConsoleWorld({ referentials: [...referentialModules, territoryModule as unknown as ReferentialModule] });
     const db = world.hub.db;
     const ice = makeIce('001525283');
     companyId = (await contribute(db, companiesModule as unknown as ReferentialModule, { sourceSystem: 'ompic', sourceId: 'RC-1', attributes: { ice, nameFr: hostile, nameAr: 'أطلس للبناء' } })).goldenId;
@@ -77,6 +79,7 @@ describe.runIf(runConsoleTests())('console referentials page in Chromium', () =>
     const { context, page } = await world.signedIn('admin');
     await page.goto(`${world.origin}/console/referentials?ref=territory&q=${encodeURIComponent('Tanger')}`);
     expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('select#ref option[value=territory]').count()).toBe(1);
     await page.goto(`${world.origin}/console/referentials?ref=territory&q=${encodeURIComponent('طنجة')}`);
     const cell = page.locator('tbody bdi', { hasText: 'طنجة' }).first();
     expect(await cell.evaluate(directionOf)).toBe('rtl');

@@ -12,7 +12,7 @@ function sources(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) files.push(...sources(path));
-    else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) files.push(path);
+    else if (/\.tsx?$/.test(path) && !path.endsWith('.d.ts')) files.push(path);
   }
   return files;
 }
@@ -22,7 +22,7 @@ function importsOf(file: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
     const spec = m[1] ?? m[2];
-    if (spec?.endsWith('.ts')) out.push(resolve(dirname(file), spec));
+    if (spec && /\.tsx?$/.test(spec)) out.push(resolve(dirname(file), spec));
   }
   return out;
 }

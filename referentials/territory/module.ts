@@ -4,7 +4,7 @@
 // and the 2014→2024 crosswalk stay the bundled index (territory.ts): a record is checked against it, never trusted over it.
 import type { NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
 import { FieldReader } from '../persons/fields.ts';
-import { territory, type Commune } from './territory.ts';
+import { territory, type Commune, type UnitKind } from './territory.ts';
 
 export interface CommuneRecordAttributes extends Record<string, unknown> {
   /** Today's code (dotted). */
@@ -98,10 +98,17 @@ export function communeNaturalKeys(attributes: CommuneRecordAttributes): Natural
   return [{ type: 'commune', value: attributes.code }];
 }
 
+const unitKindLabels: Record<UnitKind, string> = { region: 'région', province: 'province ou préfecture', cercle: 'cercle', commune: 'commune' };
+
 export const territoryModule: ReferentialModule<CommuneRecordAttributes> = {
   name: 'territory',
   normalise: normaliseCommuneRecord,
   naturalKeys: communeNaturalKeys,
   trust: TERRITORY_TRUST,
   batchColumns: ['code', 'formerCodes', 'nameFr', 'nameAr'],
+  searchReference: (query, limit) =>
+    territory()
+      .search(query, { limit })
+      .map(({ unit }) => ({ code: unit.code, kindLabel: unitKindLabels[unit.kind], nameFr: unit.nameFr, nameAr: unit.nameAr, population: unit.population2024 })),
 };
+

@@ -60,4 +60,20 @@ export interface ReferentialModule<Attrs extends Record<string, unknown> = Recor
    * (`rc.number`). Absent: a CSV header is checked for sourceId and duplicates only.
    */
   batchColumns?: readonly string[];
+  /**
+   * A referential whose units are reference data the hub ships (the territory: regions to communes, HCP's codes)
+   * searches them here, by name in either script or by code, nearest first. The console's search page uses it
+   * where a referential has no name matching of its own.
+   */
+  searchReference?(query: string, limit: number): ReferenceUnit[];
+}
+
+/** A unit of shipped reference data as a search shows it. */
+export interface ReferenceUnit {
+  code: string;
+  /** The unit's level, in French (`région`, `commune`…). */
+  kindLabel: string;
+  nameFr: string;
+  nameAr?: string;
+  population?: number;
 }

@@ -6,7 +6,6 @@ import { getGolden, sourceRefs } from '../../golden/reads.ts';
 import type { ReferentialModule } from '../../golden/module.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseInstant } from '../../storage/storable.ts';
-import { territory, type TerritorialUnit } from '../../../referentials/territory/territory.ts';
 import { ConsoleInputError } from '../errors.ts';
 import { formatCount, formatDateTime } from '../format.ts';
 import { attributeLines, recordNames } from '../golden-view.ts';
@@ -20,7 +19,6 @@ import { recordPath, unmergePath } from '../data-paths.ts';
 
 const page = pages.referentials;
 const referentialLabels: Record<string, string> = { persons: 'Personnes', companies: 'Entreprises', vehicles: 'Véhicules', territory: 'Territoire' };
-const kindLabels: Record<TerritorialUnit['kind'], string> = { region: 'région', province: 'province ou préfecture', cercle: 'cercle', commune: 'commune' };
 const statusLabels: Record<string, string> = { active: 'actif', merged: 'fusionné', retired: 'retiré' };
 const goldenIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
@@ -38,7 +36,7 @@ function SearchForm(props: { names: string[]; referential: string; q: string }) 
       <div class="field">
         <label for="ref">Référentiel</label>
         <select id="ref" name="ref">
-          {[...props.names, 'territory'].map((n) => (
+          {props.names.map((n) => (
             <option value={n} selected={n === props.referential}>
               {referentialLabels[n] ?? n}
             </option>
@@ -54,9 +52,10 @@ function SearchForm(props: { names: string[]; referential: string; q: string }) 
   );
 }
 
-function TerritoryResults(props: { q: string }) {
-  const hits = territory().search(props.q, { limit: 50 });
-  if (hits.length === 0) return <p>Aucune unité territoriale ne correspond.</p>;
+/** A referential of shipped reference data (the territory): its units nearest the query, 50 at most. */
+function ReferenceResults(props: { search: NonNullable<ReferentialModule['searchReference']>; q: string }) {
+  const hits = props.search(props.q, 50);
+  if (hits.length === 0) return <p>Aucune unité ne correspond.</p>;
   return (
     <div class="table-scroll" tabindex={0}>
       <table>
@@ -65,11 +64,11 @@ function TerritoryResults(props: { q: string }) {
         <tbody>
           {hits.map((h) => (
             <tr>
-              <td><code>{h.unit.code}</code></td>
-              <td>{kindLabels[h.unit.kind]}</td>
-              <td><Name>{h.unit.nameFr}</Name></td>
-              <td><Name>{h.unit.nameAr}</Name></td>
-              <td class="num">{formatCount(h.unit.population2024)}</td>
+              <td><code>{h.code}</code></td>
+              <td>{h.kindLabel}</td>
+              <td><Name>{h.nameFr}</Name></td>
+              <td>{h.nameAr === undefined ? '' : <Name>{h.nameAr}</Name>}</td>
+              <td class="num">{h.population === undefined ? '' : formatCount(h.population)}</td>
             </tr>
           ))}
         </tbody>
@@ -87,9 +86,9 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
     const [offsetText] = decodeCursor(c.req.query('cursor'), [/^\d{1,4}$/]) ?? ['0'];
     const offset = Number(offsetText);
     let results = <p>Saisissez au moins deux caractères : un nom en arabe ou en latin, un CIN, un ICE, une plaque.</p>;
-    if (q !== undefined && referential === 'territory') results = <TerritoryResults q={q} />;
-    else if (q !== undefined) {
-      const module = moduleOf(c, referential, 'ref');
+    const module = q === undefined ? undefined : moduleOf(c, referential, 'ref');
+    if (q !== undefined && module?.searchReference) results = <ReferenceResults search={(query, limit) => module.searchReference?.(query, limit) ?? []} q={q} />;
+    else if (q !== undefined && module) {
       const found = await searchRecords(c.var.deps.db, module, q, offset);
       results =
         found.records.length === 0 ? <p>Aucun enregistrement ne correspond.</p> : (
