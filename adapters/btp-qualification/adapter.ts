@@ -7,6 +7,7 @@ import { defineAdapter, type InboundRecord } from '../../src/sync/adapter.ts';
 import type { SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import type { CompanyProfile } from './data.ts';
 import type { CompanyChangePage } from './store.ts';
+import { probeHealth, systemCaller } from '../shared/system-call.ts';
 
 /** The platform's name as a source system of the companies referential. */
 export const btpSystem = 'btp-qualification';
@@ -49,24 +50,13 @@ function parseCursor(cursor: string | null): { epoch: string; since: number } {
   return m ? { epoch: m[1] as string, since: Number(m[2]) } : { epoch: '', since: 0 };
 }
 
-async function getJson(config: BtpAdapterConfig, path: string, signal: AbortSignal): Promise<unknown> {
-  const answer = await fetch(new URL(path, config.baseUrl), { headers: { authorization: `Bearer ${config.token}`, accept: 'application/json' }, signal, redirect: 'error' });
-  if (!answer.ok) throw new Error(`the BTP platform answered ${answer.status} to GET ${path.split('?')[0]}`);
-  return answer.json();
-}
+const getJson = systemCaller('the BTP platform');
 
 export const btpAdapter = defineAdapter<BtpAdapterConfig>({
   id: 'btp-qualification',
   system: btpSystem,
   config: btpAdapterConfig,
-  async health({ config, signal }) {
-    try {
-      await getJson(config, '/sync/companies?limit=1', signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
-  },
+  health: probeHealth((config, signal) => getJson(config, '/sync/companies?limit=1', signal)),
   pull: {
     every: 2000,
     async run({ config, signal }, cursor) {

@@ -1,10 +1,9 @@
 // Starts the BTP qualification provider simulator: a real HTTP server (Hono on node:http) that the hub can forward to.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createBtpApp, fixedBytes } from './app.ts';
 import { BtpStore } from './store.ts';
 import { BtpWorkflow } from './workflow.ts';
+import { serveLocal } from '../shared/local-server.ts';
 
 export interface BtpSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -51,36 +50,25 @@ export async function startBtpSimulator(options: BtpSimulatorOptions = {}): Prom
   const honoListener = getRequestListener(app.fetch);
   const fastFixed = !options.requireHubSignature;
 
-  const server = createServer((req, res) => {
-    // Benchmarks measure the hub, so the fixed answer skips even Hono's request wrapping when no signature is checked.
-    if (fastFixed && req.method === 'GET' && req.url === '/bench/fixed') {
-      res.writeHead(200, fixedHeaders);
-      res.end(fixedBytes);
-      return;
-    }
-    void honoListener(req, res);
-  });
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listening = await serveLocal(
+    (req, res) => {
+      // Benchmarks measure the hub, so the fixed answer skips even Hono's request wrapping when no signature is checked.
+      if (fastFixed && req.method === 'GET' && req.url === '/bench/fixed') {
+        res.writeHead(200, fixedHeaders);
+        res.end(fixedBytes);
+        return;
+      }
+      void honoListener(req, res);
+    },
+    { host, ...(options.port !== undefined ? { port: options.port } : {}) },
+  );
+  listening.server.keepAliveTimeout = 65_000;
+  const url = listening.url;
 
   return {
     url,
     store,
     workflow,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Idle keep-alive sockets would hold close() open until they time out.
-        server.closeIdleConnections();
-      }),
+    close: listening.close,
   };
 }

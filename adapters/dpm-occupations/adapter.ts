@@ -8,6 +8,7 @@ import type { PushedChange } from '../../src/sync/push.ts';
 import type { SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import type { Holder } from './data.ts';
 import type { HolderChangePage, HubHolderChange } from './store.ts';
+import { probeHealth, systemCaller } from '../shared/system-call.ts';
 
 export const dpmSystem = 'dpm-occupations';
 export const dpmSubsystem = 'MA/GOV/METLE/dpm-occupations';
@@ -47,22 +48,7 @@ export function holderChangeOf(referential: string, change: PushedChange): HubHo
   return { referential, goldenId: change.goldenId, version: change.version, attributes };
 }
 
-async function call(config: DpmAdapterConfig, path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-  const answer = await fetch(new URL(path, config.baseUrl), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal,
-    redirect: 'error',
-  });
-  if (!answer.ok) throw new Error(`the occupation register answered ${answer.status} to ${body === undefined ? 'GET' : 'POST'} ${path.split('?')[0]}`);
-  try {
-    return await answer.json();
-  } catch {
-    // A page that is not JSON takes nothing in: the cursor stays, the next pull asks again.
-    throw new Error(`the occupation register answered ${path.split('?')[0]} with a body that is not JSON`);
-  }
-}
+const call = systemCaller('the occupation register');
 
 function parseCursor(cursor: string | null): { epoch: string; since: number } {
   const m = cursor ? /^([0-9a-f]{1,32}):([0-9]{1,16})$/.exec(cursor) : null;
@@ -83,19 +69,11 @@ async function holderPage(config: DpmAdapterConfig, since: number, signal: Abort
   return parsed.data as unknown as HolderChangePage;
 }
 
-
 export const dpmAdapter = defineAdapter<DpmAdapterConfig>({
   id: 'dpm-occupations',
   system: dpmSystem,
   config: dpmAdapterConfig,
-  async health(ctx) {
-    try {
-      await holderPage(ctx.config, 0, ctx.signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
-  },
+  health: probeHealth((config, signal) => holderPage(config, 0, signal)),
   pull: {
     every: 2000,
     async run(ctx, cursor) {

@@ -5,14 +5,12 @@
 //   GET   /permits?holder=|commune=&state=&limit=&offset=   GET /permits/:number   (what the exchange serves)
 //   PATCH /admin/holders/:ref                (a correction typed at the counter)
 // `fault` makes it misbehave as real systems do, for the tests: unavailable (503), slow (answers after `slowMs`), garbage.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { permitStates } from './data.ts';
 import { DpmStore } from './store.ts';
+import { serveFetch } from '../shared/local-server.ts';
 
 export type DpmFault = 'none' | 'unavailable' | 'slow' | 'garbage';
 
@@ -138,23 +136,10 @@ export function createDpmApp(store: DpmStore, token: string, behaviour: Pick<Dpm
 export async function startDpmSimulator(options: DpmSimulatorOptions): Promise<DpmSimulator> {
   const store = new DpmStore({ seed: options.seed ?? 16, ...(options.permits ? { permits: options.permits } : {}) });
   const sim = { fault: 'none' as DpmFault, slowMs: 3000 };
-  const listener = getRequestListener(createDpmApp(store, options.token, sim).fetch);
-  const server = createServer((req, res) => void listener(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveFetch(createDpmApp(store, options.token, sim).fetch, { ...(options.port !== undefined ? { port: options.port } : {}), dropInFlight: true });
   return Object.assign(sim, {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   });
 }

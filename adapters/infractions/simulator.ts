@@ -3,13 +3,13 @@
 // a vehicle's owners over time (RecordOwnershipChange), so a ticket goes to the owner at the date of the offence.
 // Faults are switchable so that the adapter's handling of bad SOAP can be tested: a SOAP Fault, a truncated envelope,
 // an HTML error page with a 200, Windows-1256 declared and UTF-8 sent, a slow answer.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePlate } from '../../referentials/identifiers/index.ts';
 import { scanXml } from '../regional-office/xml.ts';
 import { parseStringPromise, processors } from 'xml2js';
 import { answerLicenceOperation, LicenceRegister, licenceOperations, newEpoch } from './licences.ts';
 import { AgentBatches, recordInfractionsAnswer } from './agent-batches.ts';
+import { serveLocal } from '../shared/local-server.ts';
 
 export const infractionsNamespace = 'urn:ma:gov:metle:infractions:v1';
 
@@ -287,19 +287,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, sim: Infraction
 }
 
 export async function startInfractionsSimulator(options: { port?: number } = {}): Promise<InfractionsSimulator> {
-  const server: Server = createServer();
   const sim: InfractionsSimulator = { url: '', store: new InfractionsStore(), fault: 'none', slowMs: 2000, calls: [], close: async () => undefined };
-  server.on('request', (req, res) => {
-    handle(req, res, sim).catch(() => {
-      if (!res.headersSent) send(res, 500, 'text/xml; charset=utf-8', soapFault('soap:Server', 'internal error'));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/InfractionsService`;
-  sim.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const server = await serveLocal(
+    (req, res) => {
+      handle(req, res, sim).catch(() => {
+        if (!res.headersSent) send(res, 500, 'text/xml; charset=utf-8', soapFault('soap:Server', 'internal error'));
+      });
+    },
+    { ...(options.port !== undefined ? { port: options.port } : {}), dropInFlight: true },
+  );
+  sim.url = `${server.url}/InfractionsService`;
+  sim.close = server.close;
   return sim;
 }

@@ -5,6 +5,7 @@
 import { parseStringPromise, processors } from 'xml2js';
 import { scanXml, XmlRefusedError } from '../regional-office/xml.ts';
 import { infractionsNamespace } from './simulator.ts';
+import { AnswerTooLargeError, readBounded } from '../shared/bounded-body.ts';
 
 /** Why a SOAP call gave no usable answer. */
 export type SoapFailure =
@@ -60,24 +61,6 @@ function declaredCharset(contentType: string): string | undefined {
   return /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1]?.toLowerCase();
 }
 
-/** Reads at most maxBytes of the answer's body; more is 'too-large' (the rest is not read). */
-async function readBounded(answer: Response, maxBytes: number): Promise<Buffer> {
-  const reader = answer.body?.getReader();
-  if (!reader) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new SoapError('too-large', `the answer is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * Parses an answer's bytes: UTF-8 only, the scan's refusals, then xml2js strictly; a Fault is a SoapError('fault').
@@ -141,7 +124,10 @@ export async function callSoapEnvelope(endpoint: string, operation: string, enve
       signal,
       redirect: 'error',
     });
-    const bytes = await readBounded(answer, options.maxBytes ?? 2 * 1024 * 1024);
+    const maxBytes = options.maxBytes ?? 2 * 1024 * 1024;
+    const bytes = await readBounded(answer, maxBytes).catch((err: unknown) => {
+      throw err instanceof AnswerTooLargeError ? new SoapError('too-large', `the answer is larger than ${maxBytes} bytes`) : err;
+    });
     parsed = await parseAnswer(bytes, answer.headers.get('content-type') ?? '', options.maxDepth);
     // A 500 must carry a Fault (parseAnswer threw it); any other non-2xx with a body that parsed is not SOAP 1.1.
     if (!answer.ok) throw new SoapError('not-soap', `HTTP ${answer.status} without a SOAP Fault`);

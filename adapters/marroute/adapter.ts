@@ -7,6 +7,7 @@ import { defineAdapter } from '../../src/sync/adapter.ts';
 import { PermanentDeliveryError, type PushedChange } from '../../src/sync/push.ts';
 import type { SubscriptionInput } from '../../src/sync/subscriptions.ts';
 import type { TerritoryChange } from './store.ts';
+import { probeHealth, SystemCallError, systemCaller } from '../shared/system-call.ts';
 
 export const marrouteSystem = 'marroute';
 export const marrouteSubsystem = 'MA/GOV/METLE/marroute';
@@ -34,44 +35,11 @@ export function territoryChangeOf(change: PushedChange): TerritoryChange | undef
   return { id: change.id, code: a.code, formerCodes, ...(typeof a.nameFr === 'string' ? { nameFr: a.nameFr } : {}) };
 }
 
-/** A refusal of the system's (4xx but 408/429) is for good; anything else is retried. */
-class MarrouteCallError extends Error {
-  constructor(readonly status: number | null, message: string) {
-    super(message);
-  }
-
-  get permanent(): boolean {
-    return this.status !== null && this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
-  }
-}
-
-async function call(config: MarrouteAdapterConfig, path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-  const method = body === undefined ? 'GET' : 'POST';
-  let answer: Response;
-  try {
-    answer = await fetch(new URL(path, config.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
-      redirect: 'error',
-    });
-  } catch (err) {
-    throw new MarrouteCallError(null, `MARROUTE did not answer ${method} ${path}: ${(err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable'}`);
-  }
-  if (!answer.ok) throw new MarrouteCallError(answer.status, `MARROUTE answered ${answer.status} to ${method} ${path}`);
-  try {
-    return await answer.json();
-  } catch {
-    // An HTML maintenance page with a 200: not an answer; retried.
-    throw new MarrouteCallError(null, `MARROUTE's answer to ${method} ${path} is not JSON`);
-  }
-}
-
+const call = systemCaller('MARROUTE');
 
 async function renumberingCount(config: MarrouteAdapterConfig, signal: AbortSignal): Promise<number> {
-  const body = (await call(config, '/renumerotations', signal)) as { renumerotations?: unknown };
-  if (!Array.isArray(body.renumerotations)) throw new MarrouteCallError(null, 'MARROUTE listed no renumerotations');
+  const body = (await call(config, '/renumerotations', signal)) as { renumerotations?: unknown } | null;
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.renumerotations)) throw new SystemCallError(null, 'MARROUTE listed no renumerotations');
   return body.renumerotations.length;
 }
 
@@ -79,14 +47,7 @@ export const marrouteAdapter = defineAdapter<MarrouteAdapterConfig>({
   id: 'marroute',
   system: marrouteSystem,
   config: marrouteAdapterConfig,
-  async health(ctx) {
-    try {
-      await renumberingCount(ctx.config, ctx.signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
-  },
+  health: probeHealth((config, signal) => renumberingCount(config, signal)),
   pull: {
     every: 5000,
     async run(ctx) {
@@ -100,7 +61,7 @@ export const marrouteAdapter = defineAdapter<MarrouteAdapterConfig>({
     try {
       await call(config, '/hub/territory-changes', signal, { changes });
     } catch (err) {
-      if (err instanceof MarrouteCallError && err.permanent) throw new PermanentDeliveryError(err.message);
+      if (err instanceof SystemCallError && err.permanent) throw new PermanentDeliveryError(err.message);
       throw err;
     }
   },

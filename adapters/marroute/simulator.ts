@@ -7,14 +7,12 @@
 //   POST /hub/territory-changes                       renumberings from the hub (a commune's code and its former codes)
 //   GET  /renumerotations                             the renumberings it has received
 // Switchable faults (`fault`): down (503), garbage (an HTML page with a 200), slow (answers after slowMs).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { eventStates, eventTypes } from './data.ts';
 import { MarrouteStore } from './store.ts';
+import { serveFetch } from '../shared/local-server.ts';
 
 export type MarrouteFault = 'none' | 'down' | 'garbage' | 'slow';
 
@@ -126,14 +124,9 @@ export function createMarrouteApp(store: MarrouteStore, token: string, faults: (
 export async function startMarrouteSimulator(options: MarrouteSimulatorOptions): Promise<MarrouteSimulator> {
   const store = new MarrouteStore({ ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.count !== undefined ? { count: options.count } : {}) });
   const state: Pick<MarrouteSimulator, 'fault' | 'slowMs'> = { fault: 'none', slowMs: 2000 };
-  const server = createServer(getRequestListener(createMarrouteApp(store, options.token, () => state).fetch));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveFetch(createMarrouteApp(store, options.token, () => state).fetch, { ...(options.port !== undefined ? { port: options.port } : {}), dropInFlight: true });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
     get fault() {
       return state.fault;
@@ -147,10 +140,6 @@ export async function startMarrouteSimulator(options: MarrouteSimulatorOptions):
     set slowMs(value: number) {
       state.slowMs = value;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

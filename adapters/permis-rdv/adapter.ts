@@ -8,6 +8,7 @@ import { defineAdapter, type InboundRecord } from '../../src/sync/adapter.ts';
 import type { PushedChange } from '../../src/sync/push.ts';
 import type { Candidate, DrivingSchool } from './data.ts';
 import type { ChangePage, PersonChange } from './store.ts';
+import { probeHealth, systemCaller } from '../shared/system-call.ts';
 
 export const permisSystem = 'permis-rdv';
 export const permisAdapterId = 'permis-rdv';
@@ -47,17 +48,7 @@ export function personChangeOf(change: PushedChange): PersonChange | undefined {
   return out;
 }
 
-async function call(config: PermisAdapterConfig, path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-  const answer = await fetch(new URL(path, config.baseUrl), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal,
-    redirect: 'error',
-  });
-  if (!answer.ok) throw new Error(`the appointment system answered ${answer.status} to ${body === undefined ? 'GET' : 'POST'} ${path.split('?')[0]}`);
-  return answer.json();
-}
+const call = systemCaller('the appointment system');
 
 function parseCursor(cursor: string | null): { candidates: number; schools: number } {
   const m = cursor ? /^([0-9]{1,16}):([0-9]{1,16})$/.exec(cursor) : null;
@@ -68,14 +59,7 @@ export const permisAdapter = defineAdapter<PermisAdapterConfig>({
   id: permisAdapterId,
   system: permisSystem,
   config: permisAdapterConfig,
-  async health(ctx) {
-    try {
-      await call(ctx.config, '/sync/schools?limit=1', ctx.signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
-  },
+  health: probeHealth((config, signal) => call(config, '/sync/schools?limit=1', signal)),
   pull: {
     every: 1000,
     async run(ctx, cursor) {

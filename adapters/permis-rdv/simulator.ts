@@ -7,14 +7,12 @@
 //   POST /hub/person-changes              (identity corrections, deaths and licence states from the hub)
 //   GET  /candidates/:cin                 (a candidate's file and whether its bookings are blocked)
 //   POST /suspensions                     (a CIN blocked)
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { dataYear, requestUses } from './data.ts';
 import { PermisStore } from './store.ts';
+import { serveFetch } from '../shared/local-server.ts';
 
 export interface PermisSimulatorOptions {
   token: string;
@@ -124,23 +122,6 @@ export function createPermisApp(store: PermisStore, token: string): Hono {
 
 export async function startPermisSimulator(options: PermisSimulatorOptions): Promise<PermisSimulator> {
   const store = new PermisStore({ seed: options.seed ?? 15, candidates: options.candidates ?? 40, schools: options.schools ?? 5 });
-  const listener = getRequestListener(createPermisApp(store, options.token).fetch);
-  const server = createServer((req, res) => void listener(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    store,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeIdleConnections();
-      }),
-  };
+  const { url, close } = await serveFetch(createPermisApp(store, options.token).fetch, { ...(options.port !== undefined ? { port: options.port } : {}) });
+  return { url, store, close };
 }

@@ -13,6 +13,7 @@ import { defineAdapter, type AdapterContext, type InboundRecord } from '../../sr
 import type { PushedChange } from '../../src/sync/push.ts';
 import type { Complainant } from './data.ts';
 import type { PersonChange, StatusChange } from './store.ts';
+import { probeHealth, systemCaller } from '../shared/system-call.ts';
 
 export const reclamationsSystem = 'reclamations';
 /** The source name of its records in the referentials (PERSON_TRUST ranks `complaints` last but one). */
@@ -78,22 +79,7 @@ export function personChangeOf(change: PushedChange): PersonChange | undefined {
   return out;
 }
 
-async function call(config: ReclamationsAdapterConfig, path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-  const answer = await fetch(new URL(path, config.baseUrl), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal,
-    redirect: 'error',
-  });
-  const where = `${body === undefined ? 'GET' : 'POST'} ${path.split('?')[0]}`;
-  if (!answer.ok) throw new Error(`the complaints platform answered ${answer.status} to ${where}`);
-  try {
-    return await answer.json();
-  } catch {
-    throw new Error(`the complaints platform answered ${where} with something that is not JSON`);
-  }
-}
+const call = systemCaller('the complaints platform');
 
 function parsePage<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const parsed = schema.safeParse(value);
@@ -142,19 +128,11 @@ async function notifyPortal(config: NonNullable<ReclamationsAdapterConfig['porta
   throw new Error(`the hub answered ${result.status} to the portal notification of ${change.number} (log ${result.logId ?? 'none'})`);
 }
 
-
 export const reclamationsAdapter = defineAdapter<ReclamationsAdapterConfig>({
   id: 'reclamations',
   system: reclamationsSystem,
   config: reclamationsAdapterConfig,
-  async health(ctx) {
-    try {
-      await call(ctx.config, '/sync/complainants?since=0&limit=1', ctx.signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
-  },
+  health: probeHealth((config, signal) => call(config, '/sync/complainants?since=0&limit=1', signal)),
   pull: {
     every: 1000,
     async run(ctx, cursor) {

@@ -3,11 +3,9 @@
 // complaints adapter sends. It keeps, per tracking number, the change with the highest version (a notification sent
 // again, or late, never takes a complaint back), and shows it on GET /complaints/:number. It does not check the hub's
 // forward signature (the BTP simulator shows how a provider does: adapters/btp-qualification/hub-signature.ts).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { serveFetch } from '../shared/local-server.ts';
 
 export const notificationSchema = z.object({
   number: z.string().regex(/^REC-[0-9]{4}-[0-9]{6}$/),
@@ -57,18 +55,9 @@ export async function startPortalReceiver(options: { port?: number } = {}): Prom
     const held = latest.get(c.req.param('number'));
     return held ? c.json(held) : c.json({ title: 'no news of this complaint', status: 404 }, 404);
   });
-  const listener = getRequestListener(app.fetch);
-  const server = createServer((req, res) => void listener(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveFetch(app.fetch, { ...(options.port !== undefined ? { port: options.port } : {}), dropInFlight: true });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     latest,
     received,
     get failWith() {
@@ -77,10 +66,6 @@ export async function startPortalReceiver(options: { port?: number } = {}): Prom
     set failWith(value: number | undefined) {
       state.failWith = value;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -12,15 +12,13 @@
 //     PATCH /admin/complainants/:id                  an agent corrects a complainant's name
 //     POST /hub/person-changes                       name corrections from the hub (not listed back)
 // `fault` switches the integration API to `down` (503), `garbage` (200 with a page that is not JSON) or `slow`.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { territory } from '../../referentials/territory/territory.ts';
 import { categoryCodes, channels, statusCodes, type Complaint } from './data.ts';
 import { ComplaintsStore, serviceCodes } from './store.ts';
+import { serveFetch } from '../shared/local-server.ts';
 
 export type ComplaintsFault = 'none' | 'down' | 'garbage' | 'slow';
 
@@ -176,18 +174,9 @@ export function createComplaintsApp(store: ComplaintsStore, token: string, fault
 export async function startComplaintsSimulator(options: ComplaintsSimulatorOptions): Promise<ComplaintsSimulator> {
   const store = new ComplaintsStore({ seed: options.seed ?? 16, persons: options.persons ?? 400, companies: options.companies ?? 60 });
   const faults = { fault: 'none' as ComplaintsFault, slowMs: 3000 };
-  const listener = getRequestListener(createComplaintsApp(store, options.token, faults).fetch);
-  const server = createServer((req, res) => void listener(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveFetch(createComplaintsApp(store, options.token, faults).fetch, { ...(options.port !== undefined ? { port: options.port } : {}), dropInFlight: true });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
     get fault() {
       return faults.fault;
@@ -201,10 +190,6 @@ export async function startComplaintsSimulator(options: ComplaintsSimulatorOptio
     set slowMs(value: number) {
       faults.slowMs = value;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
