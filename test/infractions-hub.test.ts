@@ -130,12 +130,15 @@ describe.each(setups)('the infractions system on a hub on $name', (setup) => {
       { db: world.db, findConvention: (c, p, s) => world.hubs[0]?.services.conventions.find(c, p, s), referentials: ['vehicles'] },
       { ...infractionsSubscriptionInput(infractionsProvider), actor: 'test' },
     );
-    // The NARSA registers the sale of 12345-A-6 (its owner is trusted before the infractions system's).
+    // The NARSA registers the sale of 12345-A-6 (its owner is trusted before the infractions system's). On the Redis
+    // driver a drained outbox means queued, not yet applied: a late ingest job may still restate today's owner to the
+    // new subscription; what must never follow the sale is the old owner.
+    const beforeSale = sim.store.ownershipChanges.length;
     await contribute(world.db, vehiclesModule as unknown as ReferentialModule, { sourceSystem: 'narsa', sourceId: 'cg-12345-A-6', attributes: { plate: '12345-A-6', category: 'car', owner: { type: 'person', cin: 'CD111222' } } });
     await waitFor(async () => sim.store.ownershipChanges.some((c) => c.ownerCin === 'CD111222'), 'the ownership change in the infractions system', { timeoutMs: 30_000 });
     const change = sim.store.ownershipChanges.find((c) => c.ownerCin === 'CD111222');
     expect(change?.plate).toBe('12345-A-6');
-    expect(sim.store.ownershipChanges.filter((c) => c.ownerCin === 'BK123456')).toEqual([]);
+    expect(sim.store.ownershipChanges.slice(beforeSale).filter((c) => c.ownerCin === 'BK123456')).toEqual([]);
 
     const from = change?.from as string;
     const dayBefore = new Date(Date.parse(`${from}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
