@@ -56,12 +56,16 @@ export interface LoadBench {
   connections: string;
   rounds: string;
   cpuProf: string;
+  /** Options of this bench alone, each a string value (`--name VALUE` or `--name=VALUE`), with its usage line. */
+  extra?: ReadonlyArray<{ name: string; usage: string }>;
   /** Lines after the options (environment variables). */
   more?: readonly string[];
 }
 
-export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions {
+/** The common options, and the raw values of the bench's own (`extra`), undefined when not given. */
+export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions & { extra: Record<string, string | undefined> } {
   const { defaults } = bench;
+  const extra = bench.extra ?? [];
   const values = parseBenchArgs(
     argv,
     {
@@ -70,23 +74,30 @@ export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions 
       rounds: { type: 'string' },
       warmup: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      ...Object.fromEntries(extra.map((e) => [e.name, { type: 'string' as const }])),
     },
     [
-      `usage: npm run ${bench.command} -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]`,
+      `usage: npm run ${bench.command} -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]${extra.map((e) => ` [--${e.name} …]`).join('')}`,
       `  --duration     seconds measured per run (default ${defaults.duration})`,
       `  --connections  ${bench.connections} (default ${defaults.connections})`,
       `  --rounds       ${bench.rounds} (default ${defaults.rounds})`,
       `  --warmup       seconds of unmeasured load before each run (default ${defaults.warmup})`,
       `  --cpu-prof     ${bench.cpuProf}`,
+      ...extra.map((e) => `  --${e.name.padEnd(12)} ${e.usage}`),
       ...(bench.more ?? []),
     ],
-  );
+  ) as Record<string, string | boolean | undefined>;
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   return {
-    duration: positiveInt('duration', values.duration, defaults.duration),
-    connections: positiveInt('connections', values.connections, defaults.connections),
-    rounds: positiveInt('rounds', values.rounds, defaults.rounds),
-    warmup: positiveInt('warmup', values.warmup, defaults.warmup),
-    cpuProf: values['cpu-prof'],
+    duration: positiveInt('duration', text('duration'), defaults.duration),
+    connections: positiveInt('connections', text('connections'), defaults.connections),
+    rounds: positiveInt('rounds', text('rounds'), defaults.rounds),
+    warmup: positiveInt('warmup', text('warmup'), defaults.warmup),
+    cpuProf: values['cpu-prof'] === true,
+    extra: Object.fromEntries(extra.map((e) => [e.name, text(e.name)])),
   };
 }
 
