@@ -4,7 +4,6 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -14,7 +13,7 @@ import type { JSONWebKeySet } from 'jose';
 import { loadClientIdentity, signRequest, verifyResponse, type ClientIdentity } from '../src/client/index.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
 import type { HopTraffic } from './hop-proxy.ts';
-import { BenchChildren, cpuProfileArgs, median, parseLoadOptions, percentile, positiveInt, reportHeader, round1, round2, table, writeReport, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, processCpu, parseLoadOptions, percentile, positiveInt, reportHeader, round1, round2, table, writeReport, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 import { pacedLoad } from './paced-load.ts';
 
 type Arm = 'direct' | 'proxy' | 'hub' | 'hubHop';
@@ -145,28 +144,6 @@ async function startServer(kind: ServerKind, args: string[], options: Options, e
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU accounting from /proc (user + system time of every thread of a process)
-
-const clockTicks = (() => {
-  try {
-    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time used so far by a process (all its threads), user and system, in µs (resolution 1/CLK_TCK s); 0 when it is gone. */
-function processCpu(pid: number): { user: number; system: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: the fields that matter come after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 (utime) and 15 (stime) of proc(5), counted from 3 (state) here.
-    return { user: (Number(fields[11]) / clockTicks) * 1e6, system: (Number(fields[12]) / clockTicks) * 1e6 };
-  } catch {
-    return { user: 0, system: 0 };
-  }
-}
 
 function processCpuUs(pid: number): number {
   const { user, system } = processCpu(pid);

@@ -1,7 +1,7 @@
 // What the benchmarks share: option parsing, percentiles, medians, rounding, printed tables, and their server children
 // (started, waited for, stopped, and never left behind), on the parent's side and on the child's.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -152,6 +152,31 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU accounting from /proc (user + system time of every thread of a process)
+
+const clockTicks = (() => {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time used so far by a process (all its threads), user and system, in µs (resolution 1/CLK_TCK s); 0 when it is gone. */
+export function processCpu(pid: number): { user: number; system: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields that matter come after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 (utime) and 15 (stime) of proc(5), counted from 3 (state) here.
+    return { user: (Number(fields[11]) / clockTicks) * 1e6, system: (Number(fields[12]) / clockTicks) * 1e6 };
+  } catch {
+    return { user: 0, system: 0 };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
