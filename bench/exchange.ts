@@ -479,6 +479,33 @@ async function checkArms(bench: Bench): Promise<Partial<Record<Arm, number>>> {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+interface LogStorage {
+  table: string;
+  rows: number;
+  /** pg_total_relation_size: heap, indexes and TOAST. */
+  bytes: number;
+}
+
+/** What the message log holds in a hub's database after the runs: rows and bytes (indexes included) of each table. */
+async function logStorage(databaseUrl: string, database: string): Promise<LogStorage[]> {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    // Fresh statistics and a settled heap: the sizes then read as they would a while after the load.
+    await client.query('VACUUM ANALYZE message_log, message_subjects');
+    const out: LogStorage[] = [];
+    for (const table of ['message_log', 'message_subjects']) {
+      const { rows } = await client.query<{ rows: string; bytes: string }>(`SELECT count(*)::text AS rows, pg_total_relation_size($1::regclass)::text AS bytes FROM ${table}`, [table]);
+      out.push({ table, rows: Number(rows[0]?.rows ?? 0), bytes: Number(rows[0]?.bytes ?? 0) });
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A hub child on a database and Redis prefix of its own (each hub registers its own bench world); `via` routes both through the hop. */
 async function startHubArm(kind: 'hub' | 'hubHop', options: Options, urls: { databaseUrl: string; redisUrl: string; simUrl: string }, via?: HopTraffic): Promise<{ server: Server; identity: ClientIdentity; database: string; prefix: string }> {
   const benchDatabaseUrl = await createDatabase(urls.databaseUrl);
@@ -695,6 +722,16 @@ async function main(): Promise<void> {
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };
   const file = writeReport(resultsDir, 'exchange', report);
+  // Stop the hub first (it flushes what its log still holds), then count: every answered exchange has its row by then.
+  await bench.servers.hub.stop();
+  const storage = await logStorage(databaseUrl, hub.database);
+  const exchanges = runs.filter((r) => r.arm === 'hub').reduce((n, r) => n + r.responses, 0);
+  process.stdout.write(
+    `message log of (c) after the runs (${exchanges} exchanges measured, plus warm-ups and checks): ` +
+      storage.map((t) => `${t.table} ${t.rows} rows, ${(t.bytes / 1024 / 1024).toFixed(1)} MiB (${t.rows > 0 ? Math.round(t.bytes / t.rows) : 0} bytes/row)`).join('; ') +
+      '\n',
+  );
+  writeReport(resultsDir, 'exchange', { ...report, logStorage: storage });
   process.stdout.write(`results written to ${relative(process.cwd(), file)}\n`);
 }
 
