@@ -664,6 +664,10 @@ async function main(): Promise<void> {
   );
   if (failures > 0) process.stdout.write(`WARNING: ${failures} non-2xx responses, connection errors or timeouts (see NON-2XX above); the figures are suspect.\n`);
   if (runs.some((r) => r.loadgenCpu > 0.9)) process.stdout.write('note: the load generator was near one full core in some runs; that arm may be capped by it.\n');
+  const hopStarved = roundTrips !== undefined && options.hopMs !== undefined && roundTrips.meanHoldMs > Math.max(options.hopMs * 1.5, options.hopMs + 0.2);
+  if (hopStarved) {
+    process.stdout.write(`WARNING: the hop proxy held chunks ${roundTrips?.meanHoldMs.toFixed(2)} ms on average, not ${options.hopMs}: it was short of CPU, and (d)'s verdicts are suspect.\n`);
+  }
   if (options.cpuProf) process.stdout.write('note: --cpu-prof slows the profiled children (proxy, hub); use these figures for the profile, not against the targets.\n');
 
   const verdicts: Array<{ key: string; name: string; value: string; pass: boolean }> = [
@@ -697,7 +701,7 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write('targets:\n');
-  for (const v of verdicts) process.stdout.write(`  ${v.pass ? 'met  ' : 'UNDER'}  ${v.name}: ${v.value}\n`);
+  for (const v of verdicts) process.stdout.write(`  ${v.pass ? 'met  ' : 'UNDER'}  ${v.name}: ${v.value}${hopStarved && v.key.startsWith('hop') ? '  (suspect: the hop was not held)' : ''}\n`);
 
   const report = {
     ...reportHeader('exchange-getFixed'),
@@ -717,7 +721,7 @@ async function main(): Promise<void> {
       failures,
     },
     fixedRate: { rate, requested: options.rate, proxy: roundedSummary(atRate.proxy), hub: roundedSummary(atRate.hub), hubHop: roundedSummary(atRate.hubHop) },
-    hop: options.hopMs === undefined ? undefined : { delayMsEachWay: options.hopMs, roundTripsPerExchange: roundTrips },
+    hop: options.hopMs === undefined ? undefined : { delayMsEachWay: options.hopMs, roundTripsPerExchange: roundTrips, delayHeld: !hopStarved },
     targets: Object.fromEntries(verdicts.map((v) => [v.key, { target: v.name, value: v.value, pass: v.pass }])),
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };
