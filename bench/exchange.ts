@@ -13,7 +13,7 @@ import type { JSONWebKeySet } from 'jose';
 import { loadClientIdentity, signRequest, verifyResponse, type ClientIdentity } from '../src/client/index.ts';
 import { benchWorld, readyMarker } from './exchange-world.ts';
 import type { HopTraffic } from './hop-proxy.ts';
-import { BenchChildren, cpuProfileArgs, median, processCpu, parseLoadOptions, percentile, positiveInt, reportHeader, round1, round2, table, writeReport, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, processCpu, unsteady, parseLoadOptions, percentile, positiveInt, reportHeader, round1, round2, table, writeReport, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 import { pacedLoad } from './paced-load.ts';
 
 type Arm = 'direct' | 'proxy' | 'hub' | 'hubHop';
@@ -700,7 +700,9 @@ async function main(): Promise<void> {
       },
     );
   }
-  process.stdout.write('targets:\n');
+  const noisy = arms.some((arm) => unsteady(sat(arm).runs));
+  if (noisy) process.stdout.write('WARNING: the saturated runs of an arm differ by more than 50 %: the machine was not quiet; the verdicts below are not evidence (rerun on a quiet machine).\n');
+  process.stdout.write(`targets${noisy ? ' (suspect: unsteady runs)' : ''}:\n`);
   for (const v of verdicts) process.stdout.write(`  ${v.pass ? 'met  ' : 'UNDER'}  ${v.name}: ${v.value}${hopStarved && v.key.startsWith('hop') ? '  (suspect: the hop was not held)' : ''}\n`);
 
   const report = {
@@ -719,6 +721,7 @@ async function main(): Promise<void> {
       ratioCA: Number(ratioCA.toFixed(4)),
       hubCpuFloorMultiple: Number(cpuMultiple.toFixed(3)),
       failures,
+      unsteadyRuns: noisy,
     },
     fixedRate: { rate, requested: options.rate, proxy: roundedSummary(atRate.proxy), hub: roundedSummary(atRate.hub), hubHop: roundedSummary(atRate.hubHop) },
     hop: options.hopMs === undefined ? undefined : { delayMsEachWay: options.hopMs, roundTripsPerExchange: roundTrips, delayHeld: !hopStarved },

@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChildren, cpuProfileArgs, median, processCpu, round1, parseLoadOptions, percentile, reportHeader, round2, table, writeReport, type BenchServer, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, processCpu, round1, unsteady, parseLoadOptions, percentile, reportHeader, round2, table, writeReport, type BenchServer, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 
 type Arm = 'bare' | 'hub';
 
@@ -151,7 +151,9 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.loadgenCpu > 0.9)) {
     process.stdout.write('note: the load generator was near one full core in some runs; the bare figure may be capped by it (the ratio is then flattered).\n');
   }
-  const verdict = (r: number) => (r >= target ? 'met' : `UNDER by ${((target - r) * 100).toFixed(1)} points`);
+  const noisy = unsteady(bare.runs) || unsteady(hub.runs);
+  if (noisy) process.stdout.write('WARNING: the runs of an arm differ by more than 50 %: the machine was not quiet, and neither ratio is evidence (rerun on a quiet machine).\n');
+  const verdict = (r: number) => (r >= target ? 'met' : `UNDER by ${((target - r) * 100).toFixed(1)} points`) + (noisy ? ' (suspect: unsteady runs)' : '');
   process.stdout.write(
     `ratio hub/bare, requests/s           = ${ratio.toFixed(2)} (target >= ${target}) ${verdict(ratio)}\n` +
       `ratio hub/bare, CPU per request (b/h) = ${cpuRatio.toFixed(2)} (target >= ${target}) ${verdict(cpuRatio)}  (${bare.medianCpuUs.toFixed(1)} / ${hub.medianCpuUs.toFixed(1)} µs; stack cost ${(hub.medianCpuUs - bare.medianCpuUs).toFixed(1)} µs/req)\n`,
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
       target,
       meetsTarget: ratio >= target,
       cpuMeetsTarget: cpuRatio >= target,
+      unsteadyRuns: noisy,
     },
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };

@@ -134,6 +134,15 @@ export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/**
+ * Whether an arm's runs differ so much that the machine was not quiet (other work took the cores): the largest over
+ * the smallest above 1.5. A ratio of medians from such runs measures the scheduler, not the code.
+ */
+export function unsteady(rates: number[]): boolean {
+  const positive = rates.filter((r) => r > 0);
+  return positive.length > 1 && Math.max(...positive) / Math.min(...positive) > 1.5;
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
