@@ -1,9 +1,10 @@
-// HTTP benchmark (npm run bench:http): GET /healthz rps through the hub's full middleware stack vs a bare Hono app, interleaved rounds, ratio hub/bare.
+// HTTP benchmark (npm run bench:http): GET /healthz rps through the hub's full middleware stack vs a bare Hono app, interleaved rounds, ratio hub/bare,
+// both in requests/s and in server CPU per request (the second holds on a machine that other work keeps busy).
 import autocannon from 'autocannon';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChildren, cpuProfileArgs, median, parseLoadOptions, percentile, reportHeader, round2, table, writeReport, type BenchServer, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
+import { BenchChildren, cpuProfileArgs, median, processCpu, round1, unsteady, parseLoadOptions, percentile, reportHeader, round2, table, writeReport, type BenchServer, type LoadArmSummary, type LoadOptions, type LoadRun } from './lib.ts';
 
 type Arm = 'bare' | 'hub';
 
@@ -11,9 +12,13 @@ type Options = LoadOptions;
 
 interface Run extends LoadRun<Arm> {
   requests: number;
+  /** The server child's CPU time (user + system) per completed response, in µs. */
+  serverCpuUs: number;
 }
 
-type ArmSummary = LoadArmSummary;
+interface ArmSummary extends LoadArmSummary {
+  medianCpuUs: number;
+}
 
 /** Must match the marker printed by bench/http-server.ts. */
 const readyMarker = 'TABADOL_BENCH_READY';
@@ -65,10 +70,13 @@ async function measure(arm: Arm, round: number, options: Options): Promise<Run> 
       });
     };
     const cpuBefore = process.cpuUsage();
+    const serverBefore = processCpu(server.pid);
     const started = process.hrtime.bigint();
     const result = await autocannon({ url, connections: options.connections, duration: options.duration, pipelining: 1, setupClient });
     const elapsedUs = Number(process.hrtime.bigint() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const serverAfter = processCpu(server.pid);
+    const serverUs = serverAfter.user + serverAfter.system - serverBefore.user - serverBefore.system;
     const sorted = Float64Array.from(latencies).sort();
     const run: Run = {
       round,
@@ -78,6 +86,7 @@ async function measure(arm: Arm, round: number, options: Options): Promise<Run> 
       p50Ms: round2(percentile(sorted, 0.5)),
       p99Ms: round2(percentile(sorted, 0.99)),
       requests: result.requests.total,
+      serverCpuUs: result['2xx'] > 0 ? round1(serverUs / result['2xx']) : Number.NaN,
       non2xx: result.non2xx,
       errors: result.errors,
       timeouts: result.timeouts,
@@ -95,6 +104,7 @@ function summarize(runs: Run[], arm: Arm): ArmSummary {
     medianRps: median(mine.map((r) => r.rps)),
     medianP50Ms: round2(median(mine.map((r) => r.p50Ms))),
     medianP99Ms: round2(median(mine.map((r) => r.p99Ms))),
+    medianCpuUs: round1(median(mine.map((r) => r.serverCpuUs))),
     runs: mine.map((r) => Math.round(r.rps)),
   };
 }
@@ -105,7 +115,7 @@ async function main(): Promise<void> {
   const backends = `${process.env['DATABASE_URL'] ? 'postgres (DATABASE_URL)' : 'embedded PGlite'}, ${process.env['REDIS_URL'] ? 'redis (REDIS_URL)' : 'in-process queue'}`;
   process.stdout.write(
     `bench:http  GET /healthz  ${options.connections} connections, keep-alive, ${options.warmup} s warm-up + ${options.duration} s per run, ${options.rounds} rounds (bare, hub interleaved)\n` +
-      `node ${process.version}, ${cpus().length} × ${cpuModel}; hub on ${backends}\n\n`,
+      `node ${process.version}, ${cpus().length} × ${cpuModel}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; hub on ${backends}\n\n`,
   );
 
   const runs: Run[] = [];
@@ -114,7 +124,7 @@ async function main(): Promise<void> {
       const run = await measure(arm, round, options);
       runs.push(run);
       process.stdout.write(
-        `  round ${round} ${arm.padEnd(4)} ${Math.round(run.rps).toString().padStart(7)} rps  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  loadgen cpu ${Math.round(run.loadgenCpu * 100)}%` +
+        `  round ${round} ${arm.padEnd(4)} ${Math.round(run.rps).toString().padStart(7)} rps  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  server cpu ${run.serverCpuUs.toFixed(1)} µs/req  loadgen cpu ${Math.round(run.loadgenCpu * 100)}%` +
           (run.non2xx + run.errors > 0 ? `  (non-2xx ${run.non2xx}, errors ${run.errors}, timeouts ${run.timeouts})` : '') +
           '\n',
       );
@@ -124,13 +134,16 @@ async function main(): Promise<void> {
   const bare = summarize(runs, 'bare');
   const hub = summarize(runs, 'hub');
   const ratio = hub.medianRps / bare.medianRps;
+  // What one core would serve of each, from their CPU per request: the throughput ratio of two CPU-bound processes,
+  // which holds when other work takes cores from the run (the requests/s ratio then measures the scheduler too).
+  const cpuRatio = bare.medianCpuUs / hub.medianCpuUs;
   const failures = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
 
   process.stdout.write(
     '\n' +
       table(
-        ['arm', 'median rps', 'p50 ms', 'p99 ms', 'runs (rps)'],
-        [bare, hub].map((s, i) => [i === 0 ? 'bare' : 'hub', Math.round(s.medianRps).toString(), s.medianP50Ms.toFixed(2), s.medianP99Ms.toFixed(2), s.runs.join(', ')]),
+        ['arm', 'median rps', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'runs (rps)'],
+        [bare, hub].map((s, i) => [i === 0 ? 'bare' : 'hub', Math.round(s.medianRps).toString(), s.medianP50Ms.toFixed(2), s.medianP99Ms.toFixed(2), s.medianCpuUs.toFixed(1), s.runs.join(', ')]),
       ) +
       '\n\n',
   );
@@ -138,19 +151,28 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.loadgenCpu > 0.9)) {
     process.stdout.write('note: the load generator was near one full core in some runs; the bare figure may be capped by it (the ratio is then flattered).\n');
   }
-  const verdict = ratio >= target ? 'meets target' : `UNDER TARGET by ${((target - ratio) * 100).toFixed(1)} points`;
-  process.stdout.write(`ratio hub/bare = ${ratio.toFixed(2)} (target >= ${target}) ${verdict}\n`);
+  const noisy = unsteady(bare.runs) || unsteady(hub.runs);
+  if (noisy) process.stdout.write('WARNING: the runs of an arm differ by more than 50 %: the machine was not quiet, and neither ratio is evidence (rerun on a quiet machine).\n');
+  const verdict = (r: number) => (r >= target ? 'met' : `UNDER by ${((target - r) * 100).toFixed(1)} points`) + (noisy ? ' (suspect: unsteady runs)' : '');
+  process.stdout.write(
+    `ratio hub/bare, requests/s           = ${ratio.toFixed(2)} (target >= ${target}) ${verdict(ratio)}\n` +
+      `ratio hub/bare, CPU per request (b/h) = ${cpuRatio.toFixed(2)} (target >= ${target}) ${verdict(cpuRatio)}  (${bare.medianCpuUs.toFixed(1)} / ${hub.medianCpuUs.toFixed(1)} µs; stack cost ${(hub.medianCpuUs - bare.medianCpuUs).toFixed(1)} µs/req)\n`,
+  );
 
   const report = {
     ...reportHeader('http-healthz'),
+    loadAverage: loadavg().map(round2),
     backends,
     options: { ...options, pipelining: 1, keepAlive: true, path: '/healthz', loadGenerator: 'autocannon' },
     summary: {
-      bare: { medianRps: Math.round(bare.medianRps), medianP50Ms: bare.medianP50Ms, medianP99Ms: bare.medianP99Ms },
-      hub: { medianRps: Math.round(hub.medianRps), medianP50Ms: hub.medianP50Ms, medianP99Ms: hub.medianP99Ms },
+      bare: { medianRps: Math.round(bare.medianRps), medianP50Ms: bare.medianP50Ms, medianP99Ms: bare.medianP99Ms, medianCpuUs: bare.medianCpuUs },
+      hub: { medianRps: Math.round(hub.medianRps), medianP50Ms: hub.medianP50Ms, medianP99Ms: hub.medianP99Ms, medianCpuUs: hub.medianCpuUs },
       ratio: Number(ratio.toFixed(4)),
+      cpuRatio: Number(cpuRatio.toFixed(4)),
       target,
       meetsTarget: ratio >= target,
+      cpuMeetsTarget: cpuRatio >= target,
+      unsteadyRuns: noisy,
     },
     runs: runs.map((r) => ({ ...r, rps: Math.round(r.rps), loadgenCpu: Number(r.loadgenCpu.toFixed(3)) })),
   };

@@ -1,7 +1,7 @@
 // What the benchmarks share: option parsing, percentiles, medians, rounding, printed tables, and their server children
 // (started, waited for, stopped, and never left behind), on the parent's side and on the child's.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -56,12 +56,16 @@ export interface LoadBench {
   connections: string;
   rounds: string;
   cpuProf: string;
+  /** Options of this bench alone, each a string value (`--name VALUE` or `--name=VALUE`), with its usage line. */
+  extra?: ReadonlyArray<{ name: string; usage: string }>;
   /** Lines after the options (environment variables). */
   more?: readonly string[];
 }
 
-export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions {
+/** The common options, and the raw values of the bench's own (`extra`), undefined when not given. */
+export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions & { extra: Record<string, string | undefined> } {
   const { defaults } = bench;
+  const extra = bench.extra ?? [];
   const values = parseBenchArgs(
     argv,
     {
@@ -70,23 +74,30 @@ export function parseLoadOptions(argv: string[], bench: LoadBench): LoadOptions 
       rounds: { type: 'string' },
       warmup: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      ...Object.fromEntries(extra.map((e) => [e.name, { type: 'string' as const }])),
     },
     [
-      `usage: npm run ${bench.command} -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]`,
+      `usage: npm run ${bench.command} -- [--duration S] [--connections N] [--rounds N] [--warmup S] [--cpu-prof]${extra.map((e) => ` [--${e.name} …]`).join('')}`,
       `  --duration     seconds measured per run (default ${defaults.duration})`,
       `  --connections  ${bench.connections} (default ${defaults.connections})`,
       `  --rounds       ${bench.rounds} (default ${defaults.rounds})`,
       `  --warmup       seconds of unmeasured load before each run (default ${defaults.warmup})`,
       `  --cpu-prof     ${bench.cpuProf}`,
+      ...extra.map((e) => `  --${e.name.padEnd(12)} ${e.usage}`),
       ...(bench.more ?? []),
     ],
-  );
+  ) as Record<string, string | boolean | undefined>;
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   return {
-    duration: positiveInt('duration', values.duration, defaults.duration),
-    connections: positiveInt('connections', values.connections, defaults.connections),
-    rounds: positiveInt('rounds', values.rounds, defaults.rounds),
-    warmup: positiveInt('warmup', values.warmup, defaults.warmup),
-    cpuProf: values['cpu-prof'],
+    duration: positiveInt('duration', text('duration'), defaults.duration),
+    connections: positiveInt('connections', text('connections'), defaults.connections),
+    rounds: positiveInt('rounds', text('rounds'), defaults.rounds),
+    warmup: positiveInt('warmup', text('warmup'), defaults.warmup),
+    cpuProf: values['cpu-prof'] === true,
+    extra: Object.fromEntries(extra.map((e) => [e.name, text(e.name)])),
   };
 }
 
@@ -123,6 +134,15 @@ export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/**
+ * Whether an arm's runs differ so much that the machine was not quiet (other work took the cores): the largest over
+ * the smallest above 1.5. A ratio of medians from such runs measures the scheduler, not the code.
+ */
+export function unsteady(rates: number[]): boolean {
+  const positive = rates.filter((r) => r > 0);
+  return positive.length > 1 && Math.max(...positive) / Math.min(...positive) > 1.5;
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -141,6 +161,31 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU accounting from /proc (user + system time of every thread of a process)
+
+const clockTicks = (() => {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time used so far by a process (all its threads), user and system, in µs (resolution 1/CLK_TCK s); 0 when it is gone. */
+export function processCpu(pid: number): { user: number; system: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields that matter come after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 (utime) and 15 (stime) of proc(5), counted from 3 (state) here.
+    return { user: (Number(fields[11]) / clockTicks) * 1e6, system: (Number(fields[12]) / clockTicks) * 1e6 };
+  } catch {
+    return { user: 0, system: 0 };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

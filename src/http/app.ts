@@ -146,13 +146,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       await next();
     }
     const seconds = (performance.now() - started) / 1000;
-    // The route template, never the raw path: bounded label cardinality, no identifiers in metrics.
-    const route = c.req.routePath === '/*' || c.res.status === 404 ? 'unmatched' : c.req.routePath;
-    observe(c.req.method, route, c.res.status, seconds);
-    if (c.res.status >= 500) {
-      deps.logger.warn({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request failed');
+    // The route template, never the raw path: bounded label cardinality, no identifiers in metrics. Each read of
+    // routePath builds an array of the matched routes: read once.
+    const status = c.res.status;
+    const routePath = c.req.routePath;
+    const route = routePath === '/*' || status === 404 ? 'unmatched' : routePath;
+    observe(c.req.method, route, status, seconds);
+    if (status >= 500) {
+      deps.logger.warn({ requestId, method: c.req.method, route, status, ms: Math.round(seconds * 1000) }, 'request failed');
     } else if (deps.logger.isLevelEnabled('debug')) {
-      deps.logger.debug({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+      deps.logger.debug({ requestId, method: c.req.method, route, status, ms: Math.round(seconds * 1000) }, 'request');
     }
   });
 

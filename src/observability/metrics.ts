@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import { outboxLag } from '../queue/outbox.ts';
 import { logLag, type LogLag } from '../message-log/lag.ts';
 import { subscriptionStatuses } from '../sync/status.ts';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { clusterMetricsText } from './cluster-metrics.ts';
 
 /** One answered exchange, as the pipeline reports it. Nulls: not known (refused before it was). */
@@ -45,7 +46,8 @@ export interface Metrics {
   registry: Registry;
   /** What /metrics serves: this registry, or under a supervisor every process's, aggregated. */
   exposition(): Promise<string>;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Observed on every request: a BucketHistogram (prom-client's children cost too much there). */
+  httpDuration: BucketHistogram<'method' | 'route' | 'status'>;
   jobsProcessed: Counter<'topic' | 'outcome'>;
   /** Work done after an answer or on a timer that failed (its caller's answer stands): see backgroundFailureReporter. */
   backgroundFailures: Counter<'task'>;
@@ -61,7 +63,7 @@ export function createMetrics(deps: { db: Db; queue: Queue; defaultMetrics?: boo
   const registry = new Registry();
   if (deps.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tabadol_' });
 
-  const httpDuration = new Histogram({
+  const httpDuration = new BucketHistogram({
     name: 'tabadol_http_request_duration_seconds',
     help: 'HTTP request latency by route template, method and status',
     labelNames: ['method', 'route', 'status'] as const,
