@@ -22,7 +22,8 @@ export interface BindingView {
   baseUrl?: string;
   adapter?: string;
   timeoutMs: number;
-  forwardProof: 'es256' | 'hs256';
+  /** Present when the binding proves its calls with HS256; absent, the hub's ES256 key (the default). */
+  forwardProof?: 'hs256';
   /** The id of the binding's HS256 key (never the key: `tabadol service bind` shows it to the operator). */
   forwardKeyId?: string;
 }
@@ -85,13 +86,12 @@ export async function listBindings(db: Queryable): Promise<BindingView[]> {
 }
 
 function toView(serviceId: string, binding: ServiceBinding): BindingView {
-  if (binding.kind === 'adapter') return { serviceId, kind: 'adapter', adapter: binding.adapter, timeoutMs: binding.timeoutMs, forwardProof: 'es256' };
+  if (binding.kind === 'adapter') return { serviceId, kind: 'adapter', adapter: binding.adapter, timeoutMs: binding.timeoutMs };
   return {
     serviceId,
     kind: 'http',
     baseUrl: binding.baseUrl,
     timeoutMs: binding.timeoutMs,
-    forwardProof: binding.forwardProof ? 'hs256' : 'es256',
-    ...(binding.forwardProof ? { forwardKeyId: binding.forwardProof.keyId } : {}),
+    ...(binding.forwardProof ? { forwardProof: 'hs256', forwardKeyId: binding.forwardProof.keyId } : {}),
   };
 }

@@ -15,7 +15,7 @@ export const bindingSchema = z
     baseUrl: z.string().optional().openapi({ example: 'https://qualification-btp.metle.gov.ma/api' }),
     adapter: z.string().optional().openapi({ example: 'metle:soap-classification' }),
     timeoutMs,
-    forwardProof: z.enum(['es256', 'hs256']).openapi({ description: "How the hub proves to the provider that a call came through it (docs/protocol.md §5)", example: 'es256' }),
+    forwardProof: z.enum(['hs256']).optional().openapi({ description: "Present when the hub proves its calls to the provider with this binding's HS256 key; absent, with the hub's ES256 key (docs/protocol.md §5)", example: 'hs256' }),
     forwardKeyId: z.string().optional().openapi({ description: "With hs256: the id of the binding's key (the key itself is never returned here)", example: 'fk-3q2Zb7yXk1mN0pQr' }),
   })
   .openapi('ServiceBinding');

@@ -35,7 +35,7 @@ export function registerServiceCommands(program: Command, deps: CliDeps): void {
         const bound = await withDatabase(config, 'PUT /admin/v1/bindings', (db) =>
           setBinding(db, { serviceId, baseUrl: opts.url, adapter: opts.adapter, timeoutMs: opts.timeoutMs, forwardProof: opts.forwardProof, rotateForwardKey: opts.rotateForwardKey, actor: cliActor() }),
         );
-        printLines([`${bound.serviceId} → ${bound.kind === 'http' ? bound.baseUrl : `adapter ${bound.adapter}`} (timeout ${bound.timeoutMs} ms, forward proof ${bound.forwardProof}); running hubs use it from their next registry poll`]);
+        printLines([`${bound.serviceId} → ${bound.kind === 'http' ? bound.baseUrl : `adapter ${bound.adapter}`} (timeout ${bound.timeoutMs} ms, forward proof ${bound.forwardProof ?? 'es256'}); running hubs use it from their next registry poll`]);
         if (bound.forwardKeyId) printLines(await forwardKeyLines(config, bound.serviceId, bound.forwardKeyId));
       } catch (err) {
         if (err instanceof AdminInputError) throw new CliRefusalError([`${optionOf[err.location] ?? err.location}: ${err.message}`]);
