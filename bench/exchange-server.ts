@@ -8,6 +8,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { startBtpSimulator } from '../adapters/btp-qualification/simulator.ts';
 import { btpServiceId, demoSubsystems } from '../adapters/demo/world.ts';
 import { bindService } from '../src/exchange/bindings.ts';
+import { newForwardKeyId } from '../src/exchange/forward-proof.ts';
 import { toFolderName } from '../src/identity/ids.ts';
 import { registerMember } from '../src/identity/members.ts';
 import { createLogger } from '../src/observability/logger.ts';
@@ -127,7 +128,9 @@ async function startBenchHub(dataDir: string, simulatorUrl: string, queuePrefix:
     await registerMember(db, { id: w.consumer, name: w.consumerName, jwks: consumer.publicJwks, actor });
 
     await installBenchConvention(hub, dataDir, w, { yaml: conventionYaml(), providerJwk: provider.privateJwk, consumerJwk: consumer.privateJwk, actor });
-    await bindService(db, { serviceId: w.serviceId, binding: { kind: 'http', baseUrl: simulatorUrl, timeoutMs: 5000 }, actor });
+    // The forward proof a high-volume binding would use (HS256, docs/decisions.md §24); BENCH_FORWARD_PROOF=es256 measures the default.
+    const forwardProof = process.env['BENCH_FORWARD_PROOF'] === 'es256' ? {} : { forwardProof: { alg: 'HS256' as const, keyId: newForwardKeyId() } };
+    await bindService(db, { serviceId: w.serviceId, binding: { kind: 'http', baseUrl: simulatorUrl, timeoutMs: 5000, ...forwardProof }, actor });
     await awaitBenchWorld(hub, w);
     writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
     return { port: Number(new URL(hub.url).port), close: () => hub.close() };

@@ -1,5 +1,5 @@
 // Verifies the hub's forward signature (Tabadol-Hub-Signature) on a request that the hub relays to this provider.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 
 /** What the provider received: the headers the hub sets and the request line as it arrived. */
@@ -22,6 +22,11 @@ export interface HubSignatureOptions {
   maxSkewSeconds?: number;
   /** Least time between two JWKS fetches when a kid is unknown (default 5 s), so that garbage kids cannot make it hammer the hub. */
   jwksCooldownMs?: number;
+  /**
+   * The HS256 key of this provider's binding, when the hub's operator bound the service with `--forward-proof hs256`
+   * and gave it (id and key, base64url). Without it an HS256 proof is refused; ES256 proofs are accepted either way.
+   */
+  forwardKey?: { keyId: string; key: string };
 }
 
 export const forwardTokenType = 'tabadol-forward+jwt';
@@ -49,20 +54,12 @@ export function createHubSignatureVerifier(options: HubSignatureOptions): (reque
     const requestId = request.header('tabadol-request-id') ?? '';
     const token = request.header('tabadol-hub-signature') ?? '';
 
-    let claims: ForwardClaims;
-    try {
-      ({ payload: claims } = await jwtVerify<ForwardClaims>(token, keySet, {
-        algorithms: ['ES256'],
-        typ: forwardTokenType,
-        ...(options.hubId ? { issuer: options.hubId } : {}),
-      }));
-    } catch (err) {
-      if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) {
-        // The keys could not be fetched: not the caller's fault, and nothing is verified, so nothing is served.
-        return { ok: false, status: 503, code: 'hub-keys-unavailable', detail: 'the hub keys (JWKS) could not be fetched' };
-      }
-      return { ok: false, status: 401, code: 'hub-signature-invalid', detail: `the hub signature does not verify (${err instanceof errors.JOSEError ? err.code : 'error'})` };
-    }
+    // An HS256 proof is checked with the binding's key; any other goes to the JWKS, which accepts ES256 only.
+    const hs256 = verifyHs256(token, options.forwardKey, options.hubId);
+    if (typeof hs256 === 'string' && hs256 !== 'not-hs256') return { ok: false, status: 401, code: 'hub-signature-invalid', detail: `the hub signature does not verify (${hs256})` };
+    const verified = hs256 !== 'not-hs256' ? { claims: hs256 } : await verifyEs256(token, keySet, options.hubId);
+    if (!('claims' in verified)) return verified;
+    const { claims } = verified;
 
     // Each claim binds the signature to this exact request: a valid signature for another request must not serve this one.
     const expected: [string, unknown, unknown][] = [
@@ -78,6 +75,50 @@ export function createHubSignatureVerifier(options: HubSignatureOptions): (reque
     if (wrong.length > 0) return { ok: false, status: 401, code: 'hub-signature-mismatch', detail: `claim(s) not matching the request: ${wrong.join(', ')}` };
     return { ok: true, client, purpose, requestId };
   };
+}
+
+/** An ES256 forward proof checked with the hub's JWKS: its claims, or the refusal. */
+async function verifyEs256(token: string, keySet: ReturnType<typeof createRemoteJWKSet>, hubId: string | undefined): Promise<{ claims: ForwardClaims } | Extract<HubSignatureResult, { ok: false }>> {
+  try {
+    const { payload } = await jwtVerify<ForwardClaims>(token, keySet, { algorithms: ['ES256'], typ: forwardTokenType, ...(hubId ? { issuer: hubId } : {}) });
+    return { claims: payload };
+  } catch (err) {
+    if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) {
+      // The keys could not be fetched: not the caller's fault, and nothing is verified, so nothing is served.
+      return { ok: false, status: 503, code: 'hub-keys-unavailable', detail: 'the hub keys (JWKS) could not be fetched' };
+    }
+    return { ok: false, status: 401, code: 'hub-signature-invalid', detail: `the hub signature does not verify (${err instanceof errors.JOSEError ? err.code : 'error'})` };
+  }
+}
+
+function decodeJsonPart(part: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An HS256 forward proof checked with the binding's key: its claims, or why it fails; 'not-hs256' for any other alg
+ * (checked with the JWKS). The MAC is compared in constant time, and before anything in the payload is read.
+ */
+function verifyHs256(token: string, forwardKey: HubSignatureOptions['forwardKey'], hubId: string | undefined): ForwardClaims | string | 'not-hs256' {
+  const parts = token.split('.');
+  const header = decodeJsonPart(parts[0]);
+  if (header?.alg !== 'HS256') return 'not-hs256';
+  if (parts.length !== 3) return 'ERR_JWS_INVALID';
+  if (!forwardKey) return 'HS256 proof, and no forward key is configured';
+  if (header.kid !== forwardKey.keyId) return 'HS256 proof under another key id';
+  if (header.typ !== forwardTokenType) return 'ERR_JWT_CLAIM_VALIDATION_FAILED typ';
+  const expected = createHmac('sha256', Buffer.from(forwardKey.key, 'base64url')).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2] ?? '', 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+  const claims = decodeJsonPart(parts[1]) as ForwardClaims | undefined;
+  if (!claims) return 'ERR_JWT_INVALID';
+  if (hubId !== undefined && claims.iss !== hubId) return 'ERR_JWT_CLAIM_VALIDATION_FAILED iss';
+  return claims;
 }
 
 /** The JWS type of a batch of changes the hub pushes (docs/protocol.md §9). */

@@ -2,6 +2,7 @@
 // (legacy SOAP/XML systems, the hub's own services). Each hub holds its own AdapterBindings; src/ never imports adapters.
 import { problemBody, problemCodes, type ProblemCode, type ProblemFieldError } from '../http/problem.ts';
 import type { Db, Queryable } from '../storage/db.ts';
+import type { ForwardProof } from './forward-proof.ts';
 
 export interface ProviderRequest {
   serviceId: string;
@@ -48,7 +49,8 @@ export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailableError';
 }
 
-export type ServiceBinding = { kind: 'http'; baseUrl: string; timeoutMs: number } | { kind: 'adapter'; adapter: string; timeoutMs: number };
+/** `forwardProof`: absent, the hub signs what it forwards with its ES256 key; set, with this binding's HS256 key (docs/protocol.md §5). */
+export type ServiceBinding = { kind: 'http'; baseUrl: string; timeoutMs: number; forwardProof?: ForwardProof } | { kind: 'adapter'; adapter: string; timeoutMs: number };
 
 /** One hub's adapter bindings, by the name service_bindings.adapter gives: its parts', its own services', and what plug-ins add at start. */
 export class AdapterBindings {
@@ -68,12 +70,15 @@ export class AdapterBindings {
 }
 
 export async function loadBindings(db: Queryable): Promise<Map<string, ServiceBinding>> {
-  const { rows } = await db.query<{ service_id: string; kind: 'http' | 'adapter'; base_url: string | null; adapter: string | null; timeout_ms: number }>(
-    'SELECT service_id, kind, base_url, adapter, timeout_ms FROM service_bindings',
+  const { rows } = await db.query<{ service_id: string; kind: 'http' | 'adapter'; base_url: string | null; adapter: string | null; timeout_ms: number; forward_proof: string; forward_key_id: string | null }>(
+    'SELECT service_id, kind, base_url, adapter, timeout_ms, forward_proof, forward_key_id FROM service_bindings',
   );
   const bindings = new Map<string, ServiceBinding>();
   for (const r of rows) {
-    if (r.kind === 'http' && r.base_url) bindings.set(r.service_id, { kind: 'http', baseUrl: r.base_url.replace(/\/+$/, ''), timeoutMs: r.timeout_ms });
+    if (r.kind === 'http' && r.base_url) {
+      const forwardProof: ForwardProof | undefined = r.forward_proof === 'hs256' && r.forward_key_id ? { alg: 'HS256', keyId: r.forward_key_id } : undefined;
+      bindings.set(r.service_id, { kind: 'http', baseUrl: r.base_url.replace(/\/+$/, ''), timeoutMs: r.timeout_ms, ...(forwardProof ? { forwardProof } : {}) });
+    }
     if (r.kind === 'adapter' && r.adapter) bindings.set(r.service_id, { kind: 'adapter', adapter: r.adapter, timeoutMs: r.timeout_ms });
   }
   return bindings;
@@ -89,10 +94,13 @@ export async function bindService(db: Db, input: { serviceId: string; binding: S
   }
   await db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO service_bindings (service_id, kind, base_url, adapter, timeout_ms) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO service_bindings (service_id, kind, base_url, adapter, timeout_ms, forward_proof, forward_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (service_id) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, adapter = EXCLUDED.adapter,
-         timeout_ms = EXCLUDED.timeout_ms, updated_at = now()`,
-      [input.serviceId, binding.kind, binding.kind === 'http' ? binding.baseUrl : null, binding.kind === 'adapter' ? binding.adapter : null, binding.timeoutMs],
+         timeout_ms = EXCLUDED.timeout_ms, forward_proof = EXCLUDED.forward_proof, forward_key_id = EXCLUDED.forward_key_id, updated_at = now()`,
+      [
+        input.serviceId, binding.kind, binding.kind === 'http' ? binding.baseUrl : null, binding.kind === 'adapter' ? binding.adapter : null, binding.timeoutMs,
+        binding.kind === 'http' && binding.forwardProof ? 'hs256' : 'es256', binding.kind === 'http' ? (binding.forwardProof?.keyId ?? null) : null,
+      ],
     );
     await tx.query('INSERT INTO admin_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [input.actor, 'service.bind', input.serviceId, binding]);
     await tx.query('UPDATE registry_version SET version = version + 1 WHERE id = 1');

@@ -9,6 +9,21 @@ export class ProviderTimeoutError extends Error {
 /** Largest provider answer the hub reads; beyond it the provider is treated as faulty. */
 const maxResponseBytes = 10 * 1024 * 1024;
 
+/** A binding's origin and base path ('' for '/'), parsed once per base URL rather than once per exchange. */
+const bases = new Map<string, { origin: string; pathname: string }>();
+
+export function baseOf(baseUrl: string): { origin: string; pathname: string } {
+  let base = bases.get(baseUrl);
+  if (!base) {
+    const url = new URL(baseUrl);
+    base = { origin: url.origin, pathname: url.pathname === '/' ? '' : url.pathname };
+    // Bindings are few; a registry that changed them all many times over just starts again.
+    if (bases.size >= 1024) bases.clear();
+    bases.set(baseUrl, base);
+  }
+  return base;
+}
+
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
 
@@ -26,8 +41,8 @@ export class Forwarder {
 
   async forward(binding: ServiceBinding, request: ProviderRequest, extraHeaders: Record<string, string>): Promise<ProviderResponse> {
     if (binding.kind === 'adapter') return this.viaAdapter(binding, request, extraHeaders);
-    const base = new URL(binding.baseUrl);
-    const path = `${base.pathname === '/' ? '' : base.pathname}${request.pathAndQuery}`;
+    const base = baseOf(binding.baseUrl);
+    const path = `${base.pathname}${request.pathAndQuery}`;
     try {
       const response = await this.pool(base.origin).request({
         method: request.method as 'GET',

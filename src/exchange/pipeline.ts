@@ -14,11 +14,12 @@ import type { MessageLog } from '../message-log/message-log.ts';
 import { ProviderUnavailableError, type ProviderResponse } from './bindings.ts';
 import type { HubDirectory } from './directory.ts';
 import { bodyOf, checkPurpose, checkValidity, forwardedHeaders, operationRefusal, parseRequestBody, parseTarget, passedBackHeaders, splitService, validateAnswer, type BodyOutcome, type ParsedTarget } from './exchange-checks.ts';
-import { ProviderTimeoutError, type Forwarder } from './forward.ts';
+import { baseOf, ProviderTimeoutError, type Forwarder } from './forward.ts';
+import { ForwardSigner } from './forward-proof.ts';
 import type { ExchangeLimiter, LimitVerdict } from './limits.ts';
 import { compileMinimiser, type Minimiser } from './minimise.ts';
 import { compileServiceOpenApi, type CompiledService, type MatchedOperation } from './openapi-service.ts';
-import { authenticateRequest, checkRequestClaims, forwardTyp, responseTyp, sha256Base64url, type AuthenticatedRequest, type VerifiedRequest } from './request-signature.ts';
+import { authenticateRequest, checkRequestClaims, responseTyp, sha256Base64url, type AuthenticatedRequest, type VerifiedRequest } from './request-signature.ts';
 import { extractSubjects, subjectHmac } from './subjects.ts';
 import { concernedSubjects } from './referential-subjects.ts';
 import type { MetaServices } from './meta.ts';
@@ -73,10 +74,15 @@ interface ServiceRuntime {
 
 export class ExchangePipeline {
   private readonly services = new Map<string, ServiceRuntime>();
+  /** The same runtimes by the registry's convention objects (a reload makes new ones; the old ones are then collected). */
+  private readonly byConvention = new WeakMap<ActiveConvention, ServiceRuntime>();
   private readonly now: () => number;
+
+  private readonly forwardSigner: ForwardSigner;
 
   constructor(private readonly deps: ExchangeDeps) {
     this.now = deps.now ?? Date.now;
+    this.forwardSigner = new ForwardSigner(deps.keyring.subjectKey, (payload, typ) => deps.keyring.signCompactSync(payload, typ));
   }
 
   /**
@@ -98,6 +104,9 @@ export class ExchangePipeline {
 
   /** Compiled once per OpenAPI digest (conventions of one service share it). */
   private runtimeFor(convention: ActiveConvention): ServiceRuntime {
+    // Every exchange asks twice (its operation, its minimiser): the registry's object answers without building the key.
+    const known = this.byConvention.get(convention);
+    if (known) return known;
     const key = `${convention.openapiDigest}\n${convention.id}\n${convention.version}`;
     let runtime = this.services.get(key);
     if (!runtime) {
@@ -108,6 +117,7 @@ export class ExchangePipeline {
       runtime = { compiled, minimisers };
       this.services.set(key, runtime);
     }
+    this.byConvention.set(convention, runtime);
     return runtime;
   }
 
@@ -221,11 +231,10 @@ export class ExchangePipeline {
     const binding = this.deps.directory.binding(route.serviceId);
     if (!binding) throw new ProblemError('provider-unavailable', `${route.serviceId} has no binding on this hub`);
     const pathAndQuery = `${route.path}${route.query ? `?${route.query}` : ''}`;
-    const forwardedPath = binding.kind === 'http' ? `${new URL(binding.baseUrl).pathname.replace(/\/$/, '')}${pathAndQuery}` : pathAndQuery;
-    const hubSignature = this.deps.keyring.signCompactSync(
-      { iss: this.deps.hubId, sub: caller.client, pur: caller.claims.pur, jti: caller.claims.jti, htm: request.method, htu: forwardedPath, iat: Math.floor(exchange.started / 1000) },
-      forwardTyp,
-    );
+    const forwardedPath = binding.kind === 'http' ? `${baseOf(binding.baseUrl).pathname.replace(/\/$/, '')}${pathAndQuery}` : pathAndQuery;
+    const hubSignature = this.forwardSigner.sign(route.serviceId, binding.kind === 'http' ? binding.forwardProof : undefined, {
+      iss: this.deps.hubId, sub: caller.client, pur: caller.claims.pur, jti: caller.claims.jti, htm: request.method, htu: forwardedPath, iat: Math.floor(exchange.started / 1000),
+    });
     const providerStarted = performance.now();
     try {
       return await this.deps.forwarder.forward(

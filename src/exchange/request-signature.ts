@@ -7,7 +7,7 @@ import type { HubDirectory } from './directory.ts';
 
 export const requestTyp = 'tabadol-request+jwt';
 export const responseTyp = 'tabadol-response+jwt';
-export const forwardTyp = 'tabadol-forward+jwt';
+export { forwardTyp } from './forward-proof.ts';
 export const clockSkewSeconds = 300;
 
 // The signature part may be empty (alg none): such a JWS is well-formed and refused at check 3, as the table says.

@@ -139,7 +139,7 @@ export class HubKeyring {
 
   /**
    * The same compact JWS (ES256, header {alg, kid, typ}), signed synchronously with node:crypto: the per-exchange path
-   * signs twice (the forward to the provider and the answer), and this skips WebCrypto's promise round trips.
+   * signs once or twice (the answer, and the forward to a provider on an ES256 binding), and this skips WebCrypto's promise round trips.
    */
   signCompactSync(payload: Record<string, unknown>, typ: string): string {
     let header = this.encodedHeaders.get(typ);

@@ -67,35 +67,17 @@ export function atMicros(at: Date): string {
  * fixed field count and the domain prefix rule out confusion with anything else hashed by the hub.
  */
 const DOMAIN = Buffer.from('tabadol-message-log/v1\u0000', 'utf8');
-const NULL_FIELD = Buffer.from([0]);
 
-function field(value: string | null): Buffer[] {
-  if (value === null) return [NULL_FIELD];
-  const bytes = Buffer.from(value, 'utf8');
-  const head = Buffer.alloc(5);
-  head[0] = 1;
-  head.writeUInt32BE(bytes.length, 1);
-  return [head, bytes];
+/** A field before it is written: SQL NULL, text (UTF-8) or a float4. Integers arrive as canonical decimal text. */
+type Field = string | null | { float4: number };
+
+/** Canonical decimal: BigInt normalises "007" or "+7" to "7", so a value can only ever encode one way. */
+function intText(value: number | string | null): string | null {
+  return value === null ? null : BigInt(value).toString();
 }
 
-function bytesField(bytes: Buffer): Buffer[] {
-  const head = Buffer.alloc(5);
-  head[0] = 1;
-  head.writeUInt32BE(bytes.length, 1);
-  return [head, bytes];
-}
-
-function intField(value: number | string | null): Buffer[] {
-  if (value === null) return [NULL_FIELD];
-  // BigInt normalises "007" or "+7" to "7", so a value can only ever encode one way.
-  return field(BigInt(value).toString());
-}
-
-function realField(value: number | null): Buffer[] {
-  if (value === null) return [NULL_FIELD];
-  const bytes = Buffer.alloc(4);
-  bytes.writeFloatBE(Math.fround(value));
-  return bytesField(bytes);
+function realOf(value: number | null): Field {
+  return value === null ? null : { float4: value };
 }
 
 function compareSubjects(a: ChainSubject, b: ChainSubject): number {
@@ -103,35 +85,46 @@ function compareSubjects(a: ChainSubject, b: ChainSubject): number {
   return cmp(a.hmac, b.hmac) || cmp(a.type, b.type) || cmp(a.location, b.location);
 }
 
+function fieldsOf(row: ChainRow): Field[] {
+  const fields: Field[] = [
+    intText(row.seq), intText(row.atMicros), row.requestId, row.client, row.service, row.operation, row.purpose, row.conventionId,
+    intText(row.conventionVersion), intText(row.status), row.problem, realOf(row.durationMs), realOf(row.providerMs), row.requestDigest,
+    row.responseDigest, row.requestSignature, row.responseSignature, row.requestBody, row.responseBody, intText(row.subjects.length),
+  ];
+  const subjects = row.subjects.length > 1 ? [...row.subjects].sort(compareSubjects) : row.subjects;
+  for (const subject of subjects) fields.push(subject.type, subject.hmac, subject.location);
+  fields.push(row.prevHash);
+  return fields;
+}
+
+/**
+ * The encoding above, written into one buffer sized first: the log hashes every exchange, and a buffer per field
+ * (about fifty a row, then a concatenation) was a measurable share of the hub's garbage (docs/benchmarks.md).
+ */
 export function encodeRow(row: ChainRow): Buffer {
-  const parts: Buffer[] = [DOMAIN];
-  parts.push(
-    ...intField(row.seq),
-    ...intField(row.atMicros),
-    ...field(row.requestId),
-    ...field(row.client),
-    ...field(row.service),
-    ...field(row.operation),
-    ...field(row.purpose),
-    ...field(row.conventionId),
-    ...intField(row.conventionVersion),
-    ...intField(row.status),
-    ...field(row.problem),
-    ...realField(row.durationMs),
-    ...realField(row.providerMs),
-    ...field(row.requestDigest),
-    ...field(row.responseDigest),
-    ...field(row.requestSignature),
-    ...field(row.responseSignature),
-    ...field(row.requestBody),
-    ...field(row.responseBody),
-    ...intField(row.subjects.length),
-  );
-  for (const subject of [...row.subjects].sort(compareSubjects)) {
-    parts.push(...field(subject.type), ...field(subject.hmac), ...field(subject.location));
+  const fields = fieldsOf(row);
+  let size = DOMAIN.length;
+  for (const f of fields) size += f === null ? 1 : typeof f === 'string' ? 5 + Buffer.byteLength(f, 'utf8') : 9;
+  const out = Buffer.allocUnsafe(size);
+  let at = DOMAIN.copy(out, 0);
+  for (const f of fields) {
+    if (f === null) {
+      out[at++] = 0;
+      continue;
+    }
+    out[at] = 1;
+    if (typeof f === 'string') {
+      const written = out.write(f, at + 5, 'utf8');
+      out.writeUInt32BE(written, at + 1);
+      at += 5 + written;
+    } else {
+      out.writeUInt32BE(4, at + 1);
+      // Hashed as the float4 that the column holds (writeFloatBE rounds to binary32 as Math.fround does).
+      out.writeFloatBE(Math.fround(f.float4), at + 5);
+      at += 9;
+    }
   }
-  parts.push(...field(row.prevHash));
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** The row's hash: lower-case hex SHA-256 of its encoding. */

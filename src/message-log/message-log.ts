@@ -135,11 +135,28 @@ function validate(entry: LogEntry): PendingRow {
 
 /** `($1, $2, …), ($n, …)` for a multi-row INSERT of `rows` rows of `width` parameters. */
 function placeholders(rows: number, width: number): string {
-  const groups: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    groups.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+  return valuesList(width, rows, 0);
+}
+
+/**
+ * Batches come in few sizes, and building their `($k, …)` lists was a share of every flush's CPU: the lists are kept,
+ * a bounded number of them (dropped all at once when full; they are rebuilt on demand).
+ */
+const valuesLists = new Map<string, string>();
+const MAX_VALUES_LISTS = 512;
+
+/** `($o+1, …, $o+width), …` for `count` rows of `width` parameters after the first `offset` ones. */
+function valuesList(width: number, count: number, offset: number): string {
+  const key = `${width},${count},${offset}`;
+  let list = valuesLists.get(key);
+  if (list === undefined) {
+    const groups: string[] = [];
+    for (let r = 0; r < count; r++) groups.push(`(${Array.from({ length: width }, (_, c) => `$${offset + r * width + c + 1}`).join(', ')})`);
+    list = groups.join(', ');
+    if (valuesLists.size >= MAX_VALUES_LISTS) valuesLists.clear();
+    valuesLists.set(key, list);
   }
-  return groups.join(', ');
+  return list;
 }
 
 interface ChainHead {
@@ -405,12 +422,7 @@ async function insertBatch(tx: Queryable, batch: Pending[], rows: ChainRow[], ha
   }
   const params: SqlValue[] = [];
   const parts: string[] = [];
-  const values = (width: number, count: number) => {
-    const offset = params.length;
-    const groups: string[] = [];
-    for (let r = 0; r < count; r++) groups.push(`(${Array.from({ length: width }, (_, c) => `$${offset + r * width + c + 1}`).join(', ')})`);
-    return groups.join(', ');
-  };
+  const values = (width: number, count: number) => valuesList(width, count, params.length);
   if (rows.length > 0) {
     const sql = `INSERT INTO message_log (${LOG_COLUMNS.join(', ')}) VALUES ${values(LOG_COLUMNS.length, rows.length)}`;
     rows.forEach((row, i) => params.push(...logParams(row, batch[i]?.row.at ?? null, hashes[i] ?? null)));

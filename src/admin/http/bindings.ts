@@ -15,6 +15,8 @@ export const bindingSchema = z
     baseUrl: z.string().optional().openapi({ example: 'https://qualification-btp.metle.gov.ma/api' }),
     adapter: z.string().optional().openapi({ example: 'metle:soap-classification' }),
     timeoutMs,
+    forwardProof: z.enum(['hs256']).optional().openapi({ description: "Present when the hub proves its calls to the provider with this binding's HS256 key; absent, with the hub's ES256 key (docs/protocol.md §5)", example: 'hs256' }),
+    forwardKeyId: z.string().optional().openapi({ description: "With hs256: the id of the binding's key (the key itself is never returned here)", example: 'fk-3q2Zb7yXk1mN0pQr' }),
   })
   .openapi('ServiceBinding');
 export type BindingBody = z.infer<typeof bindingSchema>;
@@ -39,6 +41,8 @@ export const setBindingBody = z
     baseUrl: z.string().min(1).optional().openapi({ description: 'A REST service: http(s) base URL, no query (exactly one of baseUrl and adapter)', example: 'https://qualification-btp.metle.gov.ma/api' }),
     adapter: z.string().min(1).optional().openapi({ description: 'A binding implemented in code, by name', example: 'metle:soap-classification' }),
     timeoutMs: timeoutMs.optional().openapi({ description: 'Default 10000' }),
+    forwardProof: z.enum(['es256', 'hs256']).optional().openapi({ description: "es256 (default): the hub's key, verified with its JWKS; hs256: a key of this binding's own, one signature fewer per exchange (REST bindings only)" }),
+    rotateForwardKey: z.boolean().optional().openapi({ description: 'With hs256: a new key (the provider must be given it)' }),
   })
   .openapi('SetServiceBinding');
 export type SetBindingBody = z.infer<typeof setBindingBody>;
