@@ -5,6 +5,7 @@ import { generateInMemory } from '../generator/generate.ts';
 import type { ScriptMode, TruthRow } from '../generator/common.ts';
 import { matchProbability } from './calibrate.ts';
 import { matchPersons, pairwiseQuality, type MatchRun } from './evaluate.ts';
+import { personsModule } from './module.ts';
 import { PERSON_MODEL, PERSON_THRESHOLDS } from './score.ts';
 
 export interface ClassQuality {
@@ -155,4 +156,40 @@ export function formatQuality(modes: readonly ModeQuality[]): string {
     for (const b of first.calibration) if (b.pairs >= 5) lines.push(`| ${b.bin} | ${b.pairs} | ${f(b.expected, 3)} | ${f(b.observed, 3)} |`);
   }
   return lines.join('\n');
+}
+
+/** One true pair the matcher did not link: its classes, its score and weights (or no score: blocking never proposed it). */
+export interface MissedPair {
+  classes: string[];
+  score: number | undefined;
+  review: boolean;
+  weights: Record<string, number> | undefined;
+  a: Record<string, unknown>;
+  b: Record<string, unknown>;
+}
+
+/** The true pairs a run left apart, for `--misses`: what each record held and how the score saw it. */
+export function missedPairs(run: MatchRun, truth: readonly TruthRow[], records: ReadonlyArray<{ attributes: unknown }>): MissedPair[] {
+  const byEntity = new Map<string, number[]>();
+  truth.forEach((t, i) => byEntity.set(t.entityId, [...(byEntity.get(t.entityId) ?? []), i]));
+  const scored = new Map<string, number>();
+  for (const p of run.pairs) scored.set(`${p.a}:${p.b}`, p.score);
+  const out: MissedPair[] = [];
+  const fieldsOf = (i: number): Record<string, string | null> => {
+    const n = personsModule.normalise(records[i]?.attributes);
+    return n.ok ? (personsModule.matchProfile?.(n.attributes)?.fields ?? {}) : {};
+  };
+  for (const members of byEntity.values()) {
+    for (let x = 0; x < members.length; x++) {
+      for (let y = x + 1; y < members.length; y++) {
+        const [a, b] = [members[x] as number, members[y] as number];
+        if (run.clusters[a] === run.clusters[b]) continue;
+        const review = (run.reviews.get(b)?.some((c) => run.clusters[c] === run.clusters[a]) ?? false) || (run.reviews.get(a)?.some((c) => run.clusters[c] === run.clusters[b]) ?? false);
+        const classes = [...new Set([...(truth[a]?.variations ?? []), ...(truth[b]?.variations ?? [])])];
+        const s = scored.get(`${a}:${b}`);
+        out.push({ classes, score: s, review, weights: s === undefined ? undefined : personsModule.score?.(fieldsOf(a), fieldsOf(b)).weights, a: fieldsOf(a), b: fieldsOf(b) });
+      }
+    }
+  }
+  return out;
 }
