@@ -27,6 +27,8 @@ export interface MatchRun {
   /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
   ties: number;
   rejected: number;
+  /** Each record's match profile (empty when rejected): what the score compared. */
+  profiles: MatchProfile['fields'][];
 }
 
 class UnionFind {
@@ -117,7 +119,7 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
       else index.set(k, [i]);
     }
   });
-  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, ties, rejected };
+  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, ties, rejected, profiles };
 }
 
 export interface PairwiseQuality {
