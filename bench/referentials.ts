@@ -19,6 +19,7 @@ import {
 } from './referentials-prepare.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
 import { formatQuality, measureMode, SCRIPT_MODES, type MissedPair } from '../referentials/persons/quality.ts';
+import type { ScriptMode } from '../referentials/generator/common.ts';
 
 const targets = {
   batchP50Ms: 50,
@@ -56,6 +57,8 @@ interface Options {
   latencyConnections: number;
   reuseDb: boolean;
   matchingOnly: boolean;
+  skipMatching: boolean;
+  modes: readonly ScriptMode[];
   misses: boolean;
 }
 
@@ -83,6 +86,8 @@ function parseOptions(argv: string[]): Options {
       'latency-connections': { type: 'string' },
       'reuse-db': { type: 'boolean', default: false },
       'matching-only': { type: 'boolean', default: false },
+      'skip-matching': { type: 'boolean', default: false },
+      modes: { type: 'string' },
       misses: { type: 'boolean', default: false },
     },
     [
@@ -96,6 +101,9 @@ function parseOptions(argv: string[]): Options {
       '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
       '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
       '  --matching-only        print the persons matching by class and script mode (in memory), then stop',
+      '  --modes                the script modes matched in memory, comma-separated (default sources,both,cross,latin): at full',
+      '                         scale one process per mode runs them side by side',
+      '  --skip-matching        no in-memory matching (another process measures it): the data set, ingest and reads only',
       `  --misses               with it, the true pairs left apart: a count by class and whether scored or reviewed, and each`,
       `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
@@ -120,8 +128,18 @@ function parseOptions(argv: string[]): Options {
     latencyConnections: positiveInt('latency-connections', values['latency-connections'], 2),
     reuseDb: values['reuse-db'],
     matchingOnly: values['matching-only'],
+    skipMatching: values['skip-matching'],
+    modes: parseModes(values.modes),
     misses: values.misses,
   };
+}
+
+function parseModes(text: string | undefined): readonly ScriptMode[] {
+  if (text === undefined) return SCRIPT_MODES;
+  const modes = text.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = modes.filter((m) => !(SCRIPT_MODES as readonly string[]).includes(m));
+  if (modes.length === 0 || unknown.length > 0) throw new Error(`--modes takes some of ${SCRIPT_MODES.join(',')} (got ${JSON.stringify(text)})`);
+  return modes as ScriptMode[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,15 +275,17 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // Persons matching by class, script mode and review band, with the calibration bins (issue 18): in memory, the
   // persons module's own blocking, score, thresholds and tie rule. --matching-only stops after it.
-  {
+  if (!options.skipMatching) {
     const started = performance.now();
     const missSummaries: string[] = [];
-    const modes = SCRIPT_MODES.map((mode) =>
+    const modes = options.modes.map((mode) =>
       measureMode(mode, options.persons, options.seed, options.misses ? { misses: (missed) => missSummaries.push(writeMisses(mode, options, missed)) } : {}),
     );
     process.stdout.write(`${formatQuality(modes)}\n(${((performance.now() - started) / 1000).toFixed(0)} s for ${modes.length} modes of ${options.persons} persons, seed ${options.seed})\n\n`);
     if (missSummaries.length > 0) process.stdout.write(`${missSummaries.join('\n')}\n\n`);
-    writeReport(resultsDir, 'referentials-matching', { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, modes });
+    const name = options.modes.length === SCRIPT_MODES.length ? 'referentials-matching' : `referentials-matching-${options.modes.join('-')}`;
+    writeReport(resultsDir, name, { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), modes });
+    process.stdout.write(`peak RSS of this process (generation and matching in memory): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n\n`);
     if (options.matchingOnly) return;
   }
   // DATABASE_URL names a server of yours; without it the bench runs its own, with memory settings for the data set.
