@@ -38,6 +38,8 @@ export interface ModeQuality {
    */
   namesOnlyPairs: number;
   recallCeiling: number;
+  /** The review band read at each threshold from the model's review threshold to link − 1 (ties always in review). */
+  reviewBand: Array<{ threshold: number; reviews: number; share: number; truePairs: number }>;
   classes: ClassQuality[];
   calibration: Array<{ bin: number; pairs: number; expected: number; observed: number }>;
 }
@@ -134,10 +136,30 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
     reviewTruePairs: reviewTrue,
     ties: run.ties,
     namesOnlyPairs: namesOnly,
+    reviewBand: reviewBand(run, entities, persons),
     recallCeiling: q.truePairs === 0 ? 1 : 1 - namesOnly / q.truePairs,
     classes: [...classes.values()].sort((x, y) => (x.cls === 'all' ? -1 : y.cls === 'all' ? 1 : x.cls < y.cls ? -1 : 1)),
     calibration: [...bins.entries()].sort((x, y) => x[0] - y[0]).map(([bin, v]) => ({ bin, pairs: v.n, expected: v.expected / v.n, observed: v.observed / v.n })),
   };
+}
+
+/** Open reviews and the true pairs they hold had the review threshold been higher (the same links: a review links nothing). */
+function reviewBand(run: MatchRun, entities: readonly string[], persons: number): ModeQuality['reviewBand'] {
+  const out: ModeQuality['reviewBand'] = [];
+  for (let t = PERSON_THRESHOLDS.review; t < PERSON_THRESHOLDS.link; t++) {
+    let reviews = 0;
+    let truePairs = 0;
+    for (const [i, list] of run.reviews) {
+      const scores = run.reviewScores.get(i) ?? [];
+      const kept = list.filter((_, k) => run.tied.has(i) || (scores[k] ?? -Infinity) >= t);
+      if (kept.length === 0) continue;
+      reviews++;
+      // True pairs: each proposed earlier record of the same person whose cluster the record is not in.
+      truePairs += kept.filter((c) => entities[c] === entities[i] && run.clusters[c] !== run.clusters[i]).length;
+    }
+    out.push({ threshold: t, reviews, share: reviews / persons, truePairs });
+  }
+  return out;
 }
 
 /** The fields besides names a link may rest on: when no one of them is on both records, only the names are compared. */
@@ -159,6 +181,11 @@ export function formatQuality(modes: readonly ModeQuality[]): string {
   );
   for (const m of modes) {
     lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} |`);
+  }
+  lines.push('', 'the review band at higher review thresholds (the same links): open reviews, share of persons, true pairs proposed');
+  lines.push(`| review threshold | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`);
+  for (const [k, band] of (modes[0]?.reviewBand ?? []).entries()) {
+    lines.push(`| ${band.threshold} | ${modes.map((m) => { const b = m.reviewBand[k]; return b ? `${b.reviews} (${f(b.share * 100, 2)} %, ${b.truePairs} true)` : ''; }).join(' | ')} |`);
   }
   lines.push('', 'by class (recall of true pairs with a record of the class; hard distinct pairs: merged of pairs)');
   const classes = [...new Set(modes.flatMap((m) => m.classes.map((c) => c.cls)))];
