@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ import {
   type IngestResult,
 } from './referentials-prepare.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
-import { formatQuality, measureMode, SCRIPT_MODES } from '../referentials/persons/quality.ts';
+import { formatQuality, measureMode, SCRIPT_MODES, type MissedPair } from '../referentials/persons/quality.ts';
+import type { ScriptMode } from '../referentials/generator/common.ts';
 
 const targets = {
   batchP50Ms: 50,
@@ -56,6 +57,9 @@ interface Options {
   latencyConnections: number;
   reuseDb: boolean;
   matchingOnly: boolean;
+  skipMatching: boolean;
+  modes: readonly ScriptMode[];
+  misses: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -82,6 +86,9 @@ function parseOptions(argv: string[]): Options {
       'latency-connections': { type: 'string' },
       'reuse-db': { type: 'boolean', default: false },
       'matching-only': { type: 'boolean', default: false },
+      'skip-matching': { type: 'boolean', default: false },
+      modes: { type: 'string' },
+      misses: { type: 'boolean', default: false },
     },
     [
       'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
@@ -94,6 +101,11 @@ function parseOptions(argv: string[]): Options {
       '  --latency-connections  concurrency of the latency arms: batch resolve, fuzzy search and their SQL baseline (default 2)',
       '  --reuse-db             keep the database a previous run loaded with the same data set: no COPY, no ingest',
       '  --matching-only        print the persons matching by class and script mode (in memory), then stop',
+      '  --modes                the script modes matched in memory, comma-separated (default sources,both,cross,latin): at full',
+      '                         scale one process per mode runs them side by side',
+      '  --skip-matching        no in-memory matching (another process measures it): the data set, ingest and reads only',
+      `  --misses               with it, the true pairs left apart: a count by class and whether scored or reviewed, and each`,
+      `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
@@ -116,7 +128,40 @@ function parseOptions(argv: string[]): Options {
     latencyConnections: positiveInt('latency-connections', values['latency-connections'], 2),
     reuseDb: values['reuse-db'],
     matchingOnly: values['matching-only'],
+    skipMatching: values['skip-matching'],
+    modes: parseModes(values.modes),
+    misses: values.misses,
   };
+}
+
+function parseModes(text: string | undefined): readonly ScriptMode[] {
+  if (text === undefined) return SCRIPT_MODES;
+  const modes = text.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = modes.filter((m) => !(SCRIPT_MODES as readonly string[]).includes(m));
+  if (modes.length === 0 || unknown.length > 0) throw new Error(`--modes takes some of ${SCRIPT_MODES.join(',')} (got ${JSON.stringify(text)})`);
+  return modes as ScriptMode[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --misses: the true pairs a mode left apart
+
+/** Writes each missed pair (NDJSON) and returns a count by class (hard classes only), scored or not, reviewed or not. */
+function writeMisses(mode: string, options: Options, missed: readonly MissedPair[]): string {
+  mkdirSync(cacheDir, { recursive: true });
+  const file = join(cacheDir, `misses-${options.persons}-${options.seed}-${mode}.ndjson`);
+  writeFileSync(file, missed.map((m) => JSON.stringify(m)).join('\n') + (missed.length > 0 ? '\n' : ''));
+  const counts = new Map<string, { n: number; unscored: number; review: number }>();
+  const usual = new Set(['spelling', 'no-cin', 'latin-only', 'arabic-only']);
+  for (const m of missed) {
+    const cls = m.classes.filter((c) => !usual.has(c)).sort().join('+') || '(spelling, script or CIN only)';
+    const c = counts.get(cls) ?? { n: 0, unscored: 0, review: 0 };
+    c.n++;
+    if (m.score === undefined) c.unscored++;
+    if (m.review) c.review++;
+    counts.set(cls, c);
+  }
+  const rows = [...counts.entries()].sort((x, y) => y[1].n - x[1].n).map(([cls, c]) => `| ${cls} | ${c.n} | ${c.unscored} | ${c.review} |`);
+  return [`missed pairs (${mode}): ${missed.length}, each in ${relative(process.cwd(), file)}`, '| classes | missed | never scored | in review |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -230,11 +275,17 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // Persons matching by class, script mode and review band, with the calibration bins (issue 18): in memory, the
   // persons module's own blocking, score, thresholds and tie rule. --matching-only stops after it.
-  {
+  if (!options.skipMatching) {
     const started = performance.now();
-    const modes = SCRIPT_MODES.map((mode) => measureMode(mode, options.persons, options.seed));
+    const missSummaries: string[] = [];
+    const modes = options.modes.map((mode) =>
+      measureMode(mode, options.persons, options.seed, options.misses ? { misses: (missed) => missSummaries.push(writeMisses(mode, options, missed)) } : {}),
+    );
     process.stdout.write(`${formatQuality(modes)}\n(${((performance.now() - started) / 1000).toFixed(0)} s for ${modes.length} modes of ${options.persons} persons, seed ${options.seed})\n\n`);
-    writeReport(resultsDir, 'referentials-matching', { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, modes });
+    if (missSummaries.length > 0) process.stdout.write(`${missSummaries.join('\n')}\n\n`);
+    const name = options.modes.length === SCRIPT_MODES.length ? 'referentials-matching' : `referentials-matching-${options.modes.join('-')}`;
+    writeReport(resultsDir, name, { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), modes });
+    process.stdout.write(`peak RSS of this process (generation and matching in memory): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n\n`);
     if (options.matchingOnly) return;
   }
   // DATABASE_URL names a server of yours; without it the bench runs its own, with memory settings for the data set.

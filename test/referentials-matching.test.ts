@@ -37,6 +37,48 @@ describe.each(drivers())('persons matching (issue 18) on %s', (driver) => {
     expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'created', 'review']);
   });
 
+  // The classes of the issue through the engine: what links, what goes to review, what stays apart.
+  const person = { lastNameLatin: 'Bennani', lastNameArabic: 'بناني', birthDate: '1980-04-11', birthCommune: '01.511.01.01', sex: 'M', address: '7 Derb Sidi Bouloukat', addressCommune: '01.511.01.01' };
+
+  it('links compound names written with and without the space, in Arabic and in Latin (class 1)', async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'k1', attributes: { ...person, firstNameArabic: 'عبد القادر', cin: 'BK100001' } });
+    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'k2', attributes: { ...person, firstNameArabic: 'عبدالقادر' } });
+    expect(b.decision).toBe('linked-score');
+    expect(b.goldenId).toBe(a.goldenId);
+    const c = await contribute(t.db, persons, { sourceSystem: 'btp', sourceId: 'k3', attributes: { ...person, lastNameArabic: undefined, firstNameLatin: 'Abdel Kader' } });
+    expect(c.goldenId).toBe(a.goldenId);
+  });
+
+  it("links Latin spelling variants of one name (class 3) and never links M'hamed to Mohamed (class 2)", async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'v1', attributes: { ...person, firstNameLatin: 'Mustapha', cin: 'BK100002' } });
+    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'v2', attributes: { ...person, lastNameArabic: undefined, firstNameLatin: 'Mostafa' } });
+    expect(b.goldenId).toBe(a.goldenId);
+    const m = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'v3', attributes: { ...person, birthDate: '1971-02-03', firstNameArabic: 'محمد', cin: 'BK100003' } });
+    const mh = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'v4', attributes: { ...person, birthDate: '1971-02-03', lastNameArabic: undefined, firstNameLatin: "M'hamed" } });
+    expect(mh.goldenId).not.toBe(m.goldenId);
+  });
+
+  it('sends a day/month swap to review instead of losing it (class 4)', async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 's1', attributes: { ...person, firstNameLatin: 'Youssef', cin: 'BK100004' } });
+    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 's2', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1980-11-04' } });
+    expect(b.decision).toBe('review');
+    const { rows } = await t.db.query<{ candidates: Array<{ goldenId: string }> }>(`SELECT candidates FROM ref_review_items WHERE source_id = 's2'`);
+    expect(rows[0]?.candidates.map((x) => x.goldenId)).toEqual([a.goldenId]);
+  });
+
+  it('keeps twins apart: same family, date, commune and address, two different first names (neither linked nor reviewed)', async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 't1', attributes: { ...person, birthDate: '1990-06-21', firstNameLatin: 'Adel', firstNameArabic: 'عادل', cin: 'BK100005' } });
+    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 't2', attributes: { ...person, birthDate: '1990-06-21', firstNameLatin: 'Mustapha', firstNameArabic: 'مصطفى' } });
+    expect(b.goldenId).not.toBe(a.goldenId);
+    expect(b.decision).toBe('created');
+    // The same in a bulk import.
+    const outcomes = await contributeBulk(t.db, persons, [
+      { line: 1, sourceSystem: 'civil-registry', sourceId: 't3', attributes: { ...person, birthDate: '1991-07-22', firstNameLatin: 'Nadia', firstNameArabic: 'نادية', sex: 'F', cin: 'BK100006' } },
+      { line: 2, sourceSystem: 'complaints', sourceId: 't4', attributes: { ...person, birthDate: '1991-07-22', firstNameLatin: 'Layla', firstNameArabic: 'ليلى', sex: 'F' } },
+    ]);
+    expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'created']);
+  });
+
   it('keeps a person whose commune code is unknown or whose CIN is invalid, without that field, and says so', async () => {
     const outcomes = await contributeBulk(t.db, persons, [
       { line: 1, sourceSystem: 'btp', sourceId: 'x1', attributes: { ...namesake, cin: 'BK777777', birthCommune: '99.999.99.99' } },

@@ -86,7 +86,15 @@ export function person(seed: number, index: number): Person {
   const prev = basePerson(seed, index - 1);
   const family = { last: prev.last, lastLatin: prev.lastLatin, address: prev.address, addressCommune: prev.addressCommune, birthCommune: prev.birthCommune };
   if (x < RELATIONS.twin) {
-    return { ...own, ...family, birthDate: prev.birthDate, relation: 'twin' };
+    // Parents do not give twins one name: a twin drawn with its sibling's first name is given another of its sex.
+    let first = own.first;
+    let firstLatin = own.firstLatin;
+    const names = own.sex === 'M' ? MALE_FIRST_NAMES : FEMALE_FIRST_NAMES;
+    for (let tries = 0; first.arabic === prev.first.arabic && tries < 20; tries++) {
+      first = r.pickSkewed(names);
+      firstLatin = r.pickSkewed(first.latin, 1.5);
+    }
+    return { ...own, ...family, first, firstLatin, birthDate: prev.birthDate, relation: 'twin' };
   }
   if (x < RELATIONS.twin + RELATIONS.son) {
     const year = Math.min(Number(todayIso().slice(0, 4)) - 1, Number(prev.birthDate.slice(0, 4)) + r.int(20, 35));

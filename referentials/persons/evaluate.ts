@@ -24,9 +24,15 @@ export interface MatchRun {
   pairs: ScoredPair[];
   /** Records sent to review: index → the earlier records (one per cluster) that scored in the review band or tied. */
   reviews: Map<number, number[]>;
+  /** The score of each record proposed in `reviews` (same order): the review band can be read at a higher threshold. */
+  reviewScores: Map<number, number[]>;
+  /** Records whose best candidates tied at or above the link threshold (in review whatever the review threshold). */
+  tied: Set<number>;
   /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
   ties: number;
   rejected: number;
+  /** Each record's match profile (empty when rejected): what the score compared. */
+  profiles: MatchProfile['fields'][];
 }
 
 class UnionFind {
@@ -69,6 +75,8 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
   const index = new Map<string, number[]>();
   const pairs: ScoredPair[] = [];
   const reviews = new Map<number, number[]>();
+  const reviewScores = new Map<number, number[]>();
+  const tied = new Set<number>();
   let rejected = 0;
   let ties = 0;
   contributions.forEach((c, i) => {
@@ -102,12 +110,18 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
     if (owner !== undefined) uf.union(owner, i);
     else {
       const [first, second] = ranked;
-      const tied = first !== undefined && second !== undefined && first[1].score >= thresholds.link && first[1].score - second[1].score < TIE_EPSILON;
-      if (first && first[1].score >= thresholds.link && !tied) uf.union(first[0], i);
+      const tie = first !== undefined && second !== undefined && first[1].score >= thresholds.link && first[1].score - second[1].score < TIE_EPSILON;
+      if (first && first[1].score >= thresholds.link && !tie) uf.union(first[0], i);
       else {
-        if (tied) ties++;
-        const proposed = ranked.filter(([, b]) => b.score >= thresholds.review).map(([, b]) => b.record);
-        if (proposed.length > 0) reviews.set(i, proposed);
+        if (tie) {
+          ties++;
+          tied.add(i);
+        }
+        const proposed = ranked.filter(([, b]) => b.score >= thresholds.review);
+        if (proposed.length > 0) {
+          reviews.set(i, proposed.map(([, b]) => b.record));
+          reviewScores.set(i, proposed.map(([, b]) => b.score));
+        }
       }
     }
     if (key !== undefined && !byKey.has(key)) byKey.set(key, i);
@@ -117,7 +131,7 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
       else index.set(k, [i]);
     }
   });
-  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, ties, rejected };
+  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, reviewScores, tied, ties, rejected, profiles };
 }
 
 export interface PairwiseQuality {

@@ -97,6 +97,31 @@ describe('6. the review band holds doubtful pairs; invariants kept', () => {
   });
 });
 
+describe('twins: the same family, date, commune and address, two first names', () => {
+  const household = { ...base, address: '7 Derb Sidi Bouloukat', addressCommune: '01.511.01.01' };
+  it('two different names the table knows are two people: below review, whatever else agrees', () => {
+    const s = scorePersons(profile({ ...household, firstNameLatin: 'Adel', firstNameArabic: 'عادل' }), profile({ ...household, firstNameLatin: 'Mustapha' }));
+    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.review);
+    expect(s.weights.differentFirstName).toBeLessThan(0);
+  });
+  it('two first names outside the table that string similarity finds different: review at most, never a link', () => {
+    const s = scorePersons(profile({ ...household, firstNameLatin: 'Zakariae' }), profile({ ...household, firstNameLatin: 'Tarik' }));
+    expect(compareFirstNames(profile({ ...household, firstNameLatin: 'Zakariae' }), profile({ ...household, firstNameLatin: 'Tarik' }))).toBe('disagree');
+    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.link);
+  });
+  it('the generator never gives twins one first name', () => {
+    const { truth, records } = generateInMemory({ seed: 3, dupRate: 0, persons: 4000, companies: 0, vehicles: 0, scriptMode: 'both' });
+    let twins = 0;
+    truth.forEach((t, i) => {
+      if (!t.variations.includes('twin') || i === 0) return;
+      twins++;
+      const first = (r: number) => (records.persons[r]?.attributes as { firstNameArabic?: string }).firstNameArabic;
+      expect(first(i)).not.toBe(first(i - 1));
+    });
+    expect(twins).toBeGreaterThan(10);
+  });
+});
+
 describe('term frequencies and calibration', () => {
   it('agreeing on a common name weighs less than on a rare one, within bounds', () => {
     const level = { m: 0.9, u: 0.02 };

@@ -5,6 +5,7 @@ import { generateInMemory } from '../generator/generate.ts';
 import type { ScriptMode, TruthRow } from '../generator/common.ts';
 import { matchProbability } from './calibrate.ts';
 import { matchPersons, pairwiseQuality, type MatchRun } from './evaluate.ts';
+import { personsModule } from './module.ts';
 import { PERSON_MODEL, PERSON_THRESHOLDS } from './score.ts';
 
 export interface ClassQuality {
@@ -31,6 +32,14 @@ export interface ModeQuality {
   reviewPrecision: number;
   reviewTruePairs: number;
   ties: number;
+  /**
+   * True pairs whose two records share nothing a link may rest on besides the names (no CIN, birth date, commune or
+   * address on both sides): invariant 6 forbids linking them, so recall cannot exceed `recallCeiling`.
+   */
+  namesOnlyPairs: number;
+  recallCeiling: number;
+  /** The review band read at each threshold from the model's review threshold to link − 1 (ties always in review). */
+  reviewBand: Array<{ threshold: number; reviews: number; share: number; truePairs: number }>;
   classes: ClassQuality[];
   calibration: Array<{ bin: number; pairs: number; expected: number; observed: number }>;
 }
@@ -38,9 +47,10 @@ export interface ModeQuality {
 const DISTINCT_CLASSES = ['twin', 'son', 'namesake'] as const;
 
 /** Generates `persons` persons in one script mode, matches them in memory and measures. */
-export function measureMode(mode: ScriptMode, persons: number, seed: number): ModeQuality {
+export function measureMode(mode: ScriptMode, persons: number, seed: number, options: { misses?: (missed: MissedPair[]) => void } = {}): ModeQuality {
   const { records, truth } = generateInMemory({ seed, dupRate: 0.1, persons, companies: 0, vehicles: 0, scriptMode: mode });
   const run = matchPersons(records.persons);
+  options.misses?.(missedPairs(run, truth, run.profiles));
   return measure(mode, run, truth, persons);
 }
 
@@ -59,12 +69,14 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
     return fresh;
   };
   let reviewTrue = 0;
+  let namesOnly = 0;
   for (const members of byEntity.values()) {
     for (let x = 0; x < members.length; x++) {
       for (let y = x + 1; y < members.length; y++) {
         const [a, b] = [members[x] as number, members[y] as number];
         const linked = run.clusters[a] === run.clusters[b];
         const review = !linked && reviewed(a, b);
+        if (sharesNamesOnly(run.profiles[a], run.profiles[b])) namesOnly++;
         if (review) reviewTrue++;
         const vs = new Set([...(truth[a]?.variations ?? []), ...(truth[b]?.variations ?? [])].filter((v) => !(DISTINCT_CLASSES as readonly string[]).includes(v)));
         for (const v of ['all', ...vs]) {
@@ -123,9 +135,38 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
     reviewPrecision: reviewProposals === 0 ? 1 : reviewRight / reviewProposals,
     reviewTruePairs: reviewTrue,
     ties: run.ties,
+    namesOnlyPairs: namesOnly,
+    reviewBand: reviewBand(run, entities, persons),
+    recallCeiling: q.truePairs === 0 ? 1 : 1 - namesOnly / q.truePairs,
     classes: [...classes.values()].sort((x, y) => (x.cls === 'all' ? -1 : y.cls === 'all' ? 1 : x.cls < y.cls ? -1 : 1)),
     calibration: [...bins.entries()].sort((x, y) => x[0] - y[0]).map(([bin, v]) => ({ bin, pairs: v.n, expected: v.expected / v.n, observed: v.observed / v.n })),
   };
+}
+
+/** Open reviews and the true pairs they hold had the review threshold been higher (the same links: a review links nothing). */
+function reviewBand(run: MatchRun, entities: readonly string[], persons: number): ModeQuality['reviewBand'] {
+  const out: ModeQuality['reviewBand'] = [];
+  for (let t = PERSON_THRESHOLDS.review; t < PERSON_THRESHOLDS.link; t++) {
+    let reviews = 0;
+    let truePairs = 0;
+    for (const [i, list] of run.reviews) {
+      const scores = run.reviewScores.get(i) ?? [];
+      const kept = list.filter((_, k) => run.tied.has(i) || (scores[k] ?? -Infinity) >= t);
+      if (kept.length === 0) continue;
+      reviews++;
+      // True pairs: each proposed earlier record of the same person whose cluster the record is not in.
+      truePairs += kept.filter((c) => entities[c] === entities[i] && run.clusters[c] !== run.clusters[i]).length;
+    }
+    out.push({ threshold: t, reviews, share: reviews / persons, truePairs });
+  }
+  return out;
+}
+
+/** The fields besides names a link may rest on: when no one of them is on both records, only the names are compared. */
+const EVIDENCE_FIELDS = ['cin', 'birthDate', 'commune', 'addressCommune', 'address'] as const;
+
+function sharesNamesOnly(a: Readonly<Record<string, string | null>> | undefined, b: Readonly<Record<string, string | null>> | undefined): boolean {
+  return !EVIDENCE_FIELDS.some((f) => Boolean(a?.[f]) && Boolean(b?.[f]));
 }
 
 export const SCRIPT_MODES: readonly ScriptMode[] = ['sources', 'both', 'cross', 'latin'];
@@ -134,8 +175,18 @@ export const SCRIPT_MODES: readonly ScriptMode[] = ['sources', 'both', 'cross', 
 export function formatQuality(modes: readonly ModeQuality[]): string {
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '' : x.toFixed(d));
   const lines = [`persons matching by script mode (in memory; thresholds link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; model of ${PERSON_MODEL.estimatedAt.slice(0, 10)})`];
-  lines.push('| mode | records | precision | recall | open reviews | share of persons | review precision | ties to review |', '|---|---|---|---|---|---|---|---|');
-  for (const m of modes) lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} |`);
+  lines.push(
+    '| mode | records | precision | recall | recall ceiling (names-only pairs) | open reviews | share of persons | review precision | ties to review |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const m of modes) {
+    lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} |`);
+  }
+  lines.push('', 'the review band at higher review thresholds (the same links): open reviews, share of persons, true pairs proposed');
+  lines.push(`| review threshold | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`);
+  for (const [k, band] of (modes[0]?.reviewBand ?? []).entries()) {
+    lines.push(`| ${band.threshold} | ${modes.map((m) => { const b = m.reviewBand[k]; return b ? `${b.reviews} (${f(b.share * 100, 2)} %, ${b.truePairs} true)` : ''; }).join(' | ')} |`);
+  }
   lines.push('', 'by class (recall of true pairs with a record of the class; hard distinct pairs: merged of pairs)');
   const classes = [...new Set(modes.flatMap((m) => m.classes.map((c) => c.cls)))];
   lines.push(`| class | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`);
@@ -155,4 +206,37 @@ export function formatQuality(modes: readonly ModeQuality[]): string {
     for (const b of first.calibration) if (b.pairs >= 5) lines.push(`| ${b.bin} | ${b.pairs} | ${f(b.expected, 3)} | ${f(b.observed, 3)} |`);
   }
   return lines.join('\n');
+}
+
+/** One true pair the matcher did not link: its classes, its score and weights (or no score: blocking never proposed it). */
+export interface MissedPair {
+  classes: string[];
+  score: number | undefined;
+  review: boolean;
+  weights: Record<string, number> | undefined;
+  a: Record<string, unknown>;
+  b: Record<string, unknown>;
+}
+
+/** The true pairs a run left apart, for `--misses`: what each record held and how the score saw it. */
+export function missedPairs(run: MatchRun, truth: readonly TruthRow[], profiles: ReadonlyArray<Readonly<Record<string, string | null>>>): MissedPair[] {
+  const byEntity = new Map<string, number[]>();
+  truth.forEach((t, i) => byEntity.set(t.entityId, [...(byEntity.get(t.entityId) ?? []), i]));
+  const scored = new Map<string, number>();
+  for (const p of run.pairs) scored.set(`${p.a}:${p.b}`, p.score);
+  const out: MissedPair[] = [];
+  const fieldsOf = (i: number): Record<string, string | null> => ({ ...profiles[i] });
+  for (const members of byEntity.values()) {
+    for (let x = 0; x < members.length; x++) {
+      for (let y = x + 1; y < members.length; y++) {
+        const [a, b] = [members[x] as number, members[y] as number];
+        if (run.clusters[a] === run.clusters[b]) continue;
+        const review = (run.reviews.get(b)?.some((c) => run.clusters[c] === run.clusters[a]) ?? false) || (run.reviews.get(a)?.some((c) => run.clusters[c] === run.clusters[b]) ?? false);
+        const classes = [...new Set([...(truth[a]?.variations ?? []), ...(truth[b]?.variations ?? [])])];
+        const s = scored.get(`${a}:${b}`);
+        out.push({ classes, score: s, review, weights: s === undefined ? undefined : personsModule.score?.(fieldsOf(a), fieldsOf(b)).weights, a: fieldsOf(a), b: fieldsOf(b) });
+      }
+    }
+  }
+  return out;
 }

@@ -88,6 +88,8 @@ export type LastNameLevel = 'exact' | 'similar' | 'disagree';
 export interface NameComparison<L extends string> {
   level: L;
   cls?: string;
+  /** Whether the name table decided (both parts known to it), rather than string similarity. */
+  table?: true;
 }
 
 type Written = { script: 'latin' | 'arabic'; value: string };
@@ -137,7 +139,7 @@ export function compareFirst(a: Fields, b: Fields, config: PersonScoreConfig = D
   const table = tableVerdict('given', x, y);
   if (table) {
     const level = table.verdict === 'same' ? 'exact' : table.verdict === 'lookalike' ? 'lookalike' : 'disagree';
-    return table.cls === undefined || level !== 'exact' ? { level } : { level, cls: table.cls };
+    return table.cls === undefined || level !== 'exact' ? { level, table: true } : { level, cls: table.cls, table: true };
   }
   if (x.script !== y.script) {
     const [p, q] = [skeletonOf(x), skeletonOf(y)];
@@ -226,6 +228,16 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
   if (doubtful && score > config.doubtfulCap) {
     weights.doubtful = config.doubtfulCap - score;
     score = config.doubtfulCap;
+  }
+  // Twins share a family name, a date, a commune and an address: estimated weights that outweigh the first-name veto.
+  // Two different names the table knows (Adel, Mustapha) are two people: below review. A disagreement string
+  // similarity found (a name outside the table) may be a clerk's slip: at most review, never a link.
+  if (first?.level === 'disagree') {
+    const cap = first.table ? config.distinctCap : config.doubtfulCap;
+    if (score > cap) {
+      weights.differentFirstName = cap - score;
+      score = cap;
+    }
   }
   // Estimated weights for a shared address and commune can outweigh the CIN veto: the invariant is kept by a cap.
   if (cin && cin[0] !== cin[1] && score > config.distinctCap) {
