@@ -155,9 +155,17 @@ describe.each(setups)('backup and restore on $storage', ({ storage }) => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^tabadol: wrong passphrase.*nothing was written/m);
     expect(existsSync(target)).toBe(false);
+    // The hub key file alone (lost, the database intact): --keys-only puts it back and touches no database.
+    const keysWrong = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', join(root, 'wrong')], { DATA_DIR: target });
+    expect(keysWrong.stderr).toMatch(/^tabadol: the hub keys cannot be decrypted: wrong passphrase.*nothing was written/m);
+    expect(existsSync(target)).toBe(false);
+    const keysOnly = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', passFile], { DATA_DIR: target });
+    expect(keysOnly.code, keysOnly.stderr).toBe(0);
+    expect(readFileSync(join(target, 'hub-keys.json'), 'utf8')).toBe(readFileSync(world.hubKeyFile, 'utf8'));
+    expect(existsSync(join(target, 'pg'))).toBe(false);
     // A passphrase file others can read is refused before it is used.
     chmodSync(passFile, 0o644);
-    const readable = await runToExit(['restore', backupDir, '--passphrase-file', passFile], { DATA_DIR: target });
+    const readable = await runToExit(['restore', backupDir, '--passphrase-file', passFile], { DATA_DIR: join(root, 'unused') });
     chmodSync(passFile, 0o600);
     expect(readable.stderr).toMatch(/others can read it: chmod 600 it/);
   }, 120_000);

@@ -39,9 +39,10 @@ export async function migrate(db: Db, migrations: Migration[] = loadMigrations()
 }
 
 /** migrate's work inside a transaction the caller holds (a restore applies them in the transaction that loads the rows). */
-export async function applyMigrations(tx: Queryable, migrations: Migration[]): Promise<number[]> {
-  // Serialises concurrent starts (several serve/worker processes on one database).
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tabadol:migrate'))`);
+export async function applyMigrations(tx: Queryable, migrations: Migration[], options: { lock?: boolean } = {}): Promise<number[]> {
+  // Serialises concurrent starts (several serve/worker processes on one database). A restore, whose transaction lasts
+  // minutes on an empty target no hub uses yet, does without: the lock is the whole database's, other schemas' too.
+  if (options.lock ?? true) await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tabadol:migrate'))`);
   for (const name of extensions) await tx.query(`CREATE EXTENSION IF NOT EXISTS ${name} SCHEMA public`);
   await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY,

@@ -51,7 +51,7 @@ export async function tablesInTarget(db: Queryable): Promise<number> {
 }
 
 /** A table's part, read, checked against the manifest once more (it is read a second time) and parsed line by line. */
-async function* partRows(dir: string, table: BackupTable): AsyncGenerator<Array<string | null>> {
+async function* partRows(dir: string, table: BackupTable): AsyncGenerator<string> {
   const hash = createHash('sha256');
   const hashing = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -66,7 +66,7 @@ async function* partRows(dir: string, table: BackupTable): AsyncGenerator<Array<
     const row = JSON.parse(line) as Array<string | null>;
     if (!Array.isArray(row) || row.length !== table.columns.length) throw new BackupRefusedError(`${table.file}: line ${count + 1} does not have ${table.columns.length} columns`);
     count++;
-    yield row;
+    yield line;
   }
   if (hash.digest('hex') !== table.sha256 || count !== table.rows) throw new BackupRefusedError(`${table.file} changed while it was restored: nothing was written`);
 }
@@ -83,8 +83,7 @@ async function loadTable(tx: Queryable, dir: string, table: BackupTable): Promis
     batch = [];
     size = 0;
   };
-  for await (const row of partRows(dir, table)) {
-    const text = JSON.stringify(row);
+  for await (const text of partRows(dir, table)) {
     batch.push(text);
     size += text.length;
     if (batch.length >= insertRows || size >= insertBytes) await flush();
@@ -144,6 +143,7 @@ export async function restoreBackup(db: Db, options: RestoreOptions): Promise<{ 
       await applyMigrations(
         tx,
         migrations.filter((m) => m.version <= manifest.schemaVersion),
+        { lock: false },
       );
       await checkShape(tx, manifest);
       const tables = await hubTables(tx);
@@ -160,7 +160,7 @@ export async function restoreBackup(db: Db, options: RestoreOptions): Promise<{ 
       for (const sequence of manifest.sequences) {
         await tx.query(`SELECT setval((quote_ident(current_schema()) || '.' || quote_ident($1))::regclass, $2::bigint, $3)`, [sequence.name, sequence.value, sequence.isCalled]);
       }
-      await applyMigrations(tx, migrations);
+      await applyMigrations(tx, migrations, { lock: false });
       // The planner's statistics of the restored tables (only these: a shared server holds others' schemas).
       const restored = await hubTables(tx);
       if (restored.length > 0) await tx.exec(`ANALYZE ${restored.map(quoteIdent).join(', ')}`);

@@ -73,6 +73,26 @@ function parseHubKeys(plaintext: string): HubKeyFile {
   return file;
 }
 
+/** The backed-up keys, decrypted and checked; refused when a different key file is in place (unless force). */
+function readBackedUpKeys(file: string, passphrase: string, target: string, force: boolean): HubKeyFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliRefusalError([`--keys ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); --no-keys restores the database alone; nothing was written`]);
+  }
+  let keys: HubKeyFile;
+  try {
+    keys = parseHubKeys(decryptKeys(text, passphrase).plaintext);
+  } catch (err) {
+    return refuse(err);
+  }
+  if (existsSync(target) && !force && JSON.stringify(readKeyFile(target)) !== JSON.stringify(keys)) {
+    throw new CliRefusalError([`${target} holds other hub keys: move it away, or --force to replace it; nothing was written`]);
+  }
+  return keys;
+}
+
 function registerBackup(program: Command, deps: CliDeps): void {
   withConfigOption(program.command('backup'))
     .description("copy the database (one snapshot, checksummed, sealed) and the hub's keys (encrypted with a passphrase, apart)")
@@ -112,30 +132,26 @@ function registerRestore(program: Command, deps: CliDeps): void {
     .option('--keys <file>', `the encrypted hub keys (default DIR/${defaultKeysFile})`)
     .option('--no-keys', 'restore the database only (the hub keys are already in place)')
     .option('--passphrase-file <file>', 'the passphrase, in a file only its owner reads (or TABADOL_BACKUP_PASSPHRASE)')
+    .option('--keys-only', 'put the hub keys back and leave the database alone (the hub key file was lost)')
     .option('--force', 'replace the database (and a different hub key file) already there')
     .action(
-      action(async (dir: string, opts: ConfigOpts & { keys: string | boolean; force?: boolean }) => {
+      action(async (dir: string, opts: ConfigOpts & { keys: string | boolean; keysOnly?: boolean; force?: boolean }) => {
         const config = deps.readConfig(opts.config);
         const passphrase = readPassphrase(config, opts.passphraseFile);
-        const migrations = loadMigrations();
+        const keysTarget = hubKeyPath({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE });
+        if (opts.keysOnly && opts.keys === false) throw new CliRefusalError(['--keys-only and --no-keys: nothing would be restored']);
+        const keysFile = typeof opts.keys === 'string' ? opts.keys : join(dir, defaultKeysFile);
+        if (opts.keysOnly) {
+          const keys = readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true);
+          writeKeyFile(keysTarget, keys);
+          printLines([`hub keys written to ${keysTarget} (${keys.keys.length} signing key(s) and the subject-HMAC secret); restart the hub processes`]);
+          return;
+        }
         // Everything is checked before anything is written: the passphrase, the seal, every part, the keys.
+        const migrations = loadMigrations();
         const manifest = await readVerifiedManifest(dir, passphrase, migrations).catch(refuse);
         if (manifest.hubId !== config.HUB_ID) throw new CliRefusalError([`the backup is of hub ${manifest.hubId}, and HUB_ID here is ${config.HUB_ID}: set HUB_ID=${manifest.hubId}; nothing was written`]);
-        const keysTarget = hubKeyPath({ dataDir: config.DATA_DIR, hubKeyFile: config.HUB_KEY_FILE });
-        let keys: HubKeyFile | undefined;
-        if (opts.keys !== false) {
-          const keysFile = typeof opts.keys === 'string' ? opts.keys : join(dir, defaultKeysFile);
-          let text: string;
-          try {
-            text = readFileSync(keysFile, 'utf8');
-          } catch (err) {
-            throw new CliRefusalError([`--keys ${keysFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); --no-keys restores the database alone; nothing was written`]);
-          }
-          keys = parseHubKeys(decryptKeys(text, passphrase).plaintext);
-          if (existsSync(keysTarget) && !opts.force && JSON.stringify(readKeyFile(keysTarget)) !== JSON.stringify(keys)) {
-            throw new CliRefusalError([`${keysTarget} holds other hub keys: move it away, or --force to replace it; nothing was written`]);
-          }
-        }
+        const keys = opts.keys === false ? undefined : readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true);
         const started = performance.now();
         const db = await openUnmigrated(config, 'restore');
         let result;
