@@ -15,6 +15,7 @@ import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { HubKeyring, loadOrCreateHubKeys } from '../src/identity/hub-keys.ts';
 import { addOperator } from '../src/identity/operators.ts';
+import { createSubscription } from '../src/sync/subscriptions.ts';
 import { verifyLog } from '../src/message-log/index.ts';
 import { startHub, type Hub } from '../src/runtime.ts';
 import { decryptKeys, manifestSealer } from '../src/storage/backup-crypto.ts';
@@ -80,13 +81,14 @@ describe.each(setups)('backup and restore on $storage', ({ storage }) => {
     }
     const member = await world.registerConsumer('MA/GOV/DGI/registre-fiscal');
     await allowSubscription(world, member, { referential: 'companies', purpose: 'fiscal-registry-sync' });
-    const admin = await addOperator(world.db, { name: 'backup test', role: 'admin', actor: 'test' });
-    const created = await fetch(`${world.urls[0] ?? ''}/admin/v1/subscriptions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ subscriber: member.id, referential: 'companies', purpose: 'fiscal-registry-sync', mode: 'pull', from: 'start' }),
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
+    // Created as the admin API does (a call over HTTP here could meet the server closing an idle keep-alive socket).
+    const conventions = world.hubs[0]?.services.conventions;
+    if (!conventions) throw new Error('no hub');
+    await createSubscription(
+      { db: world.db, findConvention: conventions.find.bind(conventions), referentials: referentialModules.map((m) => m.name) },
+      { subscriber: member.id, referential: 'companies', purpose: 'fiscal-registry-sync', mode: 'pull', from: 'start', actor: 'test' },
+    );
+    await addOperator(world.db, { name: 'backup test', role: 'admin', actor: 'test' });
   }, 180_000);
 
   afterAll(async () => {
