@@ -148,29 +148,30 @@ describe.each(setups)('backup and restore on $storage', ({ storage }) => {
 
     // Through the CLI: exit 1, the reason, and nothing created where the restore would have gone.
     const target = join(root, 'refused-target');
-    const run = await runToExit(['restore', changedPart, '--passphrase-file', passFile], { DATA_DIR: target });
+    const run = await runToExit(['restore', changedPart, '--passphrase-file', passFile], { DATA_DIR: target }, 120_000);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^tabadol: .*is corrupted or was changed.*nothing was written/m);
     expect(existsSync(target)).toBe(false);
     writeFileSync(join(root, 'wrong'), 'not the right passphrase\n', { mode: 0o600 });
-    const wrong = await runToExit(['restore', backupDir, '--passphrase-file', join(root, 'wrong')], { DATA_DIR: target });
+    const wrong = await runToExit(['restore', backupDir, '--passphrase-file', join(root, 'wrong')], { DATA_DIR: target }, 120_000);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^tabadol: wrong passphrase.*nothing was written/m);
     expect(existsSync(target)).toBe(false);
     // The hub key file alone (lost, the database intact): --keys-only puts it back and touches no database.
-    const keysWrong = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', join(root, 'wrong')], { DATA_DIR: target });
+    const keysWrong = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', join(root, 'wrong')], { DATA_DIR: target }, 120_000);
+    expect(keysWrong.code, keysWrong.stderr).toBe(1);
     expect(keysWrong.stderr).toMatch(/^tabadol: the hub keys cannot be decrypted: wrong passphrase.*nothing was written/m);
     expect(existsSync(target)).toBe(false);
-    const keysOnly = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', passFile], { DATA_DIR: target });
+    const keysOnly = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', passFile], { DATA_DIR: target }, 120_000);
     expect(keysOnly.code, keysOnly.stderr).toBe(0);
     expect(readFileSync(join(target, 'hub-keys.json'), 'utf8')).toBe(readFileSync(world.hubKeyFile, 'utf8'));
     expect(existsSync(join(target, 'pg'))).toBe(false);
     // A passphrase file others can read is refused before it is used.
     chmodSync(passFile, 0o644);
-    const readable = await runToExit(['restore', backupDir, '--passphrase-file', passFile], { DATA_DIR: join(root, 'unused') });
+    const readable = await runToExit(['restore', backupDir, '--passphrase-file', passFile], { DATA_DIR: join(root, 'unused') }, 120_000);
     chmodSync(passFile, 0o600);
     expect(readable.stderr).toMatch(/others can read it: chmod 600 it/);
-  }, 120_000);
+  }, 600_000);
 
   it('restores into a fresh data directory or schema: the log verifies, records and subscription are the same, the hub answers', async () => {
     const dataDir = join(root, 'restored');
