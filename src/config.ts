@@ -36,6 +36,8 @@ export const configSchema = z.object({
   DEMO_ACTIVITY: z.enum(['on', 'off']).default('on'),
   /** The hub's signing keys; default DATA_DIR/hub-keys.json, created on first start. Share one file across processes. */
   HUB_KEY_FILE: z.string().min(1).optional(),
+  /** `tabadol backup` and `restore`: the passphrase that encrypts the hub's keys and seals the backup (or --passphrase-file). */
+  TABADOL_BACKUP_PASSPHRASE: z.string().min(12, 'must have at least 12 characters').optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   /** How long an exchange's body may take to arrive once its signature is checked; a body that stalls is cut (408). */
   BODY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
@@ -66,7 +68,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const secretKeys = new Set(['DATABASE_URL', 'REDIS_URL']);
+const secretKeys = new Set(['DATABASE_URL', 'REDIS_URL', 'TABADOL_BACKUP_PASSPHRASE']);
 
 type Source = Record<string, string | undefined>;
 

@@ -40,7 +40,8 @@ async function newKeyEntry(): Promise<HubKeyEntry> {
   return { kid, jwk: { ...jwk, kid, alg: 'ES256', use: 'sig' }, created: new Date().toISOString() };
 }
 
-function writeKeyFile(path: string, file: HubKeyFile): void {
+/** Writes a hub key file as the first start does (0600 from the first byte, renamed into place): a restore's keys too. */
+export function writeKeyFile(path: string, file: HubKeyFile): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   // Written with 0600 from the first byte, then renamed over: never a moment where the key is readable by others.
@@ -49,7 +50,7 @@ function writeKeyFile(path: string, file: HubKeyFile): void {
   renameSync(tmp, path);
 }
 
-function readKeyFile(path: string): HubKeyFile {
+export function readKeyFile(path: string): HubKeyFile {
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0) throw new HubKeyError(`${path} is readable by others (mode ${mode.toString(8)}): chmod 600 it`);
   let parsed: unknown;

@@ -1,6 +1,7 @@
 // Registers the admin command groups on the program; each group lives in its own module.
 import type { Command } from 'commander';
 import type { CliDeps } from '../run.ts';
+import { registerBackupCommands } from './backup.ts';
 import { registerConventionCommands } from './convention.ts';
 import { registerHubCommands } from './hub.ts';
 import { registerImportCommand } from './import.ts';
@@ -21,4 +22,5 @@ export function registerAdminCommands(program: Command, deps: CliDeps): void {
   registerLogCommands(program, deps);
   registerImportCommand(program, deps);
   registerSyncCommands(program, deps);
+  registerBackupCommands(program, deps);
 }
