@@ -181,10 +181,11 @@ export async function listMembers(db: Queryable): Promise<Member[]> {
  * statements each bounded by the page, whatever the registry's size.
  */
 export async function listMembersPage(db: Queryable, page: { after: string | undefined; limit: number }): Promise<Member[]> {
-  const members = await db.query<MemberRow>(
-    'SELECT id, kind, name, status, created_at FROM members WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2',
-    [page.after ?? null, page.limit],
-  );
+  // Two texts rather than `$1 IS NULL OR id > $1`, which the planner cannot turn into a range scan of the primary key.
+  const members =
+    page.after === undefined
+      ? await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members ORDER BY id LIMIT $1', [page.limit])
+      : await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members WHERE id > $1 ORDER BY id LIMIT $2', [page.after, page.limit]);
   const ids = members.rows.map((m) => m.id);
   return withKeys(members.rows, await db.query<KeyRow>('SELECT member_id, kid, alg, jwk, status, created_at, revoked_at FROM member_keys WHERE member_id = ANY($1::text[]) ORDER BY member_id, created_at, kid', [ids]));
 }
