@@ -2,7 +2,7 @@
 // ingesting a generated base through the real bulk path (contributeBulk: golden records, history, links, natural and
 // blocking keys, source records and versions, changes, review items exactly as an import writes them), then copying
 // that base by SQL (generate_series) until each referential holds its target count. A copy k of a base row gets
-// golden id `<first 24 hex of the id><k as 4 hex><last 8>` (still a UUID, interleaved with the base in id order, as
+// golden id with the 4 hex digits after its last dash plus k (still a UUID, interleaved with the base in id order, as
 // v7 ids of one import are), source ids and natural keys suffixed `~k`; names, blocking texts and match fields are the
 // base's, so a million persons share the base's distinct names (the real full-scale set has about 31,000 for 1M).
 // Then open review items are topped up to ~1 % of the persons (a record and its successor in id order as candidate).
@@ -21,7 +21,10 @@ export interface ReferentialTargets {
 const baseSize: ReferentialTargets = { persons: 20_000, companies: 4_000, vehicles: 10_000 };
 const chunk = 2_000;
 
-const mapId = (column: string) => `left(${column}, 24) || lpad(to_hex(k), 4, '0') || right(${column}, 8)`;
+// The first 19 characters (ms and counter of a v7 id) are unique per base id, so copies of two base ids never meet;
+// adding k (mod 2^16) to the next four hex digits keeps every copy of one id apart from it and from each other.
+const mapId = (column: string) =>
+  `left(${column}, 24) || lpad(to_hex((('x' || substr(${column}, 25, 4))::bit(16)::int + k) % 65536), 4, '0') || right(${column}, 8)`;
 /** Every `"id": "<source id>"` inside attributes / links JSON gets the copy's suffix (the only "id" keys there). */
 const mapSourceIds = (column: string) => `regexp_replace(${column}::text, '("id": "[^"]*)"', '\\1~' || k || '"', 'g')::jsonb`;
 
@@ -50,7 +53,7 @@ const copyStatements: readonly string[] = [
      FROM ref_changes, generate_series(1, $2::int) k WHERE referential = $1 AND position IS NOT NULL`,
   `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates, status, created_at)
    SELECT referential, source_system, source_id || '~' || k, ${mapId('golden_id')},
-          regexp_replace(candidates::text, '"goldenId": "(.{24}).{4}(.{8})"', '"goldenId": "\\1' || lpad(to_hex(k), 4, '0') || '\\2"', 'g')::jsonb, status, created_at
+          (SELECT jsonb_agg(jsonb_set(c, '{goldenId}', to_jsonb(${mapId("(c->>'goldenId')")}))) FROM jsonb_array_elements(candidates) c), status, created_at
      FROM ref_review_items, generate_series(1, $2::int) k WHERE referential = $1`,
 ];
 

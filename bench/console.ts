@@ -11,6 +11,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { generateMemberKeyPair } from '../src/admin/keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { memberKeyResolver } from '../src/identity/key-resolvers.ts';
@@ -47,7 +48,8 @@ const transparencyCin = 'BK1';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-console-'));
 const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off', LOG_LEVEL: 'warn', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
-const hub = await startHub(config, { logger: createLogger('warn'), http: true, workers: false, referentials: referentialModules, schema: config.DATABASE_URL ? `bench_console_${process.pid}` : undefined });
+const schema = config.DATABASE_URL ? `bench_console_${process.pid}` : undefined;
+const hub = await startHub(config, { logger: createLogger('warn'), http: true, workers: false, referentials: referentialModules, schema });
 try {
   const { db } = hub;
   const fillStarted = performance.now();
@@ -168,6 +170,13 @@ try {
 } finally {
   await hub.close();
   rmSync(dataDir, { recursive: true, force: true });
+  if (schema && config.DATABASE_URL) {
+    // A few GB at full scale: not left behind in the shared database.
+    const client = new pg.Client({ connectionString: config.DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  }
 }
 
 /** The qualification-btp fixture convention, signed by both parties and activated as the admin API does. */
