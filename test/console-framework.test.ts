@@ -1,13 +1,17 @@
-// The console's frame in a real Chromium: sign-in (token and password), the overview, roles refused on the server,
-// a forged form, an expired session, sign-out; with the network off (nothing from another host) and axe-core.
+// The console's frame in a real Chromium, on the embedded database and on PostgreSQL: sign-in (token and password),
+// the overview, roles refused on the server, a forged form, an expired session, sign-out, the sign-in limit (429
+// after 5 failures, per operator and per address, audited), "verify the chain" with its progress kept in the
+// database; with the network off (nothing from another host) and axe-core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedNetwork, expectAccessible, runConsoleTests, screenshot, startConsoleWorld, type ConsoleWorld } from './helpers/console.ts';
+import { subjectHmac } from '../src/exchange/subjects.ts';
+import { maxFailures, refusedFor, throttleKeys, windowMs } from '../src/console/sign-in-limit.ts';
+import { closedNetwork, consoleStorages, expectAccessible, runConsoleTests, screenshot, startConsoleWorld, type ConsoleWorld } from './helpers/console.ts';
 
-describe.runIf(runConsoleTests())('console frame in Chromium', () => {
+describe.runIf(runConsoleTests()).each(consoleStorages())('console frame in Chromium on %s', (storage) => {
   let world: ConsoleWorld;
 
   beforeAll(async () => {
-    world = await startConsoleWorld();
+    world = await startConsoleWorld({}, storage);
   }, 60_000);
 
   afterAll(async () => {
@@ -96,6 +100,64 @@ describe.runIf(runConsoleTests())('console frame in Chromium', () => {
     expect(new URL(again?.url() ?? '').pathname).toBe('/console/sign-in');
     const { rows } = await world.hub.db.query<{ action: string }>("SELECT action FROM admin_audit WHERE actor = $1 AND action LIKE 'console.%' ORDER BY id", [`operator:${world.operators.admin.id}`]);
     expect(rows.map((r) => r.action)).toContain('console.sign-out');
+    await context.close();
+  });
+
+  it('verifies the chain from the browser: progress and result read from the database by whichever process is asked', async () => {
+    const hmac = subjectHmac(world.hub.services.keyring.subjectKey, 'cin', 'AB123');
+    for (let i = 0; i < 3; i++) {
+      await world.hub.services.log.append({ at: new Date(), requestId: `frame-${i}`, client: 'MA/GOV/X/s', service: 's', operation: 'o', purpose: 'p', status: 200, durationMs: 1, requestDigest: 'd'.repeat(43), responseDigest: 'e'.repeat(43), subjects: [{ type: 'cin', hmac, location: 'path.cin' }] });
+    }
+    const { context, page } = await world.signedIn('auditor');
+    await page.goto(`${world.origin}/console/log`);
+    await page.getByRole('button', { name: 'Vérifier la chaîne' }).click();
+    await page.waitForSelector('[data-result]', { timeout: 30_000 });
+    expect(await page.locator('[data-result]').getAttribute('data-result')).toBe('ok');
+    const { rows } = await world.hub.db.query<{ started_by: string; state: string; rows_checked: string }>('SELECT started_by, state, rows_checked::text FROM console_log_verifications');
+    expect(rows).toEqual([{ started_by: world.operators.auditor.id, state: 'done', rows_checked: '3' }]);
+    await context.close();
+  });
+
+  it('refuses sign-in for a while after 5 failures (429, Retry-After), per operator and per address, and audits it', async () => {
+    await world.hub.db.query('DELETE FROM console_sign_in_failures');
+    const context = await world.browser.newContext();
+    const page = await context.newPage();
+    const steward = world.operators.steward;
+    for (let i = 0; i < maxFailures; i++) {
+      await page.goto(`${world.origin}/console/sign-in`);
+      await page.fill('#operator', steward.id);
+      await page.fill('#password', `wrong-${i}`);
+      const [answer] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('form:has(#password) button').click()]);
+      expect(answer.status()).toBe(403);
+    }
+    // The right password now: refused all the same, before it is checked.
+    await page.goto(`${world.origin}/console/sign-in`);
+    await page.fill('#operator', steward.id);
+    await page.fill('#password', steward.password);
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('form:has(#password) button').click()]);
+    expect(refused.status()).toBe(429);
+    const retryAfter = Number(await refused.headerValue('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(windowMs / 1000);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Trop de tentatives');
+    await expectAccessible(page);
+    const { rows } = await world.hub.db.query<{ detail: { method: string } }>("SELECT detail FROM admin_audit WHERE action = 'console.sign-in.throttled'");
+    expect(rows.map((r) => r.detail.method)).toEqual(['password']);
+    // The operator's key holds from another address; another operator from another address is not held.
+    expect(await refusedFor(world.hub.db, throttleKeys('192.0.2.7', steward.id))).toBeGreaterThan(0);
+    expect(await refusedFor(world.hub.db, throttleKeys('192.0.2.7', world.operators.admin.id))).toBeUndefined();
+    // The address's key holds for a token too.
+    await page.goto(`${world.origin}/console/sign-in`);
+    await page.fill('#token', world.operators.admin.token);
+    const [byToken] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('form:has(#token) button').click()]);
+    expect(byToken.status()).toBe(429);
+    // Once the window is over, the right password signs in again.
+    await world.hub.db.query("UPDATE console_sign_in_failures SET window_start = now() - interval '16 minutes'");
+    await page.goto(`${world.origin}/console/sign-in`);
+    await page.fill('#operator', steward.id);
+    await page.fill('#password', steward.password);
+    await Promise.all([page.waitForURL(`${world.origin}/console`), page.locator('form:has(#password) button').click()]);
+    await world.hub.db.query('DELETE FROM console_sign_in_failures');
     await context.close();
   });
 });

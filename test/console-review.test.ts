@@ -1,23 +1,24 @@
 // The review page in a real Chromium on a real hub: a steward sees a possible duplicate side by side (the differing
 // fields marked, the score's weights), merges it with a reason (audited with the operator as actor), then undoes the
-// merge; the auditor is refused the page; Arabic names read right to left; axe-core finds nothing serious.
+// merge, on the embedded database and on PostgreSQL; the auditor is refused the page; Arabic names read right to
+// left; axe-core finds nothing serious.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personsModule, referentialModules } from '../referentials/index.ts';
 import { contribute } from '../src/golden/engine.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
-import { expectAccessible, runConsoleTests, screenshot, startConsoleWorld, type ConsoleWorld } from './helpers/console.ts';
+import { consoleStorages, expectAccessible, runConsoleTests, screenshot, startConsoleWorld, type ConsoleWorld } from './helpers/console.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 /** Runs in the page: the element's computed direction (the test's TypeScript has no DOM types). */
 const directionOf = (el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { direction: string } }).getComputedStyle(el).direction;
 
-describe.runIf(runConsoleTests())('console review page in Chromium', () => {
+describe.runIf(runConsoleTests()).each(consoleStorages())('console review page in Chromium on %s', (storage) => {
   let world: ConsoleWorld;
   let reviewId = '';
   let candidate = '';
 
   beforeAll(async () => {
-    world = await startConsoleWorld({ referentials: referentialModules });
+    world = await startConsoleWorld({ referentials: referentialModules }, storage);
     const give = (system: string, id: string, attributes: Record<string, unknown>) => contribute(world.hub.db, persons, { sourceSystem: system, sourceId: id, attributes });
     // The admin API's near duplicate (test/admin-stewardship.test.ts): same names and commune, the second without a birth date.
     const a = await give('civil-registry', 'c1', { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', firstNameArabic: 'يوسف', lastNameArabic: 'بناني', birthDate: '1985-02-03', sex: 'M', addressCommune: '07.191.05.05' });

@@ -6,7 +6,7 @@ import type { GoldenAttributes, GoldenRecord, GoldenStatus } from '../golden/eng
 import { resolveMany } from '../golden/reads.ts';
 import type { Queryable } from '../storage/db.ts';
 import { textFault } from '../storage/storable.ts';
-import { searchForm, searchGoldens } from '../golden/search.ts';
+import { searchForm, searchGoldensAfter, type SearchAfter } from '../golden/search.ts';
 import { ConsoleInputError } from './errors.ts';
 
 /**
@@ -21,8 +21,6 @@ const identifierFields: Record<string, ReadonlyArray<{ field: string; filler: Re
 };
 
 export const searchPageSize = 20;
-/** The search ranks by similarity, which has no stable key to continue after: its pages stop at this depth. */
-export const searchDepth = 500;
 
 /** The query text, checked: 2 to 200 characters PostgreSQL can store. */
 export function searchText(raw: string | undefined): string | undefined {
@@ -49,19 +47,22 @@ async function byIdentifier(db: Queryable, module: ReferentialModule, text: stri
 
 export interface SearchResults {
   records: Array<{ golden: GoldenRecord; similarity: number | null }>;
-  /** The offset of the next page, absent when this page is the last (or the depth is reached). */
-  nextOffset?: number;
+  /** Where the next page starts (the last row's name and id), absent when this page is the last. */
+  next?: SearchAfter;
 }
 
-/** A page of the records the query names: the one its identifier designates first, then the similar names, best first. */
-export async function searchRecords(db: Queryable, module: ReferentialModule, text: string, offset: number): Promise<SearchResults> {
-  const exact = offset === 0 ? await byIdentifier(db, module, text) : undefined;
-  const rows = await searchGoldens(db, module.name, { form: searchForm(text), commune: null, limit: searchPageSize + 1, offset });
+/**
+ * A page of the records the query names: on the first page the one its identifier designates, then the similar
+ * names, best first (searchGoldensAfter's keyset order), after `after` on the next pages.
+ */
+export async function searchRecords(db: Queryable, module: ReferentialModule, text: string, after: SearchAfter | undefined): Promise<SearchResults> {
+  const exact = after === undefined ? await byIdentifier(db, module, text) : undefined;
+  const rows = await searchGoldensAfter(db, module.name, { form: searchForm(text), after, limit: searchPageSize + 1 });
   const shown = rows.slice(0, searchPageSize);
   const resolved = await resolveMany(db, module.name, shown.map((r) => ({ goldenId: r.id })));
-  const records = resolved.flatMap((r, i) => (r.found && r.golden.id !== exact?.id ? [{ golden: r.golden, similarity: Number(shown[i]?.sim ?? 0) }] : []));
-  const next = offset + searchPageSize;
-  return { records: [...(exact ? [{ golden: exact, similarity: null }] : []), ...records], ...(rows.length > searchPageSize && next < searchDepth ? { nextOffset: next } : {}) };
+  const records = resolved.flatMap((r, i) => (r.found && r.golden.id !== exact?.id ? [{ golden: r.golden, similarity: shown[i]?.sim ?? 0 }] : []));
+  const last = shown.at(-1);
+  return { records: [...(exact ? [{ golden: exact, similarity: null }] : []), ...records], ...(rows.length > searchPageSize && last ? { next: { blockingText: last.blockingText, id: last.id } } : {}) };
 }
 
 export interface HistoryEntry {

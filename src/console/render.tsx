@@ -27,13 +27,13 @@ export function securityHeaders(c: Context<AppEnv>): void {
 
 type Element = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-export async function render(c: Context<AppEnv>, element: Element, status: 200 | 400 | 403 | 404 | 409 | 413 | 422 | 500 | 502 | 503 | 504 = 200): Promise<Response> {
+export async function render(c: Context<AppEnv>, element: Element, status: 200 | 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 504 = 200): Promise<Response> {
   securityHeaders(c);
   return c.html(`<!doctype html>\n${(await element).toString()}`, status);
 }
 
 /** A page that only says something went wrong (refused, not found, failed), inside the frame when signed in. */
-export function messagePage(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 413 | 422 | 500 | 502 | 503 | 504, title: string, message: string): Promise<Response> {
+export function messagePage(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 504, title: string, message: string): Promise<Response> {
   const session = c.get('consoleSession');
   return render(
     c,

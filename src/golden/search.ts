@@ -58,3 +58,54 @@ export async function searchGoldens(
         );
   return rows;
 }
+
+/** Where a keyset page of the search continues: after this record of this name (the last row of the page before). */
+export interface SearchAfter {
+  blockingText: string;
+  id: string;
+}
+
+/**
+ * A keyset page of the records whose blocking text is similar to the query's form (the console's search, pages as
+ * deep as the operator goes, each costing the same). The order is (similarity of the record's name DESC, the name,
+ * the record's id): a record's similarity is its name's, so the name breaks the ties between names exactly as similar
+ * and makes the order total and continuable from a (name, id) cursor, where "similarity, then id" is not (two names
+ * of one similarity interleave by id, and no index gives that). The cursor's similarity is computed again from its
+ * name in SQL, never carried as a float.
+ *
+ * The names are those above pg_trgm's `<%` threshold, found by the GiST trigram index of ref_search_names: their
+ * number is bounded by the distinct names (about 31,000 for a million persons), not by the records or the depth. Of
+ * the names after the cursor, the first `limit` in that order that have an active record are expanded, each to its
+ * first `limit` records by id (B-tree), with the cursor's own name's records after its id; the page is the first
+ * `limit` of those. The API's searchGoldens keeps its offset pages and its nearest-first walk (its own contract).
+ */
+export async function searchGoldensAfter(
+  db: Queryable,
+  referential: string,
+  query: { form: string; after: SearchAfter | undefined; limit: number },
+): Promise<Array<{ id: string; sim: number; blockingText: string }>> {
+  const { form, after, limit } = query;
+  const { rows } = await db.query<{ id: string; sim: number; blocking_text: string }>(
+    `WITH later_names AS (
+       SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
+        WHERE n.referential = $1 AND $2 <% n.blocking_text
+          AND ($3::text IS NULL OR word_similarity($2, n.blocking_text) < word_similarity($2, $3)
+               OR (word_similarity($2, n.blocking_text) = word_similarity($2, $3) AND n.blocking_text > $3))
+          AND EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = n.blocking_text AND e.status = 'active')
+        ORDER BY sim DESC, n.blocking_text LIMIT $5
+     )
+     SELECT id, sim, blocking_text FROM (
+       SELECT g.id, n.sim, n.blocking_text FROM later_names n
+        CROSS JOIN LATERAL (
+          SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $5
+        ) g
+       UNION ALL
+       (SELECT g.id, word_similarity($2, $3) AS sim, g.blocking_text FROM ref_golden g
+         WHERE $3::text IS NOT NULL AND g.referential = $1 AND g.blocking_text = $3 AND g.status = 'active' AND g.id > $4
+         ORDER BY g.id LIMIT $5)
+     ) page
+     ORDER BY sim DESC, blocking_text, id LIMIT $5`,
+    [referential, form, after?.blockingText ?? null, after?.id ?? null, limit],
+  );
+  return rows.map((r) => ({ id: r.id, sim: Number(r.sim), blockingText: r.blocking_text }));
+}

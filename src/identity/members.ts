@@ -173,18 +173,43 @@ interface KeyRow {
 
 export async function listMembers(db: Queryable): Promise<Member[]> {
   const members = await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members ORDER BY id');
-  const keys = await db.query<KeyRow>('SELECT member_id, kid, alg, jwk, status, created_at, revoked_at FROM member_keys ORDER BY member_id, created_at, kid');
+  return withKeys(members.rows, await db.query<KeyRow>('SELECT member_id, kid, alg, jwk, status, created_at, revoked_at FROM member_keys ORDER BY member_id, created_at, kid'));
+}
+
+/**
+ * One keyset page of the registry in id order after `after` (the console's list): `limit` members and their keys, two
+ * statements each bounded by the page, whatever the registry's size.
+ */
+export async function listMembersPage(db: Queryable, page: { after: string | undefined; limit: number }): Promise<Member[]> {
+  // Two texts rather than `$1 IS NULL OR id > $1`, which the planner cannot turn into a range scan of the primary key.
+  const members =
+    page.after === undefined
+      ? await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members ORDER BY id LIMIT $1', [page.limit])
+      : await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members WHERE id > $1 ORDER BY id LIMIT $2', [page.after, page.limit]);
+  const ids = members.rows.map((m) => m.id);
+  return withKeys(members.rows, await db.query<KeyRow>('SELECT member_id, kid, alg, jwk, status, created_at, revoked_at FROM member_keys WHERE member_id = ANY($1::text[]) ORDER BY member_id, created_at, kid', [ids]));
+}
+
+/** How many members and subsystems the registry holds (one index-only count, for the list's heading). */
+export async function countMembers(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM members');
+  return Number(rows[0]?.n ?? 0);
+}
+
+function withKeys(members: readonly MemberRow[], keys: { rows: KeyRow[] }): Member[] {
   const byMember = new Map<string, MemberKey[]>();
   for (const k of keys.rows) {
     const list = byMember.get(k.member_id) ?? [];
     list.push({ kid: k.kid, alg: k.alg, jwk: k.jwk, status: k.status, createdAt: k.created_at, revokedAt: k.revoked_at });
     byMember.set(k.member_id, list);
   }
-  return members.rows.map((m) => ({ id: m.id, kind: m.kind, name: m.name, status: m.status, createdAt: m.created_at, keys: byMember.get(m.id) ?? [] }));
+  return members.map((m) => ({ id: m.id, kind: m.kind, name: m.name, status: m.status, createdAt: m.created_at, keys: byMember.get(m.id) ?? [] }));
 }
 
 export async function getMember(db: Queryable, id: string): Promise<Member | undefined> {
-  return (await listMembers(db)).find((m) => m.id === id);
+  const members = await db.query<MemberRow>('SELECT id, kind, name, status, created_at FROM members WHERE id = $1', [id]);
+  if (members.rows.length === 0) return undefined;
+  return withKeys(members.rows, await db.query<KeyRow>('SELECT member_id, kid, alg, jwk, status, created_at, revoked_at FROM member_keys WHERE member_id = $1 ORDER BY created_at, kid', [id]))[0];
 }
 
 /** What the hot path needs about a client: active or not, and its keys ready to verify with. */

@@ -8,7 +8,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { loadConfig } from '../../src/config.ts';
 import { startHub, type Hub } from '../../src/runtime.ts';
 import { addOperator, setOperatorPassword, type Operator, type OperatorRole } from '../../src/identity/operators.ts';
-import { freshDataDir } from './db.ts';
+import { drivers, dropSchema, freshDataDir, uniqueSchema, type DriverName } from './db.ts';
+import { testDatabaseUrl } from './env.ts';
 import { captureLogger } from './hub.ts';
 import { hasTool } from './servers.ts';
 import type { HubParts } from '../../src/plugins.ts';
@@ -27,6 +28,7 @@ export interface ConsoleOperator extends Operator {
 
 export interface ConsoleWorld {
   hub: Hub;
+  storage: DriverName;
   origin: string;
   browser: Browser;
   operators: Record<OperatorRole, ConsoleOperator>;
@@ -35,13 +37,27 @@ export interface ConsoleWorld {
   close(): Promise<void>;
 }
 
-export async function startConsoleWorld(parts: HubParts = {}): Promise<ConsoleWorld> {
+/**
+ * The storages a console file runs its flows on: the embedded database always, PostgreSQL too when the run has it
+ * (required with TABADOL_TEST_SERVERS=required, see test/helpers/servers.ts), each with its own hub and browser.
+ */
+export const consoleStorages = (): DriverName[] => drivers();
+
+export async function startConsoleWorld(parts: HubParts = {}, storage: DriverName = 'pglite'): Promise<ConsoleWorld> {
   if (!existsSync(chromiumPath)) {
     // Never a silent skip: the browser is part of the test environment (.ci/run installs it).
     throw new Error(`Chromium is not at ${chromiumPath}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   const dataDir = freshDataDir();
-  const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off' }), { ...parts, logger: captureLogger('warn').logger, http: true, workers: false });
+  // On PostgreSQL: a schema of its own, dropped at close.
+  const schema = storage === 'pg' ? uniqueSchema() : undefined;
+  const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off', ...(schema ? { DATABASE_URL: testDatabaseUrl } : {}) }), {
+    ...parts,
+    logger: captureLogger('warn').logger,
+    http: true,
+    workers: false,
+    ...(schema ? { schema } : {}),
+  });
   const operators = {} as Record<OperatorRole, ConsoleOperator>;
   const names: Record<OperatorRole, string> = { admin: 'Amina Admin', steward: 'Said Steward', auditor: 'Aicha Auditrice' };
   for (const role of ['admin', 'steward', 'auditor'] as const) {
@@ -57,6 +73,7 @@ export async function startConsoleWorld(parts: HubParts = {}): Promise<ConsoleWo
   const origin = new URL(hub.url ?? '').origin;
   return {
     hub,
+    storage,
     origin,
     browser,
     operators,
@@ -73,6 +90,7 @@ export async function startConsoleWorld(parts: HubParts = {}): Promise<ConsoleWo
       await browser.close();
       await hub.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await dropSchema(schema);
     },
   };
 }

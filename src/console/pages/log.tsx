@@ -12,7 +12,7 @@ import { ConsoleInputError } from '../errors.ts';
 import { formatCount, formatDateTime, formatDecimal } from '../format.ts';
 import { queryText, requireAction, requirePage } from '../guard.ts';
 import { ActionForm, Layout, NextPage } from '../layout.tsx';
-import { LogVerifications, type VerificationJob } from '../log-verification.ts';
+import { getVerification, startVerification, type VerificationJob } from '../log-verification.ts';
 import { pages } from '../navigation.ts';
 import { decodeCursor, defaultPageSize, toPage } from '../pagination.ts';
 import { messagePage, render } from '../render.tsx';
@@ -146,7 +146,6 @@ function Progress({ job }: { job: VerificationJob }) {
 
 // Long because it registers the page's four routes together (search, entry, start a verification, its progress).
 export function registerLogRoutes(app: Hono<AppEnv>): void {
-  const verifications = new LogVerifications();
 
   app.get('/log', requirePage(pages.log), async (c) => {
     const { operator, csrfToken } = c.var.consoleSession;
@@ -157,7 +156,7 @@ export function registerLogRoutes(app: Hono<AppEnv>): void {
     if (before !== undefined && !isBigintText(before)) throw new ConsoleInputError('cursor', 'curseur invalide');
     const page = toPage(await searchLog(c.var.deps.db, search, before), defaultPageSize, (r) => [r.seq]);
     const field = (name: string) => query[name] ?? '';
-    const job = query.verification ? verifications.get(query.verification) : undefined;
+    const job = query.verification ? await getVerification(c.var.deps.db, query.verification) : undefined;
     return render(
       c,
       <Layout title={pages.log.label} current="log" operator={operator} csrfToken={csrfToken}>
@@ -208,9 +207,9 @@ export function registerLogRoutes(app: Hono<AppEnv>): void {
     );
   });
 
-  app.get('/log/verify/:job', requirePage(pages.log), (c) => {
-    const job = verifications.get(c.req.param('job'));
-    if (!job) return messagePage(c, 404, 'Vérification introuvable', "Cette vérification n'est pas (ou plus) connue de ce processus du hub.");
+  app.get('/log/verify/:job', requirePage(pages.log), async (c) => {
+    const job = await getVerification(c.var.deps.db, c.req.param('job'));
+    if (!job) return messagePage(c, 404, 'Vérification introuvable', "Cette vérification n'est pas (ou plus) connue du hub (gardée une heure).");
     c.header('cache-control', 'no-store');
     return c.html(<Progress job={job} />);
   });
@@ -255,7 +254,7 @@ export function registerLogRoutes(app: Hono<AppEnv>): void {
   app.post('/log/verify', requireAction(pages.log.roles), async (c) => {
     const { operator } = c.var.consoleSession;
     const { keyring } = hubOf(c.var.deps);
-    const job = await verifications.start(c.var.deps.db, keyring, operator.id, c.var.deps.logger);
+    const job = await startVerification(c.var.deps.db, keyring, operator.id, c.var.deps.logger);
     await audit(c.var.deps.db, operatorActor(operator), 'console.log.verify', 'message_log', { verification: job.id });
     return c.redirect(`${pages.log.path}?verification=${job.id}#verifier`, 303);
   });

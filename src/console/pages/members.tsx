@@ -2,7 +2,7 @@
 // enable (admin), through the admin API's own service function so that the audit row names the operator.
 import type { Hono } from 'hono';
 import { operatorActor } from '../../admin/actor.ts';
-import { getMember, listMembers, setMemberStatus, type Member } from '../../identity/members.ts';
+import { countMembers, getMember, listMembersPage, setMemberStatus, type Member } from '../../identity/members.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { ConsoleInputError } from '../errors.ts';
 import { formatCount, formatDateTime } from '../format.ts';
@@ -29,13 +29,13 @@ export function registerMemberRoutes(app: Hono<AppEnv>): void {
   app.get('/members', requirePage(pages.members), async (c) => {
     const { operator, csrfToken } = c.var.consoleSession;
     const after = decodeCursor(c.req.query('cursor'), [memberIdPattern])?.[0];
-    // The registry is what every hub process holds in memory (the exchange's directory): read whole, shown by keyset.
-    const all = await listMembers(c.var.deps.db);
-    const page = toPage(all.filter((m) => after === undefined || m.id > after), defaultPageSize, (m) => [m.id]);
+    // Keyset by id: size + 1 members after the cursor (and their keys), then one count for the heading.
+    const page = toPage(await listMembersPage(c.var.deps.db, { after, limit: defaultPageSize + 1 }), defaultPageSize, (m) => [m.id]);
+    const total = await countMembers(c.var.deps.db);
     return render(
       c,
       <Layout title={pages.members.label} current="members" operator={operator} csrfToken={csrfToken}>
-        <p>{formatCount(all.length)} membres et sous-systèmes.</p>
+        <p>{formatCount(total)} membres et sous-systèmes.</p>
         <div class="table-scroll">
           <table>
             <thead>

@@ -21,6 +21,8 @@ const page = pages.referentials;
 const referentialLabels: Record<string, string> = { persons: 'Personnes', companies: 'Entreprises', vehicles: 'Véhicules', territory: 'Territoire' };
 const statusLabels: Record<string, string> = { active: 'actif', merged: 'fusionné', retired: 'retiré' };
 const goldenIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+/** A name in a search cursor: text PostgreSQL stores (no control character, no lone surrogate), at most 500 units. */
+const searchCursorName = /^(?:[^\u0000-\u001f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]){1,500}$/;
 
 /** The catalog's referential of that name, or a 400 naming the field (never a 500 for a name typed in the URL). */
 function moduleOf(c: { var: AppEnv['Variables'] }, name: string, field: string): ReferentialModule {
@@ -83,13 +85,14 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
     const names = c.var.deps.referentials?.names() ?? [];
     const referential = c.req.query('ref') ?? names[0] ?? 'territory';
     const q = searchText(c.req.query('q'));
-    const [offsetText] = decodeCursor(c.req.query('cursor'), [/^\d{1,4}$/]) ?? ['0'];
-    const offset = Number(offsetText);
+    // Keyset: the last row's name (a blocking text, any script) and golden id.
+    const cursor = decodeCursor(c.req.query('cursor'), [searchCursorName, goldenIdPattern]);
+    const after = cursor ? { blockingText: cursor[0] ?? '', id: cursor[1] ?? '' } : undefined;
     let results = <p>Saisissez au moins deux caractères : un nom en arabe ou en latin, un CIN, un ICE, une plaque.</p>;
     const module = q === undefined ? undefined : moduleOf(c, referential, 'ref');
     if (q !== undefined && module?.searchReference) results = <ReferenceResults search={(query, limit) => module.searchReference?.(query, limit) ?? []} q={q} />;
     else if (q !== undefined && module) {
-      const found = await searchRecords(c.var.deps.db, module, q, offset);
+      const found = await searchRecords(c.var.deps.db, module, q, after);
       results =
         found.records.length === 0 ? <p>Aucun enregistrement ne correspond.</p> : (
           <>
@@ -116,7 +119,7 @@ export function registerReferentialRoutes(app: Hono<AppEnv>): void {
                 </tbody>
               </table>
             </div>
-            <NextPage next={found.nextOffset === undefined ? undefined : encodeCursor([found.nextOffset])} query={c.req.query()} path={page.path} />
+            <NextPage next={found.next === undefined ? undefined : encodeCursor([found.next.blockingText, found.next.id])} query={c.req.query()} path={page.path} />
           </>
         );
     }

@@ -1,5 +1,6 @@
 // Sign-in (an operator token, or an operator id and the password set by `tabadol operator passwd`) and sign-out,
-// both audited with the operator as actor, as the admin API records its changes.
+// both audited with the operator as actor, as the admin API records its changes; failed attempts limited per operator
+// and per address (sign-in-limit.ts), a refusal audited.
 import type { Hono } from 'hono';
 import { audit } from '../../admin/audit.ts';
 import { operatorActor } from '../../admin/actor.ts';
@@ -10,7 +11,8 @@ import { csrfField, sameOrigin, signInToken, signInTokenMatches } from '../csrf.
 import { requireAction } from '../guard.ts';
 import { Layout } from '../layout.tsx';
 import { pages } from '../navigation.ts';
-import { render } from '../render.tsx';
+import { messagePage, render } from '../render.tsx';
+import { clearOperatorFailures, clientAddress, recordFailure, refusedFor, throttleKeys } from '../sign-in-limit.ts';
 import { closeSession, openSession, readSession } from '../session.ts';
 
 /** Only a console path: `next` never sends the operator to another site (open redirect). */
@@ -66,10 +68,22 @@ export function registerSignInRoutes(app: Hono<AppEnv>): void {
     const token = text('token');
     const operatorId = text('operator');
     const password = text('password');
+    // Refused before any credential is checked while this address, or the operator typed, is at the limit.
+    const keys = throttleKeys(clientAddress(c), token ? undefined : operatorId);
+    const retryAfter = await refusedFor(db, keys);
+    if (retryAfter !== undefined) {
+      await audit(db, 'console:sign-in', 'console.sign-in.throttled', 'console', { address: keys.address, method: token ? 'token' : 'password', retryAfterSeconds: retryAfter });
+      c.header('retry-after', String(retryAfter));
+      return messagePage(c, 429, 'Trop de tentatives', `Trop de tentatives de connexion échouées : réessayez dans ${Math.ceil(retryAfter / 60)} min.`);
+    }
     let operator: Operator | undefined;
     if (token) operator = token.length <= 100 ? await authenticateOperator(db, token.trim()) : undefined;
     else if (operatorId && password) operator = await authenticateOperatorPassword(db, operatorId.trim(), password);
-    if (!operator) return render(c, <SignInPage token={signInToken(c)} next={next} expired={false} failed={true} />, 403);
+    if (!operator) {
+      await recordFailure(db, keys);
+      return render(c, <SignInPage token={signInToken(c)} next={next} expired={false} failed={true} />, 403);
+    }
+    await clearOperatorFailures(db, keys);
     await openSession(c, db, operator);
     await audit(db, operatorActor(operator), 'console.sign-in', operator.id, { method: token ? 'token' : 'password' });
     return c.redirect(next, 303);
