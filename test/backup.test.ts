@@ -162,6 +162,11 @@ describe.each(setups)('backup and restore on $storage', ({ storage }) => {
     expect(keysWrong.code, keysWrong.stderr).toBe(1);
     expect(keysWrong.stderr).toMatch(/^tabadol: the hub keys cannot be decrypted: wrong passphrase.*nothing was written/m);
     expect(existsSync(target)).toBe(false);
+    // Another hub's keys (its id is inside the authenticated header) would sign as this one: refused.
+    const otherHub = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', passFile], { DATA_DIR: target, HUB_ID: 'MA/GOV/OTHER/hub' }, 120_000);
+    expect(otherHub.code, otherHub.stderr).toBe(1);
+    expect(otherHub.stderr).toMatch(/^tabadol: --keys .*: these are hub .*'s keys, and HUB_ID here is MA\/GOV\/OTHER\/hub; nothing was written/m);
+    expect(existsSync(target)).toBe(false);
     const keysOnly = await runToExit(['restore', backupDir, '--keys-only', '--passphrase-file', passFile], { DATA_DIR: target }, 120_000);
     expect(keysOnly.code, keysOnly.stderr).toBe(0);
     expect(readFileSync(join(target, 'hub-keys.json'), 'utf8')).toBe(readFileSync(world.hubKeyFile, 'utf8'));

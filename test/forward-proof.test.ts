@@ -57,6 +57,19 @@ describe('HS256 forward proof, signer and provider-side verifier', () => {
     expect(await jwksOnly(forwarded(headersOf(token)))).toMatchObject({ ok: false, code: 'hub-signature-invalid' });
   });
 
+  it('accepts one spelling of the MAC only, and refuses to start with a key that is not 32 bytes or an id that is not fk-…', async () => {
+    const [h, p, mac = ''] = token.split('.');
+    expect(await verify(forwarded(headersOf(`${h}.${p}.${mac}=`)))).toMatchObject({ ok: false, code: 'hub-signature-invalid' });
+    // The last character's spare bits set: Buffer decodes it to the same MAC, the verifier does not take it.
+    const lastIndex = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(mac.at(-1) ?? 'A');
+    const respelt = `${mac.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[lastIndex + 1] ?? ''}`;
+    expect(Buffer.from(respelt, 'base64url').equals(Buffer.from(mac, 'base64url'))).toBe(true);
+    expect(await verify(forwarded(headersOf(`${h}.${p}.${respelt}`)))).toMatchObject({ ok: false, code: 'hub-signature-invalid' });
+    for (const forwardKey of [{ keyId, key: '' }, { keyId, key: key.slice(0, 20) }, { keyId: 'k1', key }]) {
+      expect(() => createHubSignatureVerifier({ jwksUrl: 'http://127.0.0.1:9/jwks.json', forwardKey })).toThrow(RangeError);
+    }
+  });
+
   it('refuses a proof under another key id (a rotated key)', async () => {
     const rotated = new ForwardSigner(secret, noEs256).sign(serviceId, { alg: 'HS256', keyId: 'fk-BBBBBBBBBBBBBBBB' }, claims);
     expect(await verify(forwarded(headersOf(rotated)))).toMatchObject({ ok: false, code: 'hub-signature-invalid' });

@@ -45,6 +45,11 @@ export function createHubSignatureVerifier(options: HubSignatureOptions): (reque
   // A short cooldown: after a hub key rotation the first forward with the new kid must not wait 30 s (jose's default).
   const keySet = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
   const maxSkew = options.maxSkewSeconds ?? 300;
+  // A forward key is 32 bytes in base64url under an `fk-` id, as `tabadol service bind` prints it: anything else (an
+  // empty key from an unset variable would let anyone compute the MAC) refuses to start.
+  if (options.forwardKey && (!/^fk-[A-Za-z0-9_-]{16}$/.test(options.forwardKey.keyId) || !/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(options.forwardKey.key))) {
+    throw new RangeError('forwardKey must be { keyId: fk-<16 base64url characters>, key: 32 bytes in base64url } as tabadol service bind prints it');
+  }
 
   return async (request) => {
     const missing = forwardHeaders.filter((name) => !request.header(name));
@@ -113,6 +118,8 @@ function verifyHs256(token: string, forwardKey: HubSignatureOptions['forwardKey'
   if (header.kid !== forwardKey.keyId) return 'HS256 proof under another key id';
   if (header.typ !== forwardTokenType) return 'ERR_JWT_CLAIM_VALIDATION_FAILED typ';
   const expected = createHmac('sha256', Buffer.from(forwardKey.key, 'base64url')).update(`${parts[0]}.${parts[1]}`).digest();
+  // One spelling only: 43 base64url characters whose last carries no stray bits (Buffer would also take padding).
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(parts[2] ?? '')) return 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
   const given = Buffer.from(parts[2] ?? '', 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
   const claims = decodeJsonPart(parts[1]) as ForwardClaims | undefined;

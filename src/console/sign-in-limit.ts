@@ -36,7 +36,7 @@ export function throttleKeys(address: string, operatorId: string | undefined): T
   return { hashes, address };
 }
 
-/** Seconds until the keys may try again, or undefined when none of them is at the limit. */
+/** Seconds until the keys may try again, or undefined when none of them is at the limit (a look, taking no attempt). */
 export async function refusedFor(db: Queryable, keys: ThrottleKeys): Promise<number | undefined> {
   const { rows } = await db.query<{ seconds: string | null }>(
     `SELECT ceil(extract(epoch FROM max(window_start) + $3::int * interval '1 millisecond' - now()))::text AS seconds
@@ -47,21 +47,35 @@ export async function refusedFor(db: Queryable, keys: ThrottleKeys): Promise<num
   return seconds === null || seconds === undefined ? undefined : Math.max(1, Number(seconds));
 }
 
-/** Counts one failure against each key (a window that has ended starts again at 1), and drops ended windows. */
-export async function recordFailure(db: Queryable, keys: ThrottleKeys): Promise<void> {
-  await db.query(
+/**
+ * Takes one attempt against each key before any credential is checked, in one statement per key set: parallel
+ * attempts each see their own count (a burst cannot all read "under the limit" and all get a password check). The
+ * attempt is refused when any key is then over maxFailures; `first` says this attempt is the one that went over (the
+ * refusal is audited once per window, not at every request of a flood). A window that has ended starts again at 1,
+ * and ended windows are dropped. A success gives its attempt back (releaseAttempt).
+ */
+export async function takeAttempt(db: Queryable, keys: ThrottleKeys): Promise<{ retryAfter?: number; first: boolean }> {
+  const { rows } = await db.query<{ failures: number; seconds: string }>(
     `INSERT INTO console_sign_in_failures (key_hash, failures, window_start) SELECT k, 1, now() FROM unnest($1::text[]) AS k
      ON CONFLICT (key_hash) DO UPDATE SET
-       failures = CASE WHEN console_sign_in_failures.window_start <= now() - $2::int * interval '1 millisecond' THEN 1 ELSE console_sign_in_failures.failures + 1 END,
-       window_start = CASE WHEN console_sign_in_failures.window_start <= now() - $2::int * interval '1 millisecond' THEN now() ELSE console_sign_in_failures.window_start END`,
+       failures = CASE WHEN console_sign_in_failures.window_start <= now() - $2::int * interval '1 millisecond' THEN 1 ELSE least(console_sign_in_failures.failures + 1, 1000000) END,
+       window_start = CASE WHEN console_sign_in_failures.window_start <= now() - $2::int * interval '1 millisecond' THEN now() ELSE console_sign_in_failures.window_start END
+     RETURNING failures, ceil(extract(epoch FROM window_start + $2::int * interval '1 millisecond' - now()))::text AS seconds`,
     [keys.hashes, windowMs],
   );
   // Each row is deleted once after its window: a flood of distinct names costs one delete per name, spread over time.
   await db.query(`DELETE FROM console_sign_in_failures WHERE window_start <= now() - $1::int * interval '1 millisecond'`, [windowMs]);
+  const over = rows.filter((r) => r.failures > maxFailures);
+  if (over.length === 0) return { first: false };
+  return { retryAfter: Math.max(1, ...over.map((r) => Number(r.seconds))), first: over.some((r) => r.failures === maxFailures + 1) };
 }
 
-/** A successful sign-in clears its operator's count (the address keeps its own: one success does not excuse a scan). */
-export async function clearOperatorFailures(db: Queryable, keys: ThrottleKeys): Promise<void> {
-  const operatorKeys = keys.hashes.slice(1);
+/**
+ * A successful sign-in gives its attempt back and clears its operator's count; the address keeps the failures it had
+ * (one success does not excuse a scan), so that operators signing in from one address never lock it out.
+ */
+export async function releaseAttempt(db: Queryable, keys: ThrottleKeys): Promise<void> {
+  const [addressKey, ...operatorKeys] = keys.hashes;
+  if (addressKey !== undefined) await db.query('UPDATE console_sign_in_failures SET failures = greatest(failures - 1, 0) WHERE key_hash = $1', [addressKey]);
   if (operatorKeys.length > 0) await db.query('DELETE FROM console_sign_in_failures WHERE key_hash = ANY($1::text[])', [operatorKeys]);
 }

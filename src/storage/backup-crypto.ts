@@ -31,7 +31,11 @@ export function checkPassphrase(passphrase: string): void {
 }
 
 function masterKey(passphrase: string, kdf: PassphraseKdf): Buffer {
-  if (kdf.name !== 'scrypt' || !Number.isInteger(kdf.N) || kdf.N < 2 ** 14 || kdf.N > 2 ** 20 || kdf.r < 1 || kdf.r > 32 || kdf.p < 1 || kdf.p > 4) {
+  if (
+    typeof kdf !== 'object' || kdf === null || kdf.name !== 'scrypt' || typeof kdf.salt !== 'string' ||
+    !Number.isInteger(kdf.N) || kdf.N < 2 ** 14 || kdf.N > 2 ** 20 || !Number.isInteger(kdf.r) || kdf.r < 1 || kdf.r > 32 || !Number.isInteger(kdf.p) || kdf.p < 1 || kdf.p > 4 ||
+    128 * kdf.N * kdf.r > maxScryptMemory / 2
+  ) {
     throw new BackupSecretError('the key derivation parameters are not ones this version accepts');
   }
   return scryptSync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64url'), 32, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: maxScryptMemory });
@@ -120,7 +124,11 @@ export function decryptKeys(text: string, passphrase: string): { plaintext: stri
   if (file?.format !== 'tabadol-hub-keys' || file.formatVersion !== 1 || file.cipher !== 'aes-256-gcm' || typeof file.ciphertext !== 'string' || typeof file.kdf !== 'object') {
     throw new BackupSecretError('not an encrypted hub keys file of a version this tabadol reads');
   }
-  const decipher = createDecipheriv('aes-256-gcm', subKey(masterKey(passphrase, file.kdf), 'keys'), Buffer.from(file.iv, 'base64url'));
+  // A 12-byte IV and a full 16-byte tag only: Node would take a tag as short as 4 bytes, a forgery's easy target.
+  if (typeof file.iv !== 'string' || typeof file.tag !== 'string' || !/^[A-Za-z0-9_-]{16}$/.test(file.iv) || !/^[A-Za-z0-9_-]{22}$/.test(file.tag)) {
+    throw new BackupSecretError('the hub keys cannot be decrypted: the keys file was changed');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', subKey(masterKey(passphrase, file.kdf), 'keys'), Buffer.from(file.iv, 'base64url'), { authTagLength: 16 });
   decipher.setAAD(headerOf(file));
   decipher.setAuthTag(Buffer.from(file.tag, 'base64url'));
   try {

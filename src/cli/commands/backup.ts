@@ -74,7 +74,7 @@ function parseHubKeys(plaintext: string): HubKeyFile {
 }
 
 /** The backed-up keys, decrypted and checked; refused when a different key file is in place (unless force). */
-function readBackedUpKeys(file: string, passphrase: string, target: string, force: boolean): HubKeyFile {
+function readBackedUpKeys(file: string, passphrase: string, target: string, force: boolean, hubId: string): HubKeyFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -82,11 +82,16 @@ function readBackedUpKeys(file: string, passphrase: string, target: string, forc
     throw new CliRefusalError([`--keys ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); --no-keys restores the database alone; nothing was written`]);
   }
   let keys: HubKeyFile;
+  let keysHubId: string;
   try {
-    keys = parseHubKeys(decryptKeys(text, passphrase).plaintext);
+    const decrypted = decryptKeys(text, passphrase);
+    keys = parseHubKeys(decrypted.plaintext);
+    keysHubId = decrypted.hubId;
   } catch (err) {
     return refuse(err);
   }
+  // The hub id is inside the authenticated header: another hub's keys would sign as this one.
+  if (keysHubId !== hubId) throw new CliRefusalError([`--keys ${file}: these are hub ${keysHubId}'s keys, and HUB_ID here is ${hubId}; nothing was written`]);
   if (existsSync(target) && !force && JSON.stringify(readKeyFile(target)) !== JSON.stringify(keys)) {
     throw new CliRefusalError([`${target} holds other hub keys: move it away, or --force to replace it; nothing was written`]);
   }
@@ -142,7 +147,7 @@ function registerRestore(program: Command, deps: CliDeps): void {
         if (opts.keysOnly && opts.keys === false) throw new CliRefusalError(['--keys-only and --no-keys: nothing would be restored']);
         const keysFile = typeof opts.keys === 'string' ? opts.keys : join(dir, defaultKeysFile);
         if (opts.keysOnly) {
-          const keys = readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true);
+          const keys = readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true, config.HUB_ID);
           writeKeyFile(keysTarget, keys);
           printLines([`hub keys written to ${keysTarget} (${keys.keys.length} signing key(s) and the subject-HMAC secret); restart the hub processes`]);
           return;
@@ -151,7 +156,7 @@ function registerRestore(program: Command, deps: CliDeps): void {
         const migrations = loadMigrations();
         const manifest = await readVerifiedManifest(dir, passphrase, migrations).catch(refuse);
         if (manifest.hubId !== config.HUB_ID) throw new CliRefusalError([`the backup is of hub ${manifest.hubId}, and HUB_ID here is ${config.HUB_ID}: set HUB_ID=${manifest.hubId}; nothing was written`]);
-        const keys = opts.keys === false ? undefined : readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true);
+        const keys = opts.keys === false ? undefined : readBackedUpKeys(keysFile, passphrase, keysTarget, opts.force === true, config.HUB_ID);
         const started = performance.now();
         const db = await openUnmigrated(config, 'restore');
         let result;

@@ -12,7 +12,7 @@ import { requireAction } from '../guard.ts';
 import { Layout } from '../layout.tsx';
 import { pages } from '../navigation.ts';
 import { messagePage, render } from '../render.tsx';
-import { clearOperatorFailures, clientAddress, recordFailure, refusedFor, throttleKeys } from '../sign-in-limit.ts';
+import { clientAddress, releaseAttempt, takeAttempt, throttleKeys } from '../sign-in-limit.ts';
 import { closeSession, openSession, readSession } from '../session.ts';
 
 /** Only a console path: `next` never sends the operator to another site (open redirect). */
@@ -68,22 +68,21 @@ export function registerSignInRoutes(app: Hono<AppEnv>): void {
     const token = text('token');
     const operatorId = text('operator');
     const password = text('password');
-    // Refused before any credential is checked while this address, or the operator typed, is at the limit.
+    // The attempt is counted first, then refused before any credential is checked while this address, or the
+    // operator typed, is over the limit.
     const keys = throttleKeys(clientAddress(c), token ? undefined : operatorId);
-    const retryAfter = await refusedFor(db, keys);
-    if (retryAfter !== undefined) {
-      await audit(db, 'console:sign-in', 'console.sign-in.throttled', 'console', { address: keys.address, method: token ? 'token' : 'password', retryAfterSeconds: retryAfter });
+    const attempt = await takeAttempt(db, keys);
+    if (attempt.retryAfter !== undefined) {
+      const retryAfter = attempt.retryAfter;
+      if (attempt.first) await audit(db, 'console:sign-in', 'console.sign-in.throttled', 'console', { address: keys.address, method: token ? 'token' : 'password', retryAfterSeconds: retryAfter });
       c.header('retry-after', String(retryAfter));
       return messagePage(c, 429, 'Trop de tentatives', `Trop de tentatives de connexion échouées : réessayez dans ${Math.ceil(retryAfter / 60)} min.`);
     }
     let operator: Operator | undefined;
     if (token) operator = token.length <= 100 ? await authenticateOperator(db, token.trim()) : undefined;
     else if (operatorId && password) operator = await authenticateOperatorPassword(db, operatorId.trim(), password);
-    if (!operator) {
-      await recordFailure(db, keys);
-      return render(c, <SignInPage token={signInToken(c)} next={next} expired={false} failed={true} />, 403);
-    }
-    await clearOperatorFailures(db, keys);
+    if (!operator) return render(c, <SignInPage token={signInToken(c)} next={next} expired={false} failed={true} />, 403);
+    await releaseAttempt(db, keys);
     await openSession(c, db, operator);
     await audit(db, operatorActor(operator), 'console.sign-in', operator.id, { method: token ? 'token' : 'password' });
     return c.redirect(next, 303);
