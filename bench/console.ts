@@ -7,7 +7,10 @@
 // signed-in admin session (the time is the HTTP round trip on loopback: the server's render and its queries); a page
 // is "ok" when its p95 is under the 200 ms budget (issue 17, item 4), else "OVER". Deep pages are reached by following
 // each list's own "page suivante" link --depth times, so they use the console's own cursor.
-// Usage: npm run bench:console -- [--persons=1000000] [--companies=N] [--vehicles=N] [--log-rows=1000000] [--members=2000] [--runs=10] [--depth=20]
+// --keep=NAME (PostgreSQL only) keeps the filled schema (bench_console_NAME) and the data directory (the hub keys the
+// log's subject hashes depend on) after the run, and a later run with the same --keep and sizes times the pages
+// without filling again: the fill takes half an hour at 1M, the timing needs a quiet machine.
+// Usage: npm run bench:console -- [--persons=1000000] [--companies=N] [--vehicles=N] [--log-rows=1000000] [--members=2000] [--runs=10] [--depth=20] [--keep=NAME]
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,18 +26,19 @@ import { addOperator } from '../src/identity/operators.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startHub } from '../src/runtime.ts';
 import { referentialModules } from '../referentials/index.ts';
-import { fillReferentials } from './console-fill.ts';
+import { type FillReport, fillReferentials } from './console-fill.ts';
 import { median, parseBenchArgs, percentile, positiveInt, reportHeader, round1, table, writeReport } from './lib.ts';
 
 const budgetMs = 200;
 const usage = [
-  'npm run bench:console -- [--persons=N] [--companies=N] [--vehicles=N] [--log-rows=N] [--members=N] [--runs=N] [--depth=N]',
+  'npm run bench:console -- [--persons=N] [--companies=N] [--vehicles=N] [--log-rows=N] [--members=N] [--runs=N] [--depth=N] [--keep=NAME]',
   '  defaults: 1,000,000 persons, persons/5 companies, persons/2 vehicles, 1,000,000 log rows, 2,000 members, 10 runs, depth 20',
   '  each console page fetched --runs times; median and p95 ms, "ok" under 200 ms at p95, else "OVER"',
+  '  --keep=NAME (PostgreSQL): keep the filled schema and data directory; a later run with the same NAME and sizes skips the fill',
 ];
 const args = parseBenchArgs(
   process.argv.slice(2),
-  { persons: { type: 'string' }, companies: { type: 'string' }, vehicles: { type: 'string' }, 'log-rows': { type: 'string' }, members: { type: 'string' }, runs: { type: 'string' }, depth: { type: 'string' } },
+  { persons: { type: 'string' }, companies: { type: 'string' }, vehicles: { type: 'string' }, 'log-rows': { type: 'string' }, members: { type: 'string' }, runs: { type: 'string' }, depth: { type: 'string' }, keep: { type: 'string' } },
   usage,
 );
 const persons = positiveInt('--persons', args.persons, 1_000_000);
@@ -46,36 +50,22 @@ const runs = positiveInt('--runs', args.runs, 10);
 const depth = positiveInt('--depth', args.depth, 20);
 const transparencyCin = 'BK1';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'tabadol-bench-console-'));
+const keep = args.keep;
+if (keep !== undefined && (!/^[a-z0-9_]{1,40}$/.test(keep) || !process.env.DATABASE_URL)) {
+  process.stderr.write('--keep=NAME takes lower-case letters, digits and _ (at most 40) and needs DATABASE_URL (a PGlite fill lives in a temporary directory)\n');
+  process.exit(2);
+}
+const dataDir = keep ? join(tmpdir(), `tabadol-bench-console-${keep}`) : mkdtempSync(join(tmpdir(), 'tabadol-bench-console-'));
+mkdirSync(dataDir, { recursive: true });
 const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: 'off', LOG_LEVEL: 'warn', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
-const schema = config.DATABASE_URL ? `bench_console_${process.pid}` : undefined;
+const schema = config.DATABASE_URL ? `bench_console_${keep ?? process.pid}` : undefined;
 const hub = await startHub(config, { logger: createLogger('warn'), http: true, workers: false, referentials: referentialModules, schema });
 try {
   const { db } = hub;
-  const fillStarted = performance.now();
-  process.stderr.write(`filling: ${persons} persons, ${companies} companies, ${vehicles} vehicles, ${logRows} log rows, ${members} members…\n`);
-  const fill = await fillReferentials(db, { persons, companies, vehicles });
-  await db.query(`INSERT INTO members (id, kind, name) SELECT 'MA/GOV/B' || g, 'member', 'Membre ' || g FROM generate_series(1, $1::int) g`, [members]);
-  // Spread over the last 30 days, a tenth refused, clients and services cycling; one subject per tenth row.
-  await db.query(
-    `INSERT INTO message_log (seq, at, request_id, client, service, operation, purpose, status, problem, duration_ms, request_digest, response_digest, prev_hash, hash)
-     SELECT g, now() - ((($1::bigint - g) * interval '30 days') / $1::bigint), 'r' || g, 'MA/GOV/B' || (g % 50 + 1) || '/s', 'svc' || (g % 7), 'op', 'p' || (g % 3),
-            CASE WHEN g % 10 = 0 THEN 403 ELSE 200 END, CASE WHEN g % 10 = 0 THEN 'convention-missing' END, 10, 'd', 'd', 'h', 'h' || g
-       FROM generate_series(1, $1::bigint) g`,
-    [logRows],
-  );
-  const askedHmac = subjectHmac(hub.services.keyring.subjectKey, 'cin', transparencyCin);
-  await db.query(
-    `INSERT INTO message_subjects (seq, subject_type, subject_hmac, location)
-     SELECT g, 'cin', CASE WHEN g % 1000 = 0 THEN $2 ELSE 'hmac' || (g % 997) END, 'path.cin' FROM generate_series(10, $1::bigint, 10) g`,
-    [logRows, askedHmac],
-  );
-  for (const t of ['message_log', 'message_subjects', 'members']) await db.query(`ANALYZE ${t}`);
-  const convention = await activateOneConvention(hub.db, hub.services.keyring);
-  const fillSeconds = (performance.now() - fillStarted) / 1000;
-  process.stderr.write(`filled in ${fillSeconds.toFixed(0)} s (base ingest ${fill.baseIngestSeconds.toFixed(0)} s, SQL copies ${fill.copySeconds.toFixed(0)} s): ${JSON.stringify(fill.goldens)}, ${fill.openReviewItems} open review items\n`);
-
-  const { token } = await addOperator(db, { name: 'bench', role: 'admin', actor: 'bench' });
+  const sizes = JSON.stringify({ persons, companies, vehicles, logRows, members });
+  const kept = keep ? await keptFill(db, sizes) : undefined;
+  const { fill, convention, fillSeconds } = kept ?? (await fillAll(db, sizes));
+  const { token } = await addOperator(db, { name: `bench-${Date.now()}`, role: 'admin', actor: 'bench' });
   const origin = hub.url?.replace(/\/$/, '') ?? '';
   const signInPage = await fetch(`${origin}/console/sign-in`);
   const pre = (signInPage.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
@@ -169,14 +159,51 @@ try {
   process.stderr.write(`written: ${file}\n`);
 } finally {
   await hub.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  if (schema && config.DATABASE_URL) {
+  if (!keep) rmSync(dataDir, { recursive: true, force: true });
+  if (schema && config.DATABASE_URL && !keep) {
     // A few GB at full scale: not left behind in the shared database.
     const client = new pg.Client({ connectionString: config.DATABASE_URL });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
   }
+}
+
+/** A fill kept by an earlier run with --keep and the same sizes, or undefined. */
+async function keptFill(db: typeof hub.db, sizes: string): Promise<{ fill: FillReport; convention: { id: string; version: number }; fillSeconds: number } | undefined> {
+  await db.query('CREATE TABLE IF NOT EXISTS bench_console_fill (sizes text PRIMARY KEY, report jsonb NOT NULL)');
+  const { rows } = await db.query<{ report: { fill: FillReport; convention: { id: string; version: number }; fillSeconds: number } }>('SELECT report FROM bench_console_fill WHERE sizes = $1', [sizes]);
+  if (rows[0]) process.stderr.write(`kept fill reused (${sizes}): filled in ${rows[0].report.fillSeconds.toFixed(0)} s when it was made\n`);
+  return rows[0]?.report;
+}
+
+/** Fills the referentials, members, the message log and one convention; with --keep, records the fill for later runs. */
+async function fillAll(db: typeof hub.db, sizes: string): Promise<{ fill: FillReport; convention: { id: string; version: number }; fillSeconds: number }> {
+  const fillStarted = performance.now();
+  process.stderr.write(`filling: ${persons} persons, ${companies} companies, ${vehicles} vehicles, ${logRows} log rows, ${members} members…\n`);
+  const fill = await fillReferentials(db, { persons, companies, vehicles });
+  await db.query(`INSERT INTO members (id, kind, name) SELECT 'MA/GOV/B' || g, 'member', 'Membre ' || g FROM generate_series(1, $1::int) g`, [members]);
+  // Spread over the last 30 days, a tenth refused, clients and services cycling; one subject per tenth row.
+  await db.query(
+    `INSERT INTO message_log (seq, at, request_id, client, service, operation, purpose, status, problem, duration_ms, request_digest, response_digest, prev_hash, hash)
+     SELECT g, now() - ((($1::bigint - g) * interval '30 days') / $1::bigint), 'r' || g, 'MA/GOV/B' || (g % 50 + 1) || '/s', 'svc' || (g % 7), 'op', 'p' || (g % 3),
+            CASE WHEN g % 10 = 0 THEN 403 ELSE 200 END, CASE WHEN g % 10 = 0 THEN 'convention-missing' END, 10, 'd', 'd', 'h', 'h' || g
+       FROM generate_series(1, $1::bigint) g`,
+    [logRows],
+  );
+  const askedHmac = subjectHmac(hub.services.keyring.subjectKey, 'cin', transparencyCin);
+  await db.query(
+    `INSERT INTO message_subjects (seq, subject_type, subject_hmac, location)
+     SELECT g, 'cin', CASE WHEN g % 1000 = 0 THEN $2 ELSE 'hmac' || (g % 997) END, 'path.cin' FROM generate_series(10, $1::bigint, 10) g`,
+    [logRows, askedHmac],
+  );
+  for (const t of ['message_log', 'message_subjects', 'members']) await db.query(`ANALYZE ${t}`);
+  const convention = await activateOneConvention(db, hub.services.keyring);
+  const fillSeconds = (performance.now() - fillStarted) / 1000;
+  process.stderr.write(`filled in ${fillSeconds.toFixed(0)} s (base ingest ${fill.baseIngestSeconds.toFixed(0)} s, SQL copies ${fill.copySeconds.toFixed(0)} s): ${JSON.stringify(fill.goldens)}, ${fill.openReviewItems} open review items\n`);
+  const report = { fill, convention, fillSeconds };
+  if (keep) await db.query('INSERT INTO bench_console_fill (sizes, report) VALUES ($1, $2)', [sizes, JSON.stringify(report)]);
+  return report;
 }
 
 /** The qualification-btp fixture convention, signed by both parties and activated as the admin API does. */
