@@ -65,6 +65,16 @@ try {
   const sizes = JSON.stringify({ persons, companies, vehicles, logRows, members });
   const kept = keep ? await keptFill(db, sizes) : undefined;
   const { fill, convention, fillSeconds } = kept ?? (await fillAll(db, sizes));
+  // Subscriptions that have read nothing yet: the sync page then reports a lag over the whole change feed.
+  await db.query(
+    `INSERT INTO sync_subscriptions (id, subscriber, referential, convention_id, purpose, mode, target, state, created_by)
+     SELECT 'sub-bench000000' || n, 'MA/GOV/B' || n || '/s', r, $1, 'p', m, t, 'active', 'bench'
+       FROM (VALUES (1, 'persons', 'pull', NULL), (2, 'companies', 'push', 'https://b2.invalid/changes'), (3, 'vehicles', 'file', '/var/tmp/b3')) v(n, r, m, t)
+     ON CONFLICT (id) DO NOTHING`,
+    [convention.id],
+  );
+  const { rows: feed } = await db.query<{ n: string }>('SELECT count(*) AS n FROM ref_changes');
+  process.stderr.write(`change feed: ${feed[0]?.n ?? 0} changes, 3 subscriptions at cursor 0\n`);
   const { token } = await addOperator(db, { name: `bench-${Date.now()}`, role: 'admin', actor: 'bench' });
   const origin = hub.url?.replace(/\/$/, '') ?? '';
   const signInPage = await fetch(`${origin}/console/sign-in`);

@@ -107,6 +107,9 @@ describe.each(setups)('pull delivery on $name', (setup) => {
     const two = await t.page(sub.id, `after=${one.next}`);
     expect(two.changes.map((c) => c.goldenId)).toEqual(ids.slice(3, 6));
     expect((await subscriptionStatuses(t.db())).find((s) => s.id === sub.id)).toMatchObject({ cursor: one.next, lagChanges: 4 });
+    // Counted up to a cap: at or above it the lag is reported as "at least".
+    expect((await subscriptionStatuses(t.db(), { lagCountCap: 3 })).find((s) => s.id === sub.id)).toMatchObject({ lagChanges: 3, lagCapped: true });
+    expect((await subscriptionStatuses(t.db(), { lagCountCap: 5 })).find((s) => s.id === sub.id)).toMatchObject({ lagChanges: 4, lagCapped: false });
     const three = await t.page(sub.id, `after=${two.next}&limit=50`);
     expect(three.changes.map((c) => c.goldenId)).toEqual(ids.slice(6));
     expect(three.more).toBe(false);

@@ -9,8 +9,13 @@ export interface SubscriptionStatus {
   mode: SubscriptionMode;
   state: SubscriptionState;
   cursor: number;
-  /** Changes of its referential after the subscription's cursor, plus its deliveries not yet delivered (push). */
+  /**
+   * Changes of its referential after the subscription's cursor, plus its deliveries not yet delivered (push). The
+   * changes are counted up to `lagCountCap`: a subscriber a million changes behind costs one bounded index read, not a
+   * count of the whole feed at every page, scrape and status call; `lagCapped` then says the lag is at least that.
+   */
   lagChanges: number;
+  lagCapped: boolean;
   /** Age of the oldest change not yet delivered (push), or after the cursor (pull, file); 0 when caught up. */
   lagSeconds: number;
   pending: number;
@@ -24,8 +29,12 @@ export interface SubscriptionStatus {
   lastError: string | null;
 }
 
+/** The most changes after a cursor that a status counts (see `SubscriptionStatus.lagChanges`). */
+export const lagCountCap = 100_000;
+
 /** One row per subscription not ended (or `all`), in one round trip. */
-export async function subscriptionStatuses(db: Queryable, options: { all?: boolean } = {}): Promise<SubscriptionStatus[]> {
+export async function subscriptionStatuses(db: Queryable, options: { all?: boolean; lagCountCap?: number } = {}): Promise<SubscriptionStatus[]> {
+  const cap = options.lagCountCap ?? lagCountCap;
   const { rows } = await db.query<{
     id: string; subscriber: string; referential: string; mode: SubscriptionMode; state: SubscriptionState; cursor: string;
     feed_after: string; pending: string; dead: string; oldest_open: Date | null; oldest_after: Date | null;
@@ -34,13 +43,13 @@ export async function subscriptionStatuses(db: Queryable, options: { all?: boole
   }>(
     `SELECT s.id, s.subscriber, s.referential, s.mode, s.state, s.cursor, s.delivered_count, s.failed_count, s.duplicate_count,
             s.circuit_open_until, COALESCE(s.circuit_open_until > now(), false) AS circuit_open, s.last_delivered_at, s.last_error,
-            (SELECT count(*) FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor) AS feed_after,
+            (SELECT count(*) FROM (SELECT 1 FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor LIMIT $2) f) AS feed_after,
             (SELECT min(c.created_at) FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor) AS oldest_after,
             (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS pending,
             (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'dead') AS dead,
             (SELECT min(d.change_at) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS oldest_open
        FROM sync_subscriptions s WHERE $1::boolean OR s.state <> 'ended' ORDER BY s.created_at, s.id`,
-    [options.all === true],
+    [options.all === true, cap],
   );
   const now = Date.now();
   return rows.map((r) => {
@@ -53,6 +62,7 @@ export async function subscriptionStatuses(db: Queryable, options: { all?: boole
       state: r.state,
       cursor: Number(r.cursor),
       lagChanges: Number(r.feed_after) + Number(r.pending),
+      lagCapped: Number(r.feed_after) >= cap,
       lagSeconds: oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0,
       pending: Number(r.pending),
       delivered: Number(r.delivered_count),

@@ -106,7 +106,7 @@ export function printStatusTable(statuses: readonly SubscriptionStatus[]): void 
       s.referential,
       s.mode,
       s.state,
-      String(s.lagChanges),
+      `${s.lagCapped ? '>=' : ''}${s.lagChanges}`,
       s.lagSeconds.toFixed(1),
       String(s.delivered),
       String(s.failed),

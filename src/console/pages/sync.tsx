@@ -66,7 +66,7 @@ export function registerSyncRoutes(app: Hono<AppEnv>): void {
                     <td><Name>{s.subscriber}</Name></td>
                     <td>{modeLabels[s.mode]}</td>
                     <td>{stateLabels[s.state]}</td>
-                    <td class="num">{formatCount(s.lagChanges)}</td>
+                    <td class="num">{s.lagCapped ? '≥ ' : ''}{formatCount(s.lagChanges)}</td>
                     <td class="num">{formatDuration(s.lagSeconds)}</td>
                     <td>{s.circuit === 'open' ? <span class="bad">ouvert jusqu'à {formatDateTime(s.circuitOpenUntil)}</span> : <span class="ok">fermé</span>}</td>
                     <td class="num">{formatCount(s.deadLetters)}</td>
