@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { adapterProblem, type AdapterBinding, type ProviderResponse } from '../../src/exchange/bindings.ts';
 import { operationBinding } from '../../src/exchange/operation-binding.ts';
+import { AnswerTooLargeError, readBounded } from '../shared/bounded-body.ts';
 import { territory, type TerritorialUnit } from '../../referentials/territory/territory.ts';
 import { eventStates, eventTypes, type EventState, type EventType } from './data.ts';
 
@@ -129,25 +130,6 @@ export interface MarrouteTarget {
 /** A province's events are a few hundred kilobytes at most: an answer beyond this is not read further. */
 const maxAnswerBytes = 4 * 1024 * 1024;
 
-/** The answer's text, or undefined once it passes `max` bytes (the rest is not read). */
-async function boundedText(answer: Response, max: number): Promise<string | undefined> {
-  const reader = answer.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** MARROUTE's answer as JSON, or the provider problem the consumer gets. */
 async function read(target: MarrouteTarget, path: string): Promise<{ ok: true; status: number; body: unknown } | { ok: false; problem: ProviderResponse }> {
   let answer: Response;
@@ -165,15 +147,15 @@ async function read(target: MarrouteTarget, path: string): Promise<{ ok: true; s
   // The hub checked what it asks before asking: a refusal other than "no such event" is MARROUTE's (its token, its rules).
   if (answer.status >= 400 && answer.status !== 404) return { ok: false, problem: adapterProblem('provider-unavailable', `MARROUTE refused the hub's call (${answer.status})`) };
   const type = answer.headers.get('content-type') ?? '';
-  let text: string | undefined;
+  let text: string;
   try {
-    text = await boundedText(answer, maxAnswerBytes);
+    text = (await readBounded(answer, maxAnswerBytes)).toString('utf8');
   } catch (err) {
+    if (err instanceof AnswerTooLargeError) return { ok: false, problem: adapterProblem('provider-response-invalid', `MARROUTE's answer is larger than ${maxAnswerBytes} bytes`) };
     // The body stopped coming: cut by the time bound, or by MARROUTE.
     if ((err as Error).name === 'TimeoutError') return { ok: false, problem: adapterProblem('provider-timeout', 'MARROUTE did not finish its answer in time') };
     return { ok: false, problem: adapterProblem('provider-unavailable', 'MARROUTE broke off its answer') };
   }
-  if (text === undefined) return { ok: false, problem: adapterProblem('provider-response-invalid', `MARROUTE's answer is larger than ${maxAnswerBytes} bytes`) };
   let body: unknown;
   try {
     body = type.includes('json') ? JSON.parse(text) : undefined;
