@@ -30,7 +30,7 @@ export interface SubscriptionStatus {
 }
 
 /** The most changes after a cursor that a status counts (see `SubscriptionStatus.lagChanges`). */
-export const lagCountCap = 100_000;
+export const lagCountCap = 10_000;
 
 /** One row per subscription not ended (or `all`), in one round trip. */
 export async function subscriptionStatuses(db: Queryable, options: { all?: boolean; lagCountCap?: number } = {}): Promise<SubscriptionStatus[]> {
