@@ -16,7 +16,10 @@ export interface SubscriptionStatus {
    */
   lagChanges: number;
   lagCapped: boolean;
-  /** Age of the oldest change not yet delivered (push), or after the cursor (pull, file); 0 when caught up. */
+  /**
+   * Age of the oldest change not yet delivered (push), or of the next change after the cursor (pull, file; the first
+   * by position, one index read: a min() over the feed after the cursor read all of it); 0 when caught up.
+   */
   lagSeconds: number;
   pending: number;
   delivered: number;
@@ -43,8 +46,8 @@ export async function subscriptionStatuses(db: Queryable, options: { all?: boole
   }>(
     `SELECT s.id, s.subscriber, s.referential, s.mode, s.state, s.cursor, s.delivered_count, s.failed_count, s.duplicate_count,
             s.circuit_open_until, COALESCE(s.circuit_open_until > now(), false) AS circuit_open, s.last_delivered_at, s.last_error,
-            (SELECT count(*) FROM (SELECT 1 FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor LIMIT $2) f) AS feed_after,
-            (SELECT min(c.created_at) FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor) AS oldest_after,
+            (SELECT count(*) FROM (SELECT 1 FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor ORDER BY c.position LIMIT $2) f) AS feed_after,
+            (SELECT c.created_at FROM ref_changes c WHERE c.referential = s.referential AND c.position > s.cursor ORDER BY c.position LIMIT 1) AS oldest_after,
             (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS pending,
             (SELECT count(*) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'dead') AS dead,
             (SELECT min(d.change_at) FROM sync_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending') AS oldest_open
