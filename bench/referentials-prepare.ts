@@ -357,3 +357,43 @@ export async function matchingQuality(client: pg.Client): Promise<Quality[]> {
     };
   });
 }
+
+/** The engine's review queue read at each review threshold: open items, their share of persons, the true pairs they propose. */
+export interface EngineReviewBand {
+  persons: number;
+  /** Open items whose best candidate is at or above the link threshold: ties, in review whatever the review threshold. */
+  ties: number;
+  band: Array<{ threshold: number; reviews: number; share: number; truePairs: number }>;
+}
+
+/**
+ * The persons review band as the engine left it in the database (ref_review_items, each item's candidates with their
+ * scores), read at every threshold from `review` to `link` − 1: an item stays open when one of its candidates scores at
+ * least the threshold (a tie scores at least `link`, so it always stays); a true pair is a proposed candidate holding a
+ * source record of the item's own entity (bench_truth). A review links nothing, so the engine's other decisions would
+ * be the same at a higher review threshold: this is the queue an import with that threshold leaves, without importing
+ * again. The in-memory band (quality.ts) is the matcher's; this one is what stewards would face.
+ */
+export async function engineReviewBand(client: pg.Client, thresholds: { link: number; review: number }, persons: number): Promise<EngineReviewBand> {
+  const { rows } = await client.query<{ threshold: number; reviews: string; true_pairs: string; ties: string }>(
+    `WITH items AS (
+       SELECT r.id, r.candidates, t.entity_id FROM ref_review_items r
+         LEFT JOIN bench_truth t ON t.referential = r.referential AND t.source_id = r.source_id
+        WHERE r.referential = 'persons' AND r.status = 'open'),
+     cands AS (
+       SELECT i.id, (c->>'score')::float8 AS score,
+              EXISTS (SELECT 1 FROM ref_links l JOIN bench_truth t ON t.referential = l.referential AND t.source_id = l.source_id
+                       WHERE l.referential = 'persons' AND l.golden_id = c->>'goldenId' AND t.entity_id = i.entity_id) AS same
+         FROM items i CROSS JOIN jsonb_array_elements(i.candidates) c)
+     SELECT th::int AS threshold, count(DISTINCT c.id) AS reviews, count(*) FILTER (WHERE c.same) AS true_pairs,
+            (SELECT count(DISTINCT id) FROM cands WHERE score >= $2) AS ties
+       FROM generate_series($1::int, $2::int - 1) AS th JOIN cands c ON c.score >= th
+      GROUP BY th ORDER BY th`,
+    [thresholds.review, thresholds.link],
+  );
+  return {
+    persons,
+    ties: Number(rows[0]?.ties ?? 0),
+    band: rows.map((r) => ({ threshold: r.threshold, reviews: Number(r.reviews), share: Number(r.reviews) / persons, truePairs: Number(r.true_pairs) })),
+  };
+}

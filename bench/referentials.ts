@@ -14,12 +14,13 @@ import { startBenchPostgres } from './postgres.ts';
 import { BenchChildren, parseBenchArgs, positiveInt, reportHeader, round1, round2, table, writeReport } from './lib.ts';
 import { httpArm, sqlLoad, withCpu, type CpuShares, type Measured, type PlannedRequest, type SqlQuery } from './referentials-load.ts';
 import {
-  copyLines, databaseUrl, ensureDataSet, ingest, loadTruth, matchingQuality, recreateDatabase, referentialNames, withClient,
+  copyLines, databaseUrl, engineReviewBand, ensureDataSet, ingest, loadTruth, matchingQuality, recreateDatabase, referentialNames, withClient,
   type IngestResult,
 } from './referentials-prepare.ts';
 import { referentialsBenchWorld, referentialsReadyMarker } from './referentials-world.ts';
 import { formatQuality, measureMode, SCRIPT_MODES, type MissedPair } from '../referentials/persons/quality.ts';
 import type { ScriptMode } from '../referentials/generator/common.ts';
+import { PERSON_THRESHOLDS } from '../referentials/persons/score.ts';
 
 const targets = {
   batchP50Ms: 50,
@@ -349,12 +350,18 @@ async function main(): Promise<void> {
       await c.query('INSERT INTO bench_meta (dataset) VALUES ($1)', [datasetKey]);
     });
   }
-  const { quality, truthRows } = await withClient(benchUrl, async (c) => {
+  const { quality, truthRows, reviewBand } = await withClient(benchUrl, async (c) => {
     const truth = options.reuseDb ? undefined : await loadTruth(c, data.truthFile);
     await c.query('ANALYZE');
-    return { quality: await matchingQuality(c), truthRows: truth?.rows };
+    return { quality: await matchingQuality(c), truthRows: truth?.rows, reviewBand: await engineReviewBand(c, PERSON_THRESHOLDS, options.persons) };
   });
   say(`matching quality: ${truthRows !== undefined ? `${fmt(truthRows)} ground-truth rows loaded; ` : ''}${quality.map((q) => `${q.referential} precision ${q.precision?.toFixed(4) ?? '—'} recall ${q.recall?.toFixed(4) ?? '—'}`).join('; ')}\n\n`);
+  // The queue the engine left, read at higher review thresholds (issue 18: open reviews <= 1 % of persons at 1M).
+  say(
+    `persons review queue in the database (the engine's; link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; ${fmt(reviewBand.ties)} ties, in review at any threshold)\n` +
+      table(['review threshold', 'open reviews', 'share of persons', 'true pairs proposed'], reviewBand.band.map((b) => [String(b.threshold), fmt(b.reviews), `${(b.share * 100).toFixed(2)} %`, fmt(b.truePairs)])) +
+      '\n\n',
+  );
 
   // 5b. The database settled as it is in steady service: the tables the reads touch vacuumed (hint bits and visibility
   // set once, not by the first reads of each freshly loaded row, nor by autovacuum during the arms) and loaded into
@@ -543,6 +550,7 @@ async function main(): Promise<void> {
       fuzzySearch: { ...clean(search), ratioToSqlPk: Number((search.rate / sqlPk.rate).toFixed(5)) },
     },
     quality,
+    reviewBand,
     targets: verdicts,
   };
   const file = writeReport(resultsDir, 'referentials', report);

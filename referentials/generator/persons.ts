@@ -94,7 +94,7 @@ export function person(seed: number, index: number): Person {
       first = r.pickSkewed(names);
       firstLatin = r.pickSkewed(first.latin, 1.5);
     }
-    return { ...own, ...family, first, firstLatin, birthDate: prev.birthDate, relation: 'twin' };
+    return { ...own, ...family, first, firstLatin, ...bornOn(own, prev.birthDate), relation: 'twin' };
   }
   if (x < RELATIONS.twin + RELATIONS.son) {
     const year = Math.min(Number(todayIso().slice(0, 4)) - 1, Number(prev.birthDate.slice(0, 4)) + r.int(20, 35));
@@ -105,7 +105,18 @@ export function person(seed: number, index: number): Person {
   const arabic = LOOKALIKE_OF[prev.first.arabic];
   const first = [...MALE_FIRST_NAMES, ...FEMALE_FIRST_NAMES].find((n) => n.arabic === arabic);
   if (!first) return own;
-  return { ...own, ...family, sex: MALE_FIRST_NAMES.includes(first) ? 'M' : 'F', first, firstLatin: r.pickSkewed(first.latin, 1.5), birthDate: prev.birthDate, relation: 'namesake' };
+  return { ...own, ...family, sex: MALE_FIRST_NAMES.includes(first) ? 'M' : 'F', first, firstLatin: r.pickSkewed(first.latin, 1.5), ...bornOn(own, prev.birthDate), relation: 'namesake' };
+}
+
+/**
+ * A twin or namesake takes the birth date of the person before it, while its own death date was drawn after its own
+ * birth: it may now come first (19 of 1.1M records were rejected by the import for it). The death is kept when it falls
+ * in a later year than the birth (basePerson's rule, which also keeps a record's mistyped birth date, same year, before
+ * it), else the person is alive: no random draw, so every other field and person stays as it was.
+ */
+function bornOn(own: Person, birthDate: string): Pick<Person, 'birthDate' | 'deathDate'> {
+  const deathDate = own.deathDate !== null && own.deathDate.slice(0, 4) > birthDate.slice(0, 4) ? own.deathDate : null;
+  return { birthDate, deathDate };
 }
 
 function basePerson(seed: number, index: number): Person {

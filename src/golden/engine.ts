@@ -152,7 +152,7 @@ export async function contributeIn(
     return { goldenId: byKey.goldenId, decision: 'linked-identifier', version: r.version, warnings: r.warnings };
   }
 
-  // 2. Fuzzy: trigram candidates scored by the module.
+  // 2. Fuzzy: the records sharing a blocking key with it (scoredCandidates: never the trigram search), scored by the module.
   const profile = module.matchProfile?.(attributes);
   const candidates = profile ? await scoredCandidates(tx, module, attributes, profile, null) : [];
   const thresholds = module.thresholds;
