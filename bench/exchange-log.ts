@@ -1,5 +1,5 @@
 // The message log's append alone (npx tsx bench/exchange-log.ts): what one exchange's row costs the hub process in CPU
-// and in waiting, written the two ways MessageLog knows (docs/benchmarks.md, "The message log's append alone"): one statement
+// and in waiting, written the two ways MessageLog knows (docs/benchmarks.md, bench:exchange, "issue 19 items 2 and 3"): one statement
 // after the head this instance last wrote, or the transaction of three round trips (BEGIN with the lock and the
 // chain's state, INSERT, COMMIT). Rounds interleave the two on the same database, so that the machine's load weighs
 // on both alike; `concurrency` appends are kept in flight (1: every exchange alone, as at a low steady rate).
