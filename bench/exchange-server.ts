@@ -132,6 +132,10 @@ async function startBenchHub(dataDir: string, simulatorUrl: string, queuePrefix:
     const forwardProof = process.env['BENCH_FORWARD_PROOF'] === 'es256' ? {} : { forwardProof: { alg: 'HS256' as const, keyId: newForwardKeyId() } };
     await bindService(db, { serviceId: w.serviceId, binding: { kind: 'http', baseUrl: simulatorUrl, timeoutMs: 5000, ...forwardProof }, actor });
     await awaitBenchWorld(hub, w);
+    // BENCH_LOG_WRITE=transaction: every log batch written as before issue 19's one-statement path (BEGIN with the
+    // lock and the head's read, INSERT, COMMIT), for a before/after on the same code; MessageLog falls back to it by
+    // itself when another writer moved the head, and this holds it there.
+    if (process.env['BENCH_LOG_WRITE'] === 'transaction') (hub.services.log as unknown as { slowFlushes: number }).slowFlushes = Number.POSITIVE_INFINITY;
     writeFileSync(w.consumerKeyFile(dataDir), `${JSON.stringify(consumer.privateJwk)}\n`, { mode: 0o600 });
     return { port: Number(new URL(hub.url).port), close: () => hub.close() };
   } catch (err) {

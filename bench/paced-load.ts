@@ -1,6 +1,7 @@
 // An open-loop load at a fixed rate (bench:exchange's fixed-rate arm): requests sent evenly spaced, whether or not the
-// earlier ones were answered, and each latency counted from when the generator sent it, not from when a connection
-// was free to carry it (a request waiting for a busy connection counts its wait: no coordinated omission).
+// earlier ones were answered, and each latency counted from when the request was due on the schedule, not from when
+// the generator got round to sending it nor from when a connection was free to carry it (a request waiting for a late
+// timer tick or a busy connection counts its wait: no coordinated omission).
 //
 // Why not autocannon's overallRate: each of its connections sends its share of the second back to back, then waits
 // for the next second (lib/httpClient.js, reqsMadeThisSecond), so 1,000 req/s arrive as a burst at each second's start
@@ -8,7 +9,7 @@
 import { Pool } from 'undici';
 
 export interface PacedLoadResult {
-  /** Latency of every 2xx, in ms, from the moment the generator sent its request (into the pool's queue if need be). */
+  /** Latency of every 2xx, in ms, from the moment its request was due on the schedule (start + i / rate). */
   latencies: number[];
   statuses: Map<number, number>;
   /** Requests sent in the window, and how many got no answer at all (connection errors, timeouts). */
@@ -36,16 +37,15 @@ export async function pacedLoad(options: { url: string; path: string; rate: numb
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
 
-  const send = (): void => {
+  const send = (dueAt: number): void => {
     const headers = options.headers();
-    const sentAt = performance.now();
     const request = pool
       .request({ method: 'GET', path: options.path, headers, headersTimeout: 30_000, bodyTimeout: 30_000 })
       .then(async (response) => {
         await response.body.dump();
         const status = response.statusCode;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status >= 200 && status < 300) latencies.push(performance.now() - sentAt);
+        if (status >= 200 && status < 300) latencies.push(performance.now() - dueAt);
       })
       .catch(() => {
         errors++;
@@ -62,7 +62,7 @@ export async function pacedLoad(options: { url: string; path: string; rate: numb
         if (dueAt > now) break;
         if (now - dueAt > 2) late++;
         sent++;
-        send();
+        send(dueAt);
       }
       if (sent >= total) {
         clearInterval(timer);

@@ -239,6 +239,32 @@ describe.each(drivers())('message log on %s', (driver) => {
       await expect(log.append(entry(4))).rejects.toThrow(/closed/);
     });
 
+    it('writes a batch after its own last one in one statement, and in a transaction again when another writer moved the head', async () => {
+      const { db, state } = instrument(t.db);
+      let statements = 0;
+      const counted: Db = { ...db, query: (sql, params) => (statements++, db.query(sql, params)), transaction: (fn, options) => db.transaction(fn, options) };
+      const a = openLog(counted, { checkpointEveryRows: 3 });
+      const first: string[] = [];
+      for (let i = 1; i <= 5; i++) first.push(await a.append(entry(i)));
+      expect(first).toEqual(['1', '2', '3', '4', '5']);
+      // The first batch reads the chain in a transaction; the four after it know the head: one statement each.
+      expect(state.transactions).toBe(1);
+      expect(statements).toBe(4);
+      expect(await checkpointSeqs(t.db)).toEqual(['3']);
+
+      // Another writer (another process, in production) appends behind a's back: a's head is stale.
+      const b = openLog(t.db, { checkpointEveryRows: 3 });
+      expect(await b.append(entry(6))).toBe('6');
+      expect(await b.append(entry(7))).toBe('7');
+      expect(await a.append(entry(8))).toBe('8');
+      // a's one statement wrote nothing (the head it knew was not the last row), then its transaction did.
+      expect(state.transactions).toBe(2);
+      expect(statements).toBe(5);
+      expect(await checkpointSeqs(t.db)).toEqual(['3', '6']);
+      const result = await verifyLog(t.db, keyring);
+      expect(result).toMatchObject({ ok: true, rowsChecked: 8, firstSeq: '1', lastSeq: '8', problems: [] });
+    });
+
     it('checkpoints a batch whose oldest unsigned row has waited checkpointEverySeconds', async () => {
       const log = openLog(t.db, { checkpointEveryRows: 1000, checkpointEverySeconds: 60 });
       await log.append(entry(1, { at: new Date(Date.now() - 120_000) }));

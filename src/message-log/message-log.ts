@@ -232,6 +232,16 @@ export class MessageLog {
   private checkpointWanted: 'if-due' | 'force' | null = null;
   /** Rows written by this instance since it last wrote a checkpoint: the idle timer has nothing to do otherwise. */
   private dirty = false;
+  /**
+   * The chain's state as this instance's last committed flush left it, when no other flush is in flight: the next
+   * batch can then be written in one statement (appendAfter) instead of a transaction of three round trips. Forgotten
+   * on any failure.
+   */
+  private known: ChainState | null = null;
+  /** Flushes started and not yet settled (their callers not yet told): `known` is the head only when there are none. */
+  private unsettled = 0;
+  /** Flushes to write the slow way after the one-statement path found that another writer had moved the head. */
+  private slowFlushes = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(opts: MessageLogOptions) {
@@ -313,7 +323,10 @@ export class MessageLog {
       const batch = this.queue.splice(0, MAX_BATCH);
       const wanted = this.queue.length === 0 ? this.checkpointWanted : null;
       if (this.queue.length === 0) this.checkpointWanted = null;
-      await this.flush(batch, wanted, committing);
+      // The state this instance knows is the head only if no other flush of its own is still in flight.
+      const known = this.unsettled === 0 ? this.known : null;
+      this.unsettled++;
+      await this.flush(batch, wanted, committing, known);
     })().finally(() => {
       this.inFlight.delete(flush);
       // A flush that failed before its COMMIT lets the next one start now. An append that arrived after the last check
@@ -325,12 +338,31 @@ export class MessageLog {
   }
 
   /**
-   * One transaction, one lock, for the whole batch, in three round trips whatever its size: BEGIN with the lock and the
-   * read of the chain's state, one statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts:
-   * exchanges wait for this commit before they answer. `committing` is called when COMMIT is about to be sent. Never
-   * throws: the batch's callers get the outcome.
+   * One lock for the whole batch. When this instance knows the head (its own last flush committed and none is in
+   * flight), one statement and one round trip (appendAfter). Otherwise, or when another writer moved the head, one
+   * transaction in three round trips whatever its size: BEGIN with the lock and the read of the chain's state, one
+   * statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts: exchanges wait for this commit
+   * before they answer. `committing` is called when COMMIT is about to be sent (the next flush then starts, and waits
+   * for the lock). Never throws: the batch's callers get the outcome.
    */
-  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void): Promise<void> {
+  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void, known: ChainState | null): Promise<void> {
+    this.known = null;
+    if (known && batch.length > 0 && checkpoint === null && this.slowFlushes === 0) {
+      try {
+        const outcome = await this.appendAfter(known, batch);
+        if (outcome) {
+          this.settle(batch, outcome);
+          return;
+        }
+      } catch (err) {
+        // A key another writer took meanwhile (unique violation), or a fault that the transaction below meets again.
+        this.logger?.warn({ err: { name: (err as Error).name, message: (err as Error).message }, rows: batch.length }, 'message log: one-statement append failed; writing the batch in a transaction');
+      }
+      // Another writer moved the head (another process on the same database): the next few flushes read it under the lock.
+      this.slowFlushes = 64;
+    } else if (this.slowFlushes > 0) {
+      this.slowFlushes--;
+    }
     try {
       const outcome = await this.db.transaction(
         async (tx, prelude) => {
@@ -349,17 +381,50 @@ export class MessageLog {
           const checkpoints = await this.dueCheckpoints(state, batch, rows, hashes, checkpoint);
           await insertBatch(tx, batch, rows, hashes, checkpoints.rows);
           committing();
-          return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned };
+          return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned, after: stateAfter(state, batch, rows, hashes, checkpoints.rows) };
         },
         { prelude: flushPrelude },
       );
-      if (batch.length > 0) this.dirty = true;
-      if (outcome.tailSigned) this.dirty = false;
-      batch.forEach((pending, i) => pending.resolve(outcome.seqs[i] ?? ''));
+      this.settle(batch, outcome);
     } catch (err) {
+      this.unsettled--;
+      this.known = null;
       this.logger?.warn({ err, rows: batch.length }, 'message log: batch not written');
       for (const pending of batch) pending.reject(err);
     }
+  }
+
+  /** A committed batch: its callers get their seqs, and the state it left is kept for the next one. */
+  private settle(batch: Pending[], outcome: { seqs: string[]; tailSigned: boolean; after: ChainState }): void {
+    this.unsettled--;
+    if (batch.length > 0) this.dirty = true;
+    if (outcome.tailSigned) this.dirty = false;
+    this.known = outcome.after;
+    batch.forEach((pending, i) => pending.resolve(outcome.seqs[i] ?? ''));
+  }
+
+  /**
+   * The batch after `known`, in ONE statement and one round trip (no BEGIN, no COMMIT: a statement is atomic on its
+   * own), holding the chain's lock like the transaction does. Its rows are written only if the head is still the one
+   * this instance last wrote (that row, or the purge anchor that replaced it, or an empty chain) and nothing follows
+   * it; a row another writer added meanwhile makes the statement fail on the primary key instead. Returns undefined
+   * (nothing written) when the head moved: the caller then writes the batch the slow way.
+   */
+  private async appendAfter(known: ChainState, batch: Pending[]): Promise<{ seqs: string[]; tailSigned: boolean; after: ChainState } | undefined> {
+    const { head } = known;
+    let prevHash = head.hash;
+    const rows: ChainRow[] = [];
+    const hashes: string[] = [];
+    batch.forEach((pending, i) => {
+      const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
+      prevHash = rowHash(row);
+      rows.push(row);
+      hashes.push(prevHash);
+    });
+    const checkpoints = await this.dueCheckpoints(known, batch, rows, hashes, null);
+    const written = await insertAfterHead(this.db, head, batch, rows, hashes, checkpoints.rows);
+    if (!written) return undefined;
+    return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned, after: stateAfter(known, batch, rows, hashes, checkpoints.rows) };
   }
 
   /**
@@ -464,4 +529,75 @@ async function insertRows(tx: Queryable, batch: Pending[], rows: ChainRow[], has
     const chunk = subjects.slice(start, start + SUBJECTS_PER_INSERT);
     await tx.query(`INSERT INTO message_subjects (seq, subject_type, subject_hmac, location) VALUES ${placeholders(chunk.length, 4)}`, chunk.flat());
   }
+}
+
+/** The chain's state once `rows` (after `state`'s head) and `checkpoints` are committed. */
+function stateAfter(state: ChainState, batch: Pending[], rows: ChainRow[], hashes: string[], checkpoints: CheckpointRow[]): ChainState {
+  const last = rows[rows.length - 1];
+  const head = last ? { seq: BigInt(last.seq), hash: hashes[hashes.length - 1] ?? '' } : state.head;
+  const lastCheckpointSeq = checkpoints.reduce((max, cp) => (BigInt(cp[0]) > max ? BigInt(cp[0]) : max), state.lastCheckpointSeq);
+  const firstUnsigned = lastCheckpointSeq + 1n;
+  let firstUnsignedAt: Date | null;
+  if (firstUnsigned > head.seq) firstUnsignedAt = null;
+  else if (firstUnsigned > state.head.seq) firstUnsignedAt = batch[Number(firstUnsigned - state.head.seq - 1n)]?.row.at ?? null;
+  else firstUnsignedAt = state.firstUnsignedAt;
+  return { head, lastCheckpointSeq, firstUnsignedAt };
+}
+
+/** message_log's columns with their types: in `INSERT … SELECT` the parameters are not typed by the target columns. */
+const LOG_COLUMN_TYPES = [
+  'bigint', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'integer',
+  'text', 'real', 'real', 'text', 'text', 'text', 'text',
+  'text', 'text', 'text', 'text',
+];
+
+/** Like valuesList, each parameter cast to its column's type. */
+const typedLists = new Map<string, string>();
+function typedValuesList(types: readonly string[], count: number, offset: number): string {
+  const key = `${types.join(',')}|${count}|${offset}`;
+  let list = typedLists.get(key);
+  if (list === undefined) {
+    const groups: string[] = [];
+    for (let r = 0; r < count; r++) groups.push(`(${types.map((type, c) => `$${offset + r * types.length + c + 1}::${type}`).join(', ')})`);
+    list = groups.join(', ');
+    if (typedLists.size >= MAX_VALUES_LISTS) typedLists.clear();
+    typedLists.set(key, list);
+  }
+  return list;
+}
+
+const SUBJECT_TYPES = ['bigint', 'text', 'text', 'text'];
+const CHECKPOINT_TYPES = ['bigint', 'text', 'timestamptz', 'text', 'text'];
+
+/**
+ * Rows, subjects and checkpoints after `head`, in one statement that holds the chain's lock, written only when `head`
+ * is still the chain's last row (or the purge anchor, or the genesis of an empty chain) and no row follows it. Says
+ * whether it wrote them; false when the batch does not fit one statement's parameters (nothing written either).
+ */
+async function insertAfterHead(db: Queryable, head: ChainHead, batch: Pending[], rows: ChainRow[], hashes: string[], checkpoints: CheckpointRow[]): Promise<boolean> {
+  const subjects = rows.flatMap((row) => row.subjects.map((s): SqlValue[] => [row.seq, s.type, s.hmac, s.location]));
+  if (2 + rows.length * LOG_COLUMNS.length + subjects.length * 4 + checkpoints.length * 5 > MAX_PARAMS) return false;
+  const params: SqlValue[] = [head.seq.toString(), head.hash];
+  const parts: string[] = [];
+  const insert = (table: string, columns: readonly string[], types: readonly string[], values: SqlValue[][]) => {
+    parts.push(`INSERT INTO ${table} (${columns.join(', ')}) SELECT v.* FROM (VALUES ${typedValuesList(types, values.length, params.length)}) AS v, head`);
+    for (const v of values) params.push(...v);
+  };
+  insert('message_log', LOG_COLUMNS, LOG_COLUMN_TYPES, rows.map((row, i) => logParams(row, batch[i]?.row.at ?? null, hashes[i] ?? null)));
+  if (subjects.length > 0) insert('message_subjects', ['seq', 'subject_type', 'subject_hmac', 'location'], SUBJECT_TYPES, subjects);
+  if (checkpoints.length > 0) insert('log_checkpoints', ['seq', 'hash', 'at', 'kid', 'signature'], CHECKPOINT_TYPES, checkpoints);
+  // The lock is taken before any row is produced (every INSERT joins head, which reads lock). The checks read the
+  // statement's snapshot, taken before the lock: a writer that committed in between is caught by the primary key.
+  const { rows: result } = await db.query<{ ok: string }>(
+    `WITH lock AS (${lockChainSql} AS locked),
+          head AS (SELECT 1 FROM lock
+                    WHERE ((EXISTS (SELECT 1 FROM message_log WHERE seq = $1::bigint AND hash = $2::text)
+                            OR EXISTS (SELECT 1 FROM log_anchor WHERE id = 1 AND seq = $1::bigint AND hash = $2::text)
+                            OR ($1::bigint = 0 AND $2::text = '${GENESIS_HASH}' AND NOT EXISTS (SELECT 1 FROM message_log) AND NOT EXISTS (SELECT 1 FROM log_anchor)))
+                           AND NOT EXISTS (SELECT 1 FROM message_log WHERE seq > $1::bigint))),
+          ${parts.map((sql, i) => `w${i} AS (${sql})`).join(',\n          ')}
+     SELECT count(*)::text AS ok FROM head`,
+    params,
+  );
+  return result[0]?.ok === '1';
 }
