@@ -10,7 +10,8 @@ const unused = (): never => {
   throw new Error('not available while generating the OpenAPI document');
 };
 
-export function buildOpenApiDocument() {
+/** The hub's app with every route registered, on stand-ins for the database and queue (it serves no request). */
+export function buildOpenApiApp() {
   const db = { driver: 'pg', query: unused, exec: unused, transaction: unused, ping: unused, close: unused } as unknown as Db;
   const queue = { driver: 'memory', topics: () => [] } as unknown as Queue;
   const app = createApp({
@@ -21,5 +22,9 @@ export function buildOpenApiDocument() {
     metrics: createMetrics({ db, queue, defaultMetrics: false }),
   });
   registerAllRoutes(app);
-  return app.getOpenAPI31Document(openApiBase);
+  return app;
+}
+
+export function buildOpenApiDocument() {
+  return buildOpenApiApp().getOpenAPI31Document(openApiBase);
 }
