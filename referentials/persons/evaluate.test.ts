@@ -24,3 +24,31 @@ describe('matchPersons', () => {
     expect(run.clusters).toEqual([0, 0, 0, 3]);
   });
 });
+
+describe('matchPersons: a record joining by CIN merges the cluster it also scores at link against (as the engine does)', () => {
+  const names = { firstNameLatin: 'Fatima', lastNameLatin: 'Benali', sex: 'F' };
+  const home = { addressCommune: '08.201.07.07', address: '184 douar ouled ali' };
+  it('merges the CIN-less cluster the record ties to its CIN', () => {
+    const run = matchPersons([
+      { sourceSystem: 'a', sourceId: '1', attributes: { ...names, cin: 'B63546', birthDate: '1979-10-07', birthCommune: '07.431.07.09' } },
+      { sourceSystem: 'b', sourceId: '2', attributes: { ...names, ...home } },
+      { sourceSystem: 'c', sourceId: '3', attributes: { ...names, ...home, cin: 'B63546' } },
+    ]);
+    expect(run.clusters).toEqual([0, 0, 0]);
+    expect(run.bridged).toBe(1);
+  });
+  it('never merges a cluster that holds another CIN (a namesake at the same address)', () => {
+    const run = matchPersons([
+      { sourceSystem: 'a', sourceId: '1', attributes: { ...names, cin: 'B63546', birthDate: '1979-10-07', birthCommune: '07.431.07.09' } },
+      { sourceSystem: 'b', sourceId: '2', attributes: { ...names, ...home } },
+      { sourceSystem: 'd', sourceId: '4', attributes: { ...names, ...home, cin: 'C77001', birthDate: '1981-02-03' } },
+      { sourceSystem: 'c', sourceId: '3', attributes: { ...names, ...home, cin: 'B63546' } },
+    ]);
+    // Record 2 (no CIN) joined the namesake's cluster (record 3, CIN C77001); record 4 scores at link against record 2
+    // alone, but that cluster's golden record holds another CIN.
+    expect(run.clusters[1]).toBe(run.clusters[2]);
+    expect(run.clusters[3]).toBe(0);
+    expect(run.clusters[1]).not.toBe(0);
+    expect(run.bridged).toBe(0);
+  });
+});
