@@ -183,6 +183,19 @@ export function compareLast(a: Fields, b: Fields, config: PersonScoreConfig = DE
   return { level: !arabic && u.length >= 4 && v.length >= 4 && consonants(u) === consonants(v) ? 'similar' : 'disagree' };
 }
 
+/**
+ * A birth date one slip away (day and month swapped, a digit, a day off) is the same date mistyped when more than the
+ * names says so: both names agree exactly (one class of the name table, any script or spelling), the year is the same
+ * (a different year may be another generation: a son named after his father, at his address), at least one place
+ * agrees (birth commune, address commune or address line) and none disagrees. Such a pair is scored like any other
+ * (the estimated swap or typo weight, the names' term frequencies): it links only if the score reaches link on its
+ * own, which on a typo takes the address or rare names. Otherwise it is doubtful: review at most (invariant 6: names
+ * alone never link across different birth dates).
+ */
+export function nearDateCorroborated(dates: readonly [string, string], first: NameComparison<FirstNameLevel> | undefined, last: NameComparison<LastNameLevel> | undefined, places: { agree: number; disagree: number }): boolean {
+  return first?.level === 'exact' && last?.level === 'exact' && dates[0].slice(0, 4) === dates[1].slice(0, 4) && places.agree > 0 && places.disagree === 0;
+}
+
 export interface PersonMatchScore {
   score: number;
   weights: Record<string, number>;
@@ -218,13 +231,17 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
     date = compareBirthDates(dates[0], dates[1]);
     weights.birthDate = date === 'disagree' ? VETOES.birthDate : levelWeight(L.birthDate[date]);
   }
+  const places = { agree: 0, disagree: 0 };
   for (const field of ['commune', 'addressCommune', 'address', 'sex'] as const) {
     const pair = present(a, b, field);
-    if (pair) weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+    if (!pair) continue;
+    weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+    if (field !== 'sex') places[pair[0] === pair[1] ? 'agree' : 'disagree']++;
   }
   let score = 0;
   for (const w of Object.values(weights)) score += w;
-  const doubtful = date === 'swap' || date === 'typo' || first?.level === 'lookalike';
+  const nearDate = date === 'swap' || date === 'typo';
+  const doubtful = (nearDate && !(dates && nearDateCorroborated(dates, first, last, places))) || first?.level === 'lookalike';
   if (doubtful && score > config.doubtfulCap) {
     weights.doubtful = config.doubtfulCap - score;
     score = config.doubtfulCap;
