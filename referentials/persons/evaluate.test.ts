@@ -52,3 +52,25 @@ describe('matchPersons: a record joining by CIN merges the cluster it also score
     expect(run.bridged).toBe(0);
   });
 });
+
+describe('matchPersons with mergeThroughScore (a proposed engine change, measured in memory only)', () => {
+  const names = { firstNameLatin: 'Iman', lastNameLatin: 'El Gharbi', sex: 'F' };
+  const home = { addressCommune: '05.255.05.05', address: '248 rue de fes' };
+  const records = (secondCin?: string) => [
+    { sourceSystem: 'a', sourceId: '1', attributes: { ...names, cin: 'G575444', birthDate: '1944-06-02' } },
+    { sourceSystem: 'b', sourceId: '2', attributes: { ...names, ...home, ...(secondCin ? { cin: secondCin } : {}) } },
+    // Scores at link against both: the date ties it to record 1, the address to record 2.
+    { sourceSystem: 'c', sourceId: '3', attributes: { ...names, ...home, birthDate: '1944-06-02' } },
+  ];
+  it('merges the second cluster a record linked by score also reaches', () => {
+    expect(matchPersons(records()).clusters).toEqual([0, 1, 1]);
+    const run = matchPersons(records(), undefined, { mergeThroughScore: true });
+    expect(run.clusters).toEqual([0, 0, 0]);
+    expect(run.bridged).toBe(1);
+  });
+  it('never merges two clusters that each hold a CIN (a namesake with a CIN of her own)', () => {
+    const run = matchPersons(records('Z999001'), undefined, { mergeThroughScore: true });
+    expect(run.clusters[0]).not.toBe(run.clusters[1]);
+    expect(run.bridged).toBe(0);
+  });
+});
