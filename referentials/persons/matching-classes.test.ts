@@ -65,6 +65,26 @@ describe('3. Latin spelling variants of one name', () => {
   });
 });
 
+describe('3b. a keyboard slip in a first name the table knows', () => {
+  it.each([['Mohamef', 'Mohamed'], ['Isnail', 'Ismail'], ['Rahid', 'Rachid'], ['Ahmd', 'Ahmed']])('%s ~ %s: a variant, linked with the same date and commune', (x, y) => {
+    const a = profile({ ...base, firstNameLatin: x });
+    const b = profile({ ...base, firstNameLatin: y });
+    expect(compareFirstNames(a, b)).toBe('variant');
+    expect(scorePersons(a, b).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+  });
+  it('across scripts: محمد (Arabic only) and Mohamef (Latin only) are one name', () => {
+    expect(compareFirstNames(profile({ ...base, lastNameLatin: undefined, lastNameArabic: 'بناني', firstNameArabic: 'محمد' }), profile({ ...base, firstNameLatin: 'Mohamef' }))).toBe('variant');
+  });
+  it("never a variant of another name: Mohamef beside M'hamed is a look-alike, Samir beside Samira (a final vowel) is not a slip", () => {
+    const m = scorePersons(profile({ ...base, firstNameLatin: 'Mohamef' }), profile({ ...base, firstNameLatin: "M'hamed" }));
+    expect(compareFirstNames(profile({ ...base, firstNameLatin: 'Mohamef' }), profile({ ...base, firstNameLatin: "M'hamed" }))).toBe('lookalike');
+    expect(m.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    const s = scorePersons(profile({ ...base, firstNameLatin: 'Samir' }), profile({ ...base, firstNameLatin: 'Samira', sex: 'F' }));
+    expect(compareFirstNames(profile({ ...base, firstNameLatin: 'Samir' }), profile({ ...base, firstNameLatin: 'Samira' }))).toBe('disagree');
+    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.link);
+  });
+});
+
 describe('4. day and month swapped, one-digit typos', () => {
   it('grades birth dates', () => {
     expect(compareBirthDates('1980-04-11', '1980-11-04')).toBe('swap');

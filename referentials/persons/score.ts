@@ -4,7 +4,7 @@
 import { arabicSkeleton, latinSkeleton } from './blocking.ts';
 import { compareBirthDates, type BirthDateLevel } from './dates.ts';
 import { loadPersonModel, type EstimatedLevels, type LevelProbabilities, type PersonModel } from './model.ts';
-import { compareClasses, nameClasses, singleClass, type NameKind } from './name-table.ts';
+import { compareClasses, lookalikeClasses, nameClasses, nearClasses, singleClass, type NameKind } from './name-table.ts';
 import { arabicPart, consonants, jaroWinkler, latinPart, vowelSlots } from './similarity.ts';
 
 export type { LevelProbabilities };
@@ -118,6 +118,23 @@ function tableVerdict(kind: NameKind, x: Written, y: Written): { verdict: 'same'
   return cls === undefined ? { verdict } : { verdict, cls };
 }
 
+/**
+ * A Latin first name outside the table one keyboard slip from exactly one class (Mohamef, Khadjia), beside a name the
+ * table knows: `variant` when that is its class, `lookalike` when the two classes are look-alikes; undefined otherwise
+ * (another known name, or a slip that could be two names: string similarity decides, as before).
+ */
+function slipVerdict(slipped: Written, known: Written): 'variant' | 'lookalike' | undefined {
+  if (slipped.script !== 'latin') return undefined;
+  const near = nearClasses('given', slipped.value);
+  if (near.size !== 1) return undefined;
+  const [cls] = near as Set<string>;
+  const classes = nameClasses('given', known.value, known.script);
+  if (cls === undefined || classes.size === 0) return undefined;
+  if (classes.has(cls)) return 'variant';
+  for (const c of classes) if (lookalikeClasses('given', cls, c)) return 'lookalike';
+  return undefined;
+}
+
 function skeletonOf(w: Written): string {
   return w.script === 'arabic' ? arabicSkeleton(w.value) : latinSkeleton(w.value);
 }
@@ -141,6 +158,8 @@ export function compareFirst(a: Fields, b: Fields, config: PersonScoreConfig = D
     const level = table.verdict === 'same' ? 'exact' : table.verdict === 'lookalike' ? 'lookalike' : 'disagree';
     return table.cls === undefined || level !== 'exact' ? { level, table: true } : { level, cls: table.cls, table: true };
   }
+  const slip = slipVerdict(x, y) ?? slipVerdict(y, x);
+  if (slip) return { level: slip };
   if (x.script !== y.script) {
     const [p, q] = [skeletonOf(x), skeletonOf(y)];
     if (p === '' || q === '') return undefined;
