@@ -74,3 +74,17 @@ describe('matchPersons with mergeThroughScore (a proposed engine change, measure
     expect(run.bridged).toBe(0);
   });
 });
+
+describe('matchPersons: a record bearing a CIN never joins a cluster holding another CIN', () => {
+  it('even when a CIN-less record of that cluster scores at link (the engine scores the golden record, which holds the CIN)', () => {
+    const names = { firstNameLatin: 'Driss', lastNameLatin: 'Bennani', birthDate: '1949-09-18' };
+    const run = matchPersons([
+      { sourceSystem: 'a', sourceId: '1', attributes: { ...names, cin: 'M891847', birthCommune: '06.141.01.01' } },
+      { sourceSystem: 'b', sourceId: '2', attributes: { ...names, birthCommune: '06.141.01.01', address: '155 bd zerktouni', addressCommune: '03.231.01.01' } },
+      // A namesake born the same day with a CIN of his own: scores at link against record 2 on names and date alone.
+      { sourceSystem: 'c', sourceId: '3', attributes: { ...names, firstNameLatin: 'Idris', cin: 'D986174' } },
+    ]);
+    expect(run.clusters[1]).toBe(0);
+    expect(run.clusters[2]).toBe(2);
+  });
+});

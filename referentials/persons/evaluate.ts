@@ -116,7 +116,11 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
         if (!known || s > known.score) best.set(cluster, { score: s, record: j });
       }
     }
-    const ranked = [...best.entries()].sort((x, y) => y[1].score - x[1].score || x[0] - y[0]);
+    // The engine scores the golden record, which carries its cluster's CIN: for a record bearing another CIN that
+    // score is capped below review (score.ts `distinct`), whatever one CIN-less record of the cluster scores.
+    const ranked = [...best.entries()]
+      .filter(([cluster]) => key === undefined || owner !== undefined || !clusterCins.has(cluster))
+      .sort((x, y) => y[1].score - x[1].score || x[0] - y[0]);
     if (owner !== undefined) {
       // As the engine does (src/golden/engine.ts step 1, bulk-decide.ts `ties`): a record joining by its CIN that also
       // scores at or above link against another cluster (that record lacked the CIN) merges that cluster in. The
