@@ -58,12 +58,31 @@ describe.each(drivers())('persons matching (issue 18) on %s', (driver) => {
     expect(mh.goldenId).not.toBe(m.goldenId);
   });
 
-  it('sends a day/month swap to review instead of losing it (class 4)', async () => {
+  it('sends a day/month swap with names alone to review instead of losing it (class 4)', async () => {
     const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 's1', attributes: { ...person, firstNameLatin: 'Youssef', cin: 'BK100004' } });
-    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 's2', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1980-11-04' } });
+    const namesOnly = { lastNameLatin: person.lastNameLatin, lastNameArabic: person.lastNameArabic, sex: 'M', firstNameLatin: 'Youssef' };
+    const b = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 's2', attributes: { ...namesOnly, birthDate: '1980-11-04' } });
     expect(b.decision).toBe('review');
     const { rows } = await t.db.query<{ candidates: Array<{ goldenId: string }> }>(`SELECT candidates FROM ref_review_items WHERE source_id = 's2'`);
     expect(rows[0]?.candidates.map((x) => x.goldenId)).toEqual([a.goldenId]);
+  });
+
+  it('links a date slip that the names and the address corroborate, and not a father and son named alike (class 4)', async () => {
+    const a = await contribute(t.db, persons, { sourceSystem: 'civil-registry', sourceId: 'd1', attributes: { ...person, firstNameLatin: 'Youssef', cin: 'BK100007' } });
+    const swap = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'd2', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1980-11-04' } });
+    expect(swap.decision).toBe('linked-score');
+    expect(swap.goldenId).toBe(a.goldenId);
+    // The same names at the same address, born ten years later on the same day (one digit of the year): not linked.
+    const son = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'd3', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1990-04-11' } });
+    expect(son.goldenId).not.toBe(a.goldenId);
+    expect(son.decision).toBe('review');
+    // The same in a bulk import.
+    const outcomes = await contributeBulk(t.db, persons, [
+      { line: 1, sourceSystem: 'civil-registry', sourceId: 'd4', attributes: { ...person, birthDate: '1975-02-17', firstNameLatin: 'Samira', sex: 'F', cin: 'BK100008' } },
+      { line: 2, sourceSystem: 'complaints', sourceId: 'd5', attributes: { ...person, birthDate: '1975-02-18', firstNameLatin: 'Samira', sex: 'F' } },
+      { line: 3, sourceSystem: 'complaints', sourceId: 'd6', attributes: { ...person, birthDate: '1985-02-17', firstNameLatin: 'Samira', sex: 'F' } },
+    ]);
+    expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'linked-score', 'review']);
   });
 
   it('keeps twins apart: same family, date, commune and address, two different first names (neither linked nor reviewed)', async () => {

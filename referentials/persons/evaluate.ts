@@ -30,6 +30,8 @@ export interface MatchRun {
   tied: Set<number>;
   /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
   ties: number;
+  /** Clusters merged by a bridging record (a record bearing a CIN that also scores at link against another cluster; and with `mergeThroughScore`, a record linked by score). */
+  bridged: number;
   rejected: number;
   /** Each record's match profile (empty when rejected): what the score compared. */
   profiles: MatchProfile['fields'][];
@@ -65,7 +67,7 @@ export const TIE_EPSILON = 0.001;
  * otherwise it is scored against the earlier records its probe keys find (best per cluster), joins the best cluster
  * at or above `link` unless another cluster ties it (then review), and is sent to review when candidates reach `review`.
  */
-export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number; review: number } = PERSON_THRESHOLDS): MatchRun {
+export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number; review: number } = PERSON_THRESHOLDS, options: { mergeThroughScore?: boolean } = {}): MatchRun {
   const score = personsModule.score;
   const blocking = personsModule.blockingKeys;
   if (score === undefined || blocking === undefined) throw new Error('the persons module has no score');
@@ -77,8 +79,16 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
   const reviews = new Map<number, number[]>();
   const reviewScores = new Map<number, number[]>();
   const tied = new Set<number>();
+  /** Roots of the clusters holding a CIN, kept up to date on each union (roots are the smallest index). */
+  const clusterCins = new Set<number>();
+  const join = (a: number, b: number): void => {
+    const held = clusterCins.has(uf.find(a)) || clusterCins.has(uf.find(b));
+    uf.union(a, b);
+    if (held) clusterCins.add(uf.find(a));
+  };
   let rejected = 0;
   let ties = 0;
+  let bridged = 0;
   contributions.forEach((c, i) => {
     const normalised = personsModule.normalise(c.attributes);
     if (!normalised.ok) {
@@ -106,13 +116,36 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
         if (!known || s > known.score) best.set(cluster, { score: s, record: j });
       }
     }
-    const ranked = [...best.entries()].sort((x, y) => y[1].score - x[1].score || x[0] - y[0]);
-    if (owner !== undefined) uf.union(owner, i);
-    else {
+    // The engine scores the golden record, which carries its cluster's CIN: for a record bearing another CIN that
+    // score is capped below review (score.ts `distinct`), whatever one CIN-less record of the cluster scores.
+    const ranked = [...best.entries()]
+      .filter(([cluster]) => key === undefined || owner !== undefined || !clusterCins.has(cluster))
+      .sort((x, y) => y[1].score - x[1].score || x[0] - y[0]);
+    if (owner !== undefined) {
+      // As the engine does (src/golden/engine.ts step 1, bulk-decide.ts `ties`): a record joining by its CIN that also
+      // scores at or above link against another cluster (that record lacked the CIN) merges that cluster in. The
+      // engine scores the other golden record, which holds any CIN of its cluster: a different CIN caps the score
+      // below review, so a cluster holding another CIN is never merged here either.
+      const home = uf.find(owner);
+      const other = ranked.find(([cluster]) => cluster !== home);
+      if (other && other[1].score >= thresholds.link && !clusterCins.has(other[0])) {
+        join(home, other[0]);
+        bridged++;
+      }
+      join(owner, i);
+    } else {
       const [first, second] = ranked;
       const tie = first !== undefined && second !== undefined && first[1].score >= thresholds.link && first[1].score - second[1].score < TIE_EPSILON;
-      if (first && first[1].score >= thresholds.link && !tie) uf.union(first[0], i);
-      else {
+      if (first && first[1].score >= thresholds.link && !tie) {
+        join(first[0], i);
+        // Not what the engine does today (it links the record to the best golden record only): with `mergeThroughScore`,
+        // the next cluster the record also scores at link against is merged in too, unless both clusters hold a CIN
+        // (two CINs are two people). Measures a proposed engine change (docs/decisions.md §20).
+        if (options.mergeThroughScore && second && second[1].score >= thresholds.link && !(clusterCins.has(uf.find(first[0])) && clusterCins.has(second[0]))) {
+          join(first[0], second[0]);
+          bridged++;
+        }
+      } else {
         if (tie) {
           ties++;
           tied.add(i);
@@ -125,13 +158,15 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
       }
     }
     if (key !== undefined && !byKey.has(key)) byKey.set(key, i);
+    // The CIN a cluster holds (the engine's golden record carries it), under the cluster's current root.
+    if (key !== undefined) clusterCins.add(uf.find(i));
     for (const k of keys.index) {
       const list = index.get(k);
       if (list) list.push(i);
       else index.set(k, [i]);
     }
   });
-  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, reviewScores, tied, ties, rejected, profiles };
+  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, reviewScores, tied, ties, bridged, rejected, profiles };
 }
 
 export interface PairwiseQuality {

@@ -112,6 +112,52 @@ export function compareClasses(kind: NameKind, x: ReadonlySet<string>, y: Readon
   return 'different';
 }
 
+/** At most one edit apart (a letter dropped, added, replaced, or two adjacent letters swapped: Damerau–Levenshtein ≤ 1). */
+export function oneEditApart(x: string, y: string): boolean {
+  if (x === y) return true;
+  const [m, n] = [x.length, y.length];
+  if (Math.abs(m - n) > 1) return false;
+  let i = 0;
+  while (i < m && i < n && x[i] === y[i]) i++;
+  if (m === n) return x.slice(i + 1) === y.slice(i + 1) || (x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2));
+  return m > n ? x.slice(i + 1) === y.slice(i) : x.slice(i) === y.slice(i + 1);
+}
+
+const nearMemo: Record<NameKind, Map<string, ReadonlySet<string>>> = { given: new Map(), family: new Map() };
+
+/**
+ * The classes a Latin name part the table does not know is one keyboard slip away from (Mohamef, Khadjia, Isnail):
+ * every class with a spelling one edit from it (compared as latinPart, at least 4 letters; a final vowel added or
+ * dropped is another name, Samir beside Samira, not a slip). Empty when the table knows
+ * the part (nameClasses decides) or nothing is that close. More than one class (Mhamed: one slip from Mohamed and
+ * M'hamed) is no answer: the caller falls back to string similarity.
+ */
+export function nearClasses(kind: NameKind, written: string): ReadonlySet<string> {
+  const form = latinPart(written);
+  if (form.length < 4 || index(kind).byForm.has(`la:${form}`)) return EMPTY;
+  const memo = nearMemo[kind];
+  const known = memo.get(form);
+  if (known) return known;
+  const out = new Set<string>();
+  for (const [key, ids] of index(kind).byForm) {
+    const spelling = key.slice(3);
+    if (key.startsWith('la:') && oneEditApart(form, spelling) && !feminineEnding(form, spelling)) for (const id of ids) out.add(id);
+  }
+  memo.set(form, out);
+  return out;
+}
+
+/** One is the other with a final vowel: a masculine name and its feminine (Samir, Samira; Nabil, Nabila), not a slip. */
+function feminineEnding(x: string, y: string): boolean {
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return long.length === short.length + 1 && long.startsWith(short) && /[aiou]$/.test(long);
+}
+
+/** Whether two classes are known look-alikes (M'hamed and Mohamed, Karim and Karima). */
+export function lookalikeClasses(kind: NameKind, a: string, b: string): boolean {
+  return index(kind).lookalikes.has(pairKey(a, b));
+}
+
 /** The one class of a name part when the table knows it unambiguously (term frequencies are counted by class). */
 export function singleClass(kind: NameKind, written: string, script: 'latin' | 'arabic'): string | undefined {
   const set = nameClasses(kind, written, script);

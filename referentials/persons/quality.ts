@@ -32,6 +32,8 @@ export interface ModeQuality {
   reviewPrecision: number;
   reviewTruePairs: number;
   ties: number;
+  /** Clusters merged by a bridging record: one bearing a CIN that joins its cluster and scores at link against another (as the engine does), and with --merge-through-score one linked by score. */
+  bridged: number;
   /**
    * True pairs whose two records share nothing a link may rest on besides the names (no CIN, birth date, commune or
    * address on both sides): invariant 6 forbids linking them, so recall cannot exceed `recallCeiling`.
@@ -47,9 +49,9 @@ export interface ModeQuality {
 const DISTINCT_CLASSES = ['twin', 'son', 'namesake'] as const;
 
 /** Generates `persons` persons in one script mode, matches them in memory and measures. */
-export function measureMode(mode: ScriptMode, persons: number, seed: number, options: { misses?: (missed: MissedPair[]) => void } = {}): ModeQuality {
+export function measureMode(mode: ScriptMode, persons: number, seed: number, options: { misses?: (missed: MissedPair[]) => void; mergeThroughScore?: boolean } = {}): ModeQuality {
   const { records, truth } = generateInMemory({ seed, dupRate: 0.1, persons, companies: 0, vehicles: 0, scriptMode: mode });
-  const run = matchPersons(records.persons);
+  const run = matchPersons(records.persons, PERSON_THRESHOLDS, { mergeThroughScore: options.mergeThroughScore ?? false });
   options.misses?.(missedPairs(run, truth, run.profiles));
   return measure(mode, run, truth, persons);
 }
@@ -135,6 +137,7 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
     reviewPrecision: reviewProposals === 0 ? 1 : reviewRight / reviewProposals,
     reviewTruePairs: reviewTrue,
     ties: run.ties,
+    bridged: run.bridged,
     namesOnlyPairs: namesOnly,
     reviewBand: reviewBand(run, entities, persons),
     recallCeiling: q.truePairs === 0 ? 1 : 1 - namesOnly / q.truePairs,
@@ -176,11 +179,11 @@ export function formatQuality(modes: readonly ModeQuality[]): string {
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '' : x.toFixed(d));
   const lines = [`persons matching by script mode (in memory; thresholds link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; model of ${PERSON_MODEL.estimatedAt.slice(0, 10)})`];
   lines.push(
-    '| mode | records | precision | recall | recall ceiling (names-only pairs) | open reviews | share of persons | review precision | ties to review |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| mode | records | precision | recall | recall ceiling (names-only pairs) | open reviews | share of persons | review precision | ties to review | clusters merged by a bridging record |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const m of modes) {
-    lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} |`);
+    lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} | ${m.bridged} |`);
   }
   lines.push('', 'the review band at higher review thresholds (the same links): open reviews, share of persons, true pairs proposed');
   lines.push(`| review threshold | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`);

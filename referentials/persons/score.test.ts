@@ -48,16 +48,34 @@ describe('persons: score', () => {
     expect(personsModule.score?.(a, a).score).toBe(scorePersons(a, a).score);
   });
 
-  it('never links the same names across different birth dates (invariant 6), whatever else agrees', () => {
-    const a = profile({ ...base, address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
-    const b = profile({ ...base, birthDate: '1975-06-15', address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' });
-    const s = scorePersons(a, b);
-    // A day apart is a slip (issue 18): reviewed at most, never linked.
-    expect(s.score).toBeLessThan(PERSON_THRESHOLDS.link);
-    expect(s.weights.doubtful).toBeLessThan(0);
-    const far = scorePersons(a, profile({ ...base, birthDate: '1979-02-03', address: '12 Rue de Fès', addressCommune: '01.511.01.01', firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' }));
+  it('never links the same names across different birth dates (invariant 6): names alone, another year or a place disagreeing', () => {
+    const arabic = { firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' };
+    const home = { address: '12 Rue de Fès', addressCommune: '01.511.01.01' };
+    const a = profile({ ...base, ...home, ...arabic });
+    // Names, sex and a date one day off, nothing else on both sides: reviewed at most.
+    const namesOnly = scorePersons(profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'El Idrissi', birthDate: '1975-06-14', sex: 'M' }), profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'El Idrissi', birthDate: '1975-06-15', sex: 'M' }));
+    expect(namesOnly.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    // One digit of the year (1975/1985) at the same address: a son named after his father, not a slip.
+    const son = scorePersons(a, profile({ ...base, ...home, ...arabic, birthDate: '1985-06-14' }));
+    expect(son.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    expect(son.weights.doubtful).toBeLessThan(0);
+    // The same address but another birth commune: a place disagrees, the slip is not corroborated.
+    const moved = scorePersons(a, profile({ ...base, ...home, ...arabic, birthDate: '1975-06-15', birthCommune: '04.501.03.11' }));
+    expect(moved.score).toBeLessThan(PERSON_THRESHOLDS.link);
+    const far = scorePersons(a, profile({ ...base, ...home, ...arabic, birthDate: '1979-02-03' }));
     expect(far.score).toBeLessThan(PERSON_THRESHOLDS.review);
     expect(far.weights.birthDate).toBeLessThan(0);
+  });
+
+  it('links a date one day off in the same year when both names agree exactly and the address corroborates it', () => {
+    const arabic = { firstNameArabic: 'محمد', lastNameArabic: 'الإدريسي' };
+    const home = { address: '12 Rue de Fès', addressCommune: '01.511.01.01' };
+    const s = scorePersons(profile({ ...base, ...home, ...arabic }), profile({ ...base, ...home, ...arabic, birthDate: '1975-06-15' }));
+    expect(s.score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
+    expect(s.weights.doubtful).toBeUndefined();
+    // A first-name spelling outside one class (a look-alike) keeps the pair doubtful, address or not.
+    const lookalike = scorePersons(profile({ ...base, ...home, firstNameLatin: "M'hamed" }), profile({ ...base, ...home, birthDate: '1975-06-15' }));
+    expect(lookalike.score).toBeLessThan(PERSON_THRESHOLDS.link);
   });
 
   it('does not link names alone when birth dates are missing', () => {

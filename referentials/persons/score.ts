@@ -4,7 +4,7 @@
 import { arabicSkeleton, latinSkeleton } from './blocking.ts';
 import { compareBirthDates, type BirthDateLevel } from './dates.ts';
 import { loadPersonModel, type EstimatedLevels, type LevelProbabilities, type PersonModel } from './model.ts';
-import { compareClasses, nameClasses, singleClass, type NameKind } from './name-table.ts';
+import { compareClasses, lookalikeClasses, nameClasses, nearClasses, singleClass, type NameKind } from './name-table.ts';
 import { arabicPart, consonants, jaroWinkler, latinPart, vowelSlots } from './similarity.ts';
 
 export type { LevelProbabilities };
@@ -118,6 +118,23 @@ function tableVerdict(kind: NameKind, x: Written, y: Written): { verdict: 'same'
   return cls === undefined ? { verdict } : { verdict, cls };
 }
 
+/**
+ * A Latin first name outside the table one keyboard slip from exactly one class (Mohamef, Khadjia), beside a name the
+ * table knows: `variant` when that is its class, `lookalike` when the two classes are look-alikes; undefined otherwise
+ * (another known name, or a slip that could be two names: string similarity decides, as before).
+ */
+function slipVerdict(slipped: Written, known: Written): 'variant' | 'lookalike' | undefined {
+  if (slipped.script !== 'latin') return undefined;
+  const near = nearClasses('given', slipped.value);
+  if (near.size !== 1) return undefined;
+  const [cls] = near as Set<string>;
+  const classes = nameClasses('given', known.value, known.script);
+  if (cls === undefined || classes.size === 0) return undefined;
+  if (classes.has(cls)) return 'variant';
+  for (const c of classes) if (lookalikeClasses('given', cls, c)) return 'lookalike';
+  return undefined;
+}
+
 function skeletonOf(w: Written): string {
   return w.script === 'arabic' ? arabicSkeleton(w.value) : latinSkeleton(w.value);
 }
@@ -141,6 +158,8 @@ export function compareFirst(a: Fields, b: Fields, config: PersonScoreConfig = D
     const level = table.verdict === 'same' ? 'exact' : table.verdict === 'lookalike' ? 'lookalike' : 'disagree';
     return table.cls === undefined || level !== 'exact' ? { level, table: true } : { level, cls: table.cls, table: true };
   }
+  const slip = slipVerdict(x, y) ?? slipVerdict(y, x);
+  if (slip) return { level: slip };
   if (x.script !== y.script) {
     const [p, q] = [skeletonOf(x), skeletonOf(y)];
     if (p === '' || q === '') return undefined;
@@ -183,6 +202,19 @@ export function compareLast(a: Fields, b: Fields, config: PersonScoreConfig = DE
   return { level: !arabic && u.length >= 4 && v.length >= 4 && consonants(u) === consonants(v) ? 'similar' : 'disagree' };
 }
 
+/**
+ * A birth date one slip away (day and month swapped, a digit, a day off) is the same date mistyped when more than the
+ * names says so: both names agree exactly (one class of the name table, any script or spelling), the year is the same
+ * (a different year may be another generation: a son named after his father, at his address), at least one place
+ * agrees (birth commune, address commune or address line) and none disagrees. Such a pair is scored like any other
+ * (the estimated swap or typo weight, the names' term frequencies): it links only if the score reaches link on its
+ * own, which on a typo takes the address or rare names. Otherwise it is doubtful: review at most (invariant 6: names
+ * alone never link across different birth dates).
+ */
+export function nearDateCorroborated(dates: readonly [string, string], first: NameComparison<FirstNameLevel> | undefined, last: NameComparison<LastNameLevel> | undefined, places: { agree: number; disagree: number }): boolean {
+  return first?.level === 'exact' && last?.level === 'exact' && dates[0].slice(0, 4) === dates[1].slice(0, 4) && places.agree > 0 && places.disagree === 0;
+}
+
 export interface PersonMatchScore {
   score: number;
   weights: Record<string, number>;
@@ -218,13 +250,17 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
     date = compareBirthDates(dates[0], dates[1]);
     weights.birthDate = date === 'disagree' ? VETOES.birthDate : levelWeight(L.birthDate[date]);
   }
+  const places = { agree: 0, disagree: 0 };
   for (const field of ['commune', 'addressCommune', 'address', 'sex'] as const) {
     const pair = present(a, b, field);
-    if (pair) weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+    if (!pair) continue;
+    weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+    if (field !== 'sex') places[pair[0] === pair[1] ? 'agree' : 'disagree']++;
   }
   let score = 0;
   for (const w of Object.values(weights)) score += w;
-  const doubtful = date === 'swap' || date === 'typo' || first?.level === 'lookalike';
+  const nearDate = date === 'swap' || date === 'typo';
+  const doubtful = (nearDate && !(dates && nearDateCorroborated(dates, first, last, places))) || first?.level === 'lookalike';
   if (doubtful && score > config.doubtfulCap) {
     weights.doubtful = config.doubtfulCap - score;
     score = config.doubtfulCap;
