@@ -28,7 +28,7 @@ const targets = {
   /** c/b: the hub's throughput as a share of the bare proxy's. */
   minRatio: 0.3,
   /** Hub CPU per exchange, as a multiple of the floor (one ES256 verify + one ES256 sign + the bare proxy's CPU per request). */
-  maxCpuFloorMultiple: 1.5,
+  maxCpuFloorMultiple: 2, // issue 19 item 2 (the first bench printed 1.5, its own aim; the issue asks for 2)
   /** Hub p99 at most the bare proxy's p99 plus this many ms (at saturation, and at the fixed rate). */
   maxP99ExtraMs: 5,
   /** The fixed rate: this many exchanges a second, or half the hub's saturated median if that is lower. */
