@@ -342,14 +342,14 @@ export class MessageLog {
    * flight), one statement and one round trip (appendAfter). Otherwise, or when another writer moved the head, one
    * transaction in three round trips whatever its size: BEGIN with the lock and the read of the chain's state, one
    * statement inserting rows, subjects and checkpoints, COMMIT. Every round trip counts: exchanges wait for this commit
-   * before they answer. `committing` is called when COMMIT is about to be sent (the next flush then starts, and waits
+   * before they answer. `committing` is called when COMMIT, or the one statement, is about to be sent (the next flush then starts, and waits
    * for the lock). Never throws: the batch's callers get the outcome.
    */
   private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void, known: ChainState | null): Promise<void> {
     this.known = null;
     if (known && batch.length > 0 && checkpoint === null && this.slowFlushes === 0) {
       try {
-        const outcome = await this.appendAfter(known, batch);
+        const outcome = await this.appendAfter(known, batch, committing);
         if (outcome) {
           this.settle(batch, outcome);
           return;
@@ -410,7 +410,7 @@ export class MessageLog {
    * it; a row another writer added meanwhile makes the statement fail on the primary key instead. Returns undefined
    * (nothing written) when the head moved: the caller then writes the batch the slow way.
    */
-  private async appendAfter(known: ChainState, batch: Pending[]): Promise<{ seqs: string[]; tailSigned: boolean; after: ChainState } | undefined> {
+  private async appendAfter(known: ChainState, batch: Pending[], committing: () => void): Promise<{ seqs: string[]; tailSigned: boolean; after: ChainState } | undefined> {
     const { head } = known;
     let prevHash = head.hash;
     const rows: ChainRow[] = [];
@@ -422,6 +422,10 @@ export class MessageLog {
       hashes.push(prevHash);
     });
     const checkpoints = await this.dueCheckpoints(known, batch, rows, hashes, null);
+    // As the transaction does at its COMMIT: the next flush starts now (its state unknown, it takes the lock and reads
+    // the head) rather than after this statement's round trip; without it, batches did not overlap and an exchange
+    // waited for up to two commits (p99 at a fixed 626/s: 75.8 ms against the transaction's 38.6).
+    committing();
     const written = await insertAfterHead(this.db, head, batch, rows, hashes, checkpoints.rows);
     if (!written) return undefined;
     return { seqs: rows.map((row) => row.seq), tailSigned: checkpoints.tailSigned, after: stateAfter(known, batch, rows, hashes, checkpoints.rows) };
