@@ -92,7 +92,7 @@ describe('4. day and month swapped, one-digit typos', () => {
     expect(compareBirthDates('1980-04-11', '1981-04-11')).toBe('typo');
     expect(compareBirthDates('1980-04-30', '1980-05-01')).toBe('disagree');
   });
-  it('a swapped or mistyped date shares a blocking key; with names alone it is reviewed, not linked', () => {
+  it('a swapped or mistyped date shares a blocking key; with names alone it is never linked, and a swap is reviewed', () => {
     const alone = { lastNameLatin: 'Bennani', birthDate: '1980-04-11', sex: 'M', firstNameLatin: 'Youssef' };
     const a = attrs(alone);
     for (const date of ['1980-11-04', '1980-04-12', '1980-07-11']) {
@@ -101,7 +101,10 @@ describe('4. day and month swapped, one-digit typos', () => {
       expect(personBlockingKeys(b).probe.some((k) => index.has(k)), date).toBe(true);
       const s = scorePersons(personsModule.matchProfile?.(a)?.fields ?? {}, personsModule.matchProfile?.(b)?.fields ?? {}).score;
       expect(s, date).toBeLessThan(PERSON_THRESHOLDS.link);
-      expect(s, date).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);
+      // A swap is capped just under link (doubtful): in review. A one-digit typo with names alone scores lower (14.6):
+      // in review only while the threshold is below it; at 18, chosen so that the queue stays under 1 % at 1M persons,
+      // it is not (the cost the band at 1M counts, docs/benchmarks.md).
+      if (date === '1980-11-04') expect(s, date).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);
     }
   });
   it('a day/month swap with both names exact and the same birth commune links (the score decides, no cap)', () => {
@@ -112,11 +115,11 @@ describe('4. day and month swapped, one-digit typos', () => {
   it('a one-day typo with the same birth commune links on rare names, stays in review on the commonest (namesakes)', () => {
     const rare = { ...base, firstNameLatin: 'Samira', lastNameLatin: 'Bouttaleb', sex: 'F' };
     expect(scorePersons(profile(rare), profile({ ...rare, birthDate: '1980-04-12' })).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
-    // Mohamed Alaoui born a day apart in one commune: thousands at 1M persons; the term frequencies keep it below link.
+    // Mohamed Alaoui born a day apart in one commune: thousands at 1M persons; the term frequencies keep it below link
+    // (17.7: under the review threshold of 18 too, with the namesakes born the same day that threshold keeps out).
     const common = { ...base, firstNameLatin: 'Mohamed', lastNameLatin: 'Alaoui' };
     const s = scorePersons(profile(common), profile({ ...common, birthDate: '1980-04-12' })).score;
     expect(s).toBeLessThan(PERSON_THRESHOLDS.link);
-    expect(s).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);
   });
 });
 
