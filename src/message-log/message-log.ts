@@ -368,16 +368,7 @@ export class MessageLog {
         async (tx, prelude) => {
           // A Db that did not run the prelude (a wrapper) gets the state read here.
           const state = prelude?.rows[0] !== undefined ? toChainState(prelude.rows[0] as unknown as ChainStateRow) : await readChainState(tx);
-          const head = state.head;
-          let prevHash = head.hash;
-          const rows: ChainRow[] = [];
-          const hashes: string[] = [];
-          batch.forEach((pending, i) => {
-            const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
-            prevHash = rowHash(row);
-            rows.push(row);
-            hashes.push(prevHash);
-          });
+          const { rows, hashes } = chainAfter(state.head, batch);
           const checkpoints = await this.dueCheckpoints(state, batch, rows, hashes, checkpoint);
           await insertBatch(tx, batch, rows, hashes, checkpoints.rows);
           committing();
@@ -412,15 +403,7 @@ export class MessageLog {
    */
   private async appendAfter(known: ChainState, batch: Pending[], committing: () => void): Promise<{ seqs: string[]; tailSigned: boolean; after: ChainState } | undefined> {
     const { head } = known;
-    let prevHash = head.hash;
-    const rows: ChainRow[] = [];
-    const hashes: string[] = [];
-    batch.forEach((pending, i) => {
-      const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
-      prevHash = rowHash(row);
-      rows.push(row);
-      hashes.push(prevHash);
-    });
+    const { rows, hashes } = chainAfter(head, batch);
     const checkpoints = await this.dueCheckpoints(known, batch, rows, hashes, null);
     // As the transaction does at its COMMIT: the next flush starts now (its state unknown, it takes the lock and reads
     // the head) rather than after this statement's round trip; without it, batches did not overlap and an exchange
@@ -533,6 +516,20 @@ async function insertRows(tx: Queryable, batch: Pending[], rows: ChainRow[], has
     const chunk = subjects.slice(start, start + SUBJECTS_PER_INSERT);
     await tx.query(`INSERT INTO message_subjects (seq, subject_type, subject_hmac, location) VALUES ${placeholders(chunk.length, 4)}`, chunk.flat());
   }
+}
+
+/** The batch's rows chained after `head`: each gets the next seq and the previous row's hash, and its own hash. */
+function chainAfter(head: ChainHead, batch: Pending[]): { rows: ChainRow[]; hashes: string[] } {
+  let prevHash = head.hash;
+  const rows: ChainRow[] = [];
+  const hashes: string[] = [];
+  batch.forEach((pending, i) => {
+    const row: ChainRow = { ...pending.row, seq: (head.seq + BigInt(i) + 1n).toString(), prevHash };
+    prevHash = rowHash(row);
+    rows.push(row);
+    hashes.push(prevHash);
+  });
+  return { rows, hashes };
 }
 
 /** The chain's state once `rows` (after `state`'s head) and `checkpoints` are committed. */
