@@ -72,17 +72,18 @@ describe.each(drivers())('persons matching (issue 18) on %s', (driver) => {
     const swap = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'd2', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1980-11-04' } });
     expect(swap.decision).toBe('linked-score');
     expect(swap.goldenId).toBe(a.goldenId);
-    // The same names at the same address, born ten years later on the same day (one digit of the year): not linked.
+    // The same names at the same address, born ten years later on the same day (one digit of the year): a generation,
+    // not a slip: neither linked nor reviewed (docs/decisions.md §26).
     const son = await contribute(t.db, persons, { sourceSystem: 'complaints', sourceId: 'd3', attributes: { ...person, firstNameLatin: 'Youssef', birthDate: '1990-04-11' } });
     expect(son.goldenId).not.toBe(a.goldenId);
-    expect(son.decision).toBe('review');
+    expect(son.decision).toBe('created');
     // The same in a bulk import.
     const outcomes = await contributeBulk(t.db, persons, [
       { line: 1, sourceSystem: 'civil-registry', sourceId: 'd4', attributes: { ...person, birthDate: '1975-02-17', firstNameLatin: 'Samira', sex: 'F', cin: 'BK100008' } },
       { line: 2, sourceSystem: 'complaints', sourceId: 'd5', attributes: { ...person, birthDate: '1975-02-18', firstNameLatin: 'Samira', sex: 'F' } },
       { line: 3, sourceSystem: 'complaints', sourceId: 'd6', attributes: { ...person, birthDate: '1985-02-17', firstNameLatin: 'Samira', sex: 'F' } },
     ]);
-    expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'linked-score', 'review']);
+    expect(outcomes.map((o) => (o.ok ? o.decision : 'refused'))).toEqual(['created', 'linked-score', 'created']);
   });
 
   it('keeps twins apart: same family, date, commune and address, two different first names (neither linked nor reviewed)', async () => {

@@ -1,7 +1,8 @@
 // In-memory matching of person records as the engine decides them (CIN, blocking keys, score, ties to review), and
 // pairwise precision/recall against a ground truth, overall and by class of record or pair.
 
-import type { MatchProfile } from '../../src/golden/module.ts';
+import type { MatchProfile, MatchScore } from '../../src/golden/module.ts';
+import { reviewReason, type ReviewReason } from '../../src/golden/tie.ts';
 import { personsModule, type PersonAttributes } from './module.ts';
 import { PERSON_THRESHOLDS } from './score.ts';
 
@@ -26,6 +27,8 @@ export interface MatchRun {
   reviews: Map<number, number[]>;
   /** The score of each record proposed in `reviews` (same order): the review band can be read at a higher threshold. */
   reviewScores: Map<number, number[]>;
+  /** Why each record proposed in `reviews` is (same order): a `near-link` one is in review whatever the threshold. */
+  reviewReasons: Map<number, ReviewReason[]>;
   /** Records whose best candidates tied at or above the link threshold (in review whatever the review threshold). */
   tied: Set<number>;
   /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
@@ -78,6 +81,7 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
   const pairs: ScoredPair[] = [];
   const reviews = new Map<number, number[]>();
   const reviewScores = new Map<number, number[]>();
+  const reviewReasons = new Map<number, ReviewReason[]>();
   const tied = new Set<number>();
   /** Roots of the clusters holding a CIN, kept up to date on each union (roots are the smallest index). */
   const clusterCins = new Set<number>();
@@ -104,16 +108,16 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
     const owner = key === undefined ? undefined : byKey.get(key);
     // Best score per cluster among the earlier records the probe keys find.
     const seen = new Set<number>();
-    const best = new Map<number, { score: number; record: number }>();
+    const best = new Map<number, MatchScore & { record: number }>();
     for (const k of keys.probe) {
       for (const j of index.get(k) ?? []) {
         if (seen.has(j)) continue;
         seen.add(j);
-        const s = score(fields, profiles[j] ?? {}).score;
-        pairs.push({ a: j, b: i, score: s });
+        const scored = score(fields, profiles[j] ?? {});
+        pairs.push({ a: j, b: i, score: scored.score });
         const cluster = uf.find(j);
         const known = best.get(cluster);
-        if (!known || s > known.score) best.set(cluster, { score: s, record: j });
+        if (!known || scored.score > known.score) best.set(cluster, { ...scored, record: j });
       }
     }
     // The engine scores the golden record, which carries its cluster's CIN: for a record bearing another CIN that
@@ -150,10 +154,15 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
           ties++;
           tied.add(i);
         }
-        const proposed = ranked.filter(([, b]) => b.score >= thresholds.review);
+        // As the engine proposes them (src/golden/tie.ts): ties, pairs one uncertain field from a link, the review band.
+        const proposed = ranked.flatMap(([, b]) => {
+          const why = reviewReason(b, thresholds);
+          return why ? [{ ...b, why }] : [];
+        });
         if (proposed.length > 0) {
-          reviews.set(i, proposed.map(([, b]) => b.record));
-          reviewScores.set(i, proposed.map(([, b]) => b.score));
+          reviews.set(i, proposed.map((b) => b.record));
+          reviewScores.set(i, proposed.map((b) => b.score));
+          reviewReasons.set(i, proposed.map((b) => b.why));
         }
       }
     }
@@ -166,7 +175,7 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
       else index.set(k, [i]);
     }
   });
-  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, reviewScores, tied, ties, bridged, rejected, profiles };
+  return { clusters: contributions.map((_, i) => uf.find(i)), pairs, reviews, reviewScores, reviewReasons, tied, ties, bridged, rejected, profiles };
 }
 
 export interface PairwiseQuality {

@@ -31,6 +31,11 @@ export interface ModeQuality {
   /** Share of the review proposals (record, candidate) that are the same person; true pairs left in review. */
   reviewPrecision: number;
   reviewTruePairs: number;
+  /** Records in review with a candidate one uncertain field from a link (src/golden/tie.ts `near-link`), and the true pairs among those candidates. */
+  nearLink: number;
+  nearLinkTrue: number;
+  /** Of `nearLink`, the records in review only for it (no candidate at or above review): what the rule adds to the queue. */
+  nearLinkOnly: number;
   ties: number;
   /** Clusters merged by a bridging record: one bearing a CIN that joins its cluster and scores at link against another (as the engine does), and with --merge-through-score one linked by score. */
   bridged: number;
@@ -40,7 +45,7 @@ export interface ModeQuality {
    */
   namesOnlyPairs: number;
   recallCeiling: number;
-  /** The review band read at each threshold from the model's review threshold to link − 1 (ties always in review). */
+  /** The review band read at each threshold from the model's review threshold to link − 1 (ties and near-link pairs always in review). */
   reviewBand: Array<{ threshold: number; reviews: number; share: number; truePairs: number }>;
   classes: ClassQuality[];
   calibration: Array<{ bin: number; pairs: number; expected: number; observed: number }>;
@@ -123,9 +128,16 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
   }
   let reviewProposals = 0;
   let reviewRight = 0;
+  let nearLink = 0;
+  let nearLinkTrue = 0;
+  let nearLinkOnly = 0;
   for (const [i, list] of run.reviews) {
     reviewProposals += list.length;
     reviewRight += list.filter((c) => entities[c] === entities[i]).length;
+    const reasons = run.reviewReasons.get(i) ?? [];
+    if (reasons.includes('near-link')) nearLink++;
+    if (reasons.includes('near-link') && (run.reviewScores.get(i) ?? []).every((x) => x < PERSON_THRESHOLDS.review)) nearLinkOnly++;
+    nearLinkTrue += list.filter((c, k) => reasons[k] === 'near-link' && entities[c] === entities[i]).length;
   }
   return {
     mode,
@@ -136,6 +148,9 @@ export function measure(mode: ScriptMode, run: MatchRun, truth: readonly TruthRo
     reviewShare: run.reviews.size / persons,
     reviewPrecision: reviewProposals === 0 ? 1 : reviewRight / reviewProposals,
     reviewTruePairs: reviewTrue,
+    nearLink,
+    nearLinkTrue,
+    nearLinkOnly,
     ties: run.ties,
     bridged: run.bridged,
     namesOnlyPairs: namesOnly,
@@ -154,7 +169,8 @@ function reviewBand(run: MatchRun, entities: readonly string[], persons: number)
     let truePairs = 0;
     for (const [i, list] of run.reviews) {
       const scores = run.reviewScores.get(i) ?? [];
-      const kept = list.filter((_, k) => run.tied.has(i) || (scores[k] ?? -Infinity) >= t);
+      const reasons = run.reviewReasons.get(i) ?? [];
+      const kept = list.filter((_, k) => run.tied.has(i) || reasons[k] === 'near-link' || (scores[k] ?? -Infinity) >= t);
       if (kept.length === 0) continue;
       reviews++;
       // True pairs: each proposed earlier record of the same person whose cluster the record is not in.
@@ -179,13 +195,13 @@ export function formatQuality(modes: readonly ModeQuality[]): string {
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '' : x.toFixed(d));
   const lines = [`persons matching by script mode (in memory; thresholds link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; model of ${PERSON_MODEL.estimatedAt.slice(0, 10)})`];
   lines.push(
-    '| mode | records | precision | recall | recall ceiling (names-only pairs) | open reviews | share of persons | review precision | ties to review | clusters merged by a bridging record |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| mode | records | precision | recall | recall ceiling (names-only pairs) | open reviews | share of persons | review precision | near-link reviews (true pairs; below review) | ties to review | clusters merged by a bridging record |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const m of modes) {
-    lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.ties} | ${m.bridged} |`);
+    lines.push(`| ${m.mode} | ${m.records} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallCeiling)} (${m.namesOnlyPairs}) | ${m.reviews} | ${f(m.reviewShare * 100, 2)} % | ${f(m.reviewPrecision, 3)} | ${m.nearLink} (${m.nearLinkTrue} true; ${m.nearLinkOnly} below) | ${m.ties} | ${m.bridged} |`);
   }
-  lines.push('', 'the review band at higher review thresholds (the same links): open reviews, share of persons, true pairs proposed');
+  lines.push('', 'the review band at higher review thresholds (the same links; ties and near-link pairs in review at any): open reviews, share of persons, true pairs proposed');
   lines.push(`| review threshold | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`);
   for (const [k, band] of (modes[0]?.reviewBand ?? []).entries()) {
     lines.push(`| ${band.threshold} | ${modes.map((m) => { const b = m.reviewBand[k]; return b ? `${b.reviews} (${f(b.share * 100, 2)} %, ${b.truePairs} true)` : ''; }).join(' | ')} |`);

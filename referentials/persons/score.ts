@@ -215,9 +215,24 @@ export function nearDateCorroborated(dates: readonly [string, string], first: Na
   return first?.level === 'exact' && last?.level === 'exact' && dates[0].slice(0, 4) === dates[1].slice(0, 4) && places.agree > 0 && places.disagree === 0;
 }
 
+/**
+ * The one doubtful field of a pair and what the pair would score had it agreed: a birth date one slip away in the same
+ * year scored as the exact date, a look-alike first name (M'hamed, Mohamed) as the name itself (the commoner one's
+ * term frequency). The engine reviews such a pair when that score reaches link (src/golden/tie.ts `reviewProposals`):
+ * one uncertain field away from a link is a steward's question whatever the score, which a date slip or a look-alike
+ * costs up to 10 points (a one-digit typo weighs 4.1, the exact date 14.1). Absent when no field is doubtful, when two
+ * are, when any field vetoes or a place disagrees (then the pair is more than one field away: namesakes born apart, a
+ * father and his son), or when no place agrees (uncertainField says why).
+ */
+export interface UncertainField {
+  field: 'birthDate' | 'firstName';
+  scoreIfAgreeing: number;
+}
+
 export interface PersonMatchScore {
   score: number;
   weights: Record<string, number>;
+  uncertain?: UncertainField;
 }
 
 function binaryWeight(levels: { agree: LevelProbabilities; disagree: LevelProbabilities }, agree: boolean): number {
@@ -260,6 +275,7 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
   let score = 0;
   for (const w of Object.values(weights)) score += w;
   const nearDate = date === 'swap' || date === 'typo';
+  const uncertain = uncertainField(a, b, config, { score, weights, date, dates, first, last, places, cinDiffers: cin !== undefined && cin[0] !== cin[1] });
   const doubtful = (nearDate && !(dates && nearDateCorroborated(dates, first, last, places))) || first?.level === 'lookalike';
   if (doubtful && score > config.doubtfulCap) {
     weights.doubtful = config.doubtfulCap - score;
@@ -275,12 +291,68 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
       score = cap;
     }
   }
+  // Birth years a decade or more apart one digit from each other (1975/1985) are a generation, not a slip: a son named
+  // after his father, at his address. Below review, like twins: a steward cannot staff a question the data answers.
+  if (date === 'typo' && dates && Math.abs(Number(dates[0].slice(0, 4)) - Number(dates[1].slice(0, 4))) >= 10 && score > config.distinctCap) {
+    weights.generation = config.distinctCap - score;
+    score = config.distinctCap;
+  }
   // Estimated weights for a shared address and commune can outweigh the CIN veto: the invariant is kept by a cap.
   if (cin && cin[0] !== cin[1] && score > config.distinctCap) {
     weights.distinct = config.distinctCap - score;
     score = config.distinctCap;
   }
-  return { score: Math.round(score * 1000) / 1000, weights };
+  const rounded = Math.round(score * 1000) / 1000;
+  return uncertain === undefined ? { score: rounded, weights } : { score: rounded, weights, uncertain };
+}
+
+interface RawScore {
+  /** The sum of the field weights, before any cap. */
+  score: number;
+  weights: Record<string, number>;
+  date: BirthDateLevel | undefined;
+  dates: [string, string] | undefined;
+  first: NameComparison<FirstNameLevel> | undefined;
+  last: NameComparison<LastNameLevel> | undefined;
+  places: { agree: number; disagree: number };
+  cinDiffers: boolean;
+}
+
+/**
+ * The pair's one doubtful field (see UncertainField), if it has exactly one, nothing else speaks against it (no veto:
+ * two CINs, two first or last names, two dates; no place disagreeing; for a date slip the same year, a year apart
+ * being maybe another generation) and a place agrees (birth commune, address commune or address line). Without a
+ * place, the names are all there is: namesakes born one slip apart grow with the population faster than the persons
+ * (measured: 14 such pairs at 30,000 persons, 182 at 100,000, one in eight the same person), and would fill the queue
+ * at a million (docs/decisions.md §26). It only says why a steward should see a pair below link: one that reaches link
+ * on its own (a date slip that places corroborate) links as before.
+ */
+function uncertainField(a: Fields, b: Fields, config: PersonScoreConfig, raw: RawScore): UncertainField | undefined {
+  const { date, dates, first, last } = raw;
+  if (raw.cinDiffers || first?.level === 'disagree' || last?.level === 'disagree' || date === 'disagree' || raw.places.disagree > 0 || raw.places.agree === 0) return undefined;
+  const dateSlip = (date === 'swap' || date === 'typo') && dates !== undefined && dates[0].slice(0, 4) === dates[1].slice(0, 4);
+  const lookalike = first?.level === 'lookalike';
+  // A pair with a date slip in the year, or with both a slip and a look-alike, is two steps away: not near a link.
+  if ((date === 'swap' || date === 'typo') && !dateSlip) return undefined;
+  if (dateSlip === lookalike) return undefined;
+  const L = config.levels;
+  if (dateSlip) {
+    const agreeing = raw.score - (raw.weights.birthDate ?? 0) + levelWeight(L.birthDate.exact);
+    return { field: 'birthDate', scoreIfAgreeing: Math.round(agreeing * 1000) / 1000 };
+  }
+  const agreeing = raw.score - (raw.weights.firstName ?? 0) + termFrequencyWeight(L.firstName.exact, commonerGivenFrequency(a, b, config));
+  return { field: 'firstName', scoreIfAgreeing: Math.round(agreeing * 1000) / 1000 };
+}
+
+/** The share of records bearing the commoner of two look-alike first names (undefined when the table knows neither). */
+function commonerGivenFrequency(a: Fields, b: Fields, config: PersonScoreConfig): number | undefined {
+  const pair = writtenPair(a, b, 'firstArabic', 'firstLatin');
+  if (!pair) return undefined;
+  const frequencies = pair
+    .map((w) => singleClass('given', w.value, w.script))
+    .map((cls) => (cls === undefined ? undefined : config.termFrequencies.given[cls]))
+    .filter((f): f is number => f !== undefined);
+  return frequencies.length === 0 ? undefined : Math.max(...frequencies);
 }
 
 /** The comparison levels of a pair, as the calibration counts them (undefined: a value missing on either side). */

@@ -1,6 +1,6 @@
 // Bulk contributions, second step: a round's rows decided against what the database holds (and what the round
 // before it carries), as one-by-one contributions in order would decide them; nothing written. See bulk.ts.
-import { linkCandidate } from './tie.ts';
+import { linkCandidate, reviewProposals } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Queryable } from '../storage/db.ts';
 import type { Candidate } from './engine.ts';
@@ -259,7 +259,7 @@ async function decideFresh(
       goldenId = goldenRecordId();
       newGoldens.push(goldenId);
       links.push({ p, goldenId, how: 'new', detail: {} });
-      const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];
+      const proposed = reviewProposals(candidates, thresholds);
       decision = proposed.length > 0 ? 'review' : 'created';
       if (proposed.length > 0) reviews.push({ p, goldenId, candidates: proposed });
     }

@@ -1,6 +1,6 @@
 // Contributions: normalise, version the source record, match (natural keys, then trigram candidates and score), link,
 // recompute the golden record by survivorship, history and change event, all in one transaction.
-import { linkCandidate } from './tie.ts';
+import { linkCandidate, reviewProposals } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './module.ts';
@@ -164,11 +164,11 @@ export async function contributeIn(
     return { goldenId: best.goldenId, decision: 'linked-score', version: r.version, warnings: r.warnings };
   }
 
-  // 3. A new golden record; a review item when some candidates came close (or tied at the link threshold).
+  // 3. A new golden record; a review item when some candidates came close, tied, or were one uncertain field from a link.
   const goldenId = await createGolden(tx, referential);
   await link(goldenId, 'new', {});
   const r = await refreshGolden(tx, module, goldenId, 'contribution');
-  const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];
+  const proposed = reviewProposals(candidates, thresholds);
   if (proposed.length === 0) return { goldenId, decision: 'created', version: r.version, warnings: r.warnings };
   const { rows } = await tx.query<{ id: string }>(
     'INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id',
@@ -273,7 +273,7 @@ async function rematchSingleton(
     const r = await refreshGolden(tx, module, target.goldenId, 'contribution', { force: true });
     return { goldenId: target.goldenId, decision: target.decision, version: r.version, warnings: [...merged.warnings, ...r.warnings] };
   }
-  const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];
+  const proposed = reviewProposals(candidates, thresholds);
   if (proposed.length === 0) return undefined;
   const r = await refreshGolden(tx, module, goldenId, 'contribution');
   const { rows: open } = await tx.query<{ id: string }>(`SELECT id FROM ref_review_items WHERE referential = $1 AND golden_id = $2 AND status = 'open'`, [referential, goldenId]);

@@ -32,6 +32,11 @@ export interface MatchScore {
   /** Sum of log-likelihood weights (Fellegi–Sunter): positive for agreement, negative for disagreement. */
   score: number;
   weights: Record<string, number>;
+  /**
+   * The pair's one doubtful field (a birth date one slip away, a look-alike first name) and what it would score had
+   * that field agreed: one at or above link puts the pair in review whatever its score (src/golden/tie.ts).
+   */
+  uncertain?: { field: string; scoreIfAgreeing: number };
 }
 
 export interface ReferentialModule<Attrs extends Record<string, unknown> = Record<string, unknown>> {
