@@ -363,37 +363,59 @@ export interface EngineReviewBand {
   persons: number;
   /** Open items whose best candidate is at or above the link threshold: ties, in review whatever the review threshold. */
   ties: number;
+  /**
+   * Open items with a candidate one uncertain field from a link (its `review` is `near-link`, src/golden/tie.ts), in
+   * review whatever the review threshold; `nearLinkOnly` of them have no candidate at or above review (the items the
+   * rule adds to the queue); `nearLinkTrue` the near-link candidates that are the item's own person.
+   */
+  nearLink: number;
+  nearLinkOnly: number;
+  nearLinkTrue: number;
   band: Array<{ threshold: number; reviews: number; share: number; truePairs: number }>;
 }
 
 /**
  * The persons review band as the engine left it in the database (ref_review_items, each item's candidates with their
- * scores), read at every threshold from `review` to `link` − 1: an item stays open when one of its candidates scores at
- * least the threshold (a tie scores at least `link`, so it always stays); a true pair is a proposed candidate holding a
- * source record of the item's own entity (bench_truth). A review links nothing, so the engine's other decisions would
- * be the same at a higher review threshold: this is the queue an import with that threshold leaves, without importing
- * again. The in-memory band (quality.ts) is the matcher's; this one is what stewards would face.
+ * scores and why they are in review), read at every threshold from `review` to `link` − 1: an item stays open when one
+ * of its candidates scores at least the threshold or is near-link (a tie scores at least `link`, so it always stays);
+ * a true pair is a proposed candidate holding a source record of the item's own entity (bench_truth). A review links
+ * nothing, so the engine's other decisions would be the same at a higher review threshold: this is the queue an import
+ * with that threshold leaves, without importing again. The in-memory band (quality.ts) is the matcher's; this one is
+ * what stewards would face.
  */
 export async function engineReviewBand(client: pg.Client, thresholds: { link: number; review: number }, persons: number): Promise<EngineReviewBand> {
-  const { rows } = await client.query<{ threshold: number; reviews: string; true_pairs: string; ties: string }>(
-    `WITH items AS (
+  const cands = `WITH items AS (
        SELECT r.id, r.candidates, t.entity_id FROM ref_review_items r
          LEFT JOIN bench_truth t ON t.referential = r.referential AND t.source_id = r.source_id
         WHERE r.referential = 'persons' AND r.status = 'open'),
      cands AS (
-       SELECT i.id, (c->>'score')::float8 AS score,
+       SELECT i.id, (c->>'score')::float8 AS score, coalesce(c->>'review' = 'near-link', false) AS near,
               EXISTS (SELECT 1 FROM ref_links l JOIN bench_truth t ON t.referential = l.referential AND t.source_id = l.source_id
                        WHERE l.referential = 'persons' AND l.golden_id = c->>'goldenId' AND t.entity_id = i.entity_id) AS same
-         FROM items i CROSS JOIN jsonb_array_elements(i.candidates) c)
-     SELECT th::int AS threshold, count(DISTINCT c.id) AS reviews, count(*) FILTER (WHERE c.same) AS true_pairs,
-            (SELECT count(DISTINCT id) FROM cands WHERE score >= $2) AS ties
-       FROM generate_series($1::int, $2::int - 1) AS th JOIN cands c ON c.score >= th
+         FROM items i CROSS JOIN jsonb_array_elements(i.candidates) c)`;
+  const { rows } = await client.query<{ threshold: number; reviews: string; true_pairs: string }>(
+    `${cands}
+     SELECT th::int AS threshold, count(DISTINCT c.id) AS reviews, count(*) FILTER (WHERE c.same) AS true_pairs
+       FROM generate_series($1::int, $2::int - 1) AS th JOIN cands c ON c.score >= th OR c.near
       GROUP BY th ORDER BY th`,
+    [thresholds.review, thresholds.link],
+  );
+  const { rows: near } = await client.query<{ ties: string; near_link: string; near_link_only: string; near_link_true: string }>(
+    `${cands},
+     per_item AS (
+       SELECT id, bool_or(score >= $2) AS tie, bool_or(near) AS near, bool_and(score < $1) AS below, count(*) FILTER (WHERE near AND same) AS near_true
+         FROM cands GROUP BY id)
+     SELECT count(*) FILTER (WHERE tie) AS ties, count(*) FILTER (WHERE near) AS near_link,
+            count(*) FILTER (WHERE near AND below) AS near_link_only, coalesce(sum(near_true), 0) AS near_link_true
+       FROM per_item`,
     [thresholds.review, thresholds.link],
   );
   return {
     persons,
-    ties: Number(rows[0]?.ties ?? 0),
+    ties: Number(near[0]?.ties ?? 0),
+    nearLink: Number(near[0]?.near_link ?? 0),
+    nearLinkOnly: Number(near[0]?.near_link_only ?? 0),
+    nearLinkTrue: Number(near[0]?.near_link_true ?? 0),
     band: rows.map((r) => ({ threshold: r.threshold, reviews: Number(r.reviews), share: Number(r.reviews) / persons, truePairs: Number(r.true_pairs) })),
   };
 }

@@ -367,7 +367,8 @@ async function main(): Promise<void> {
   say(`matching quality: ${truthRows !== undefined ? `${fmt(truthRows)} ground-truth rows loaded; ` : ''}${quality.map((q) => `${q.referential} precision ${q.precision?.toFixed(4) ?? '—'} recall ${q.recall?.toFixed(4) ?? '—'}`).join('; ')}\n\n`);
   // The queue the engine left, read at higher review thresholds (issue 18: open reviews <= 1 % of persons at 1M).
   say(
-    `persons review queue in the database (the engine's; link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; ${fmt(reviewBand.ties)} ties, in review at any threshold)\n` +
+    `persons review queue in the database (the engine's; link ${PERSON_THRESHOLDS.link}, review ${PERSON_THRESHOLDS.review}; ${fmt(reviewBand.ties)} ties and ` +
+      `${fmt(reviewBand.nearLink)} near-link items (${fmt(reviewBand.nearLinkOnly)} with no candidate at review, ${fmt(reviewBand.nearLinkTrue)} true near-link pairs), in review at any threshold)\n` +
       table(['review threshold', 'open reviews', 'share of persons', 'true pairs proposed'], reviewBand.band.map((b) => [String(b.threshold), fmt(b.reviews), `${(b.share * 100).toFixed(2)} %`, fmt(b.truePairs)])) +
       '\n\n',
   );
