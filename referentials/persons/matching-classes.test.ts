@@ -106,8 +106,8 @@ describe('4. day and month swapped, one-digit typos', () => {
       const s = scorePersons(personsModule.matchProfile?.(a)?.fields ?? {}, personsModule.matchProfile?.(b)?.fields ?? {}).score;
       expect(s, date).toBeLessThan(PERSON_THRESHOLDS.link);
       // A swap is capped just under link (doubtful, 21): in review by its score. A one-digit typo with names alone scores
-      // 14.6, under the review threshold (18), and no place says it is the same person: not reviewed, the cost of a
-      // queue within 1 % at 1M persons (namesakes born one slip apart; docs/decisions.md §26).
+      // 14.6, under the review threshold (18), and no place says it is the same person nor are the names rare: not
+      // reviewed, the cost of a queue within 1 % at 1M persons (namesakes born one slip apart; docs/decisions.md §26).
       expect(review(alone, { ...alone, birthDate: date }), date).toBe(date === '1980-11-04' ? 'score' : undefined);
     }
   });
@@ -152,10 +152,17 @@ describe('6b. near-threshold pairs: one uncertain field from a link, in review w
     expect(s.uncertain?.scoreIfAgreeing).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
     expect(review(mohamed, { ...mohamed, birthDate: '1980-04-21' })).toBe('near-link');
   });
-  it('a one-digit typo with exact names and nothing else: not near a link (no place says so), not reviewed', () => {
+  it('a one-digit typo with exact names and nothing else: not near a link (no place says so), not reviewed below 18', () => {
     const s = scorePersons(profile(alone), profile({ ...alone, birthDate: '1980-04-21' }));
     expect(s.uncertain).toBeUndefined();
     expect(review(alone, { ...alone, birthDate: '1980-04-21' })).toBeUndefined();
+    // Rare names too (16.5): namesakes born one slip apart grow as the square of the population (§26).
+    const rare = { firstNameLatin: 'Hajar', lastNameLatin: 'Sebbahi', birthDate: '1980-04-11', sex: 'F' };
+    expect(scorePersons(profile(rare), profile({ ...rare, birthDate: '1980-04-21' })).uncertain).toBeUndefined();
+    expect(review(rare, { ...rare, birthDate: '1980-04-21' })).toBeUndefined();
+    // Rarer still (18.4: at the review threshold), reviewed by the score alone.
+    const rarer = { ...rare, firstNameLatin: 'Ghizlane', lastNameLatin: 'Bouttaleb' };
+    expect(review(rarer, { ...rarer, birthDate: '1980-04-21' })).toBe('score');
   });
   it('a day/month swap with exact names and nothing else: reviewed by its capped score', () => {
     expect(scorePersons(profile(alone), profile({ ...alone, birthDate: '1980-11-04' })).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.review);

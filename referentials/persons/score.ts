@@ -322,10 +322,11 @@ interface RawScore {
  * The pair's one doubtful field (see UncertainField), if it has exactly one, nothing else speaks against it (no veto:
  * two CINs, two first or last names, two dates; no place disagreeing; for a date slip the same year, a year apart
  * being maybe another generation) and a place agrees (birth commune, address commune or address line). Without a
- * place, the names are all there is: namesakes born one slip apart grow with the population faster than the persons
- * (measured: 14 such pairs at 30,000 persons, 182 at 100,000, one in eight the same person), and would fill the queue
- * at a million (docs/decisions.md §26). It only says why a steward should see a pair below link: one that reaches link
- * on its own (a date slip that places corroborate) links as before.
+ * place, the names are all there is: namesakes born one slip apart grow as the square of the population (measured:
+ * 14 such pairs that were not the same person at 30,000 persons, 182 at 100,000; on rare names only, 0 and 17), and
+ * would fill the queue at a million (docs/decisions.md §26). A place divides them by the number of communes. It only
+ * says why a steward should see a pair below link: one that reaches link on its own (a date slip that places
+ * corroborate) links as before.
  */
 function uncertainField(a: Fields, b: Fields, config: PersonScoreConfig, raw: RawScore): UncertainField | undefined {
   const { date, dates, first, last } = raw;
