@@ -97,6 +97,8 @@ describe.each(drivers())('admin stewardship API on %s', (driver) => {
     const item = open.body.items[0];
     expect(item).toMatchObject({ id: b.reviewId, referential: 'persons', source: { system: 'marroute', id: 'm1' }, goldenId: b.goldenId, status: 'open', decidedBy: null });
     expect(item?.candidates.map((c) => c.goldenId)).toContain(a.goldenId);
+    // Why it is proposed: a swap with names alone scores at its cap, link − 1, at or above review (no place corroborates it).
+    expect(item?.candidates.find((c) => c.goldenId === a.goldenId)).toMatchObject({ why: 'score' });
     expect(new Date(item?.createdAt ?? '').getTime()).not.toBeNaN();
     expect((await asAuditor<{ items: ReviewItemBody[] }>('GET', `${base}/review?status=linked`)).body.items).toEqual([]);
     expect((await asAuditor<{ items: ReviewItemBody[] }>('GET', `${base}/review?limit=0`)).status).toBe(400);

@@ -63,6 +63,8 @@ describe.runIf(runConsoleTests()).each(consoleStorages())('console review page i
     expect(await name.locator('td.differs').count()).toBe(0);
     // The weights that made the score are shown.
     expect(await page.locator('section[aria-label="Score du candidat 1"] tbody tr').count()).toBeGreaterThan(0);
+    // And why the engine proposed it (a swap with names alone: at its cap, above the review threshold).
+    expect(await page.locator('section[aria-label="Score du candidat 1"] p.why').textContent()).toBe('Proposé : score au-dessus du seuil de revue.');
 
     // The Arabic name reads right to left within the French page.
     const arabic = page.locator('table.compare bdi', { hasText: 'بناني' }).first();

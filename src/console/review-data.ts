@@ -43,7 +43,7 @@ export interface Comparison {
   /** Every attribute path of the item's record or a candidate, in order. */
   paths: string[];
   item: Map<string, string>;
-  candidates: Array<{ goldenId: string; score: number; weights: Array<[string, number]>; record: GoldenRecord | undefined; values: Map<string, string> }>;
+  candidates: Array<{ goldenId: string; score: number; weights: Array<[string, number]>; record: GoldenRecord | undefined; values: Map<string, string>; why: ReviewItem['candidates'][number]['review']; uncertain: ReviewItem['candidates'][number]['uncertain'] }>;
 }
 
 /** The item's record and each candidate's, field by field; the weights of each score, heaviest first. */
@@ -56,6 +56,8 @@ export async function compare(db: Queryable, item: ReviewItem): Promise<{ record
     return {
       goldenId: c.goldenId,
       score: c.score,
+      why: c.review,
+      uncertain: c.uncertain,
       weights: Object.entries(c.weights).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])),
       record: candidate,
       values: candidate ? valuesByPath(candidate.attributes) : new Map<string, string>(),

@@ -1,5 +1,6 @@
 // Steward decisions: merge, unmerge (restoring exactly what the merge replaced), distinct pairs and the review queue;
 // every decision audited (who, when, why) and idempotent.
+import type { ReviewReason } from './tie.ts';
 import { audit } from '../admin/audit.ts';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { ReferentialModule } from './module.ts';
@@ -221,7 +222,8 @@ export interface ReviewItem {
   referential: string;
   source: { system: string; id: string };
   goldenId: string;
-  candidates: Array<{ goldenId: string; score: number; weights: Record<string, number> }>;
+  /** `review` and `uncertain`: why the engine proposed it (src/golden/tie.ts); absent on items written before issue 18's rule. */
+  candidates: Array<{ goldenId: string; score: number; weights: Record<string, number>; review?: ReviewReason; uncertain?: { field: string; scoreIfAgreeing: number } }>;
   status: 'open' | 'linked' | 'distinct';
   linkedTo: string | null;
   decidedBy: string | null;

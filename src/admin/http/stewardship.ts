@@ -43,6 +43,15 @@ export const reviewItemSchema = z
           goldenId: z.string().openapi({ example: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }),
           score: z.number().openapi({ example: 17.4 }),
           weights: z.record(z.string(), z.number()).openapi({ example: { firstName: 5.3, lastName: 6.3, commune: 5.5, sex: 0.97 } }),
+          why: z.enum(['tie', 'near-link', 'score']).optional().openapi({
+            description:
+              'Why it is proposed: tie (it scores at or above the link threshold within 0.001 of another candidate), near-link (one uncertain field, `uncertain`, away from a link), score (at or above the review threshold). Absent on items proposed before the rule existed',
+            example: 'score',
+          }),
+          uncertain: z
+            .object({ field: z.string().openapi({ example: 'birthDate' }), scoreIfAgreeing: z.number().openapi({ example: 31.8 }) })
+            .optional()
+            .openapi({ description: 'The one doubtful field (a birth date one slip away, a look-alike first name) and the score had it agreed' }),
         }),
       )
       .openapi({ description: 'The existing records it may be, best first, with the per-field weights of the score' }),
@@ -62,7 +71,13 @@ function toItem(item: ReviewItem): ReviewItemBody {
     referential: item.referential,
     source: { system: item.source.system, id: item.source.id },
     goldenId: item.goldenId,
-    candidates: item.candidates.map((c) => ({ goldenId: c.goldenId, score: c.score, weights: { ...c.weights } })),
+    candidates: item.candidates.map((c) => ({
+      goldenId: c.goldenId,
+      score: c.score,
+      weights: { ...c.weights },
+      ...(c.review ? { why: c.review } : {}),
+      ...(c.uncertain ? { uncertain: { field: c.uncertain.field, scoreIfAgreeing: c.uncertain.scoreIfAgreeing } } : {}),
+    })),
     status: item.status,
     linkedTo: item.linkedTo,
     decidedBy: item.decidedBy,

@@ -91,6 +91,16 @@ function SideBySide(props: { comparison: Comparison; referential: string; itemGo
   );
 }
 
+/** Why the engine proposed a candidate (src/golden/tie.ts), in the steward's words. */
+function whyText(why: 'tie' | 'near-link' | 'score', uncertain: { field: string; scoreIfAgreeing: number } | undefined): string {
+  if (why === 'tie') return 'Proposé : ex æquo avec un autre candidat au-dessus du seuil de fusion (aucun des deux n’est choisi d’office).';
+  if (why === 'near-link') {
+    const field = uncertain ? ` (${uncertain.field}, ${formatDecimal(uncertain.scoreIfAgreeing)} s’il concordait)` : '';
+    return `Proposé : un seul champ douteux${field} le sépare d’une fusion.`;
+  }
+  return 'Proposé : score au-dessus du seuil de revue.';
+}
+
 export function registerReviewRoutes(app: Hono<AppEnv>): void {
   app.get('/review', requirePage(page), async (c) => {
     const { operator, csrfToken } = c.var.consoleSession;
@@ -175,6 +185,7 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
           {comparison.candidates.map((c, i) => (
             <section aria-label={`Score du candidat ${i + 1}`}>
               <h3>Candidat {i + 1} : {formatDecimal(c.score)}</h3>
+              {c.why ? <p class="why">{whyText(c.why, c.uncertain)}</p> : null}
               <table>
                 <thead><tr><th scope="col">Champ</th><th scope="col" class="num">Poids</th></tr></thead>
                 <tbody>{c.weights.map(([field, w]) => <tr><td><code>{field}</code></td><td class="num">{formatDecimal(w)}</td></tr>)}</tbody>
