@@ -10,8 +10,9 @@ import type { ReferentialModule } from '../src/golden/module.ts';
 import { getGolden } from '../src/golden/reads.ts';
 import { markDistinct, matchingActor, unmerge } from '../src/golden/stewardship.ts';
 import { personsModule } from '../referentials/index.ts';
-import { matchPersons } from '../referentials/persons/evaluate.ts';
+import { matchPersons, pairwiseQuality } from '../referentials/persons/evaluate.ts';
 import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { generatedPersons } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
 
@@ -131,5 +132,27 @@ describe.each(drivers())('merge through score on %s', (driver) => {
     expect(new Set(ids).size).toBe(1);
     const { rows: merges } = await t.db.query("SELECT 1 FROM ref_steward_decisions WHERE kind = 'merge'");
     expect(merges).toHaveLength(1);
+  });
+
+  it('on generated persons the engine (bulk) and the evaluator make the same clusters, merges through score included', { timeout: 180_000 }, async () => {
+    const { rows } = generatedPersons(17, 2500);
+    for (let i = 0; i < rows.length; i += 500) await contributeBulk(t.db, persons, rows.slice(i, i + 500));
+    const { rows: links } = await t.db.query<{ source_system: string; source_id: string; golden_id: string }>('SELECT source_system, source_id, golden_id FROM ref_links');
+    const goldenOfSource = new Map(links.map((l) => [`${l.source_system}|${l.source_id}`, l.golden_id]));
+    const ids = new Map<string, number>();
+    const engine = rows.map((r) => {
+      const g = goldenOfSource.get(`${r.sourceSystem}|${r.sourceId}`) ?? `unlinked-${r.line}`;
+      if (!ids.has(g)) ids.set(g, ids.size);
+      return ids.get(g) as number;
+    });
+    const run = matchPersons(rows);
+    // The evaluator's clusters as the truth of the engine's: every pair one groups, the other groups too.
+    const agreement = pairwiseQuality(engine, run.clusters.map(String));
+    const { rows: merges } = await t.db.query<{ reason: string }>("SELECT reason FROM ref_steward_decisions WHERE kind = 'merge' AND actor = $1", [matchingActor]);
+    const throughScore = merges.filter((m) => m.reason.includes('was linked to this record by a score')).length;
+    console.log(`${driver}: engine vs evaluator on ${rows.length} rows: ${agreement.correctPairs} pairs in common, ${agreement.predictedPairs} engine, ${agreement.truePairs} evaluator; engine merges ${merges.length} (${throughScore} through score), evaluator ${run.bridged}`);
+    expect(throughScore).toBeGreaterThan(0);
+    expect(agreement.predictedPairs).toBe(agreement.truePairs);
+    expect(agreement.correctPairs).toBe(agreement.truePairs);
   });
 });
