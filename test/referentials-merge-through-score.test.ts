@@ -134,9 +134,10 @@ describe.each(drivers())('merge through score on %s', (driver) => {
     expect(merges).toHaveLength(1);
   });
 
-  it('on generated persons the engine (bulk) and the evaluator make the same clusters, merges through score included', { timeout: 180_000 }, async () => {
-    const { rows } = generatedPersons(17, 2500);
-    for (let i = 0; i < rows.length; i += 500) await contributeBulk(t.db, persons, rows.slice(i, i + 500));
+  for (const path of ['bulk', 'single'] as const) it(`on generated persons the engine (${path}) and the evaluator make the same clusters, merges through score included`, { timeout: 300_000 }, async () => {
+    const { rows } = generatedPersons(17, 600);
+    if (path === 'bulk') for (let i = 0; i < rows.length; i += 500) await contributeBulk(t.db, persons, rows.slice(i, i + 500));
+    else for (const row of rows) await contribute(t.db, persons, row, { assignPositions: false });
     const { rows: links } = await t.db.query<{ source_system: string; source_id: string; golden_id: string }>('SELECT source_system, source_id, golden_id FROM ref_links');
     const goldenOfSource = new Map(links.map((l) => [`${l.source_system}|${l.source_id}`, l.golden_id]));
     const ids = new Map<string, number>();
@@ -150,7 +151,7 @@ describe.each(drivers())('merge through score on %s', (driver) => {
     const agreement = pairwiseQuality(engine, run.clusters.map(String));
     const { rows: merges } = await t.db.query<{ reason: string }>("SELECT reason FROM ref_steward_decisions WHERE kind = 'merge' AND actor = $1", [matchingActor]);
     const throughScore = merges.filter((m) => m.reason.includes('was linked to this record by a score')).length;
-    console.log(`${driver}: engine vs evaluator on ${rows.length} rows: ${agreement.correctPairs} pairs in common, ${agreement.predictedPairs} engine, ${agreement.truePairs} evaluator; engine merges ${merges.length} (${throughScore} through score), evaluator ${run.bridged}`);
+    console.log(`${driver}, ${path}: engine vs evaluator on ${rows.length} rows: ${agreement.correctPairs} pairs in common, ${agreement.predictedPairs} engine, ${agreement.truePairs} evaluator; engine merges ${merges.length} (${throughScore} through score), evaluator ${run.bridged}`);
     expect(throughScore).toBeGreaterThan(0);
     expect(agreement.predictedPairs).toBe(agreement.truePairs);
     expect(agreement.correctPairs).toBe(agreement.truePairs);
