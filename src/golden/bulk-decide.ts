@@ -313,7 +313,6 @@ async function decideFresh(
       }
     } else {
       goldenId = goldenRecordId();
-      created.add(goldenId);
       newGoldens.push(goldenId);
       links.push({ p, goldenId, how: 'new', detail: {} });
       const proposed = thresholds ? candidates.filter((c) => c.score >= thresholds.review) : [];
@@ -321,6 +320,7 @@ async function decideFresh(
       if (proposed.length > 0) reviews.push({ p, goldenId, candidates: proposed });
     }
     decisions.set(p.at, { goldenId, decision });
+    if (decision === 'created' || decision === 'review') created.add(goldenId);
     gain(goldenId, p.keys.map((k) => k.type));
     for (const k of p.keys) if (!keyOwner.has(keyId(k))) keyOwner.set(keyId(k), goldenId);
     if (p.profile) {
