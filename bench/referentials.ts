@@ -61,7 +61,6 @@ interface Options {
   skipMatching: boolean;
   modes: readonly ScriptMode[];
   misses: boolean;
-  mergeThroughScore: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -91,7 +90,6 @@ function parseOptions(argv: string[]): Options {
       'skip-matching': { type: 'boolean', default: false },
       modes: { type: 'string' },
       misses: { type: 'boolean', default: false },
-      'merge-through-score': { type: 'boolean', default: false },
     },
     [
       'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
@@ -109,8 +107,6 @@ function parseOptions(argv: string[]): Options {
       '  --skip-matching        no in-memory matching (another process measures it): the data set, ingest and reads only',
       `  --misses               with it, the true pairs left apart: a count by class and whether scored or reviewed, and each`,
       `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
-      '  --merge-through-score  in memory only, a proposed engine change: a record linked by score that also scores at link',
-      '                         against another cluster merges it in (unless both hold a CIN); the engine does not do it yet',
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
@@ -136,7 +132,6 @@ function parseOptions(argv: string[]): Options {
     skipMatching: values['skip-matching'],
     modes: parseModes(values.modes),
     misses: values.misses,
-    mergeThroughScore: values['merge-through-score'],
   };
 }
 
@@ -286,14 +281,12 @@ async function main(): Promise<void> {
     const missSummaries: string[] = [];
     const modes = options.modes.map((mode) =>
       measureMode(mode, options.persons, options.seed, {
-        mergeThroughScore: options.mergeThroughScore,
         ...(options.misses ? { misses: (missed: MissedPair[]) => missSummaries.push(writeMisses(mode, options, missed)) } : {}),
       }),
     );
-    if (options.mergeThroughScore) process.stdout.write('with --merge-through-score: a proposed engine change, not what the engine does (the column "clusters merged by a bridging record" counts both kinds)\n');
     process.stdout.write(`${formatQuality(modes)}\n(${((performance.now() - started) / 1000).toFixed(0)} s for ${modes.length} modes of ${options.persons} persons, seed ${options.seed})\n\n`);
     if (missSummaries.length > 0) process.stdout.write(`${missSummaries.join('\n')}\n\n`);
-    const name = `${options.modes.length === SCRIPT_MODES.length ? 'referentials-matching' : `referentials-matching-${options.modes.join('-')}`}${options.mergeThroughScore ? '-merge-through-score' : ''}`;
+    const name = `${options.modes.length === SCRIPT_MODES.length ? 'referentials-matching' : `referentials-matching-${options.modes.join('-')}`}`;
     writeReport(resultsDir, name, { ...reportHeader('referentials-matching'), persons: options.persons, seed: options.seed, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), modes });
     process.stdout.write(`peak RSS of this process (generation and matching in memory): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n\n`);
     if (options.matchingOnly) return;

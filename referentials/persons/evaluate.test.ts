@@ -53,7 +53,7 @@ describe('matchPersons: a record joining by CIN merges the cluster it also score
   });
 });
 
-describe('matchPersons with mergeThroughScore (a proposed engine change, measured in memory only)', () => {
+describe('matchPersons: a record linked by score merges the second cluster it also scores at link against (as the engine does, §27)', () => {
   const names = { firstNameLatin: 'Iman', lastNameLatin: 'El Gharbi', sex: 'F' };
   const home = { addressCommune: '05.255.05.05', address: '248 rue de fes' };
   const records = (secondCin?: string) => [
@@ -63,14 +63,16 @@ describe('matchPersons with mergeThroughScore (a proposed engine change, measure
     { sourceSystem: 'c', sourceId: '3', attributes: { ...names, ...home, birthDate: '1944-06-02' } },
   ];
   it('merges the second cluster a record linked by score also reaches', () => {
-    expect(matchPersons(records()).clusters).toEqual([0, 1, 1]);
-    const run = matchPersons(records(), undefined, { mergeThroughScore: true });
+    // Without the bridging record the two stay apart: nothing but the names ties them.
+    expect(matchPersons(records().slice(0, 2)).clusters).toEqual([0, 1]);
+    const run = matchPersons(records());
     expect(run.clusters).toEqual([0, 0, 0]);
     expect(run.bridged).toBe(1);
   });
   it('never merges two clusters that each hold a CIN (a namesake with a CIN of her own)', () => {
-    const run = matchPersons(records('Z999001'), undefined, { mergeThroughScore: true });
+    const run = matchPersons(records('Z999001'));
     expect(run.clusters[0]).not.toBe(run.clusters[1]);
+    expect(run.clusters[2]).toBe(run.clusters[1]);
     expect(run.bridged).toBe(0);
   });
 });

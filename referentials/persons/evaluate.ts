@@ -33,7 +33,7 @@ export interface MatchRun {
   tied: Set<number>;
   /** Records whose best candidates tied at or above the link threshold (sent to review, not linked). */
   ties: number;
-  /** Clusters merged by a bridging record (a record bearing a CIN that also scores at link against another cluster; and with `mergeThroughScore`, a record linked by score). */
+  /** Clusters merged by a bridging record: one joining by its CIN, or linked by score, that also scores at link against another cluster. */
   bridged: number;
   rejected: number;
   /** Each record's match profile (empty when rejected): what the score compared. */
@@ -69,8 +69,9 @@ export const TIE_EPSILON = 0.001;
  * Decides records in order as the engine would: a record sharing a natural key (CIN) with an earlier one joins it;
  * otherwise it is scored against the earlier records its probe keys find (best per cluster), joins the best cluster
  * at or above `link` unless another cluster ties it (then review), and is sent to review when candidates reach `review`.
+ * A record joining a cluster (by CIN or by score) that also scores at link against another merges that one in.
  */
-export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number; review: number } = PERSON_THRESHOLDS, options: { mergeThroughScore?: boolean } = {}): MatchRun {
+export function matchPersons(contributions: readonly Contribution[], thresholds: { link: number; review: number } = PERSON_THRESHOLDS): MatchRun {
   const score = personsModule.score;
   const blocking = personsModule.blockingKeys;
   if (score === undefined || blocking === undefined) throw new Error('the persons module has no score');
@@ -142,10 +143,9 @@ export function matchPersons(contributions: readonly Contribution[], thresholds:
       const tie = first !== undefined && second !== undefined && first[1].score >= thresholds.link && first[1].score - second[1].score < TIE_EPSILON;
       if (first && first[1].score >= thresholds.link && !tie) {
         join(first[0], i);
-        // Not what the engine does today (it links the record to the best golden record only): with `mergeThroughScore`,
-        // the next cluster the record also scores at link against is merged in too, unless both clusters hold a CIN
-        // (two CINs are two people). Measures a proposed engine change (docs/decisions.md §20).
-        if (options.mergeThroughScore && second && second[1].score >= thresholds.link && !(clusterCins.has(uf.find(first[0])) && clusterCins.has(second[0]))) {
+        // As the engine does (engine.ts `bridgedByScore`, bulk-decide.ts, docs/decisions.md §27): the next cluster the
+        // record also scores at link against is merged in too, unless both clusters hold a CIN (two CINs, two people).
+        if (second && second[1].score >= thresholds.link && !(clusterCins.has(uf.find(first[0])) && clusterCins.has(second[0]))) {
           join(first[0], second[0]);
           bridged++;
         }

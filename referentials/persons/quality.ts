@@ -37,7 +37,7 @@ export interface ModeQuality {
   /** Of `nearLink`, the records in review only for it (no candidate at or above review): what the rule adds to the queue. */
   nearLinkOnly: number;
   ties: number;
-  /** Clusters merged by a bridging record: one bearing a CIN that joins its cluster and scores at link against another (as the engine does), and with --merge-through-score one linked by score. */
+  /** Clusters merged by a bridging record: one joining its cluster by CIN or by score that also scores at link against another (as the engine does). */
   bridged: number;
   /**
    * True pairs whose two records share nothing a link may rest on besides the names (no CIN, birth date, commune or
@@ -54,9 +54,9 @@ export interface ModeQuality {
 const DISTINCT_CLASSES = ['twin', 'son', 'namesake'] as const;
 
 /** Generates `persons` persons in one script mode, matches them in memory and measures. */
-export function measureMode(mode: ScriptMode, persons: number, seed: number, options: { misses?: (missed: MissedPair[]) => void; mergeThroughScore?: boolean } = {}): ModeQuality {
+export function measureMode(mode: ScriptMode, persons: number, seed: number, options: { misses?: (missed: MissedPair[]) => void } = {}): ModeQuality {
   const { records, truth } = generateInMemory({ seed, dupRate: 0.1, persons, companies: 0, vehicles: 0, scriptMode: mode });
-  const run = matchPersons(records.persons, PERSON_THRESHOLDS, { mergeThroughScore: options.mergeThroughScore ?? false });
+  const run = matchPersons(records.persons, PERSON_THRESHOLDS);
   options.misses?.(missedPairs(run, truth, run.profiles));
   return measure(mode, run, truth, persons);
 }

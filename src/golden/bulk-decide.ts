@@ -3,7 +3,7 @@
 import { linkCandidate, reviewProposals } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Queryable } from '../storage/db.ts';
-import type { Candidate } from './engine.ts';
+import { bridgedByScore, type Candidate } from './engine.ts';
 import type { ContributionDecision } from './engine-types.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { hiddenArray, selectByPairs } from './pairs.ts';
@@ -34,6 +34,12 @@ export interface RoundCarry {
    * survivor what it would have linked to the other: a different decision, never a link to a merged record.)
    */
   merged: ReadonlyMap<string, string>;
+  /**
+   * Natural-key types this round gives records (its rows' keys, and a merged record's keys to its survivor): with what
+   * the database holds, the next round knows which records hold a CIN before this one commits (a record linked by
+   * score never merges two records that each hold one).
+   */
+  keyed: ReadonlyMap<string, ReadonlySet<string>>;
   /** Whether the next round may decide before this one commits: not when this round takes rows one by one. */
   complete: boolean;
 }
@@ -53,8 +59,14 @@ export interface FreshDecisions {
   links: Array<{ p: Prepared; goldenId: string; how: 'new' | 'identifier' | 'score'; detail: Record<string, unknown> }>;
   reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }>;
   decisions: Map<number, { goldenId: string; decision: ContributionDecision }>;
-  ties: Array<{ p: Prepared; survivorId: string; mergedId: string; key: NaturalKey; score: number }>;
+  ties: Tie[];
 }
+
+/**
+ * Two records a row ties, merged by the engine when the round is written: the row's natural key names the survivor,
+ * or (`linkScore`) the row was linked to it by score (docs/decisions.md §27); the row scores `score` against the other.
+ */
+export type Tie = { p: Prepared; survivorId: string; mergedId: string; score: number } & ({ key: NaturalKey } | { linkScore: number });
 
 export const sourceKey = (system: string, id: string): string => `${system}\u0000${id}`;
 
@@ -122,6 +134,7 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
       keyOwner: decided?.keyOwner ?? new Map(previous?.keyOwner ?? []),
       index: decided?.index ?? new Map(previous?.index ?? []),
       merged: mergedBy(decided?.decisions.ties ?? []),
+      keyed: decided?.keyed ?? new Map(),
       complete: again.length === 0,
     },
   };
@@ -156,7 +169,7 @@ async function decideFresh(
   module: ReferentialModule,
   fresh: readonly Prepared[],
   previous: RoundCarry | undefined,
-): Promise<{ decisions: FreshDecisions; keyOwner: Map<string, string>; index: Map<string, IndexEntry[]> }> {
+): Promise<{ decisions: FreshDecisions; keyOwner: Map<string, string>; index: Map<string, IndexEntry[]>; keyed: Map<string, Set<string>> }> {
   const referential = module.name;
 
   // 2. and 3. Natural keys already held by active golden records; blocking-key candidates (rows settled by a stored key
@@ -216,7 +229,36 @@ async function decideFresh(
   const reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }> = [];
   const decisions = new Map<number, { goldenId: string; decision: ContributionDecision }>();
   const { score, thresholds } = module;
-  const ties: Array<{ p: Prepared; survivorId: string; mergedId: string; key: NaturalKey; score: number }> = [];
+  const ties: Tie[] = [];
+  // The round's merges (its ties), applied to the rows after them as one-by-one contributions would see them: one
+  // record, scored by its best source (the evaluator's clusters). A tie the write refuses (a pair a steward declared
+  // distinct) leaves both records; the rows after it went to the survivor (see RoundCarry.merged).
+  const mergedHere = new Map<string, string>();
+  const root = (id: string): string => endOfChain(mergedHere, survivor(id));
+  // Natural-key types held, read only for the records a row would merge through its score (rare): what the database
+  // holds (none for this round's new records), what the previous round gives, what this round gives.
+  const created = new Set<string>();
+  const gained = new Map<string, Set<string>>();
+  const storedTypes = new Map<string, readonly string[]>();
+  const gain = (id: string, types: Iterable<string>): void => {
+    const set = gained.get(id) ?? new Set<string>();
+    for (const t of types) set.add(t);
+    if (set.size > 0) gained.set(id, set);
+  };
+  const keyTypes = async (id: string): Promise<Set<string>> => {
+    let stored = storedTypes.get(id);
+    if (stored === undefined) {
+      stored = created.has(id)
+        ? []
+        : (await tx.query<{ key_type: string }>('SELECT DISTINCT key_type FROM ref_natural_keys WHERE referential = $1 AND golden_id = $2', [referential, id])).rows.map((r) => r.key_type);
+      storedTypes.set(id, stored);
+    }
+    return new Set([...stored, ...(previous?.keyed.get(id) ?? []), ...(gained.get(id) ?? [])]);
+  };
+  const mergeHere = async (survivorId: string, mergedId: string): Promise<void> => {
+    mergedHere.set(mergedId, survivorId);
+    gain(survivorId, await keyTypes(mergedId));
+  };
   for (let i = 0; i < fresh.length; i++) {
     // Rows are scored in slices: see prepareBulkSliced (this chunk is decided while the previous one is written).
     if (i > 0 && i % 250 === 0) await yieldToLoop();
@@ -230,14 +272,14 @@ async function decideFresh(
     };
     for (const id of dbCandidates.get(p.at) ?? []) {
       const fields = candidateFields.get(id);
-      if (fields) consider(survivor(id), fields);
+      if (fields) consider(root(id), fields);
     }
     for (const k of p.probe) {
-      for (const e of previous?.index.get(k) ?? []) consider(survivor(e.goldenId), e.fields);
-      for (const e of chunkIndex.get(k) ?? []) consider(e.goldenId, e.fields);
+      for (const e of previous?.index.get(k) ?? []) consider(root(e.goldenId), e.fields);
+      for (const e of chunkIndex.get(k) ?? []) consider(root(e.goldenId), e.fields);
     }
     const hit = p.keys.find((k) => keyOwner.has(keyId(k)));
-    const keyGolden = hit ? (keyOwner.get(keyId(hit)) as string) : undefined;
+    const keyGolden = hit ? root(keyOwner.get(keyId(hit)) as string) : undefined;
     const candidates = [...scored.values()]
       .filter((c) => c.goldenId !== keyGolden)
       .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1))
@@ -250,11 +292,25 @@ async function decideFresh(
       goldenId = keyGolden;
       decision = 'linked-identifier';
       links.push({ p, goldenId, how: 'identifier', detail: { key: hit } });
-      if (best && thresholds && best.score >= thresholds.link) ties.push({ p, survivorId: goldenId, mergedId: best.goldenId, key: hit, score: best.score });
+      if (best && thresholds && best.score >= thresholds.link) {
+        ties.push({ p, survivorId: goldenId, mergedId: best.goldenId, key: hit, score: best.score });
+        await mergeHere(goldenId, best.goldenId);
+      }
     } else if (linkTo) {
       goldenId = linkTo.goldenId;
       decision = 'linked-score';
       links.push({ p, goldenId, how: 'score', detail: { score: linkTo.score, weights: linkTo.weights } });
+      // A second record the row also scores at link against is merged in (§27), as contributeIn's step 2 does, unless
+      // both hold a natural key of one type (autoMergeIn refuses it too: decided here, the next round reads it right).
+      const other = bridgedByScore(candidates, thresholds?.link);
+      if (other) {
+        gain(goldenId, p.keys.map((k) => k.type));
+        const [mine, theirs] = [await keyTypes(goldenId), await keyTypes(other.goldenId)];
+        if (![...mine].some((t) => theirs.has(t))) {
+          ties.push({ p, survivorId: goldenId, mergedId: other.goldenId, linkScore: linkTo.score, score: other.score });
+          await mergeHere(goldenId, other.goldenId);
+        }
+      }
     } else {
       goldenId = goldenRecordId();
       newGoldens.push(goldenId);
@@ -264,6 +320,8 @@ async function decideFresh(
       if (proposed.length > 0) reviews.push({ p, goldenId, candidates: proposed });
     }
     decisions.set(p.at, { goldenId, decision });
+    if (decision === 'created' || decision === 'review') created.add(goldenId);
+    gain(goldenId, p.keys.map((k) => k.type));
     for (const k of p.keys) if (!keyOwner.has(keyId(k))) keyOwner.set(keyId(k), goldenId);
     if (p.profile) {
       const entry = { goldenId, fields: p.profile.fields };
@@ -275,5 +333,5 @@ async function decideFresh(
     }
   }
 
-  return { decisions: { fresh, newGoldens, links, reviews, decisions, ties }, keyOwner, index: chunkIndex };
+  return { decisions: { fresh, newGoldens, links, reviews, decisions, ties }, keyOwner, index: chunkIndex, keyed: gained };
 }

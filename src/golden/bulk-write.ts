@@ -2,7 +2,7 @@
 // golden records in their final form, links, recomputed records, review items, the engine's merges), and the rows
 // that take the single-row path. See bulk.ts.
 import type { Queryable } from '../storage/db.ts';
-import { contributeIn, tieReason } from './engine.ts';
+import { bridgeReason, contributeIn, tieReason } from './engine.ts';
 import { autoMergeIn } from './stewardship.ts';
 import type { ContributionDecision } from './engine-types.ts';
 import type { ReferentialModule } from './module.ts';
@@ -66,13 +66,15 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
       [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
     );
   }
-  // 6. Records tied by a row (its key names one, its score another): the engine merges them, as a single contribution would.
+  // 6. Records tied by a row (its key or its score names one, its score another): the engine merges them, as a single
+  // contribution would.
   const survivorOf = new Map<string, string>();
   const current = (id: string): string => endOfChain(survivorOf, id);
   for (const t of ties) {
     const survivorId = current(t.survivorId);
     const mergedId = current(t.mergedId);
-    const merged = await autoMergeIn(tx, module, survivorId, mergedId, tieReason({ sourceSystem: t.p.row.sourceSystem, sourceId: t.p.row.sourceId }, t.key, t.score));
+    const source = { sourceSystem: t.p.row.sourceSystem, sourceId: t.p.row.sourceId };
+    const merged = await autoMergeIn(tx, module, survivorId, mergedId, 'key' in t ? tieReason(source, t.key, t.score) : bridgeReason(source, t.linkScore, t.score));
     if (merged) survivorOf.set(mergedId, survivorId);
   }
 

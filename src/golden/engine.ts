@@ -161,6 +161,12 @@ export async function contributeIn(
     await lockGolden(tx, best.goldenId);
     await link(best.goldenId, 'score', { score: best.score, weights: best.weights });
     const r = await refreshGolden(tx, module, best.goldenId, 'contribution', { force: true });
+    // The source may also score at link against a second record: it ties the two, which are merged (§27).
+    const other = bridgedByScore(candidates, thresholds?.link);
+    if (other) {
+      const merged = await autoMergeIn(tx, module, best.goldenId, other.goldenId, bridgeReason({ sourceSystem, sourceId }, best.score, other.score));
+      if (merged) return { goldenId: best.goldenId, decision: 'linked-score', version: merged.survivorVersion, warnings: r.warnings };
+    }
     return { goldenId: best.goldenId, decision: 'linked-score', version: r.version, warnings: r.warnings };
   }
 
@@ -180,6 +186,23 @@ export async function contributeIn(
 /** Why the engine merged two records: the source that ties them. */
 export function tieReason(source: { sourceSystem: string; sourceId: string }, key: NaturalKey, score: number): string {
   return `source ${source.sourceSystem} ${source.sourceId} has this record's ${key.type} and scores ${score} against the merged record`;
+}
+
+/**
+ * The record merged into the one a source links to by score (docs/decisions.md §27): the next candidate, when the source
+ * scores at or above the link threshold against it too. The source is then the same person as both records, which are
+ * one. Only the next one, as the in-memory evaluator measures it (referentials/persons/evaluate.ts). `candidates`: best
+ * first, and the first one linked (linkCandidate: not a tie, which goes to review). autoMergeIn still refuses two
+ * records holding different natural keys of one type (two CINs, two people) and a pair remembered distinct.
+ */
+export function bridgedByScore<C extends MatchScore>(candidates: readonly C[], link: number | undefined): C | undefined {
+  const second = candidates[1];
+  return second !== undefined && link !== undefined && second.score >= link ? second : undefined;
+}
+
+/** Why the engine merged two records: the source linked by score to the survivor also scores at link against the merged one. */
+export function bridgeReason(source: { sourceSystem: string; sourceId: string }, linkScore: number, score: number): string {
+  return `source ${source.sourceSystem} ${source.sourceId} was linked to this record by a score of ${linkScore} and scores ${score} against the merged record, both at or above the link threshold`;
 }
 
 /** A new, empty golden record (version 0): refreshGolden makes it version 1 from its links. */
@@ -271,7 +294,10 @@ async function rematchSingleton(
     ]);
     const merged = await refreshGolden(tx, module, goldenId, 'contribution', { status: { status: 'merged', mergedInto: target.goldenId }, changeType: 'golden.merged' });
     const r = await refreshGolden(tx, module, target.goldenId, 'contribution', { force: true });
-    return { goldenId: target.goldenId, decision: target.decision, version: r.version, warnings: [...merged.warnings, ...r.warnings] };
+    // Linked by score, it may tie a second record to the first, as a new source would (step 2 above).
+    const other = best && target.how === 'score' ? bridgedByScore(candidates, thresholds?.link) : undefined;
+    const bridged = other && best ? await autoMergeIn(tx, module, target.goldenId, other.goldenId, bridgeReason(source, best.score, other.score)) : undefined;
+    return { goldenId: target.goldenId, decision: target.decision, version: bridged?.survivorVersion ?? r.version, warnings: [...merged.warnings, ...r.warnings] };
   }
   const proposed = reviewProposals(candidates, thresholds);
   if (proposed.length === 0) return undefined;

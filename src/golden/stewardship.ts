@@ -96,15 +96,23 @@ export async function mergeIn(
 export const matchingActor = 'tabadol:matching';
 
 /**
- * The engine's own merge, when one contribution ties two records (one by a natural key, the other by a score at or
- * above the link threshold): audited as the matching engine, undone by unmerge like any merge, and never across a
- * pair a steward declared distinct. undefined: not merged (same record, not both active, or a distinct pair).
+ * The engine's own merge, when one contribution ties two records (one by a natural key or a score, the other by a score,
+ * each at or above the link threshold): audited as the matching engine, undone by unmerge like any merge, never across a
+ * pair a steward declared distinct nor between two records holding natural keys of one type (two CINs). undefined: not
+ * merged (same record, not both active, a distinct pair, or two keys).
  */
 export async function autoMergeIn(tx: Queryable, module: ReferentialModule, survivorId: string, mergedId: string, reason: string): Promise<MergeResult | undefined> {
   if (survivorId === mergedId) return undefined;
   const [a, b] = [survivorId, mergedId].sort() as [string, string];
   const { rows: distinct } = await tx.query('SELECT 1 FROM ref_distinct_pairs WHERE referential = $1 AND golden_a = $2 AND golden_b = $3', [module.name, a, b]);
   if (distinct.length > 0) return undefined;
+  // Two records holding natural keys of one type hold two different ones (a key has one holder): two entities, a CIN
+  // each. The contribution's score does not say otherwise (it was measured against one of them only).
+  const { rows: clash } = await tx.query(
+    'SELECT key_type FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($2::text[]) GROUP BY key_type HAVING count(DISTINCT golden_id) > 1 LIMIT 1',
+    [module.name, [survivorId, mergedId]],
+  );
+  if (clash.length > 0) return undefined;
   const { rows } = await tx.query<{ status: string }>(`SELECT status FROM ref_golden WHERE id = ANY($1::text[]) AND referential = $2`, [[survivorId, mergedId], module.name]);
   if (rows.length !== 2 || rows.some((r) => r.status !== 'active')) return undefined;
   return mergeIn(tx, module, { survivorId, mergedId, actor: matchingActor, reason }, 'merge');
