@@ -30,9 +30,9 @@ const mapSourceIds = (column: string) => `regexp_replace(${column}::text, '("id"
 
 /** The copies of one referential's base rows, table by table; $1 the referential, $2 the last copy number, $3 the position step. */
 const copyStatements: readonly string[] = [
-  `INSERT INTO ref_golden (id, referential, version, status, merged_into, attributes, blocking_text, match_fields, created_at, updated_at, attribute_values)
+  `INSERT INTO ref_golden (id, referential, version, status, merged_into, attributes, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values)
    SELECT ${mapId('id')}, referential, version, status, CASE WHEN merged_into IS NULL THEN NULL ELSE ${mapId('merged_into')} END,
-          ${mapSourceIds('attributes')}, blocking_text, match_fields, created_at, updated_at, attribute_values
+          ${mapSourceIds('attributes')}, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values
      FROM ref_golden, generate_series(1, $2::int) k WHERE referential = $1`,
   `INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
    SELECT ${mapId('golden_id')}, referential, version, status, CASE WHEN merged_into IS NULL THEN NULL ELSE ${mapId('merged_into')} END,

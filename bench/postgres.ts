@@ -5,7 +5,7 @@
 // changed (planner costs, durability: the defaults). Its cluster is initialised once, kept between runs (so that
 // --reuse-db finds its database), and started and stopped by each run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,7 +13,61 @@ export interface BenchPostgres {
   /** The maintenance database's URL (…/postgres). */
   url: string;
   settings: Record<string, string>;
+  /**
+   * CPU seconds (user + system) that the server has used so far: see serverCpuSeconds. Undefined when /proc cannot
+   * tell (another system than Linux, or the server is gone).
+   */
+  cpuSeconds(): number | undefined;
   stop(): void;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux port but a few old ones). */
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is the state, [1] the parent pid. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds used by a PostgreSQL server: its postmaster's own utime + stime, plus cutime + cstime (every process it
+ * started and reaped: backends of closed connections, parallel workers, autovacuum workers), plus utime + stime of its
+ * processes alive now (backends, checkpointer, background writer, WAL writer, autovacuum launcher). The difference of
+ * two readings is what the server used between them, whether a process lived through both or not (one that ended in
+ * between is counted by its parent's cutime in full, its share before the first reading by the first reading).
+ */
+export function serverCpuSeconds(postmasterPid: number, ticks: number = clockTicks()): number | undefined {
+  const own = statFields(postmasterPid);
+  if (!own) return undefined;
+  // utime, stime, cutime, cstime: fields 14-17 of stat(5), [11]-[14] here.
+  let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(entry);
+    if (f && Number(f[1]) === postmasterPid) total += Number(f[11]) + Number(f[12]);
+  }
+  return total / ticks;
+}
+
+/** The postmaster's pid, from the first line of postmaster.pid in its data folder. */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where PostgreSQL's server programs are: `pg_config --bindir`, else the newest /usr/lib/postgresql/<v>/bin. */
@@ -67,9 +121,12 @@ export function startBenchPostgres(dataDir: string, port: number): BenchPostgres
   spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });
   run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
   let stopped = false;
+  const pid = postmasterPid(dataDir);
+  const ticks = clockTicks();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     settings,
+    cpuSeconds: () => (pid === undefined || stopped ? undefined : serverCpuSeconds(pid, ticks)),
     stop() {
       if (stopped) return;
       stopped = true;

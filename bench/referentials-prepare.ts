@@ -123,6 +123,10 @@ export interface IngestResult {
   cliRowsPerSecond: number | undefined;
   peakRssMb: number | undefined;
   peakRssFrom: 'cli' | '/usr/bin/time' | '/proc VmHWM' | 'none';
+  /** CPU seconds (user + system) of the importer process (node running the CLI), from /usr/bin/time -v. */
+  importerCpuSeconds: number | undefined;
+  /** CPU seconds of the PostgreSQL server (all its processes) over the import, when the bench runs the server. */
+  postgresCpuSeconds: number | undefined;
   /** Set when the CLI still required --source: the value passed (the file's first sourceSystem) for every row. */
   sourceFallback: string | undefined;
   /** The CLI's summary (stdout). */
@@ -151,6 +155,8 @@ interface ChildRun {
   wallSeconds: number;
   timeMaxRssKb: number | undefined;
   hwmKb: number | undefined;
+  /** User + system CPU seconds of the CLI, from /usr/bin/time -v. */
+  cpuSeconds: number | undefined;
 }
 
 /** VmHWM (peak resident set) of a live process, in kB. */
@@ -213,6 +219,8 @@ function runCli(rootDir: string, args: string[], env: NodeJS.ProcessEnv, label: 
     child.once('close', (code, signal) => {
       if (poll) clearInterval(poll);
       const rss = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(stderr);
+      const user = /User time \(seconds\):\s*([\d.]+)/.exec(stderr)?.[1];
+      const system = /System time \(seconds\):\s*([\d.]+)/.exec(stderr)?.[1];
       resolve({
         code: code ?? (signal ? 128 : 1),
         stdout,
@@ -220,6 +228,7 @@ function runCli(rootDir: string, args: string[], env: NodeJS.ProcessEnv, label: 
         wallSeconds: (performance.now() - started) / 1000,
         timeMaxRssKb: rss?.[1] !== undefined ? Number(rss[1]) : undefined,
         hwmKb,
+        cpuSeconds: user !== undefined && system !== undefined ? Number(user) + Number(system) : undefined,
       });
     });
   });
@@ -233,8 +242,11 @@ export async function ingest(
   rows: number,
   env: NodeJS.ProcessEnv,
   track: (child: ChildProcess) => void,
+  /** The database server's CPU seconds so far (BenchPostgres.cpuSeconds), when the bench runs it; read before and after. */
+  serverCpu?: () => number | undefined,
 ): Promise<IngestResult> {
   const args = ['import', file, '--referential', referential];
+  const serverBefore = serverCpu?.();
   let sourceFallback: string | undefined;
   let run = await runCli(rootDir, args, env, `import ${referential}`, track);
   if (run.code !== 0 && /--source/.test(run.stderrTail) && /required|missing|not specified/i.test(run.stderrTail)) {
@@ -243,6 +255,7 @@ export async function ingest(
     run = await runCli(rootDir, [...args, '--source', sourceFallback], env, `import ${referential}`, track);
   }
   if (run.code !== 0) throw new Error(`tabadol import ${referential} exited with ${run.code}:\n${run.stdout}\n${run.stderrTail.slice(-4000)}`);
+  const serverAfter = serverCpu?.();
   const parsed = parseImportSummary(run.stdout);
   const peak: Pick<IngestResult, 'peakRssMb' | 'peakRssFrom'> =
     parsed.peakRssMb !== undefined
@@ -261,6 +274,9 @@ export async function ingest(
     wallRowsPerSecond: rows / run.wallSeconds,
     cliRowsPerSecond: parsed.rowsPerSecond,
     ...peak,
+    importerCpuSeconds: run.cpuSeconds,
+    // A fallback run (--source) counts both attempts' server time: the first fails at once, on its first rows.
+    postgresCpuSeconds: serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : undefined,
     sourceFallback,
     summary: run.stdout.split('\n').filter((l) => l.trim() !== ''),
   };

@@ -258,6 +258,10 @@ async function sample(client: pg.Client, seed: number, want: number): Promise<Sa
 const fmt = (n: number | undefined, digits = 0): string =>
   n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !(b > 0) ? '—' : (a / b).toFixed(a / b < 0.01 ? 4 : 3));
+/** CPU milliseconds per row, three decimals; '—' when the CPU was not measured. */
+const msPerRow = (seconds: number | undefined, rows: number): string => (seconds === undefined || !(rows > 0) ? '—' : ((seconds * 1000) / rows).toFixed(3));
+/** The sum, unless one of them is unknown. */
+const sumOf = (values: ReadonlyArray<number | undefined>): number | undefined => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
 const failuresText = (m: Measured): string => {
   const parts = Object.entries(m.failures).map(([k, v]) => `${v} × ${k}`);
   return parts.length > 0 ? `  FAILURES ${parts.join(', ')}` : '';
@@ -294,12 +298,15 @@ async function main(): Promise<void> {
   // DATABASE_URL names a server of yours; without it the bench runs its own, with memory settings for the data set.
   let serverUrl = process.env['DATABASE_URL'];
   let serverNote = 'the server of DATABASE_URL';
+  // The server's CPU over each import: only for a server of the bench's own (its processes are known).
+  let serverCpu: (() => number | undefined) | undefined;
   if (!serverUrl) {
     const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
     const server = startBenchPostgres(benchPostgresDir, port);
     children.onExit(() => server.stop());
     children.onCleanup(async () => server.stop());
     serverUrl = server.url;
+    serverCpu = () => server.cpuSeconds();
     serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')})`;
   }
   const redisUrl = process.env['REDIS_URL'] || defaultRedisUrl;
@@ -338,13 +345,16 @@ async function main(): Promise<void> {
     const importDataDir = children.tempDir('tabadol-bench-import-');
     for (const referential of referentialNames) {
       say(`ingest ${referential}: tabadol import ${relative(rootDir, data.file(referential))} --referential ${referential} (${fmt(records[referential])} rows)…\n`);
-      const result = await ingest(rootDir, referential, data.file(referential), records[referential], { ...env, DATA_DIR: importDataDir }, (child) => children.track(child, { group: true }));
+      const result = await ingest(rootDir, referential, data.file(referential), records[referential], { ...env, DATA_DIR: importDataDir }, (child) => children.track(child, { group: true }), serverCpu);
       ingests.push(result);
       for (const line of result.summary) say(`    ${line}\n`);
       say(
         `  → ${fmt(result.wallRowsPerSecond)} rows/s wall (${result.wallSeconds.toFixed(1)} s)` +
           (result.cliRowsPerSecond !== undefined ? `, ${fmt(result.cliRowsPerSecond)} rows/s by the CLI` : '') +
-          `, peak RSS ${result.peakRssMb !== undefined ? `${fmt(result.peakRssMb)} MB (${result.peakRssFrom})` : 'not measured'}\n`,
+          `, peak RSS ${result.peakRssMb !== undefined ? `${fmt(result.peakRssMb)} MB (${result.peakRssFrom})` : 'not measured'}\n` +
+          `    CPU per row: importer ${msPerRow(result.importerCpuSeconds, result.rows)} ms, PostgreSQL ${msPerRow(result.postgresCpuSeconds, result.rows)} ms` +
+          ` (importer: user + system of the CLI's process by /usr/bin/time, start-up and the file's first pass included;` +
+          ` PostgreSQL: user + system of every process of the server over the import, from /proc: backends, autovacuum, checkpointer, writers)\n`,
       );
     }
     await withClient(benchUrl, async (c) => {
@@ -478,7 +488,7 @@ async function main(): Promise<void> {
   if (ingests.length > 0) {
     say(
       table(
-        ['ingest (tabadol import)', 'rows', 'seconds', 'rows/s wall', 'rows/s CLI', 'COPY rows/s', 'ratio', 'peak RSS MB', 'RSS from'],
+        ['ingest (tabadol import)', 'rows', 'seconds', 'rows/s wall', 'rows/s CLI', 'importer CPU ms/row', 'PostgreSQL CPU ms/row', 'COPY rows/s', 'ratio', 'peak RSS MB', 'RSS from'],
         [
           ...ingests.map((i) => [
             `${i.referential}${i.sourceFallback ? ` (--source ${i.sourceFallback})` : ''}`,
@@ -486,12 +496,14 @@ async function main(): Promise<void> {
             i.wallSeconds.toFixed(1),
             fmt(i.wallRowsPerSecond),
             fmt(i.cliRowsPerSecond),
+            msPerRow(i.importerCpuSeconds, i.rows),
+            msPerRow(i.postgresCpuSeconds, i.rows),
             fmt(copy?.rate),
             ratio(i.wallRowsPerSecond, copy?.rate),
             fmt(i.peakRssMb),
             i.peakRssFrom,
           ]),
-          ['all three', fmt(ingestTotal?.rows), ingestTotal?.seconds.toFixed(1) ?? '—', fmt(ingestRate), fmt(cliRate), fmt(copy?.rate), ratio(ingestRate, copy?.rate), fmt(peakRss), ''],
+          ['all three', fmt(ingestTotal?.rows), ingestTotal?.seconds.toFixed(1) ?? '—', fmt(ingestRate), fmt(cliRate), msPerRow(sumOf(ingests.map((i) => i.importerCpuSeconds)), ingestTotal?.rows ?? 0), msPerRow(sumOf(ingests.map((i) => i.postgresCpuSeconds)), ingestTotal?.rows ?? 0), fmt(copy?.rate), ratio(ingestRate, copy?.rate), fmt(peakRss), ''],
         ],
       ) + '\n\n',
     );

@@ -46,7 +46,8 @@ export async function backfillBlockingKeys(db: Db, modules: readonly Referential
     for (;;) {
       if (options.stopped?.()) return keyed;
       const { rows } = await db.query<{ id: string; keyed: boolean }>(
-        `SELECT g.id, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.golden_id = g.id) AS keyed FROM ref_golden g
+        // Keyed: its first listed key is there (a primary-key probe; ref_blocking_keys has no index by record: migration 0022).
+        `SELECT g.id, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.referential = g.referential AND b.key = g.blocking_keys[1] AND b.golden_id = g.id) AS keyed FROM ref_golden g
           WHERE g.referential = $1 AND g.status = 'active' AND g.version > 0 AND g.id > $2 ORDER BY g.id LIMIT 1000`,
         [module.name, after],
       );

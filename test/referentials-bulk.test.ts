@@ -79,6 +79,12 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
       const { rows: keys } = await t.db.query<{ key: string }>('SELECT key FROM ref_blocking_keys WHERE golden_id = $1 ORDER BY key', [id]);
       expect(keys.map((k) => k.key)).toEqual(computed.blockingKeys);
     }
+    // The key list each record holds (migration 0022) names exactly its key rows: the keys it drops are found through it.
+    const { rows: lists } = await t.db.query<{ id: string; listed: string[] | null; stored: string[] | null }>(
+      'SELECT g.id, g.blocking_keys AS listed, (SELECT array_agg(b.key) FROM ref_blocking_keys b WHERE b.golden_id = g.id) AS stored FROM ref_golden g',
+    );
+    expect(lists.length).toBe(ids.size);
+    for (const l of lists) expect({ id: l.id, keys: [...(l.listed ?? [])].sort() }).toEqual({ id: l.id, keys: [...(l.stored ?? [])].sort() });
     // One change per golden-record version, each in the feed; a chunk's events go out as one grouped outbox row.
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_changes')).toBe(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_history'));
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeGreaterThanOrEqual(rows.length / 500);

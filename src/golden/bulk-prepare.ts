@@ -4,7 +4,7 @@
 import type { ContributionDecision } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { surviveOneJson } from './engine-survivorship.ts';
-import { goldenRowJsonOf } from './compute.ts';
+import { goldenRowJsonOf, storedBlockingKeys } from './compute.ts';
 
 export interface BulkRow {
   /** Where the row came from (a file's line number), echoed in its outcome. */
@@ -27,6 +27,8 @@ export interface Prepared {
   profile: MatchProfile | undefined;
   probe: string[];
   indexKeys: string[];
+  /** indexKeys as the record this row alone makes stores them (storedBlockingKeys). */
+  soloKeys: string[];
   warnings: string[];
   /**
    * What the chunk's statements send for this row, serialised here, ahead of the database: its source record, and the
@@ -94,6 +96,7 @@ class Preparing {
     const blocking = module.blockingKeys?.(attributes);
     const profile = module.matchProfile?.(attributes);
     const indexKeys = blocking?.index ?? [];
+    const soloKeys = storedBlockingKeys(indexKeys);
     const prepared: Prepared = {
       at,
       row,
@@ -102,9 +105,10 @@ class Preparing {
       profile,
       probe: blocking?.probe ?? [],
       indexKeys,
+      soloKeys,
       warnings: normalised.warnings,
       sourceJson: JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes }),
-      soloJson: goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, [
+      soloJson: goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, soloKeys, [
         { system: row.sourceSystem, id: row.sourceId, version: 1 },
       ]),
     };

@@ -46,7 +46,7 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
     const rows = sourcesOf.get(goldenId) ?? [];
     const only = rows.length === 1 ? rows[0] : undefined;
     // One source (the common case): what was computed for matching is the record's profile and keys already.
-    if (only) return { goldenId, keys: only.keys, blockingKeys: [...new Set(only.indexKeys)].sort(), rowJson: only.soloJson };
+    if (only) return { goldenId, keys: only.keys, blockingKeys: only.soloKeys, rowJson: only.soloJson };
     const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
     return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
   });

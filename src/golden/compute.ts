@@ -57,22 +57,28 @@ type RowProfile = { blockingText: string | null; fields: Record<string, string |
 
 /**
  * A new golden record as insertGoldens sends it, all but its id:
- * `{"attributes":…,"attribute_values":…,"blocking_text":…,"match_fields":…,"links":…}`.
+ * `{"attributes":…,"attribute_values":…,"blocking_text":…,"match_fields":…,"blocking_keys":[…],"links":…}`.
  */
-function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, links: ComputedGolden['links']): string {
-  return goldenRowJsonOf({ attributes: JSON.stringify(attributes), values: valuesJson(attributes) }, profile, links);
+function goldenRowJson(attributes: GoldenAttributes, profile: RowProfile, blockingKeys: readonly string[], links: ComputedGolden['links']): string {
+  return goldenRowJsonOf({ attributes: JSON.stringify(attributes), values: valuesJson(attributes) }, profile, blockingKeys, links);
 }
 
-/** goldenRowJson with the attributes and their values serialised already (surviveOneJson). */
-export function goldenRowJsonOf(texts: { attributes: string; values: string }, profile: RowProfile, links: ComputedGolden['links']): string {
-  return `{"attributes":${texts.attributes},"attribute_values":${texts.values},"blocking_text":${JSON.stringify(profile?.blockingText ?? null)},"match_fields":${JSON.stringify(profile?.fields ?? null)},"links":${JSON.stringify(links)}}`;
+/**
+ * goldenRowJson with the attributes and their values serialised already (surviveOneJson). `blockingKeys`: the keys the
+ * record is written under in ref_blocking_keys, distinct and sorted (ref_golden.blocking_keys, migration 0022).
+ */
+export function goldenRowJsonOf(texts: { attributes: string; values: string }, profile: RowProfile, blockingKeys: readonly string[], links: ComputedGolden['links']): string {
+  return `{"attributes":${texts.attributes},"attribute_values":${texts.values},"blocking_text":${JSON.stringify(profile?.blockingText ?? null)},"match_fields":${JSON.stringify(profile?.fields ?? null)},"blocking_keys":${JSON.stringify(blockingKeys)},"links":${JSON.stringify(links)}}`;
 }
+
+/** A record's blocking keys as stored: each once, sorted (the order ref_golden.blocking_keys holds them in). */
+export const storedBlockingKeys = (keys: Iterable<string>): string[] => [...new Set(keys)].sort();
 
 /** ref_golden.attribute_values: each attribute's value alone, what a consumer reads unless it asks for provenance. */
 export const valuesJson = (attributes: GoldenAttributes): string => JSON.stringify(plainValues(attributes));
 
 export function newGolden(goldenId: string, computed: ComputedGolden): NewGolden {
-  return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, rowJson: goldenRowJson(computed.attributes, computed, computed.links) };
+  return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, rowJson: goldenRowJson(computed.attributes, computed, computed.blockingKeys, computed.links) };
 }
 
 /** A golden record as a pure function of its linked sources (invariant 1). */
@@ -92,7 +98,7 @@ export function computeFromSources(module: ReferentialModule, sources: readonly 
     blockingText: profile?.blockingText ?? null,
     fields: profile?.fields ?? null,
     keys: [...keyMap.values()],
-    blockingKeys: [...blocking].sort(),
+    blockingKeys: storedBlockingKeys(blocking),
     links: sources.map((s) => ({ system: s.system, id: s.id, version: s.version })),
   };
 }

@@ -51,8 +51,15 @@ export async function syncNaturalKeys(
 
 /**
  * The records' blocking keys, exactly `keys` (derived data: recomputed from the links whenever a record is).
- * `newRecords`: the records were made in this transaction and each key is given once, so none can be there already:
- * a plain insert (ON CONFLICT probes the primary key once more per key: a tenth of a bulk import's database time).
+ * `newRecords`: the records were made in this transaction, their key lists written with them (insertGoldens), and each
+ * key is given once, so none can be there already: a plain insert (ON CONFLICT probes the primary key once more per
+ * key: a tenth of a bulk import's database time).
+ *
+ * A record's keys are found through the list it holds (ref_golden.blocking_keys, migration 0022), not through an index
+ * on ref_blocking_keys.golden_id: that index cost a second B-tree insert for each of the 7 to 30 keys of every record
+ * written, and only this function read it. The keys it drops are deleted by their primary key; the list is brought in
+ * line in the same call. A key row the list does not name (one written by hand) is left in place: it can only add a
+ * candidate, which matching scores like any other.
  */
 export async function syncBlockingKeys(
   tx: Queryable,
@@ -63,11 +70,24 @@ export async function syncBlockingKeys(
 ): Promise<void> {
   const g = JSON.stringify(keys.map(([id]) => id));
   const k = JSON.stringify(keys.map(([, key]) => key));
-  if (ids.length > 0) await tx.query(
-    `DELETE FROM ref_blocking_keys b WHERE b.referential = $1 AND b.golden_id = ANY(${hiddenArray(2)})
-        AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}) AS k(g, key) WHERE k.g = b.golden_id AND k.key = b.key)`,
-    [referential, JSON.stringify(ids), g, k],
-  );
+  if (ids.length > 0) {
+    const records = JSON.stringify(ids);
+    await tx.query(
+      `WITH held AS (SELECT r.id, unnest(r.blocking_keys) AS key FROM ref_golden r WHERE r.id = ANY(${hiddenArray(2)}))
+       DELETE FROM ref_blocking_keys b USING held
+        WHERE b.referential = $1 AND b.key = held.key AND b.golden_id = held.id
+          AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}) AS k(g, key) WHERE k.g = held.id AND k.key = held.key)`,
+      [referential, records, g, k],
+    );
+    await tx.query(
+      `UPDATE ref_golden r SET blocking_keys = n.keys
+         FROM (SELECT i.id, COALESCE(array_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '{}') AS keys
+                 FROM ${jsonList(1)} AS i(id) LEFT JOIN ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key) ON k.g = i.id
+                GROUP BY i.id) n
+        WHERE r.id = n.id AND r.id = ANY(${hiddenArray(1)}) AND r.blocking_keys IS DISTINCT FROM n.keys`,
+      [records, g, k],
+    );
+  }
   if (keys.length === 0) return;
   await tx.query(
     `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,

@@ -243,10 +243,10 @@ export async function insertGoldens(
   // neither a row nor the document is copied again to be sent.
   await tx.query(
     `WITH r AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, links jsonb), ${jsonList(4)})
-              WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, links, id, ord)),
-          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
-                SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, clock_timestamp(), clock_timestamp() FROM r)
+       SELECT * FROM ROWS FROM (jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, blocking_keys text[], links jsonb), ${jsonList(4)})
+              WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, blocking_keys, links, id, ord)),
+          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, blocking_keys, created_at, updated_at)
+                SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, r.blocking_keys, clock_timestamp(), clock_timestamp() FROM r)
      INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
      SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
     [referential, entries.map((e) => e.rowJson).join(','), cause, JSON.stringify(entries.map((e) => e.goldenId))],
