@@ -265,6 +265,44 @@ describe.each(drivers())('message log on %s', (driver) => {
       expect(result).toMatchObject({ ok: true, rowsChecked: 8, firstSeq: '1', lastSeq: '8', problems: [] });
     });
 
+    it("keeps writing in one statement when its own next flush took the head first (no slow mode, no warning)", async () => {
+      const { db, state } = instrument(t.db);
+      let statements = 0;
+      let gate: Promise<void> | undefined;
+      // The one-statement append (WITH lock AS …) waits at the gate: the flush started after it goes first.
+      const counted: Db = {
+        ...db,
+        query: async (sql, params) => {
+          statements++;
+          if (gate && sql.startsWith('WITH lock AS')) await gate;
+          return db.query(sql, params);
+        },
+        transaction: (fn, options) => db.transaction(fn, options),
+      };
+      const warnings: string[] = [];
+      const log = new MessageLog({ db: counted, keyring, checkpointEveryRows: 1000, checkpointEverySeconds: HOUR, logger: { warn: (_o, m) => warnings.push(m ?? '') } });
+      logs.push(log);
+      expect(await log.append(entry(1))).toBe('1');
+      let open!: () => void;
+      gate = new Promise((resolve) => (open = resolve));
+      const slow = log.append(entry(2));
+      // Let the first flush send its statement (and start the next flush) before the second entry is queued.
+      while (statements === 0) await new Promise((r) => setImmediate(r));
+      const fast = log.append(entry(3));
+      expect(await fast).toBe('2');
+      gate = undefined;
+      open();
+      expect(await slow).toBe('3');
+      expect(state.transactions).toBe(3);
+      // The head is known again: the next batch is one statement, not one of 64 transactions.
+      const before = statements;
+      expect(await log.append(entry(4))).toBe('4');
+      expect(state.transactions).toBe(3);
+      expect(statements).toBe(before + 1);
+      expect(warnings).toEqual([]);
+      expect((await verifyLog(t.db, keyring)).ok).toBe(true);
+    });
+
     it('checkpoints a batch whose oldest unsigned row has waited checkpointEverySeconds', async () => {
       const log = openLog(t.db, { checkpointEveryRows: 1000, checkpointEverySeconds: 60 });
       await log.append(entry(1, { at: new Date(Date.now() - 120_000) }));

@@ -30,7 +30,7 @@ export interface LogEntry {
 export interface MessageLogOptions {
   db: Db;
   keyring: HubKeyring;
-  logger?: { warn(o: object, m?: string): void };
+  logger?: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void };
   /** A checkpoint at least every this many rows. */
   checkpointEveryRows?: number;
   /** A row waits at most about this long for a checkpoint, even when traffic stops. */
@@ -215,7 +215,7 @@ async function readChainState(tx: Queryable): Promise<ChainState> {
 export class MessageLog {
   private readonly db: Db;
   private readonly keyring: HubKeyring;
-  private readonly logger: { warn(o: object, m?: string): void } | undefined;
+  private readonly logger: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } | undefined;
   private readonly everyRows: bigint;
   private readonly everyMs: number;
   private queue: Pending[] = [];
@@ -242,6 +242,8 @@ export class MessageLog {
   private unsettled = 0;
   /** Flushes to write the slow way after the one-statement path found that another writer had moved the head. */
   private slowFlushes = 0;
+  /** Flushes this instance has started: one started after a given flush may have taken the lock before it. */
+  private flushesStarted = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(opts: MessageLogOptions) {
@@ -326,7 +328,8 @@ export class MessageLog {
       // The state this instance knows is the head only if no other flush of its own is still in flight.
       const known = this.unsettled === 0 ? this.known : null;
       this.unsettled++;
-      await this.flush(batch, wanted, committing, known);
+      const serial = ++this.flushesStarted;
+      await this.flush(batch, wanted, committing, known, serial);
     })().finally(() => {
       this.inFlight.delete(flush);
       // A flush that failed before its COMMIT lets the next one start now. An append that arrived after the last check
@@ -345,7 +348,7 @@ export class MessageLog {
    * before they answer. `committing` is called when COMMIT, or the one statement, is about to be sent (the next flush then starts, and waits
    * for the lock). Never throws: the batch's callers get the outcome.
    */
-  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void, known: ChainState | null): Promise<void> {
+  private async flush(batch: Pending[], checkpoint: 'if-due' | 'force' | null, committing: () => void, known: ChainState | null, serial: number): Promise<void> {
     this.known = null;
     if (known && batch.length > 0 && checkpoint === null && this.slowFlushes === 0) {
       try {
@@ -356,10 +359,17 @@ export class MessageLog {
         }
       } catch (err) {
         // A key another writer took meanwhile (unique violation), or a fault that the transaction below meets again.
-        this.logger?.warn({ err: { name: (err as Error).name, message: (err as Error).message }, rows: batch.length }, 'message log: one-statement append failed; writing the batch in a transaction');
+        // This instance's own next flush, started at this statement's send, may have taken the lock first and the
+        // seqs with it: that is the design working (the primary key caught it), not news for an operator.
+        const ownRace = this.flushesStarted > serial && (err as { code?: unknown }).code === '23505';
+        const fields = { err: { name: (err as Error).name, message: (err as Error).message }, rows: batch.length };
+        if (ownRace) this.logger?.debug?.(fields, 'message log: the next flush took the head first; writing the batch in a transaction');
+        else this.logger?.warn(fields, 'message log: one-statement append failed; writing the batch in a transaction');
       }
-      // Another writer moved the head (another process on the same database): the next few flushes read it under the lock.
-      this.slowFlushes = 64;
+      // The head moved. If a flush of this instance started after this one, it is the likely mover: the flush after it
+      // knows the head again. Otherwise another writer did (another process on the same database): the next few
+      // flushes read the head under the lock.
+      if (this.flushesStarted === serial) this.slowFlushes = 64;
     } else if (this.slowFlushes > 0) {
       this.slowFlushes--;
     }
