@@ -1,6 +1,6 @@
 // Bulk contributions, second step: a round's rows decided against what the database holds (and what the round
 // before it carries), as one-by-one contributions in order would decide them; nothing written. See bulk.ts.
-import { linkCandidate, reviewProposals } from './tie.ts';
+import { linkCandidate, reviewProposals, reviewReason } from './tie.ts';
 import { goldenRecordId } from './ids.ts';
 import type { Queryable } from '../storage/db.ts';
 import { bridgedByScore, type Candidate } from './engine.ts';
@@ -159,6 +159,29 @@ function mergedBy(ties: FreshDecisions['ties']): Map<string, string> {
 }
 
 /**
+ * A row bearing a natural key no record holds (a CIN not seen yet) is a person of its own: a record that already holds
+ * a key of that type (another CIN) is another person. contributeIn's score sees that through the record's own fields
+ * (its CIN caps the score below review); here a candidate may have been scored through one of its rows without a CIN
+ * (this chunk's or the previous round's), so the key types it holds are read, for the candidates that could link or
+ * be reviewed only (a query at most per record, cached by the caller). Without it a chunk gave one record two CINs.
+ */
+async function withoutOtherKeyHolders(
+  ranked: readonly Candidate[],
+  keys: readonly NaturalKey[],
+  keyTypes: (id: string) => Promise<Set<string>>,
+  thresholds: { link: number; review: number } | undefined,
+): Promise<Candidate[]> {
+  if (keys.length === 0 || !thresholds) return [...ranked];
+  const types = new Set(keys.map((k) => k.type));
+  const out: Candidate[] = [];
+  for (const c of ranked) {
+    if (reviewReason(c, thresholds) !== undefined && [...(await keyTypes(c.goldenId))].some((t) => types.has(t))) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
  * Rows whose source ids the referential has never seen: looked up and matched, set-based; nothing written.
  * Long on purpose (about 120 lines): its numbered phases (keys held, blocking candidates and their fields, decisions in
  * row order) share the maps they build, and the decisions must reproduce one-by-one contributions exactly; split into
@@ -280,10 +303,11 @@ async function decideFresh(
     }
     const hit = p.keys.find((k) => keyOwner.has(keyId(k)));
     const keyGolden = hit ? root(keyOwner.get(keyId(hit)) as string) : undefined;
-    const candidates = [...scored.values()]
+    const ranked = [...scored.values()]
       .filter((c) => c.goldenId !== keyGolden)
       .sort((a, b) => b.score - a.score || (a.goldenId < b.goldenId ? -1 : 1))
       .slice(0, 20);
+    const candidates = hit ? ranked : await withoutOtherKeyHolders(ranked, p.keys, keyTypes, thresholds);
     const best = candidates[0];
     const linkTo = linkCandidate(candidates, thresholds?.link);
     let goldenId: string;
