@@ -158,24 +158,30 @@ describe.each(drivers())('merge through score on %s', (driver) => {
   });
 });
 
-/** A CIN; the same person without one (a score link); a namesake born the same day with a CIN of her own. */
-const secondCin: BulkRow[] = [
-  { line: 1, sourceSystem: 'civil-registry', sourceId: 'cr-k1', attributes: { firstNameLatin: 'Zineb', lastNameLatin: 'Akhannouch', sex: 'F', birthDate: '1958-08-18', cin: 'K100001' } },
-  { line: 2, sourceSystem: 'btp', sourceId: 'b-k2', attributes: { firstNameLatin: 'Zineb', lastNameLatin: 'Akhannouch', sex: 'F', birthDate: '1958-08-18' } },
-  { line: 3, sourceSystem: 'marroute', sourceId: 'm-k3', attributes: { firstNameLatin: 'Zineb', lastNameLatin: 'Akhannouch', sex: 'F', birthDate: '1958-08-18', cin: 'K200002' } },
-];
+/**
+ * A CIN; the same person without one (a score link); a namesake born the same day with a CIN of her own. `n` keeps each
+ * path's rows (source ids, CINs) apart in the block's one database.
+ */
+const secondCin = (n: number): BulkRow[] => {
+  const zineb = { firstNameLatin: 'Zineb', lastNameLatin: 'Akhannouch', sex: 'F', birthDate: '1958-08-18' };
+  return [
+    { line: 1, sourceSystem: 'civil-registry', sourceId: `cr-k1-${n}`, attributes: { ...zineb, cin: `K${n}00001` } },
+    { line: 2, sourceSystem: 'btp', sourceId: `b-k2-${n}`, attributes: { ...zineb } },
+    { line: 3, sourceSystem: 'marroute', sourceId: `m-k3-${n}`, attributes: { ...zineb, cin: `K${n}00002` } },
+  ];
+};
 
 describe.each(drivers())('a record never holds two CINs, whatever the path, on %s', (driver) => {
   let t!: TestDb;
   referentialsDbPerBlock(driver, (db) => (t = db));
 
   it('the evaluator keeps the namesake with her own CIN apart', () => {
-    expect(matchPersons(secondCin).clusters).toEqual([0, 0, 2]);
+    expect(matchPersons(secondCin(9)).clusters).toEqual([0, 0, 2]);
   });
 
   for (const path of paths) {
     it(`${path}: a row with a CIN of its own is not linked to a record holding another, even through that record's row without a CIN`, async () => {
-      const ids = await put(t, path, secondCin.map((r) => ({ ...r, sourceId: `${r.sourceId}-${paths.indexOf(path)}`, attributes: { ...r.attributes, ...(r.attributes['cin'] ? { cin: `${String(r.attributes['cin']).slice(0, 2)}${paths.indexOf(path)}${String(r.attributes['cin']).slice(3)}` } : {}) } })));
+      const ids = await put(t, path, secondCin(paths.indexOf(path) + 1));
       expect(ids[1]).toBe(ids[0]);
       expect(ids[2]).not.toBe(ids[0]);
       const { rows } = await t.db.query<{ golden_id: string; n: number }>(
