@@ -158,6 +158,15 @@ const arrived = (what: string, ok: boolean): string => {
   return ok ? 'ARRIVED' : 'DID NOT ARRIVE';
 };
 
+/**
+ * Whether a full name ("Hicham El Othmani") ends with the corrected family name and no longer with the old one: "El
+ * Othmani" → "Othmani" is not there while the name still ends with "El Othmani" (which ends with "Othmani" too).
+ */
+function namesCorrected(fullName: string | undefined, old: string, corrected: string): boolean {
+  const endsWith = (name: string) => fullName === name || fullName?.endsWith(` ${name}`) === true;
+  return endsWith(corrected) && !(old.length > corrected.length && endsWith(old));
+}
+
 // ---- step 1: a name corrected in the complaints platform ------------------------------------------------------------
 
 async function stepName(): Promise<void> {
@@ -202,12 +211,13 @@ async function stepName(): Promise<void> {
   out(`             (complainant ${filed.complainantId}, complaint ${filed.number}): "${current}" → "${corrected}", CIN card in hand`);
 
   const inPermis = await until(async () => ((await ask<Candidate>(permis, `/candidates/${p.cin}`))?.lastNameLatin === corrected ? true : undefined));
-  const inInfractions = await until(async () => ((await getLicence(infractions.url, p.cin, { timeoutMs: 5000 })).holderNameLatin?.includes(corrected) ? true : undefined));
+  const inInfractions = await until(async () => (namesCorrected((await getLicence(infractions.url, p.cin, { timeoutMs: 5000 })).holderNameLatin, current, corrected) ? true : undefined));
   const pushPermis = await until(() => pushTo('cin', p.cin, permisSubsystem, before));
   const pushInfractions = await until(() => pushTo('cin', p.cin, infractionsProvider, before));
   const golden = await until(async () => (await ask<{ hub?: { goldenId: string; version: number } }>(complaints, `/admin/complainants/${filed.complainantId}`))?.hub);
   out(`  Golden     ${golden ? `person ${golden.goldenId}, version ${golden.version} (as pushed back to the complaints platform)` : 'no golden version pushed back to the complaints platform in time'}`);
-  out(`  permis-rdv ${arrived('step 1: permis-rdv', inPermis === true && pushPermis !== undefined)}: its candidate file now reads "${corrected}"${pushPermis ? `; delivered by the push logged as message-log entry ${pushPermis.logSeq}` : ''}`);
+  const inPermisNow = await ask<Candidate>(permis, `/candidates/${p.cin}`).catch(() => undefined);
+  out(`  permis-rdv ${arrived('step 1: permis-rdv', inPermis === true && pushPermis !== undefined)}: its candidate file now reads "${inPermisNow?.lastNameLatin ?? '-'}"${pushPermis ? `; delivered by the push logged as message-log entry ${pushPermis.logSeq}` : ''}`);
   const licence = await getLicence(infractions.url, p.cin, { timeoutMs: 5000 }).catch(() => undefined);
   out(`  infractions ${arrived('step 1: infractions', inInfractions === true && pushInfractions !== undefined)}: its licence file names "${licence?.holderNameLatin ?? '-'}"${pushInfractions ? `; delivered by the push logged as message-log entry ${pushInfractions.logSeq}` : ''}`);
   out(`  Citizen    the citizen portal's report for CIN ${p.cin} (who received or read my data) now lists:`);

@@ -47,6 +47,8 @@ export class BtpStore {
   readonly epoch = randomBytes(6).toString('hex');
   private readonly held = new Map<string, Held>();
   private seq = 0;
+  /** The change sequence the hub has taken in (changesSince). */
+  private takenInThrough = 0;
   /** Changes taken from the hub's pushes, in order (what the demo and the tests look at). */
   readonly fromHub: Array<{ ice: string; goldenId: string; version: number }> = [];
 
@@ -82,6 +84,9 @@ export class BtpStore {
 
   /** Companies changed locally after `since`, oldest change first; `cursor` is where the next page starts. */
   changesSince(since: number, limit: number): CompanyChangePage {
+    // The hub's adapter asks from its cursor, moved only once a page is taken in: everything up to `since` has reached
+    // the hub. Capped at this start's sequence: a cursor of an earlier start acknowledges nothing of this one.
+    if (since <= this.seq) this.takenInThrough = Math.max(this.takenInThrough, since);
     const after = [...this.held.values()].filter((h) => h.seq > since).sort((a, b) => a.seq - b.seq);
     const page = after.slice(0, limit);
     return {
@@ -114,7 +119,7 @@ export class BtpStore {
    * A golden change pushed by the hub: applied to the company with that ICE if the platform has it, and if it is newer
    * than the last one applied (a push delivered twice, or late, changes nothing). Not listed back to the hub.
    */
-  applyFromHub(change: HubCompanyChange): 'applied' | 'unknown' | 'stale' {
+  applyFromHub(change: HubCompanyChange): 'applied' | 'unknown' | 'stale' | 'kept-local' {
     const a = change.attributes ?? {};
     const ice = typeof a.ice === 'string' ? a.ice : undefined;
     const h = ice ? this.held.get(ice) : undefined;
@@ -122,6 +127,13 @@ export class BtpStore {
     if (h.hub && h.hub.goldenId === change.goldenId && h.hub.version >= change.version) return 'stale';
     // A golden change made before the staff's last edit: the edit wins here, and reaches the hub by the next pull.
     if (h.editedAt !== undefined && Date.parse(change.at) < h.editedAt) return 'stale';
+    // A staff edit the hub has not taken in yet keeps its values: a golden change made without it would overwrite it
+    // here, the next pull would list the company unchanged, and the edit would be lost. The change is recorded (a
+    // later delivery of it is stale); the hub pushes again once it has the edit (docs/decisions.md §29).
+    if (h.editedAt !== undefined && h.seq > this.takenInThrough) {
+      h.hub = { goldenId: change.goldenId, version: change.version };
+      return 'kept-local';
+    }
     const p = h.record.profile;
     if (typeof a.nameFr === 'string') {
       p.raisonSociale = a.nameFr;

@@ -96,6 +96,11 @@ export class ComplaintsStore {
   readonly fromHub: PersonChange[] = [];
   /** When an agent last corrected each complainant (ms). */
   private readonly editedAt = new Map<string, number>();
+  /**
+   * The complainant sequence the hub has taken in: the highest `since` it has asked from (its adapter moves its
+   * cursor only once a page is taken in). A complainant changed after that has a local change still on its way.
+   */
+  private takenInThrough = 0;
   /** The last golden change applied per CIN. */
   private readonly appliedFromHub = new Map<string, { goldenId: string; version: number }>();
 
@@ -122,6 +127,8 @@ export class ComplaintsStore {
   }
 
   complainantsSince(since: number, limit: number): ChangePage<Complainant> {
+    // Capped at this start's sequence: a cursor of an earlier start acknowledges nothing of this one.
+    if (since <= this.seq) this.takenInThrough = Math.max(this.takenInThrough, since);
     const after = [...this.complainantSeq.values()].filter((c) => c.seq > since).sort((a, b) => a.seq - b.seq);
     const taken = after.slice(0, limit);
     return { epoch: this.epoch, items: taken.map((c) => ({ version: this.versions.get(c.item.id) ?? 1, item: c.item })), cursor: taken.at(-1)?.seq ?? since, more: after.length > limit };
@@ -230,13 +237,21 @@ export class ComplaintsStore {
     if (change.goldenId !== undefined && change.version !== undefined) this.appliedFromHub.set(change.cin, { goldenId: change.goldenId, version: change.version });
     this.fromHub.push(change);
     for (const c of held) {
-      if (c.kind !== 'person') continue;
+      // A complainant whose own change the hub has not taken in yet keeps its names: a golden change made without it
+      // (another system's update) would overwrite it here, the next pull would list it unchanged, and the agent's
+      // correction would never reach the hub. The hub pushes again once it has the correction (docs/decisions.md §29).
+      if (c.kind !== 'person' || this.unsentLocalChange(c.id)) continue;
       for (const key of ['firstNameLatin', 'lastNameLatin', 'firstNameArabic', 'lastNameArabic'] as const) {
         const value = change[key];
         if (typeof value === 'string' && value.length > 0) c[key] = value;
       }
     }
     return true;
+  }
+
+  /** Whether the complainant changed here (filed or corrected) after what the hub has taken in. */
+  private unsentLocalChange(id: string): boolean {
+    return (this.complainantSeq.get(id)?.seq ?? 0) > this.takenInThrough;
   }
 
   /** Complaints by commune, category and status (one row per combination that has any), filtered. */
