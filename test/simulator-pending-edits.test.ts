@@ -1,10 +1,11 @@
-// A local edit the hub has not pulled yet survives a golden change pushed meanwhile (the complaints platform and the
-// BTP platform). Without it, a push caused by another system (a ticket re-sending the licence holder's old name)
+// A local edit the hub has not pulled yet survives a golden change pushed meanwhile (the complaints platform, the BTP
+// platform and the maritime public-domain service). Without it, a push caused by another system (a ticket re-sending the licence holder's old name)
 // overwrote an agent's correction before the next pull, which then listed the complainant unchanged: the correction
 // never reached the hub (the demo:sync end-to-end failure of 2026-12-05, decisions §29).
 import { describe, expect, it } from 'vitest';
 import { ComplaintsStore } from '../adapters/reclamations/store.ts';
 import { BtpStore } from '../adapters/btp-qualification/store.ts';
+import { DpmStore } from '../adapters/dpm-occupations/store.ts';
 
 const later = () => new Date(Date.now() + 1000).toISOString();
 
@@ -72,5 +73,26 @@ describe('the BTP platform keeps a staff edit until the hub has taken it in', ()
     store.changesSince(page.cursor, 100_000);
     expect(store.applyFromHub(change(3, 'Nouvelle Raison SARL Maroc'))).toBe('applied');
     expect(store.get(ice)?.profile.raisonSociale).toBe('Nouvelle Raison SARL Maroc');
+  });
+});
+
+describe('the maritime public-domain service keeps a counter correction until the hub has taken it in', () => {
+  it('keeps the names over a golden change made before the pull, still applies its status, and applies the next names once pulled', () => {
+    const store = new DpmStore({ seed: 29 });
+    const everything = store.holdersSince(0, 100_000);
+    store.holdersSince(everything.cursor, 100_000);
+    const person = everything.items.map((i) => i.holder).find((h) => h.kind === 'person' && h.cin);
+    if (!person || person.kind !== 'person' || !person.cin) throw new Error('no person holder with a CIN');
+    store.editHolder(person.ref, (h) => {
+      if (h.kind === 'person') h.nomLatin = 'Corrigé';
+    });
+    const change = (version: number, lastNameLatin: string, status = 'active') => ({ referential: 'persons' as const, goldenId: 'g', version, attributes: { cin: person.cin, lastNameLatin, status } });
+    expect(store.applyFromHub(change(2, 'Ancien', 'deceased'))).toBe('applied');
+    expect(store.holder(person.ref)).toMatchObject({ nomLatin: 'Corrigé', decede: true });
+    const page = store.holdersSince(everything.cursor, 100_000);
+    expect(page.items.find((i) => i.holder.ref === person.ref)?.holder).toMatchObject({ nomLatin: 'Corrigé' });
+    store.holdersSince(page.cursor, 100_000);
+    expect(store.applyFromHub(change(3, 'Corrigé Encore'))).toBe('applied');
+    expect(store.holder(person.ref)).toMatchObject({ nomLatin: 'Corrigé Encore', decede: false });
   });
 });

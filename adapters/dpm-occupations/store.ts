@@ -29,6 +29,8 @@ interface Held {
   seq: number;
   /** The last golden version applied to it. */
   hub?: { goldenId: string; version: number };
+  /** Corrected at the counter (editHolder) at least once. */
+  edited?: boolean;
 }
 
 /** A permit as the system answers it: its holder inline, its commune under today's code. */
@@ -42,6 +44,8 @@ export class DpmStore {
   readonly data: DpmData;
   private readonly held = new Map<string, Held>();
   private seq = 0;
+  /** The change sequence the hub has taken in: the highest `since` it asked from (its cursor moves after a take-in). */
+  private takenInThrough = 0;
   private readonly places = territory();
   /** Golden changes applied, in order (what the demo and the tests look at). */
   readonly fromHub: Array<{ ref: string; referential: string; goldenId: string; version: number }> = [];
@@ -57,6 +61,8 @@ export class DpmStore {
 
   /** Holders changed locally after `since`, oldest change first. */
   holdersSince(since: number, limit: number): HolderChangePage {
+    // Capped at this start's sequence: a cursor of an earlier start acknowledges nothing of this one.
+    if (since <= this.seq) this.takenInThrough = Math.max(this.takenInThrough, since);
     const after = [...this.held.values()].filter((h) => h.seq > since).sort((a, b) => a.seq - b.seq);
     const page = after.slice(0, limit);
     return { epoch: this.epoch, items: page.map((h) => ({ version: h.version, holder: h.holder })), cursor: page.at(-1)?.seq ?? since, more: after.length > page.length };
@@ -69,6 +75,7 @@ export class DpmStore {
     edit(h.holder);
     h.version++;
     h.seq = ++this.seq;
+    h.edited = true;
     return h.holder;
   }
 
@@ -109,7 +116,7 @@ export class DpmStore {
    * A golden change pushed by the hub: applied to every holder with that ICE (companies) or CIN (persons), when newer
    * than the last one applied to it (a push delivered twice, or late, changes nothing). A company struck off the trade
    * register, or a person deceased, flags the holder's permits for the service to review; the names follow the golden
-   * record. All of a change is applied, or none of it.
+   * record, except over a counter correction the hub has not taken in yet.
    */
   applyFromHub(change: HubHolderChange): HubChangeOutcome {
     const a = change.attributes;
@@ -121,17 +128,21 @@ export class DpmStore {
     if (fresh.length === 0) return 'stale';
     for (const t of fresh) {
       const h = t.holder;
+      // A counter correction the hub has not taken in yet keeps its names: a golden change made without it would
+      // overwrite it, the next pull would list the holder unchanged, and the correction would be lost. The hub pushes
+      // again once it has it (docs/decisions.md §29). The status (struck off, deceased) still applies.
+      const names = !(t.edited && t.seq > this.takenInThrough);
       let flag: PermitFlag | undefined;
       if (h.kind === 'company') {
-        if (typeof a.nameFr === 'string') h.raisonSociale = a.nameFr;
-        if (typeof a.nameAr === 'string') h.raisonSocialeAr = a.nameAr;
+        if (names && typeof a.nameFr === 'string') h.raisonSociale = a.nameFr;
+        if (names && typeof a.nameAr === 'string') h.raisonSocialeAr = a.nameAr;
         h.radiee = a.status === 'struck-off';
         if (h.radiee) flag = 'TITULAIRE_RADIE';
       } else {
-        if (typeof a.lastNameLatin === 'string') h.nomLatin = a.lastNameLatin;
-        if (typeof a.firstNameLatin === 'string') h.prenomLatin = a.firstNameLatin;
-        if (typeof a.lastNameArabic === 'string') h.nomArabe = a.lastNameArabic;
-        if (typeof a.firstNameArabic === 'string') h.prenomArabe = a.firstNameArabic;
+        if (names && typeof a.lastNameLatin === 'string') h.nomLatin = a.lastNameLatin;
+        if (names && typeof a.firstNameLatin === 'string') h.prenomLatin = a.firstNameLatin;
+        if (names && typeof a.lastNameArabic === 'string') h.nomArabe = a.lastNameArabic;
+        if (names && typeof a.firstNameArabic === 'string') h.prenomArabe = a.firstNameArabic;
         h.decede = a.status === 'deceased';
         if (h.decede) flag = 'TITULAIRE_DECEDE';
       }
