@@ -29,10 +29,10 @@ export interface DataSet {
   truthFile: string;
 }
 
-/** The generator's NDJSON files in `<cacheRoot>/referentials-v2-<persons>-<companies>-<vehicles>-<dup>-<seed>/`, generated once. */
+/** The generator's NDJSON files in `<cacheRoot>/referentials-v3-<persons>-<companies>-<vehicles>-<dup>-<seed>/`, generated once. */
 export async function ensureDataSet(cacheRoot: string, options: DataOptions): Promise<DataSet> {
   // `v2`: source ids of 64 bits (referentials/generator/common.ts sourceId); a folder of the 32-bit ids is not reused.
-  const dir = join(cacheRoot, `referentials-v2-${options.persons}-${options.companies}-${options.vehicles}-${options.dupRate}-${options.seed}`);
+  const dir = join(cacheRoot, `referentials-v3-${options.persons}-${options.companies}-${options.vehicles}-${options.dupRate}-${options.seed}`);
   // Written last: a folder without it was cut short and is generated again.
   const marker = join(dir, 'summary.json');
   let generated = false;

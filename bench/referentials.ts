@@ -107,7 +107,7 @@ function parseOptions(argv: string[]): Options {
       '  --skip-matching        no in-memory matching (another process measures it): the data set, ingest and reads only',
       `  --misses               with it, the true pairs left apart: a count by class and whether scored or reviewed, and each`,
       `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
-      `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-v2-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
+      `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-v3-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
       `             PostgreSQL of its own on port BENCH_POSTGRES_PORT (default ${defaultBenchPostgresPort}) with memory settings for the data set`,

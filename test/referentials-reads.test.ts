@@ -281,7 +281,7 @@ describe.each(drivers())('referential reads on %s', (driver) => {
 
     it('gives the page the reference search gives: the same similarities in order, the same records but among ties with the last one', async () => {
       const queries = [
-        ...goldens.slice(0, 24).flatMap((g, i) => [name(g, i % 2 === 0 ? 'Latin' : 'Arabic')]).filter((q) => q.length >= 2),
+        ...goldens.slice(0, 32).flatMap((g, i) => [name(g, i % 2 === 0 ? 'Latin' : 'Arabic')]).filter((q) => q.length >= 2),
         // Spellings the Latin key rewrites (two forms of the query), a typo, a first name alone.
         'Fatima Zahra Seqqat', 'Mohammed Benali', 'MHOAMED SQALLI', 'Fatima',
       ];

@@ -11,6 +11,9 @@ import { generateInMemory, generateToDirectory } from './generate.ts';
 import { generatePerson, person } from './persons.ts';
 import { sourceId } from './common.ts';
 import { hashSeed } from './random.ts';
+import { familyNameTable } from './family-names.ts';
+import { LAST_NAMES } from './names.ts';
+import { arabicSkeleton, latinSkeleton } from '../persons/blocking.ts';
 
 const options = { seed: 42, dupRate: 0.1, persons: 2000, companies: 300, vehicles: 500 };
 const dirs: string[] = [];
@@ -142,5 +145,40 @@ describe('source ids', () => {
     expect(sourceId('infractions', 'person', 1, pair[0], 1)).not.toBe(sourceId('infractions', 'person', 1, pair[1], 1));
     expect(sourceId('infractions', 'person', 1, pair[0], 1)).toBe(sourceId('infractions', 'person', 1, pair[0], 1));
     expect(sourceId('infractions', 'person', 1, pair[0], 1)).toMatch(/^infractions-[0-9a-f]{16}$/);
+  });
+});
+
+describe('family names', () => {
+  it('are the 50 listed names first, then thousands composed, each once, each with an Arabic form and Latin spellings', () => {
+    const { names } = familyNameTable();
+    expect(names.slice(0, LAST_NAMES.length)).toEqual(LAST_NAMES);
+    expect(names.length).toBeGreaterThan(10_000);
+    expect(new Set(names.map((n) => n.arabic)).size).toBe(names.length);
+    for (const n of names) {
+      expect(n.arabic).toMatch(/^[\u0600-\u06ff ]+$/);
+      expect(n.latin.length).toBeGreaterThan(0);
+      for (const l of n.latin) expect(l).toMatch(/^[A-Z][A-Za-zï' ]+$/);
+    }
+    // A composed name's spellings are one name in both scripts: the consonants the blocking keys share.
+    let differ = 0;
+    for (const n of names.slice(LAST_NAMES.length)) for (const l of n.latin) if (latinSkeleton(l) !== arabicSkeleton(n.arabic)) differ++;
+    expect(differ).toBeLessThan(10);
+  });
+  it('are drawn as a population bears them: the commonest about 1 person in 40, thousands of names, rare chance agreement', () => {
+    const counts = new Map<string, number>();
+    const n = 40_000;
+    for (let i = 0; i < n; i++) {
+      const last = person(3, i).last.arabic;
+      counts.set(last, (counts.get(last) ?? 0) + 1);
+    }
+    const shares = [...counts.values()].map((c) => c / n).sort((a, b) => b - a);
+    expect(shares[0]).toBeGreaterThan(0.015);
+    expect(shares[0]).toBeLessThan(0.035);
+    expect(counts.get(LAST_NAMES[0]?.arabic ?? '')).toBe(Math.max(...counts.values()));
+    expect(counts.size).toBeGreaterThan(5_000);
+    // Two persons drawn at random share a family name about 0.15 % of the time (50 names alone gave 3.3 %).
+    const agreement = shares.reduce((sum, s) => sum + s * s, 0);
+    expect(agreement).toBeGreaterThan(0.0008);
+    expect(agreement).toBeLessThan(0.003);
   });
 });

@@ -5,7 +5,8 @@ import {
   arabicVariant, communeAsWritten, communeTable, dateTypo, entityId, type GeneratedEntity, pickSources,
   isoDate, randomDate, recordsWithTruth, type ScriptMode, type SourceRecord, sourceId, typo,
 } from './common.ts';
-import { CIN_PREFIXES, FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, type NameForms } from './names.ts';
+import { drawFamilyName } from './family-names.ts';
+import { CIN_PREFIXES, FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, type NameForms } from './names.ts';
 import { Random } from './random.ts';
 
 /** What each source system records about a person, as probabilities (see README-like notes in the summary). */
@@ -123,7 +124,7 @@ function basePerson(seed: number, index: number): Person {
   const r = Random.for(seed, 'person', index);
   const sex = r.chance(0.5) ? 'M' : 'F';
   const first = r.pickSkewed(sex === 'M' ? MALE_FIRST_NAMES : FEMALE_FIRST_NAMES);
-  const last = r.pickSkewed(LAST_NAMES, 0.6);
+  const last = drawFamilyName(r);
   const birthDate = randomDate(r, 1940, 2006);
   const { table } = communeTable();
   const birthCommune = table.pick(r).code;

@@ -46,12 +46,15 @@ export function levelWeight(level: LevelProbabilities): number {
 
 /**
  * The weight of an exact name agreement on class `cls`, as Splink adjusts it: u is the share of records bearing that
- * name (agreeing on Mohamed is likelier by chance than on Akhannouch). Bounded to [u/4, 4u] of the level's average u
- * so that a rare name alone never outweighs a birth date, nor a common one counts for nothing.
+ * name (agreeing on Mohamed is likelier by chance than on Akhannouch). Bounded below by a quarter of the level's
+ * average u, so that a rare name alone never outweighs a birth date, and above by m/2, so that agreeing on even the
+ * commonest name counts one bit. The average u is small where family names are many (0.17 %: chance agreement over
+ * thousands of names), so the share of one common name (Alaoui, 2.3 %) is far above it: an upper bound of 4u, as there
+ * was, counted Alaoui as a name of 0.7 % (docs/decisions.md §30).
  */
 export function termFrequencyWeight(level: LevelProbabilities, frequency: number | undefined): number {
   if (frequency === undefined || !(frequency > 0)) return levelWeight(level);
-  const u = Math.min(4 * level.u, Math.max(level.u / 4, frequency));
+  const u = Math.min(level.m / 2, Math.max(level.u / 4, frequency));
   return Math.log2(level.m / u);
 }
 
@@ -235,6 +238,15 @@ export interface PersonMatchScore {
   uncertain?: UncertainField;
 }
 
+/**
+ * Both records live in the commune they were born in, and it is the same: the address commune's agreement is the birth
+ * commune's told twice (half of all persons live where they were born), so it weighs nothing of its own. Counted as
+ * independent it added 6 bits, enough to link two namesakes of one commune without a birth date (docs/decisions.md §30).
+ */
+function livesWhereBorn(a: Fields, b: Fields): boolean {
+  return a.commune !== undefined && a.commune === b.commune && a.addressCommune === a.commune && b.addressCommune === b.commune;
+}
+
 function binaryWeight(levels: { agree: LevelProbabilities; disagree: LevelProbabilities }, agree: boolean): number {
   return levelWeight(agree ? levels.agree : levels.disagree);
 }
@@ -269,7 +281,7 @@ export function scorePersons(a: Fields, b: Fields, config: PersonScoreConfig = D
   for (const field of ['commune', 'addressCommune', 'address', 'sex'] as const) {
     const pair = present(a, b, field);
     if (!pair) continue;
-    weights[field] = binaryWeight(L[field], pair[0] === pair[1]);
+    weights[field] = field === 'addressCommune' && livesWhereBorn(a, b) ? 0 : binaryWeight(L[field], pair[0] === pair[1]);
     if (field !== 'sex') places[pair[0] === pair[1] ? 'agree' : 'disagree']++;
   }
   let score = 0;
