@@ -78,6 +78,17 @@ describe('persons: score', () => {
     expect(lookalike.score).toBeLessThan(PERSON_THRESHOLDS.link);
   });
 
+  it('counts an address commune that both records give as their birth commune once, with the birth commune', () => {
+    const born = { firstNameLatin: 'Youssef', lastNameLatin: 'Bennani', birthCommune: '01.511.01.01', sex: 'M' };
+    const home = scorePersons(profile({ ...born, addressCommune: '01.511.01.01' }), profile({ ...born, addressCommune: '01.511.01.01' }));
+    expect(home.weights.commune).toBeGreaterThan(0);
+    expect(home.weights.addressCommune).toBe(0);
+    // Living elsewhere than where born, both in the same other commune: a second fact, it counts.
+    const moved = scorePersons(profile({ ...born, addressCommune: '07.431.07.09' }), profile({ ...born, addressCommune: '07.431.07.09' }));
+    expect(moved.weights.addressCommune).toBeGreaterThan(0);
+    expect(moved.score).toBeGreaterThan(home.score);
+  });
+
   it('does not link names alone when birth dates are missing', () => {
     const a = profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'Alaoui', birthCommune: '01.511.01.01', addressCommune: '01.511.01.01', sex: 'M' });
     expect(scorePersons(a, a).score).toBeLessThan(PERSON_THRESHOLDS.link);
