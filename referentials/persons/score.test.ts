@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { personsModule, type PersonAttributes } from './module.ts';
-import { PERSON_THRESHOLDS, compareFirstNames, levelWeight, scorePersons } from './score.ts';
+import { PERSON_THRESHOLDS, compareFirstNames, compareLastNames, levelWeight, scorePersons } from './score.ts';
 import { jaro, jaroWinkler, latinPart, trigramSimilarity } from './similarity.ts';
 
 function profile(attributes: Record<string, unknown>): Record<string, string | null> {
@@ -87,6 +87,17 @@ describe('persons: score', () => {
     const moved = scorePersons(profile({ ...born, addressCommune: '07.431.07.09' }), profile({ ...born, addressCommune: '07.431.07.09' }));
     expect(moved.weights.addressCommune).toBeGreaterThan(0);
     expect(moved.score).toBeGreaterThan(home.score);
+  });
+
+  it('reads a family name outside the table written in each script with one skeleton as the same name (exact)', () => {
+    const arabicOnly = (last: string) => profile({ firstNameArabic: 'عمر', lastNameArabic: last, birthDate: '1985-12-20' });
+    const latinOnly = (last: string) => profile({ firstNameLatin: 'Omar', lastNameLatin: last, birthDate: '1985-12-20' });
+    expect(compareLastNames(arabicOnly('السكوبي'), latinOnly('Sakoubi'))).toBe('exact');
+    expect(compareLastNames(arabicOnly('السكوبي'), latinOnly('SEKKOUBI'))).toBe('exact');
+    // Another root (s-k-t): not the same name, whatever the letters in common.
+    expect(compareLastNames(arabicOnly('السكوبي'), latinOnly('Sakouti'))).not.toBe('exact');
+    // Across scripts with nothing but names and the date: a link, as the same pair in one script is.
+    expect(scorePersons(arabicOnly('السكوبي'), latinOnly('Sakoubi')).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
   });
 
   it('does not link names alone when birth dates are missing', () => {
