@@ -4,7 +4,8 @@
 // that base by SQL (generate_series) until each referential holds its target count. A copy k of a base row gets
 // golden id with the 4 hex digits after its last dash plus k (still a UUID, interleaved with the base in id order, as
 // v7 ids of one import are), source ids and natural keys suffixed `~k`; names, blocking texts and match fields are the
-// base's, so a million persons share the base's distinct names (the real full-scale set has about 31,000 for 1M).
+// base's, so a million persons share the base's distinct names (the generator's full-scale set has 587,289 for 1M
+// since its family names became many, decisions §30; about 31,000 before: these pages' figures predate that).
 // Then open review items are topped up to ~1 % of the persons (a record and its successor in id order as candidate).
 import { generateInMemory, type Referential } from '../referentials/generator/generate.ts';
 import { referentialModules } from '../referentials/index.ts';

@@ -16,9 +16,10 @@ export function searchForm(text: string): string {
  * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
  * `<%`, 0.6 unless set), best first, then by id; a page of them. One statement.
  *
- * Records share their names (a million persons have about 31,000 distinct blocking texts), so the search walks the
- * distinct names (ref_search_names, migration 0014) nearest-first through their GiST trigram index, takes the
- * `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
+ * Records share their names (a million persons of the 50-family-name generator had about 31,000 distinct blocking
+ * texts; with the family names of decisions §30 they have 587,289, and the walk is slower: docs/benchmarks.md), so the
+ * search walks the distinct names (ref_search_names, migration 0014) nearest-first through their GiST trigram index,
+ * takes the `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
  * `offset + limit` records by id from a B-tree, and ranks those. Each name has a record, so those names hold the page;
  * the walk stops after them, whatever the number of similar records. The threshold is applied to the names the walk
  * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference
@@ -74,7 +75,7 @@ export interface SearchAfter {
  * name in SQL, never carried as a float.
  *
  * The names are those above pg_trgm's `<%` threshold, found by the GiST trigram index of ref_search_names: their
- * number is bounded by the distinct names (about 31,000 for a million persons), not by the records or the depth. Of
+ * number is bounded by the distinct names (587,289 for a million generated persons), not by the records or the depth. Of
  * the names after the cursor, the first `limit` in that order that have an active record are expanded, each to its
  * first `limit` records by id (B-tree), with the cursor's own name's records after its id; the page is the first
  * `limit` of those. The API's searchGoldens keeps its offset pages and its nearest-first walk (its own contract).
