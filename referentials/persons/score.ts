@@ -48,7 +48,7 @@ export function levelWeight(level: LevelProbabilities): number {
  * The weight of an exact name agreement on class `cls`, as Splink adjusts it: u is the share of records bearing that
  * name (agreeing on Mohamed is likelier by chance than on Akhannouch). Bounded below by a quarter of the level's
  * average u, so that a rare name alone never outweighs a birth date, and above by m/2, so that agreeing on even the
- * commonest name counts one bit. The average u is small where family names are many (0.17 %: chance agreement over
+ * commonest name counts one bit. The average u is small where family names are many (0.14 %: chance agreement over
  * thousands of names), so the share of one common name (Alaoui, 2.3 %) is far above it: an upper bound of 4u, as there
  * was, counted Alaoui as a name of 0.7 % (docs/decisions.md §30).
  */
@@ -244,11 +244,12 @@ export interface PersonMatchScore {
 
 /**
  * Both records live in the commune they were born in, and it is the same: the address commune's agreement is the birth
- * commune's told twice (half of all persons live where they were born), so it weighs nothing of its own. Counted as
- * independent it added 6 bits, enough to link two namesakes of one commune without a birth date (docs/decisions.md §30).
+ * commune's told twice (the generator gives half of its persons their birth commune as address commune), so it weighs
+ * nothing of its own. Counted as independent it added 6 bits, enough to link two namesakes of one commune without a
+ * birth date (docs/decisions.md §30).
  */
 function livesWhereBorn(a: Fields, b: Fields): boolean {
-  return a.commune !== undefined && a.commune === b.commune && a.addressCommune === a.commune && b.addressCommune === b.commune;
+  return typeof a.commune === 'string' && a.commune === b.commune && a.addressCommune === a.commune && b.addressCommune === b.commune;
 }
 
 function binaryWeight(levels: { agree: LevelProbabilities; disagree: LevelProbabilities }, agree: boolean): number {
