@@ -100,6 +100,14 @@ describe('persons: score', () => {
     expect(scorePersons(arabicOnly('السكوبي'), latinOnly('Sakoubi')).score).toBeGreaterThanOrEqual(PERSON_THRESHOLDS.link);
   });
 
+  it('does not link a first name without consonants, written in one script, to one with consonants in the other', () => {
+    // A twin's records: "Ai" (a slip for Ali) in Latin, M'hamed in Arabic; same family name and date.
+    const latin = profile({ firstNameLatin: 'Ai', lastNameLatin: 'Khabtani', birthDate: '1997-06-12', sex: 'M' });
+    const arabic = profile({ firstNameArabic: 'امحمد', lastNameArabic: 'الخبتاني', birthDate: '1997-06-12', sex: 'M' });
+    expect(compareFirstNames(latin, arabic)).toBe('disagree');
+    expect(scorePersons(latin, arabic).score).toBeLessThan(PERSON_THRESHOLDS.link);
+  });
+
   it('does not link names alone when birth dates are missing', () => {
     const a = profile({ firstNameLatin: 'Mohamed', lastNameLatin: 'Alaoui', birthCommune: '01.511.01.01', addressCommune: '01.511.01.01', sex: 'M' });
     expect(scorePersons(a, a).score).toBeLessThan(PERSON_THRESHOLDS.link);

@@ -165,7 +165,10 @@ export function compareFirst(a: Fields, b: Fields, config: PersonScoreConfig = D
   if (slip) return { level: slip };
   if (x.script !== y.script) {
     const [p, q] = [skeletonOf(x), skeletonOf(y)];
-    if (p === '' || q === '') return undefined;
+    if (p === '' && q === '') return undefined;
+    // A first name with consonants beside one with none ("Ai", a slip for Ali, beside امحمد) is not one name: left
+    // uncompared, it let a twin link on the family name and the date alone (decisions §30).
+    if (p === '' || q === '') return { level: 'disagree' };
     if (p === q) return { level: 'variant' };
     return { level: jaroWinkler(p, q) < 0.7 ? 'disagree' : 'lookalike' };
   }
