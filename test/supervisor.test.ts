@@ -50,6 +50,20 @@ describe.runIf(hasServer('postgres') && hasServer('redis'))(`tabadol serve --pro
     // Debug logs: each request's line carries its process's pid, which shows the requests spread over the children.
     world = await startExchangeWorld({ storage: 'pg', redis: true, processes: 1, logLevel: 'debug', env: { PROCESSES: String(children) }, startTimeoutMs: 200_000 });
     supervisorPid = world.processes[0]?.child.pid ?? 0;
+    // The harness waits for one 200 through the supervisor's one address: from one child. The others load the registry
+    // at their next poll (every second), and a call they answered before it was a 401 (client-unknown), 2 runs in 3 on
+    // 2026-12-05. Fresh calls until 4 × children in a row succeed: the supervisor hands connections round, so by then
+    // every child knows the consumer.
+    let inRow = 0;
+    await waitFor(
+      async () => {
+        const request = await world.sign(world.mef.identity, { method: 'GET', target: classification(demoIces.qualified), purpose: mefPurpose });
+        inRow = (await world.send(request)).status === 200 ? inRow + 1 : 0;
+        return inRow >= 4 * children;
+      },
+      'every child of the supervisor to enforce the registry',
+      { everyMs: 20 },
+    );
   }, 300_000);
   afterAll(async () => {
     try {
