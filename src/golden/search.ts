@@ -1,6 +1,6 @@
 // Name search over the golden records (the referential services' search and the console's): the search form of a
-// text, and the ranked walk of ref_search_names / ref_golden it drives.
-import type { Queryable } from '../storage/db.ts';
+// text, and the ranked reads of ref_search_names / ref_golden it drives.
+import type { Db, Queryable } from '../storage/db.ts';
 import { latinKey } from '../text/fold.ts';
 
 /**
@@ -13,51 +13,73 @@ export function searchForm(text: string): string {
 }
 
 /**
+ * The thresholds search asks at before the configured one (pg_trgm's `word_similarity_threshold`, 0.6 unless set),
+ * highest first: the first that fills the page ends the search. A name typed as the records hold it, or one slip from
+ * it, is found at the first, among a handful of names; only a query whose page needs the loosest similarity pays for
+ * the thousands of names it admits (all the Fatima Zahra of a million persons, for a surname no one bears: 230 ms).
+ */
+export const searchTiers: readonly number[] = [0.9, 0.75];
+
+/**
  * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
- * `<%`, 0.6 unless set), best first, then by id; a page of them. One statement.
+ * `<%`, 0.6 unless set), best first, then by id; a page of them. In one transaction: a statement a tier.
  *
- * Records share their names (a million persons of the 50-family-name generator had about 31,000 distinct blocking
- * texts; with the family names of decisions §30 they have 587,289, and the walk is slower: docs/benchmarks.md), so the
- * search walks the distinct names (ref_search_names, migration 0014) nearest-first through their GiST trigram index,
- * takes the `offset + limit` nearest that have an active record, keeps those above the threshold, then each one's first
- * `offset + limit` records by id from a B-tree, and ranks those. Each name has a record, so those names hold the page;
- * the walk stops after them, whatever the number of similar records. The threshold is applied to the names the walk
- * returned, not as the walk's index condition: with `<%` as the index condition, one run in nine of the reference
- * test (test/referentials-reads.test.ts) found fewer names at exactly the threshold (0.6) than the reference search.
- * What that gives up: among records exactly as similar as the page's last one, which make the page depends on which
- * names of that similarity the walk reached first (the order within the page stays similarity, then id).
+ * Records share their names (a million persons bear 587,289 distinct names with the family names of decisions §30), so
+ * the search reads the distinct names (ref_search_names, migration 0014) through their GIN trigram index (migration
+ * 0023), at each threshold of searchTiers in turn and then at the configured one: the names at least that similar,
+ * the first `offset + limit` of them in (similarity, name) order that have an active record, each one's first
+ * `offset + limit` records by id from a B-tree, ranked. Every name below a tier's threshold is less similar than every
+ * name it found, so a tier that finds `offset + limit` records holds the page; the next tier is asked only when it
+ * does not. What that gives up (as the nearest-first walk it replaces did): among records exactly as similar as the
+ * page's last one, which make the page depends on which names of that similarity come first by name.
  *
  * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
  */
 export async function searchGoldens(
-  db: Queryable,
+  db: Db,
   referential: string,
   query: { form: string; commune: string | null; limit: number; offset: number },
 ): Promise<Array<{ id: string; sim: number }>> {
   const { form, commune, limit, offset } = query;
-  const { rows } =
-    commune !== null
-      ? await db.query<{ id: string; sim: number }>(
-          `SELECT id, word_similarity($2, blocking_text) AS sim FROM ref_golden
-            WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $5 AND $2 <% blocking_text
-            ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
-          [referential, form, limit, offset, commune],
-        )
-      : await db.query<{ id: string; sim: number }>(
+  if (commune !== null) {
+    const { rows } = await db.query<{ id: string; sim: number }>(
+      `SELECT id, word_similarity($2, blocking_text) AS sim FROM ref_golden
+        WHERE referential = $1 AND status = 'active' AND match_fields->>'commune' = $5 AND $2 <% blocking_text
+        ORDER BY sim DESC, id LIMIT $3 OFFSET $4`,
+      [referential, form, limit, offset, commune],
+    );
+    return rows;
+  }
+  const need = offset + limit;
+  return db.transaction(
+    async (tx, prelude) => {
+      // The configured threshold (NULL until pg_trgm is loaded in this session: its default then).
+      const configured = Number(prelude?.rows[0]?.['threshold'] ?? 0.6);
+      for (const threshold of [...searchTiers.filter((t) => t > configured), configured]) {
+        await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(threshold)]);
+        const { rows } = await tx.query<{ id: string; sim: number }>(
+          // OFFSET 0 keeps the EXISTS above the sort: probed in order, only until the LIMIT is reached.
           `SELECT g.id, n.sim FROM (
-             SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
-              WHERE n.referential = $1
-                AND EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = n.blocking_text AND e.status = 'active')
-              ORDER BY n.blocking_text <->> $2 LIMIT $5
+             SELECT s.blocking_text, s.sim FROM (
+               SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
+                WHERE n.referential = $1 AND $2 <% n.blocking_text
+                ORDER BY sim DESC, n.blocking_text OFFSET 0
+             ) s
+             WHERE EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = s.blocking_text AND e.status = 'active')
+             LIMIT $3
            ) n
            CROSS JOIN LATERAL (
-             SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $5
+             SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $3
            ) g
-           WHERE $2 <% n.blocking_text
-           ORDER BY n.sim DESC, g.id LIMIT $3 OFFSET $4`,
-          [referential, form, limit, offset, offset + limit],
+           ORDER BY n.sim DESC, g.id LIMIT $3`,
+          [referential, form, need],
         );
-  return rows;
+        if (rows.length >= need || threshold === configured) return rows.slice(offset);
+      }
+      return [];
+    },
+    { prelude: `SELECT current_setting('pg_trgm.word_similarity_threshold', true) AS threshold` },
+  );
 }
 
 /** Where a keyset page of the search continues: after this record of this name (the last row of the page before). */
@@ -74,7 +96,7 @@ export interface SearchAfter {
  * of one similarity interleave by id, and no index gives that). The cursor's similarity is computed again from its
  * name in SQL, never carried as a float.
  *
- * The names are those above pg_trgm's `<%` threshold, found by the GiST trigram index of ref_search_names: their
+ * The names are those above pg_trgm's `<%` threshold, found by the GIN trigram index of ref_search_names: their
  * number is bounded by the distinct names (587,289 for a million generated persons), not by the records or the depth. Of
  * the names after the cursor, the first `limit` in that order that have an active record are expanded, each to its
  * first `limit` records by id (B-tree), with the cursor's own name's records after its id; the page is the first
