@@ -8,7 +8,7 @@ import { batchConsumer } from '../src/golden/batches.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/golden/changes.ts';
 import { lockReferential } from '../src/golden/locks.ts';
-import { reindexBlockingKeys } from '../src/golden/keys.ts';
+import { rekeyStale } from '../src/golden/keys.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Logger } from 'pino';
 import type { ReferentialModule } from '../src/golden/module.ts';
@@ -27,14 +27,18 @@ function referentialConsumers(referentials: ReferentialCatalog): OutboxConsumer[
   ];
 }
 
-/** The backfill's task name: a new definition of the blocking keys takes a new name, and every record is keyed again. */
-export const blockingKeysTask = 'blocking-keys-v1';
+/**
+ * The backfill's task name: a new definition of the blocking keys takes a new name, and every record whose keys are
+ * not today's is keyed again (v2: the near-date and commune keys of decisions §31).
+ */
+export const blockingKeysTask = 'blocking-keys-v2';
 
 /**
- * Golden records written before blocking keys existed (migration 0009) get theirs, so that matching finds them: one
- * pass in the background, in id order a thousand at a time, recorded in ref_maintenance once complete so that later
- * starts skip it (records written since always have their keys). Returns how many records it gave keys to. `modules`:
- * the hub's referentials.
+ * Golden records whose blocking keys are not the module's of today (written before blocking keys existed, migration
+ * 0009, or under an earlier definition) get today's, so that matching finds them: one pass in the background, in id
+ * order a thousand at a time, recorded in ref_maintenance once complete so that later starts skip it (records written
+ * since always have today's keys). Until the pass reaches a record, a contribution may miss it as a candidate. Returns
+ * how many records it keyed again. `modules`: the hub's referentials.
  */
 export async function backfillBlockingKeys(db: Db, modules: readonly ReferentialModule[], logger: Pick<Logger, 'info'>, options: { stopped?: () => boolean } = {}): Promise<number> {
   const { rows: done } = await db.query('SELECT 1 FROM ref_maintenance WHERE task = $1', [blockingKeysTask]);
@@ -45,25 +49,22 @@ export async function backfillBlockingKeys(db: Db, modules: readonly Referential
     let after = '';
     for (;;) {
       if (options.stopped?.()) return keyed;
-      const { rows } = await db.query<{ id: string; keyed: boolean }>(
+      const { rows } = await db.query<{ id: string; blocking_keys: string[] | null; keyed: boolean }>(
         // Keyed: its first listed key is there (a primary-key probe; ref_blocking_keys has no index by record: migration 0022).
-        `SELECT g.id, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.referential = g.referential AND b.key = g.blocking_keys[1] AND b.golden_id = g.id) AS keyed FROM ref_golden g
+        `SELECT g.id, g.blocking_keys, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.referential = g.referential AND b.key = g.blocking_keys[1] AND b.golden_id = g.id) AS keyed FROM ref_golden g
           WHERE g.referential = $1 AND g.status = 'active' AND g.version > 0 AND g.id > $2 ORDER BY g.id LIMIT 1000`,
         [module.name, after],
       );
       if (rows.length === 0) break;
       after = rows[rows.length - 1]?.id ?? after;
-      const ids = rows.filter((r) => !r.keyed).map((r) => r.id);
-      if (ids.length === 0) continue;
-      await db.transaction(async (tx) => {
+      keyed += await db.transaction(async (tx) => {
         await lockReferential(tx, module.name, 'shared');
-        await reindexBlockingKeys(tx, module, ids);
+        return rekeyStale(tx, module, rows);
       });
-      keyed += ids.length;
     }
   }
   await db.query('INSERT INTO ref_maintenance (task, detail) VALUES ($1, $2::jsonb) ON CONFLICT (task) DO NOTHING', [blockingKeysTask, JSON.stringify({ keyed })]);
-  if (keyed > 0) logger.info({ records: keyed }, 'blocking keys indexed for golden records that had none');
+  if (keyed > 0) logger.info({ records: keyed }, "golden records keyed again (they had no blocking keys, or an earlier definition's)");
   return keyed;
 }
 

@@ -126,6 +126,27 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_blocking_keys')).toBe(0);
   });
 
+  it('keys again a record keyed under an earlier definition of the keys, and only it (decisions §31)', async () => {
+    const { rows } = generated(6, 150);
+    await contributeBulk(t.db, persons, rows);
+    const keysOf = async (): Promise<Array<{ golden_id: string; key: string }>> =>
+      (await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2')).rows;
+    const before = await keysOf();
+    // One record as an earlier version wrote it: a key today's definition no longer makes (a swap key), listed and indexed.
+    const { rows: [victim] } = await t.db.query<{ id: string }>("SELECT id FROM ref_golden WHERE referential = 'persons' AND status = 'active' ORDER BY id LIMIT 1");
+    const id = (victim as { id: string }).id;
+    await t.db.query('DELETE FROM ref_blocking_keys WHERE golden_id = $1', [id]);
+    await t.db.query("INSERT INTO ref_blocking_keys (referential, key, golden_id) VALUES ('persons', 'ds:1980:0411:mhmd|lw', $1)", [id]);
+    await t.db.query("UPDATE ref_golden SET blocking_keys = ARRAY['ds:1980:0411:mhmd|lw'] WHERE id = $1", [id]);
+    await t.db.exec('DELETE FROM ref_maintenance');
+    expect(await backfillBlockingKeys(t.db, referentialModules, { info: () => undefined })).toBe(1);
+    expect(await keysOf()).toEqual(before);
+    const { rows: listed } = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ref_golden WHERE referential = 'persons' AND status = 'active' AND blocking_keys @> ARRAY['ds:1980:0411:mhmd|lw']",
+    );
+    expect(listed[0]?.n).toBe(0);
+  });
+
   it('reports invalid rows by line and commits the others; a source id given twice is applied in order', async () => {
     const rows: BulkRow[] = [
       { line: 1, sourceSystem: 'marroute', sourceId: 'm-1', attributes: { firstNameLatin: 'Karim', lastNameLatin: 'Bennani', birthDate: '1980-02-03', cin: 'AB123456' } },

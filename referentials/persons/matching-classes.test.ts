@@ -108,7 +108,8 @@ describe('4. day and month swapped, one-digit typos', () => {
   it('a swapped or mistyped date shares a blocking key; with names alone it is never linked, and a swap is reviewed', () => {
     const alone = { lastNameLatin: 'Bennani', birthDate: '1980-04-11', sex: 'M', firstNameLatin: 'Youssef' };
     const a = attrs(alone);
-    for (const date of ['1980-11-04', '1980-04-12', '1980-07-11']) {
+    // A swap, a day's digit, a month's digit (found by the year's key), a year's digit (by the day and month's).
+    for (const date of ['1980-11-04', '1980-04-12', '1980-07-11', '1981-04-11']) {
       const b = attrs({ ...alone, birthDate: date });
       const index = new Set(personBlockingKeys(a).index);
       expect(personBlockingKeys(b).probe.some((k) => index.has(k)), date).toBe(true);

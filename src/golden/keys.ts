@@ -104,3 +104,20 @@ export async function reindexBlockingKeys(tx: Queryable, module: ReferentialModu
   const keys = active.flatMap((id) => computeFromSources(module, sources.get(id) ?? []).blockingKeys.map((k): [string, string] => [id, k]));
   await syncBlockingKeys(tx, module.name, ids, keys);
 }
+
+/**
+ * Of `records` (active ones, with the list of keys each holds and whether its first listed key row is there), those
+ * whose keys are not what the module computes today are keyed again: a record written before blocking keys existed,
+ * or under an earlier definition of them (decisions §31). Returns how many were.
+ */
+export async function rekeyStale(tx: Queryable, module: ReferentialModule, records: ReadonlyArray<{ id: string; blocking_keys: string[] | null; keyed: boolean }>): Promise<number> {
+  if (!module.blockingKeys || records.length === 0) return 0;
+  const sources = await linkedSourcesOf(tx, module.name, records.map((r) => r.id));
+  const stale = records.filter((r) => {
+    const now = computeFromSources(module, sources.get(r.id) ?? []).blockingKeys;
+    const held = r.blocking_keys ?? [];
+    return !r.keyed || now.length !== held.length || now.some((k, i) => k !== held[i]);
+  });
+  await reindexBlockingKeys(tx, module, stale.map((r) => r.id));
+  return stale.length;
+}
