@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { generateInMemory } from '../referentials/generator/generate.ts';
 import { goldenService, searchForm, searchGoldens } from '../referentials/golden-service.ts';
+import { searchTiers } from '../src/golden/search.ts';
 import { foldArabic } from '../referentials/text/fold.ts';
 import { normalisePerson, personMatchProfile, personsModule } from '../referentials/persons/module.ts';
 import { companiesModule } from '../referentials/companies/module.ts';
@@ -302,6 +303,22 @@ describe.each(drivers())('referential reads on %s', (driver) => {
         }
       }
       expect(compared).toBeGreaterThan(200);
+    });
+
+    it('reads at most the band\'s quota of names below the lowest tier: the records above it exactly, the rest similar and in order', async () => {
+      const lowest = Math.min(...searchTiers);
+      let banded = 0;
+      for (const q of goldens.slice(40, 72).map((g, i) => name(g, i % 2 === 0 ? 'Latin' : 'Arabic')).filter((x) => x.length >= 2)) {
+        const all = await reference(q, 10_000, 0);
+        const got = await searchGoldens(t.db, 'persons', { form: searchForm(q), commune: null, limit: 20, offset: 0 }, { band: 20 });
+        const high = (rows: Array<{ id: string; sim: number }>) => rows.filter((r) => r.sim >= lowest);
+        expect(high(got), q).toEqual(high(all).slice(0, 20));
+        const similar = new Map(all.map((r) => [r.id, r.sim]));
+        for (const r of got) expect(similar.get(r.id), q).toBe(r.sim);
+        expect(got, q).toEqual([...got].sort((a, b) => b.sim - a.sim || (a.id < b.id ? -1 : 1)));
+        if (high(got).length < got.length) banded++;
+      }
+      expect(banded).toBeGreaterThan(5);
     });
 
     it('searches one form for both scripts: an Arabic name as the blocking text folds it, a Latin one by its key', () => {

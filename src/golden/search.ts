@@ -15,10 +15,17 @@ export function searchForm(text: string): string {
 /**
  * The thresholds search asks at before the configured one (pg_trgm's `word_similarity_threshold`, 0.6 unless set),
  * highest first: the first that fills the page ends the search. A name typed as the records hold it, or one slip from
- * it, is found at the first, among a handful of names; only a query whose page needs the loosest similarity pays for
- * the thousands of names it admits (all the Fatima Zahra of a million persons, for a surname no one bears: 230 ms).
+ * it, is found at the first, among a handful of names.
  */
-export const searchTiers: readonly number[] = [0.9, 0.75];
+export const searchTiers: readonly number[] = [0.9, 0.8, 0.7];
+
+/**
+ * How many names the last band (between the configured threshold and the lowest tier) reads at most. The names of
+ * that band are the loosest matches, and for a common first name there are thousands of them (every Fatima with an
+ * El before a surname is 0.67 similar to "Fatima El Jafrani": 23,004 names for the index to recheck, 150 ms at a
+ * million persons); the page's tail is then the best of the first `bandNames` the index yields (decisions §31).
+ */
+export const bandNames = 500;
 
 /**
  * The records whose blocking text is similar to the query's form (word_similarity at least the threshold of pg_trgm's
@@ -26,12 +33,14 @@ export const searchTiers: readonly number[] = [0.9, 0.75];
  *
  * Records share their names (a million persons bear 587,289 distinct names with the family names of decisions §30), so
  * the search reads the distinct names (ref_search_names, migration 0014) through their GIN trigram index (migration
- * 0023), at each threshold of searchTiers in turn and then at the configured one: the names at least that similar,
- * the first `offset + limit` of them in (similarity, name) order that have an active record, each one's first
- * `offset + limit` records by id from a B-tree, ranked. Every name below a tier's threshold is less similar than every
- * name it found, so a tier that finds `offset + limit` records holds the page; the next tier is asked only when it
- * does not. What that gives up (as the nearest-first walk it replaces did): among records exactly as similar as the
- * page's last one, which make the page depends on which names of that similarity come first by name.
+ * 0023), at each threshold of searchTiers in turn: the names at least that similar, the first `offset + limit` of them
+ * in (similarity, name) order that have an active record, each one's first `offset + limit` records by id from a
+ * B-tree, ranked. Every name below a tier's threshold is less similar than every name it found, so a tier that finds
+ * `offset + limit` records holds the page, exactly (but among records exactly as similar as the page's last one, which
+ * make the page depends on which names of that similarity come first by name, as with the walk this replaces). When no
+ * tier does, the page is the last tier's records, then the best records of the band below it, from at most
+ * `bandNames` (at least `offset + limit`) of its names: work bounded whatever the query, and a ranking that may miss,
+ * in the page's loosest part, a name of the band as similar as one it shows.
  *
  * Within a commune the commune's records are ranked, all of them (a few hundred even at full scale).
  */
@@ -39,6 +48,7 @@ export async function searchGoldens(
   db: Db,
   referential: string,
   query: { form: string; commune: string | null; limit: number; offset: number },
+  options: { band?: number; tiers?: readonly number[] } = {},
 ): Promise<Array<{ id: string; sim: number }>> {
   const { form, commune, limit, offset } = query;
   if (commune !== null) {
@@ -55,15 +65,23 @@ export async function searchGoldens(
     async (tx, prelude) => {
       // The configured threshold (NULL until pg_trgm is loaded in this session: its default then).
       const configured = Number(prelude?.rows[0]?.['threshold'] ?? 0.6);
-      for (const threshold of [...searchTiers.filter((t) => t > configured), configured]) {
+      let found: Array<{ id: string; sim: number }> = [];
+      let above = Infinity;
+      for (const threshold of [...(options.tiers ?? searchTiers).filter((t) => t > configured), configured]) {
+        const last = threshold === configured;
         await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(threshold)]);
+        // The band's names in the order the index yields them, at most `band` (the last statement only).
+        const cap = last && above !== Infinity ? Math.max(need, options.band ?? bandNames) : null;
         const { rows } = await tx.query<{ id: string; sim: number }>(
           // OFFSET 0 keeps the EXISTS above the sort: probed in order, only until the LIMIT is reached.
           `SELECT g.id, n.sim FROM (
              SELECT s.blocking_text, s.sim FROM (
-               SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
-                WHERE n.referential = $1 AND $2 <% n.blocking_text
-                ORDER BY sim DESC, n.blocking_text OFFSET 0
+               SELECT c.blocking_text, c.sim FROM (
+                 SELECT n.blocking_text, word_similarity($2, n.blocking_text) AS sim FROM ref_search_names n
+                  WHERE n.referential = $1 AND $2 <% n.blocking_text LIMIT $4
+               ) c
+               WHERE c.sim::float8 < $5::float8
+               ORDER BY c.sim DESC, c.blocking_text OFFSET 0
              ) s
              WHERE EXISTS (SELECT 1 FROM ref_golden e WHERE e.referential = $1 AND e.blocking_text = s.blocking_text AND e.status = 'active')
              LIMIT $3
@@ -72,9 +90,14 @@ export async function searchGoldens(
              SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $3
            ) g
            ORDER BY n.sim DESC, g.id LIMIT $3`,
-          [referential, form, need],
+          [referential, form, need, cap, last && above !== Infinity ? above : 2],
         );
-        if (rows.length >= need || threshold === configured) return rows.slice(offset);
+        // (The band's bound in double precision, as pg_trgm compares a similarity with its threshold: a name of 0.7 as
+        // a real is 0.69999999 and below the 0.7 tier, so it belongs to the band.)
+        // Each tier reads again what the tier above it found (a statement cannot carry it over); the band does not.
+        found = cap === null ? rows : [...found, ...rows].slice(0, need);
+        if (found.length >= need || last) return found.slice(offset);
+        above = threshold;
       }
       return [];
     },
