@@ -128,7 +128,9 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
 
   it('keys again a record keyed under an earlier definition of the keys, and only it (decisions §31)', async () => {
     const { rows } = generated(6, 150);
-    await contributeBulk(t.db, persons, rows);
+    // And a person blocking cannot key (no birth date, no commune): no key is current for it, not a record to key again.
+    const unkeyable = { line: 0, sourceSystem: 'cnss', sourceId: 'no-keys', attributes: { firstNameLatin: 'Samir', lastNameLatin: 'Tazi' } };
+    await contributeBulk(t.db, persons, [...rows, unkeyable]);
     const keysOf = async (): Promise<Array<{ golden_id: string; key: string }>> =>
       (await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2')).rows;
     const before = await keysOf();
