@@ -64,7 +64,8 @@ export async function backfillBlockingKeys(db: Db, modules: readonly Referential
     }
   }
   await db.query('INSERT INTO ref_maintenance (task, detail) VALUES ($1, $2::jsonb) ON CONFLICT (task) DO NOTHING', [blockingKeysTask, JSON.stringify({ keyed })]);
-  if (keyed > 0) logger.info({ records: keyed }, "golden records keyed again (they had no blocking keys, or an earlier definition's)");
+  // Said whenever a pass ran to its end, so that an operator upgrading a hub knows when matching sees every record again.
+  logger.info({ task: blockingKeysTask, records: keyed }, "blocking-key backfill done: golden records keyed again (they had no blocking keys, or an earlier definition's)");
   return keyed;
 }
 
