@@ -116,7 +116,7 @@ export async function rekeyStale(tx: Queryable, module: ReferentialModule, recor
   const stale = records.filter((r) => {
     const now = computeFromSources(module, sources.get(r.id) ?? []).blockingKeys;
     const held = r.blocking_keys ?? [];
-    // A record with no key at all (no name) has no first key row to find: current when it should still have none.
+    // A record with no key at all (a person with neither a birth date nor a commune) has no first key row to find: current when it should still have none.
     return (held.length > 0 && !r.keyed) || now.length !== held.length || now.some((k, i) => k !== held[i]);
   });
   await reindexBlockingKeys(tx, module, stale.map((r) => r.id));
