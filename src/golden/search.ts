@@ -124,7 +124,7 @@ export interface SearchAfter {
  * number is bounded by the distinct names (587,289 for a million generated persons), not by the records or the depth. Of
  * the names after the cursor, the first `limit` in that order that have an active record are expanded, each to its
  * first `limit` records by id (B-tree), with the cursor's own name's records after its id; the page is the first
- * `limit` of those. The API's searchGoldens keeps its offset pages and its nearest-first walk (its own contract).
+ * `limit` of those. The API's searchGoldens keeps its offset pages and its tiers of similarity (its own contract).
  */
 export async function searchGoldensAfter(
   db: Queryable,
