@@ -123,7 +123,11 @@ export function oneEditApart(x: string, y: string): boolean {
   return m > n ? x.slice(i + 1) === y.slice(i) : x.slice(i) === y.slice(i + 1);
 }
 
+// The answers for the parts met so far, bounded as similarity.ts's memos are (emptied when full): an importer meets
+// every spelling and slip of a first name outside the table once, and keeps running for millions of rows. An empty
+// answer (the common one) is the shared EMPTY, not a set of its own.
 const nearMemo: Record<NameKind, Map<string, ReadonlySet<string>>> = { given: new Map(), family: new Map() };
+const nearMemoLimit = 100_000;
 
 /**
  * The classes a Latin name part the table does not know is one keyboard slip away from (Mohamef, Khadjia, Isnail):
@@ -143,8 +147,10 @@ export function nearClasses(kind: NameKind, written: string): ReadonlySet<string
     const spelling = key.slice(3);
     if (key.startsWith('la:') && oneEditApart(form, spelling) && !feminineEnding(form, spelling)) for (const id of ids) out.add(id);
   }
-  memo.set(form, out);
-  return out;
+  const answer = out.size === 0 ? EMPTY : out;
+  if (memo.size >= nearMemoLimit) memo.clear();
+  memo.set(form, answer);
+  return answer;
 }
 
 /** One is the other with a final vowel: a masculine name and its feminine (Samir, Samira; Nabil, Nabila), not a slip. */
