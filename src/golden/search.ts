@@ -67,13 +67,16 @@ export async function searchGoldens(
       // The configured threshold (NULL until pg_trgm is loaded in this session: its default then).
       const configured = Number(prelude?.rows[0]?.['threshold'] ?? 0.6);
       let found: Array<{ id: string; sim: number }> = [];
-      let above = Infinity;
+      // The lowest tier asked so far: the band below it is what the last statement reads, capped.
+      let above: number | undefined;
       for (const threshold of [...(options.tiers ?? searchTiers).filter((t) => t > configured), configured]) {
         const last = threshold === configured;
+        const band = last && above !== undefined ? { names: Math.max(need, options.band ?? bandNames), below: above } : undefined;
         await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(threshold)]);
-        // The band's names in the order the index yields them, at most `band` (the last statement only).
-        const cap = last && above !== Infinity ? Math.max(need, options.band ?? bandNames) : null;
         const { rows } = await tx.query<{ id: string; sim: number }>(
+          // A tier reads every name at least as similar as its threshold ($4 NULL: no LIMIT; $5 = 2: no bound). The band
+          // reads at most $4 names, in the index's order, below $5, compared in double precision as pg_trgm compares a
+          // similarity with its threshold (a name of 0.65 is 0.64999998 as a real: below the 0.65 tier, so in the band).
           // OFFSET 0 keeps the EXISTS above the sort: probed in order, only until the LIMIT is reached.
           `SELECT g.id, n.sim FROM (
              SELECT s.blocking_text, s.sim FROM (
@@ -91,12 +94,10 @@ export async function searchGoldens(
              SELECT g.id FROM ref_golden g WHERE g.referential = $1 AND g.blocking_text = n.blocking_text AND g.status = 'active' ORDER BY g.id LIMIT $3
            ) g
            ORDER BY n.sim DESC, g.id LIMIT $3`,
-          [referential, form, need, cap, last && above !== Infinity ? above : 2],
+          [referential, form, need, band?.names ?? null, band?.below ?? 2],
         );
-        // (The band's bound in double precision, as pg_trgm compares a similarity with its threshold: a name of 0.65 as
-        // a real is 0.64999998 and below the 0.65 tier, so it belongs to the band.)
         // Each tier reads again what the tier above it found (a statement cannot carry it over); the band does not.
-        found = cap === null ? rows : [...found, ...rows].slice(0, need);
+        found = band ? [...found, ...rows].slice(0, need) : rows;
         if (found.length >= need || last) return found.slice(offset);
         above = threshold;
       }
