@@ -5,6 +5,7 @@ import type { ContributionDecision } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { surviveOneJson } from './engine-survivorship.ts';
 import { goldenRowJsonOf, storedBlockingKeys } from './compute.ts';
+import { flat } from '../text/flat.ts';
 
 export interface BulkRow {
   /** Where the row came from (a file's line number), echoed in its outcome. */
@@ -96,6 +97,8 @@ class Preparing {
     const blocking = module.blockingKeys?.(attributes);
     const profile = module.matchProfile?.(attributes);
     const indexKeys = blocking?.index ?? [];
+    const probe = blocking?.probe ?? [];
+    // Keys are built from pieces and stay alive with the chunk; they are hashed, compared and sent, so made flat once.
     const soloKeys = storedBlockingKeys(indexKeys);
     const prepared: Prepared = {
       at,
@@ -103,14 +106,17 @@ class Preparing {
       attributes,
       keys: module.naturalKeys(attributes),
       profile,
-      probe: blocking?.probe ?? [],
+      probe,
       indexKeys,
       soloKeys,
       warnings: normalised.warnings,
       sourceJson: JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes }),
-      soloJson: goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, soloKeys, [
-        { system: row.sourceSystem, id: row.sourceId, version: 1 },
-      ]),
+      // Flat: built piece by piece, it would stay a tree of about a hundred nodes until the chunk is written.
+      soloJson: flat(
+        goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, soloKeys, [
+          { system: row.sourceSystem, id: row.sourceId, version: 1 },
+        ]),
+      ),
     };
     const source = `${row.sourceSystem}\u0000${row.sourceId}`;
     const round = (this.seenIn.get(source) ?? -1) + 1;
