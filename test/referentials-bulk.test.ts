@@ -105,7 +105,14 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     const changed = { ...first, attributes: { ...(first.attributes as Record<string, unknown>), address: '12 Rue de Fès' } };
     const [outcome] = await contributeBulk(t.db, persons, [changed]);
     expect(outcome).toMatchObject({ ok: true, decision: 'updated' });
-    expect(await count(t, 'SELECT max(version)::int AS n FROM ref_source_versions WHERE source_id = $1', [first.sourceId])).toBe(2);
+    // Version 2 is current; version 1, which it superseded, is kept with its attributes and the time it was recorded.
+    expect(await count(t, 'SELECT version AS n FROM ref_source_records WHERE source_id = $1', [first.sourceId])).toBe(2);
+    const { rows: kept } = await t.db.query<{ version: number; address: string; ordered: boolean }>(
+      `SELECT v.version, v.attributes->>'address' AS address, v.recorded_at <= s.recorded_at AS ordered
+         FROM ref_source_versions v JOIN ref_source_records s USING (referential, source_system, source_id) WHERE v.source_id = $1`,
+      [first.sourceId],
+    );
+    expect(kept).toEqual([{ version: 1, address: (first.attributes as Record<string, unknown>).address ?? null, ordered: true }]);
   });
 
   it('gives golden records without blocking keys (written before they existed) theirs, once', async () => {

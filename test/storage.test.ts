@@ -28,6 +28,39 @@ describe.each(drivers())('storage on %s', (driver) => {
     await expect(migrate(t.db, changed)).rejects.toThrow(/was changed after it was applied/);
   });
 
+  it('migration 0025 keeps each source version once: superseded ones in ref_source_versions, the current one in ref_source_records', async () => {
+    const m25 = loadMigrations().find((m) => m.version === 25);
+    if (!m25) throw new Error('migration 0025 is missing');
+    await t.db.transaction(async (tx) => {
+      // The schema and rows as they were before 0025: every version in ref_source_versions, the current one included.
+      await tx.query('ALTER TABLE ref_source_records DROP COLUMN recorded_at');
+      await tx.query(
+        `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) VALUES
+           ('persons', 'cnss', 'a', 2, '{"n": "a2"}', '2026-01-02T00:00:00Z'), ('persons', 'cnss', 'b', 1, '{"n": "b1"}', '2026-01-01T00:00:00Z')`,
+      );
+      await tx.query(
+        `INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at, recorded_at) VALUES
+           ('persons', 'cnss', 'a', 1, '{"n": "a1"}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z'),
+           ('persons', 'cnss', 'a', 2, '{"n": "a2"}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:01Z'),
+           ('persons', 'cnss', 'b', 1, '{"n": "b1"}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:02Z')`,
+      );
+      await tx.exec(m25.sql);
+    });
+    const { rows: current } = await t.db.query<{ source_id: string; version: number; recorded_at: Date }>(
+      'SELECT source_id, version, recorded_at FROM ref_source_records ORDER BY source_id',
+    );
+    expect(current).toEqual([
+      { source_id: 'a', version: 2, recorded_at: new Date('2026-01-02T00:00:01Z') },
+      { source_id: 'b', version: 1, recorded_at: new Date('2026-01-01T00:00:02Z') },
+    ]);
+    const { rows: kept } = await t.db.query<{ source_id: string; version: number; n: string }>(
+      `SELECT source_id, version, attributes->>'n' AS n FROM ref_source_versions ORDER BY source_id, version`,
+    );
+    expect(kept).toEqual([{ source_id: 'a', version: 1, n: 'a1' }]);
+    await t.db.query('DELETE FROM ref_source_versions');
+    await t.db.query('DELETE FROM ref_source_records');
+  });
+
   it('commits a transaction and rolls back a failed one entirely', async () => {
     await t.db.query('CREATE TABLE tx_probe (id int PRIMARY KEY, label text NOT NULL)');
     await t.db.transaction(async (tx) => {

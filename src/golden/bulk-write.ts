@@ -29,13 +29,12 @@ export async function writeRound(tx: Queryable, module: ReferentialModule, decid
 async function writeFresh(tx: Queryable, module: ReferentialModule, decided: FreshDecisions, receivedAt: Date, ok: Ok): Promise<void> {
   const referential = module.name;
   const { fresh, newGoldens, links, reviews, decisions, ties } = decided;
-  // 5. Writes: source records and their first versions, new golden records in their final form, links, the existing
-  // records that gained links recomputed, review items. Large parameters go as one JSON document (parsed by the server).
-  // The attributes are parsed once for both source tables.
+  // 5. Writes: source records (their first versions: nothing to keep in ref_source_versions yet), new golden records in
+  // their final form, links, the existing records that gained links recomputed, review items. Large parameters go as
+  // one JSON document (parsed by the server).
   await tx.query(
-    `WITH u AS MATERIALIZED (SELECT sys, sid, a FROM jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS u(sys text, sid text, a jsonb)),
-          r AS (INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u)
-     INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) SELECT $1, sys, sid, 1, a, $3 FROM u`,
+    `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at, recorded_at)
+     SELECT $1, sys, sid, 1, a, $3, now() FROM jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS u(sys text, sid text, a jsonb)`,
     // The brackets are PostgreSQL's to add: wrapped here, the document would be copied once more to be sent.
     [referential, fresh.map((p) => p.sourceJson).join(','), receivedAt],
   );

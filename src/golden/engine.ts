@@ -105,13 +105,18 @@ export async function contributeIn(
     return { goldenId: existing.golden_id, decision: 'unchanged', version: rows[0]?.version ?? 0, warnings: [] };
   }
   const version = (existing?.version ?? 0) + 1;
+  // The version this one supersedes is kept in ref_source_versions (the current one lives in ref_source_records only).
+  if (existing) {
+    await tx.query(
+      `INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at, recorded_at)
+       SELECT referential, source_system, source_id, version, attributes, received_at, recorded_at FROM ref_source_records
+        WHERE referential = $1 AND source_system = $2 AND source_id = $3`,
+      [referential, sourceSystem, sourceId],
+    );
+  }
   await tx.query(
-    `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-     ON CONFLICT (referential, source_system, source_id) DO UPDATE SET version = EXCLUDED.version, attributes = EXCLUDED.attributes, received_at = EXCLUDED.received_at`,
-    [referential, sourceSystem, sourceId, version, json(attributes), input.receivedAt],
-  );
-  await tx.query(
-    'INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)',
+    `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at, recorded_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, now())
+     ON CONFLICT (referential, source_system, source_id) DO UPDATE SET version = EXCLUDED.version, attributes = EXCLUDED.attributes, received_at = EXCLUDED.received_at, recorded_at = EXCLUDED.recorded_at`,
     [referential, sourceSystem, sourceId, version, json(attributes), input.receivedAt],
   );
 
