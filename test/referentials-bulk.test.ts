@@ -91,6 +91,23 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_changes')).toBe(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_history'));
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeGreaterThanOrEqual(rows.length / 500);
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeLessThan(rows.length / 50);
+    // Each grouped row names its changes (their count and id range), and every change is named by exactly one row.
+    const { rows: grouped } = await t.db.query<{ id: string; payload: { referential: string; changes: number; firstChange: number; lastChange: number }; held: number; inRange: number }>(
+      `SELECT o.id, o.payload,
+              (SELECT count(*)::int FROM ref_changes c WHERE c.outbox_id = o.id) AS held,
+              (SELECT count(*)::int FROM ref_changes c WHERE c.outbox_id = o.id AND c.id BETWEEN (o.payload->>'firstChange')::bigint AND (o.payload->>'lastChange')::bigint) AS "inRange"
+         FROM outbox o WHERE o.topic = 'golden.changed.batch'`,
+    );
+    for (const g of grouped) {
+      expect(g.payload.referential).toBe('persons');
+      expect(g.payload.changes).toBeGreaterThan(0);
+      expect({ held: g.held, inRange: g.inRange }).toEqual({ held: g.payload.changes, inRange: g.payload.changes });
+    }
+    // (An engine merge of two records a row tied writes its changes one by one, with an outbox row each.)
+    expect(grouped.reduce((n, g) => n + g.payload.changes, 0)).toBe(
+      await count(t, "SELECT count(*)::int AS n FROM ref_changes c JOIN outbox o ON o.id = c.outbox_id WHERE o.topic = 'golden.changed.batch'"),
+    );
+    expect(grouped.reduce((n, g) => n + g.payload.changes, 0)).toBeGreaterThan((await count(t, 'SELECT count(*)::int AS n FROM ref_changes')) * 0.9);
   });
 
   it('the same rows again change nothing; a changed row is a new version of its source', async () => {

@@ -16,7 +16,11 @@ export interface Change {
   createdAt: Date;
 }
 
-/** Topic of a bulk import's grouped events: one outbox row per transaction, `{ referential, changes: [...] }`. */
+/**
+ * Topic of a bulk import's grouped events: one outbox row per transaction, `{ referential, changes, firstChange,
+ * lastChange }`: how many changes it wrote, and the range of change-feed ids (ref_changes.id) that holds them, each
+ * with `outbox_id` naming this row (other writers' changes may fall inside the range).
+ */
 export const goldenChangedBatchTopic = 'golden.changed.batch';
 
 export interface ChangeEvent {
@@ -41,11 +45,16 @@ export async function recordChanges(tx: Queryable, referential: string, changes:
   // One JSON document (a jsonb[] parameter is serialised element by element by the driver, escaping every quote).
   const payloads = JSON.stringify(changes.map((c) => ({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload })));
   if (options.grouped) {
-    // One statement (so that it can be issued beside others): the outbox row, then every change pointing at it.
+    // One statement (so that it can be issued beside others): the outbox row's id drawn first, every change pointing at
+    // it, then the row naming them. The row does not repeat the changes (the feed has them): a copy of thousands of
+    // payloads a chunk was compressed, logged and relayed for nothing.
     await tx.query(
-      `WITH ob AS (INSERT INTO outbox (topic, payload) VALUES ($3, jsonb_build_object('referential', $1::text, 'changes', (SELECT jsonb_agg(p ORDER BY ord) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord)))) RETURNING id)
-       INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
-       SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord) ORDER BY ord`,
+      `WITH ob AS (SELECT nextval(pg_get_serial_sequence('outbox', 'id')) AS id),
+            ch AS (INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
+                   SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord) ORDER BY ord
+                   RETURNING id)
+       INSERT INTO outbox (id, topic, payload)
+       SELECT (SELECT id FROM ob), $3, jsonb_build_object('referential', $1::text, 'changes', count(*), 'firstChange', min(id), 'lastChange', max(id)) FROM ch`,
       [referential, payloads, goldenChangedBatchTopic],
     );
     return;
