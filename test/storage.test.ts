@@ -61,6 +61,17 @@ describe.each(drivers())('storage on %s', (driver) => {
     await t.db.query('DELETE FROM ref_source_records');
   });
 
+  it('analyses the logs and link tables from 3,000-row samples: every column at statistics target 10 (a column added at the default would bring back 30,000)', async () => {
+    const { rows } = await t.db.query<{ relation: string; lowest: number; highest: number }>(
+      `SELECT attrelid::regclass::text AS relation, min(attstattarget)::int AS lowest, max(attstattarget)::int AS highest FROM pg_attribute
+        WHERE attrelid IN ('ref_golden_history'::regclass, 'ref_changes'::regclass, 'ref_links'::regclass, 'ref_source_records'::regclass) AND attnum > 0 AND NOT attisdropped
+        GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => ({ ...r, relation: r.relation.replace(/^.*\./, '') }))).toEqual(
+      ['ref_changes', 'ref_golden_history', 'ref_links', 'ref_source_records'].map((relation) => ({ relation, lowest: 10, highest: 10 })),
+    );
+  });
+
   it('commits a transaction and rolls back a failed one entirely', async () => {
     await t.db.query('CREATE TABLE tx_probe (id int PRIMARY KEY, label text NOT NULL)');
     await t.db.transaction(async (tx) => {
