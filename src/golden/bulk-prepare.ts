@@ -98,7 +98,6 @@ class Preparing {
     const profile = module.matchProfile?.(attributes);
     const indexKeys = blocking?.index ?? [];
     const probe = blocking?.probe ?? [];
-    // Keys are built from pieces and stay alive with the chunk; they are hashed, compared and sent, so made flat once.
     const soloKeys = storedBlockingKeys(indexKeys);
     const prepared: Prepared = {
       at,
