@@ -3,9 +3,10 @@
 // live in the kernel's page cache, each page copied in again whenever it is touched. No one would run the hub's
 // referentials at that size so; this server has the memory settings docs/operations.md recommends, and nothing else
 // changed (planner costs, durability: the defaults). Its cluster is initialised once, kept between runs (so that
-// --reuse-db finds its database), and started and stopped by each run.
+// --reuse-db finds its database), and started and stopped by each run. Its shared memory is in huge pages when the
+// machine can give them (see reserveHugePages): docs/decisions.md §33.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +14,8 @@ export interface BenchPostgres {
   /** The maintenance database's URL (…/postgres). */
   url: string;
   settings: Record<string, string>;
+  /** Whether the shared memory is in huge pages, and why not when it is not. */
+  hugePages: string;
   /**
    * CPU seconds (user + system) that the server has used so far: see serverCpuSeconds. Undefined when /proc cannot
    * tell (another system than Linux, or the server is gone).
@@ -99,7 +102,10 @@ export function benchSettings(memoryBytes: number = totalmem()): Record<string, 
   };
 }
 
-export function startBenchPostgres(dataDir: string, port: number): BenchPostgres {
+/** How the server's shared memory is mapped: `on` reserves huge pages where it can, `off` keeps 4 KB pages. */
+export type HugePagesChoice = 'on' | 'off';
+
+export function startBenchPostgres(dataDir: string, port: number, hugePages: HugePagesChoice = 'on'): BenchPostgres {
   const bin = binDir();
   // initdb and postgres refuse to run as root: as root, they run as the postgres user, in a folder it owns.
   const asRoot = process.getuid?.() === 0;
@@ -116,16 +122,25 @@ export function startBenchPostgres(dataDir: string, port: number): BenchPostgres
   }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   const settings = benchSettings();
-  const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
-  // A server left running by a run that was killed is stopped first: it may have other settings.
+  // A server left running by a run that was killed is stopped first: it may have other settings (and it holds the huge
+  // pages this run would count as taken).
   spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });
-  run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  const huge = hugePages === 'on' ? reserveHugePages(() => run('postgres', ['-D', dataDir, '-C', 'shared_memory_size_in_huge_pages', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])])) : { pages: 0, reason: 'not used (--huge-pages off)', release: () => undefined };
+  settings['huge_pages'] = huge.pages > 0 ? 'on' : 'off';
+  const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  try {
+    run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  } catch (err) {
+    huge.release();
+    throw err;
+  }
   let stopped = false;
   const pid = postmasterPid(dataDir);
   const ticks = clockTicks();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     settings,
+    hugePages: huge.reason,
     cpuSeconds: () => (pid === undefined || stopped ? undefined : serverCpuSeconds(pid, ticks)),
     stop() {
       if (stopped) return;
@@ -135,6 +150,7 @@ export function startBenchPostgres(dataDir: string, port: number): BenchPostgres
       } catch {
         // Already gone.
       }
+      huge.release();
     },
   };
 }
@@ -145,4 +161,56 @@ function postgresIds(): { uid: number; gid: number } {
   const gid = /gid=(\d+)/.exec(out)?.[1];
   if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+interface HugePages {
+  /** Huge pages the server's shared memory takes (0: it runs on 4 KB pages). */
+  pages: number;
+  reason: string;
+  /** Gives back to the kernel the pages this run reserved (none when the machine had them free already). */
+  release(): void;
+}
+
+const nrHugePagesFile = '/proc/sys/vm/nr_hugepages';
+
+/**
+ * Huge pages for the server's shared memory, reserved from the kernel if the machine has too few free and this process
+ * may set vm.nr_hugepages (root). With 4 KB pages each backend maps the buffers it touches page by page, and on a
+ * virtual machine each first touch is a costly fault: a third or more of PostgreSQL's CPU in a large import
+ * (docs/decisions.md §33). `needed` asks the server how many its settings take (`postgres -C`).
+ */
+function reserveHugePages(needed: () => string): HugePages {
+  const none = (reason: string): HugePages => ({ pages: 0, reason: `not used: ${reason}`, release: () => undefined });
+  if (!existsSync(nrHugePagesFile)) return none('no huge pages on this system');
+  let pages: number;
+  try {
+    pages = Number(needed().trim());
+  } catch (err) {
+    return none(`the server could not tell how many it needs: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!Number.isInteger(pages) || pages <= 0) return none('the server could not tell how many it needs');
+  const free = Number(/HugePages_Free:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  const shortfall = pages - free;
+  const size = /Hugepagesize:\s+(\d+ \w+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 'unknown size';
+  if (shortfall <= 0) return { pages, reason: `${pages} of ${size}, free already`, release: () => undefined };
+  const before = Number(readFileSync(nrHugePagesFile, 'utf8').trim());
+  try {
+    writeFileSync(nrHugePagesFile, String(before + shortfall));
+  } catch (err) {
+    return none(`${pages} needed, ${free} free, and vm.nr_hugepages cannot be raised by this user: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  // The kernel reserves what contiguous memory it finds: fewer than asked when memory is fragmented.
+  const now = Number(readFileSync(nrHugePagesFile, 'utf8').trim());
+  const release = () => {
+    try {
+      writeFileSync(nrHugePagesFile, String(before));
+    } catch {
+      // Left reserved: the next run finds them free.
+    }
+  };
+  if (now - before < shortfall) {
+    release();
+    return none(`${pages} needed, the kernel could reserve ${now - before + Math.max(free, 0)}`);
+  }
+  return { pages, reason: `${pages} of ${size}, ${shortfall} of them reserved for this run`, release };
 }

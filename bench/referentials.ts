@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../referentials/generator/random.ts';
 import { loadClientIdentity, TabadolClient } from '../src/client/index.ts';
-import { startBenchPostgres } from './postgres.ts';
+import { startBenchPostgres, type HugePagesChoice } from './postgres.ts';
 import { BenchChildren, parseBenchArgs, positiveInt, reportHeader, round1, round2, table, writeReport } from './lib.ts';
 import { httpArm, sqlLoad, withCpu, type CpuShares, type Measured, type PlannedRequest, type SqlQuery } from './referentials-load.ts';
 import {
@@ -61,6 +61,7 @@ interface Options {
   skipMatching: boolean;
   modes: readonly ScriptMode[];
   misses: boolean;
+  hugePages: HugePagesChoice;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -90,6 +91,7 @@ function parseOptions(argv: string[]): Options {
       'skip-matching': { type: 'boolean', default: false },
       modes: { type: 'string' },
       misses: { type: 'boolean', default: false },
+      'huge-pages': { type: 'string' },
     },
     [
       'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
@@ -107,6 +109,8 @@ function parseOptions(argv: string[]): Options {
       '  --skip-matching        no in-memory matching (another process measures it): the data set, ingest and reads only',
       `  --misses               with it, the true pairs left apart: a count by class and whether scored or reviewed, and each`,
       `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
+      '  --huge-pages on|off    the bench\'s own server\'s shared memory in huge pages, reserved if root may (default on:',
+      '                         off where the machine cannot; docs/decisions.md §33), or in 4 KB pages',
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-v3-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
@@ -132,7 +136,14 @@ function parseOptions(argv: string[]): Options {
     skipMatching: values['skip-matching'],
     modes: parseModes(values.modes),
     misses: values.misses,
+    hugePages: parseHugePages(values['huge-pages']),
   };
+}
+
+function parseHugePages(text: string | undefined): HugePagesChoice {
+  if (text === undefined || text === 'on') return 'on';
+  if (text === 'off') return 'off';
+  throw new Error(`--huge-pages must be on or off (got ${JSON.stringify(text)})`);
 }
 
 function parseModes(text: string | undefined): readonly ScriptMode[] {
@@ -302,12 +313,12 @@ async function main(): Promise<void> {
   let serverCpu: (() => number | undefined) | undefined;
   if (!serverUrl) {
     const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
-    const server = startBenchPostgres(benchPostgresDir, port);
+    const server = startBenchPostgres(benchPostgresDir, port, options.hugePages);
     children.onExit(() => server.stop());
     children.onCleanup(async () => server.stop());
     serverUrl = server.url;
     serverCpu = () => server.cpuSeconds();
-    serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+    serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')}; huge pages: ${server.hugePages})`;
   }
   const redisUrl = process.env['REDIS_URL'] || defaultRedisUrl;
   const cpuModel = cpus()[0]?.model ?? 'unknown';
