@@ -47,8 +47,9 @@ const copyStatements: readonly string[] = [
    SELECT referential, source_system, source_id || '~' || k, ${mapId('golden_id')}, how, detail, at FROM ref_links, generate_series(1, $2::int) k WHERE referential = $1`,
   `INSERT INTO ref_natural_keys (referential, key_type, key_value, golden_id)
    SELECT referential, key_type, key_value || '~' || k, ${mapId('golden_id')} FROM ref_natural_keys, generate_series(1, $2::int) k WHERE referential = $1`,
-  `INSERT INTO ref_blocking_keys (referential, key, golden_id)
-   SELECT referential, key, ${mapId('golden_id')} FROM ref_blocking_keys, generate_series(1, $2::int) k WHERE referential = $1`,
+  // A copy lists its base record's keys: the same hashes (migration 0026), found by the base record's referential.
+  `INSERT INTO ref_blocking_keys (key_hash, golden_id)
+   SELECT b.key_hash, ${mapId('b.golden_id')} FROM ref_blocking_keys b JOIN ref_golden g ON g.id = b.golden_id, generate_series(1, $2::int) k WHERE g.referential = $1`,
   `INSERT INTO ref_changes (position, referential, golden_id, version, type, payload, outbox_id, created_at)
    SELECT position + k * $3::bigint, referential, ${mapId('golden_id')}, version, type, jsonb_set(payload, '{goldenId}', to_jsonb(${mapId('golden_id')})), outbox_id, created_at
      FROM ref_changes, generate_series(1, $2::int) k WHERE referential = $1 AND position IS NOT NULL`,

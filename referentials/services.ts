@@ -8,7 +8,7 @@ import { batchConsumer } from '../src/golden/batches.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import { goldenChangedBatchTopic, goldenChangedTopic, startNumberingRecovery } from '../src/golden/changes.ts';
 import { lockReferential } from '../src/golden/locks.ts';
-import { rekeyStale } from '../src/golden/keys.ts';
+import { blockingKeyHash, rekeyStale } from '../src/golden/keys.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Logger } from 'pino';
 import type { ReferentialModule } from '../src/golden/module.ts';
@@ -51,7 +51,7 @@ export async function backfillBlockingKeys(db: Db, modules: readonly Referential
       if (options.stopped?.()) return keyed;
       const { rows } = await db.query<{ id: string; blocking_keys: string[] | null; keyed: boolean }>(
         // Keyed: its first listed key is there (a primary-key probe; ref_blocking_keys has no index by record: migration 0022).
-        `SELECT g.id, g.blocking_keys, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.referential = g.referential AND b.key = g.blocking_keys[1] AND b.golden_id = g.id) AS keyed FROM ref_golden g
+        `SELECT g.id, g.blocking_keys, EXISTS (SELECT 1 FROM ref_blocking_keys b WHERE b.key_hash = ${blockingKeyHash('g.referential', 'g.blocking_keys[1]')} AND b.golden_id = g.id) AS keyed FROM ref_golden g
           WHERE g.referential = $1 AND g.status = 'active' AND g.version > 0 AND g.id > $2 ORDER BY g.id LIMIT 1000`,
         [module.name, after],
       );

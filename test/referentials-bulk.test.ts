@@ -12,7 +12,7 @@ import { findByNaturalKey, getGolden } from '../src/golden/reads.ts';
 import { personsModule, referentialModules } from '../referentials/index.ts';
 import { backfillBlockingKeys } from '../referentials/services.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
-import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { blockingKeyRows, drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 import { generatedPersons, personsByCin } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
@@ -76,17 +76,16 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
       if (golden?.status !== 'active') continue;
       const computed = await computeGolden(t.db, persons, id);
       expect(golden.attributes).toEqual(computed.attributes);
-      const { rows: keys } = await t.db.query<{ key: string }>('SELECT key FROM ref_blocking_keys WHERE golden_id = $1 ORDER BY key', [id]);
-      expect(keys.map((k) => k.key)).toEqual(computed.blockingKeys);
+      expect((await blockingKeyRows(t.db, id)).map((k) => k.key)).toEqual(computed.blockingKeys);
     }
     // The key list each record holds (migration 0022) names exactly its key rows: the keys it drops are found through it.
-    const { rows: lists } = await t.db.query<{ id: string; listed: string[] | null; stored: string[] | null }>(
-      'SELECT g.id, g.blocking_keys AS listed, (SELECT array_agg(b.key) FROM ref_blocking_keys b WHERE b.golden_id = g.id) AS stored FROM ref_golden g',
-    );
+    const { rows: lists } = await t.db.query<{ id: string; listed: string[] | null }>('SELECT g.id, g.blocking_keys AS listed FROM ref_golden g');
+    const stored = new Map<string, string[]>();
+    for (const r of await blockingKeyRows(t.db)) stored.set(r.golden_id, [...(stored.get(r.golden_id) ?? []), r.key]);
     // Every record the rows were linked to is listed (a record merged through score is in ref_golden too, as merged).
     const listed = new Set(lists.map((l) => l.id));
     expect([...ids.keys()].filter((id) => !listed.has(id))).toEqual([]);
-    for (const l of lists) expect({ id: l.id, keys: [...(l.listed ?? [])].sort() }).toEqual({ id: l.id, keys: [...(l.stored ?? [])].sort() });
+    for (const l of lists) expect({ id: l.id, keys: [...(l.listed ?? [])].sort() }).toEqual({ id: l.id, keys: [...(stored.get(l.id) ?? [])].sort() });
     // One change per golden-record version, each in the feed; a chunk's events go out as one grouped outbox row.
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_changes')).toBe(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_history'));
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeGreaterThanOrEqual(rows.length / 500);
@@ -135,13 +134,13 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
   it('gives golden records without blocking keys (written before they existed) theirs, once', async () => {
     const { rows } = generated(5, 150);
     await contributeBulk(t.db, persons, rows);
-    const { rows: before } = await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2');
+    const before = await blockingKeyRows(t.db);
     expect(before.length).toBeGreaterThan(150);
     await t.db.exec('DELETE FROM ref_blocking_keys');
     await t.db.exec('DELETE FROM ref_maintenance');
     const logged: unknown[] = [];
     expect(await backfillBlockingKeys(t.db, referentialModules, { info: (...args: unknown[]) => logged.push(args) })).toBeGreaterThan(100);
-    const { rows: after } = await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2');
+    const after = await blockingKeyRows(t.db);
     expect(after).toEqual(before);
     expect(logged).toHaveLength(1);
     // Recorded as done: a later start does not scan again, even if keys went missing meanwhile.
@@ -155,14 +154,13 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     // And a person blocking cannot key (no birth date, no commune): no key is current for it, not a record to key again.
     const unkeyable = { line: 0, sourceSystem: 'cnss', sourceId: 'no-keys', attributes: { firstNameLatin: 'Samir', lastNameLatin: 'Tazi' } };
     await contributeBulk(t.db, persons, [...rows, unkeyable]);
-    const keysOf = async (): Promise<Array<{ golden_id: string; key: string }>> =>
-      (await t.db.query<{ golden_id: string; key: string }>('SELECT golden_id, key FROM ref_blocking_keys ORDER BY 1, 2')).rows;
+    const keysOf = async (): Promise<Array<{ golden_id: string; key: string }>> => blockingKeyRows(t.db);
     const before = await keysOf();
     // One record as an earlier version wrote it: a key today's definition no longer makes (a swap key), listed and indexed.
     const { rows: [victim] } = await t.db.query<{ id: string }>("SELECT id FROM ref_golden WHERE referential = 'persons' AND status = 'active' ORDER BY id LIMIT 1");
     const id = (victim as { id: string }).id;
     await t.db.query('DELETE FROM ref_blocking_keys WHERE golden_id = $1', [id]);
-    await t.db.query("INSERT INTO ref_blocking_keys (referential, key, golden_id) VALUES ('persons', 'ds:1980:0411:mhmd|lw', $1)", [id]);
+    await t.db.query("INSERT INTO ref_blocking_keys (key_hash, golden_id) VALUES (hashtextextended('persons:ds:1980:0411:mhmd|lw', 0), $1)", [id]);
     await t.db.query("UPDATE ref_golden SET blocking_keys = ARRAY['ds:1980:0411:mhmd|lw'] WHERE id = $1", [id]);
     await t.db.exec('DELETE FROM ref_maintenance');
     expect(await backfillBlockingKeys(t.db, referentialModules, { info: () => undefined })).toBe(1);

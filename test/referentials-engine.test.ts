@@ -65,7 +65,7 @@ const persons: ReferentialModule<Person> = {
   trust: { default: ['civil-registry', 'btp', 'marroute'] },
 };
 
-import { drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { blockingKeyRows, drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const at = (iso: string) => new Date(iso);
 const P = (name: string, extra: Partial<Person> = {}) => ({ name, birthDate: null, commune: null, cin: null, ...extra });
@@ -249,7 +249,7 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
       links: (await t.db.query('SELECT * FROM ref_links ORDER BY source_system, source_id')).rows,
       keys: (await t.db.query('SELECT * FROM ref_natural_keys ORDER BY key_type, key_value')).rows,
       // The blocking keys too: the merged record's are deleted through the list it holds (migration 0022), then restored.
-      blocking: (await t.db.query('SELECT golden_id, key FROM ref_blocking_keys ORDER BY golden_id, key')).rows,
+      blocking: await blockingKeyRows(t.db),
     });
     const before = await state();
     const merged = await merge(t.db, persons, { survivorId: a.goldenId, mergedId: b.goldenId, actor: 'steward-1', reason: 'typo in name' });

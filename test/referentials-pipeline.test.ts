@@ -13,7 +13,7 @@ import { findByNaturalKey, getGolden } from '../src/golden/reads.ts';
 import { normaliseKey } from '../referentials/golden-service.ts';
 import { personsModule } from '../referentials/index.ts';
 import { pairwiseQuality } from '../referentials/persons/evaluate.ts';
-import { emptyReferentials, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { blockingKeyRows, emptyReferentials, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 import { generatedPersons, personsByCin } from './helpers/generated.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
@@ -80,8 +80,7 @@ describe('pipelined import on pg', () => {
       const golden = await getGolden(t.db, 'persons', id);
       const computed = await computeGolden(t.db, persons, id);
       expect(golden?.attributes).toEqual(computed.attributes);
-      const { rows: keys } = await t.db.query<{ key: string }>('SELECT key FROM ref_blocking_keys WHERE golden_id = $1 ORDER BY key', [id]);
-      expect(keys.map((k) => k.key)).toEqual(computed.blockingKeys);
+      expect((await blockingKeyRows(t.db, id)).map((k) => k.key)).toEqual(computed.blockingKeys);
     }
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_changes')).toBe(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_history'));
   });

@@ -61,6 +61,36 @@ describe.each(drivers())('storage on %s', (driver) => {
     await t.db.query('DELETE FROM ref_source_records');
   });
 
+  it('migration 0026 keeps each blocking key as its hash, the same on both drivers, one row per hash and record', async () => {
+    const m26 = loadMigrations().find((m) => m.version === 26);
+    if (!m26) throw new Error('migration 0026 is missing');
+    await t.db.transaction(async (tx) => {
+      // The table as it was before 0026: the key's text beside its referential.
+      await tx.query('DROP TABLE ref_blocking_keys');
+      await tx.query('CREATE TABLE ref_blocking_keys (referential text NOT NULL, key text NOT NULL, golden_id text NOT NULL, PRIMARY KEY (referential, key, golden_id))');
+      await tx.query(
+        `INSERT INTO ref_blocking_keys (referential, key, golden_id) VALUES
+           ('persons', 'd:1985-12-20:f:mr', 'g1'), ('persons', 'd:1985-12-20:f:mr', 'g2'), ('persons', 'ny:1985:mr|skb', 'g1'),
+           ('companies', 'd:1985-12-20:f:mr', 'g3')`,
+      );
+      await tx.exec(m26.sql);
+    });
+    const { rows } = await t.db.query<{ key_hash: string; golden_id: string }>('SELECT key_hash::text, golden_id FROM ref_blocking_keys ORDER BY golden_id, key_hash');
+    // hashtextextended('persons:d:1985-12-20:f:mr', 0), as PostgreSQL 15 and PGlite both compute it: a key written by one
+    // driver is found by the other after a backup moves the database (tabadol restore).
+    const personsKey = '587348440583935884';
+    expect(rows.filter((r) => r.key_hash === personsKey).map((r) => r.golden_id)).toEqual(['g1', 'g2']);
+    expect(rows.map((r) => r.golden_id)).toEqual(['g1', 'g1', 'g2', 'g3']);
+    // The referential is part of what is hashed: the same key text of another referential is another hash.
+    expect(rows.find((r) => r.golden_id === 'g3')?.key_hash).not.toBe(personsKey);
+    const { rows: columns } = await t.db.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'ref_blocking_keys' AND table_schema = current_schema() ORDER BY ordinal_position",
+    );
+    expect(columns.map((c) => c.column_name)).toEqual(['key_hash', 'golden_id']);
+    await expect(t.db.query(`INSERT INTO ref_blocking_keys (key_hash, golden_id) VALUES (${personsKey}, 'g1')`)).rejects.toThrow(/duplicate key/);
+    await t.db.query('DELETE FROM ref_blocking_keys');
+  });
+
   it('analyses the logs and link tables from 3,000-row samples: every column at statistics target 10 (a column added at the default would bring back 30,000)', async () => {
     const { rows } = await t.db.query<{ relation: string; lowest: number; highest: number }>(
       `SELECT attrelid::regclass::text AS relation, min(attstattarget)::int AS lowest, max(attstattarget)::int AS highest FROM pg_attribute

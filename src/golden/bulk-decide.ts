@@ -8,6 +8,7 @@ import type { ContributionDecision } from './engine-types.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { hiddenArray, selectByPairs } from './pairs.ts';
 import { yieldToLoop, type BulkOutcome, type Prepared } from './bulk-prepare.ts';
+import { blockingKeyHash } from './keys.ts';
 
 const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
 
@@ -210,15 +211,22 @@ async function decideFresh(
     allKeys.map((k) => [k.type, k.value] as const),
   );
   const probeKeys = [...new Set(probing.flatMap((p) => p.probe))];
+  // One index probe a key (the planner takes the list for a hundred rows: a nested loop); each row names its key by its
+  // place in the list, not by its text.
   const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM ref_blocking_keys WHERE referential = $1 AND key = ANY(${hiddenArray(2)})`, [referential, JSON.stringify(probeKeys)]);
+      : await tx.query<{ k: number; golden_id: string }>(
+          `SELECT u.ord::int AS k, b.golden_id FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(key, ord)
+             JOIN ref_blocking_keys b ON b.key_hash = ${blockingKeyHash('$1', 'u.key')}`,
+          [referential, JSON.stringify(probeKeys)],
+        );
   const buckets = new Map<string, string[]>();
   for (const r of bucketRows) {
-    const list = buckets.get(r.key);
+    const key = probeKeys[r.k - 1] as string;
+    const list = buckets.get(key);
     if (list) list.push(r.golden_id);
-    else buckets.set(r.key, [r.golden_id]);
+    else buckets.set(key, [r.golden_id]);
   }
   // A record the previous round merges is read as its survivor.
   const survivor = (id: string): string => endOfChain(previous?.merged, id);

@@ -7,6 +7,7 @@ import type { MatchProfile, MatchScore, NaturalKey, ReferentialModule } from './
 import { numberChangesAfterCommit } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { ContributionRefusedError, type ContributionInput, type ContributionResult } from './engine-types.ts';
+import { blockingKeyHash } from './keys.ts';
 import { lockReferential } from './locks.ts';
 import { autoMergeIn } from './stewardship.ts';
 import { json, lockGolden, refreshGolden, type GoldenRow, type LinkRow } from './store.ts';
@@ -243,7 +244,7 @@ export async function scoredCandidates(tx: Queryable, module: ReferentialModule,
   if (!module.score || probe.length === 0) return [];
   const { rows } = await tx.query<Pick<GoldenRow, 'id' | 'match_fields'>>(
     `SELECT g.id, g.match_fields FROM ref_golden g
-      WHERE g.id IN (SELECT b.golden_id FROM ref_blocking_keys b WHERE b.referential = $1 AND b.key = ANY($2::text[]))
+      WHERE g.id IN (SELECT b.golden_id FROM unnest($2::text[]) AS k(key) JOIN ref_blocking_keys b ON b.key_hash = ${blockingKeyHash('$1', 'k.key')})
         AND g.status = 'active' AND ${notExcluded('g.id', '$3')}`,
     [module.name, probe, exclude],
   );

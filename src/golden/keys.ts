@@ -55,8 +55,8 @@ export async function syncNaturalKeys(
  * key is given once, so none can be there already: a plain insert (ON CONFLICT probes the primary key once more per
  * key: a tenth of a bulk import's database time).
  *
- * A record's keys are found through the list it holds (ref_golden.blocking_keys, migration 0022), not through an index
- * on ref_blocking_keys.golden_id: that index cost a second B-tree insert for each of the 7 to 30 keys of every record
+ * A key is stored as its hash (blockingKeyHash, migration 0026). A record's keys are found through the list it holds
+ * (ref_golden.blocking_keys, migration 0022), not through an index on ref_blocking_keys.golden_id: that index cost a second B-tree insert for each of the 7 to 30 keys of every record
  * written, and only this function read it. The keys it drops are deleted by their primary key; the list is brought in
  * line in the same call. A key row the list does not name (one written by hand) is left in place: it can only add a
  * candidate, which matching scores like any other.
@@ -75,7 +75,7 @@ export async function syncBlockingKeys(
     await tx.query(
       `WITH held AS (SELECT r.id, unnest(r.blocking_keys) AS key FROM ref_golden r WHERE r.id = ANY(${hiddenArray(2)}))
        DELETE FROM ref_blocking_keys b USING held
-        WHERE b.referential = $1 AND b.key = held.key AND b.golden_id = held.id
+        WHERE b.key_hash = ${blockingKeyHash('$1', 'held.key')} AND b.golden_id = held.id
           AND NOT EXISTS (SELECT 1 FROM ROWS FROM (${jsonList(3)}, ${jsonList(4)}) AS k(g, key) WHERE k.g = held.id AND k.key = held.key)`,
       [referential, records, g, k],
     );
@@ -90,9 +90,19 @@ export async function syncBlockingKeys(
   }
   if (keys.length === 0) return;
   await tx.query(
-    `INSERT INTO ref_blocking_keys (referential, key, golden_id) SELECT $1, key, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
+    // DISTINCT: two keys of one record that hash alike are one row.
+    `INSERT INTO ref_blocking_keys (key_hash, golden_id) SELECT DISTINCT ${blockingKeyHash('$1', 'key')}, g FROM ROWS FROM (${jsonList(2)}, ${jsonList(3)}) AS k(g, key)${options.newRecords ? '' : ' ON CONFLICT DO NOTHING'}`,
     [referential, g, k],
   );
+}
+
+/**
+ * SQL: the hash under which blocking key `key` of `referential` (both SQL text expressions) is stored in
+ * ref_blocking_keys (migration 0026): PostgreSQL's own 64-bit text hash, computed by the server on both drivers, so that
+ * no client code has to agree with it. Every reader and writer of ref_blocking_keys goes through it.
+ */
+export function blockingKeyHash(referential: string, key: string): string {
+  return `hashtextextended(${referential} || ':' || ${key}, 0)`;
 }
 
 /** Recomputes the blocking keys of active records from their links (after an unmerge restores them, or a backfill). */

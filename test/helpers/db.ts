@@ -83,6 +83,22 @@ export async function emptyReferentials(db: Db): Promise<void> {
 }
 
 /**
+ * The blocking-key rows (stored as hashes: migration 0026), each shown as the key its record lists under that hash, or
+ * `#<hash>` for a row that no key of its record's list hashes to; by record, then key. `goldenId`: one record's only.
+ */
+export async function blockingKeyRows(db: Db, goldenId?: string): Promise<Array<{ golden_id: string; key: string }>> {
+  const { rows } = await db.query<{ golden_id: string; key: string }>(
+    `SELECT b.golden_id, COALESCE(
+              (SELECT k FROM ref_golden g CROSS JOIN unnest(g.blocking_keys) AS k
+                WHERE g.id = b.golden_id AND hashtextextended(g.referential || ':' || k, 0) = b.key_hash LIMIT 1),
+              '#' || b.key_hash) AS key
+       FROM ref_blocking_keys b WHERE $1::text IS NULL OR b.golden_id = $1 ORDER BY 1, 2`,
+    [goldenId ?? null],
+  );
+  return rows;
+}
+
+/**
  * One database for the enclosing describe block, emptied of referential rows after each test: the tests stay
  * independent, and PGlite is opened and closed once rather than once per test (many open/close cycles of PGlite in one
  * process were seen to leave its WASM Postgres spinning at close). `use` receives it before the first test.
