@@ -4,7 +4,8 @@
 // referentials at that size so; this server has the memory settings docs/operations.md recommends, and nothing else
 // changed (planner costs, durability: the defaults). Its cluster is initialised once, kept between runs (so that
 // --reuse-db finds its database), and started and stopped by each run. Its shared memory is in huge pages when the
-// machine can give them (see reserveHugePages): docs/decisions.md §33.
+// machine can give them (see reserveHugePages), and glibc's allocator keeps the memory its statements free
+// (serverMallocTunables): docs/decisions.md §33.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -16,6 +17,8 @@ export interface BenchPostgres {
   settings: Record<string, string>;
   /** Whether the shared memory is in huge pages, and why not when it is not. */
   hugePages: string;
+  /** The allocator settings the server's processes run with. */
+  malloc: string;
   /**
    * CPU seconds (user + system) that the server has used so far: see serverCpuSeconds. Undefined when /proc cannot
    * tell (another system than Linux, or the server is gone).
@@ -105,13 +108,27 @@ export function benchSettings(memoryBytes: number = totalmem()): Record<string, 
 /** How the server's shared memory is mapped: `on` reserves huge pages where it can, `off` keeps 4 KB pages. */
 export type HugePagesChoice = 'on' | 'off';
 
-export function startBenchPostgres(dataDir: string, port: number, hugePages: HugePagesChoice = 'on'): BenchPostgres {
+/**
+ * glibc's allocator settings for the server's processes (GLIBC_TUNABLES): blocks up to 32 MB taken from the heap rather
+ * than mapped apart, and up to 512 MB of freed heap kept rather than given back. A bulk import's statements parse
+ * documents of several MB; with glibc's defaults each statement's memory was mapped, touched page by page and
+ * unmapped again, and every first touch is a page fault (docs/decisions.md §33).
+ */
+export const serverMallocTunables = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912:glibc.malloc.top_pad=67108864';
+
+/** The server's own tuning beyond its settings: huge pages for shared memory, glibc's allocator kept from unmapping. */
+export interface ServerTuning {
+  hugePages: HugePagesChoice;
+  mallocTunables: boolean;
+}
+
+export function startBenchPostgres(dataDir: string, port: number, tuning: ServerTuning = { hugePages: 'on', mallocTunables: true }): BenchPostgres {
   const bin = binDir();
   // initdb and postgres refuse to run as root: as root, they run as the postgres user, in a folder it owns.
   const asRoot = process.getuid?.() === 0;
-  const run = (program: string, args: string[]) => {
+  const run = (program: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
     const argv = asRoot ? ['-u', 'postgres', '--', join(bin, program), ...args] : args;
-    const result = spawnSync(asRoot ? 'runuser' : join(bin, program), argv, { encoding: 'utf8' });
+    const result = spawnSync(asRoot ? 'runuser' : join(bin, program), argv, { encoding: 'utf8', env });
     if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout || '').trim()}`);
     return result.stdout;
   };
@@ -125,11 +142,12 @@ export function startBenchPostgres(dataDir: string, port: number, hugePages: Hug
   // A server left running by a run that was killed is stopped first: it may have other settings (and it holds the huge
   // pages this run would count as taken).
   spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });
-  const huge = hugePages === 'on' ? reserveHugePages(() => run('postgres', ['-D', dataDir, '-C', 'shared_memory_size_in_huge_pages', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])])) : { pages: 0, reason: 'not used (--huge-pages off)', release: () => undefined };
+  const huge = tuning.hugePages === 'on' ? reserveHugePages(() => run('postgres', ['-D', dataDir, '-C', 'shared_memory_size_in_huge_pages', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])])) : { pages: 0, reason: 'not used (--huge-pages off)', release: () => undefined };
   settings['huge_pages'] = huge.pages > 0 ? 'on' : 'off';
   const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
   try {
-    run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+    // The postmaster passes its environment to every process it starts.
+    run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start'], tuning.mallocTunables ? { ...process.env, GLIBC_TUNABLES: serverMallocTunables } : process.env);
   } catch (err) {
     huge.release();
     throw err;
@@ -141,6 +159,7 @@ export function startBenchPostgres(dataDir: string, port: number, hugePages: Hug
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     settings,
     hugePages: huge.reason,
+    malloc: tuning.mallocTunables ? `GLIBC_TUNABLES=${serverMallocTunables}` : "glibc's defaults",
     cpuSeconds: () => (pid === undefined || stopped ? undefined : serverCpuSeconds(pid, ticks)),
     stop() {
       if (stopped) return;

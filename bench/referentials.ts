@@ -62,6 +62,7 @@ interface Options {
   modes: readonly ScriptMode[];
   misses: boolean;
   hugePages: HugePagesChoice;
+  mallocTunables: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -92,6 +93,7 @@ function parseOptions(argv: string[]): Options {
       modes: { type: 'string' },
       misses: { type: 'boolean', default: false },
       'huge-pages': { type: 'string' },
+      'malloc-tunables': { type: 'string' },
     },
     [
       'usage: npm run bench:referentials -- [--persons N] [--companies N] [--vehicles N] [--dup-rate R] [--seed S]',
@@ -111,6 +113,8 @@ function parseOptions(argv: string[]): Options {
       `                         pair (both profiles, score, weights) in ${relative(process.cwd(), cacheDir)}/misses-<persons>-<seed>-<mode>.ndjson`,
       '  --huge-pages on|off    the bench\'s own server\'s shared memory in huge pages, reserved if root may (default on:',
       '                         off where the machine cannot; docs/decisions.md §33), or in 4 KB pages',
+      '  --malloc-tunables on|off  the bench\'s own server\'s processes with glibc\'s allocator kept from giving freed memory',
+      '                         back (default on: bench/postgres.ts serverMallocTunables), or with its defaults',
       `data: generated once into ${relative(process.cwd(), cacheDir)}/referentials-v3-<persons>-<companies>-<vehicles>-<dup>-<seed>/ (NDJSON)`,
       `environment: DATABASE_URL: a server on which the database ${databaseName} is dropped and created (its own database`,
       `             name is not used); without it the bench initialises (once, in ${benchPostgresDir}), starts and stops a`,
@@ -136,14 +140,15 @@ function parseOptions(argv: string[]): Options {
     skipMatching: values['skip-matching'],
     modes: parseModes(values.modes),
     misses: values.misses,
-    hugePages: parseHugePages(values['huge-pages']),
+    hugePages: onOff('huge-pages', values['huge-pages']),
+    mallocTunables: onOff('malloc-tunables', values['malloc-tunables']) === 'on',
   };
 }
 
-function parseHugePages(text: string | undefined): HugePagesChoice {
+function onOff(option: string, text: string | undefined): 'on' | 'off' {
   if (text === undefined || text === 'on') return 'on';
   if (text === 'off') return 'off';
-  throw new Error(`--huge-pages must be on or off (got ${JSON.stringify(text)})`);
+  throw new Error(`--${option} must be on or off (got ${JSON.stringify(text)})`);
 }
 
 function parseModes(text: string | undefined): readonly ScriptMode[] {
@@ -313,12 +318,12 @@ async function main(): Promise<void> {
   let serverCpu: (() => number | undefined) | undefined;
   if (!serverUrl) {
     const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
-    const server = startBenchPostgres(benchPostgresDir, port, options.hugePages);
+    const server = startBenchPostgres(benchPostgresDir, port, { hugePages: options.hugePages, mallocTunables: options.mallocTunables });
     children.onExit(() => server.stop());
     children.onCleanup(async () => server.stop());
     serverUrl = server.url;
     serverCpu = () => server.cpuSeconds();
-    serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')}; huge pages: ${server.hugePages})`;
+    serverNote = `the bench's own server (${benchPostgresDir}, port ${port}: ${Object.entries(server.settings).map(([k, v]) => `${k} ${v}`).join(', ')}; huge pages: ${server.hugePages}; allocator: ${server.malloc})`;
   }
   const redisUrl = process.env['REDIS_URL'] || defaultRedisUrl;
   const cpuModel = cpus()[0]?.model ?? 'unknown';
