@@ -142,15 +142,21 @@ export function startBenchPostgres(dataDir: string, port: number, tuning: Server
   // A server left running by a run that was killed is stopped first: it may have other settings (and it holds the huge
   // pages this run would count as taken).
   spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });
-  const huge = tuning.hugePages === 'on' ? reserveHugePages(() => run('postgres', ['-D', dataDir, '-C', 'shared_memory_size_in_huge_pages', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])])) : { pages: 0, reason: 'not used (--huge-pages off)', release: () => undefined };
-  settings['huge_pages'] = huge.pages > 0 ? 'on' : 'off';
-  const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
-  try {
+  let huge = tuning.hugePages === 'on' ? reserveHugePages(() => run('postgres', ['-D', dataDir, '-C', 'shared_memory_size_in_huge_pages', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])])) : notUsed('--huge-pages off');
+  const start = () => {
+    settings['huge_pages'] = huge.pages > 0 ? 'on' : 'off';
+    const options = [`-p ${port}`, `-k ${dataDir}`, "-c listen_addresses=127.0.0.1", ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
     // The postmaster passes its environment to every process it starts.
     run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start'], tuning.mallocTunables ? { ...process.env, GLIBC_TUNABLES: serverMallocTunables } : process.env);
+  };
+  try {
+    start();
   } catch (err) {
     huge.release();
-    throw err;
+    if (huge.pages === 0) throw err;
+    // Pages taken by another process meanwhile: the run goes on without them, and says so.
+    huge = notUsed(`the server did not start with them (${join(dataDir, 'server.log')} tells why)`);
+    start();
   }
   let stopped = false;
   const pid = postmasterPid(dataDir);
@@ -198,8 +204,12 @@ const nrHugePagesFile = '/proc/sys/vm/nr_hugepages';
  * virtual machine each first touch is a costly fault: a third or more of PostgreSQL's CPU in a large import
  * (docs/decisions.md §33). `needed` asks the server how many its settings take (`postgres -C`).
  */
+function notUsed(reason: string): HugePages {
+  return { pages: 0, reason: `not used: ${reason}`, release: () => undefined };
+}
+
 function reserveHugePages(needed: () => string): HugePages {
-  const none = (reason: string): HugePages => ({ pages: 0, reason: `not used: ${reason}`, release: () => undefined });
+  const none = notUsed;
   if (!existsSync(nrHugePagesFile)) return none('no huge pages on this system');
   let pages: number;
   try {
@@ -208,9 +218,12 @@ function reserveHugePages(needed: () => string): HugePages {
     return none(`the server could not tell how many it needs: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!Number.isInteger(pages) || pages <= 0) return none('the server could not tell how many it needs');
-  const free = Number(/HugePages_Free:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? 0);
+  // Free pages that another process has reserved but not touched yet are not free to take.
+  const free = field('HugePages_Free') - field('HugePages_Rsvd');
   const shortfall = pages - free;
-  const size = /Hugepagesize:\s+(\d+ \w+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 'unknown size';
+  const size = /Hugepagesize:\s+(\d+ \w+)/.exec(meminfo)?.[1] ?? 'unknown size';
   if (shortfall <= 0) return { pages, reason: `${pages} of ${size}, free already`, release: () => undefined };
   const before = Number(readFileSync(nrHugePagesFile, 'utf8').trim());
   try {
