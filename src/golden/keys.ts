@@ -56,9 +56,10 @@ export async function syncNaturalKeys(
  * key: a tenth of a bulk import's database time).
  *
  * A key is stored as its hash (blockingKeyHash, migration 0026). A record's keys are found through the list it holds
- * (ref_golden.blocking_keys, migration 0022), not through an index on ref_blocking_keys.golden_id: that index cost a second B-tree insert for each of the 7 to 30 keys of every record
- * written, and only this function read it. The keys it drops are deleted by their primary key; the list is brought in
- * line in the same call. A key row the list does not name (one written by hand) is left in place: it can only add a
+ * (ref_golden.blocking_keys, migration 0022), not through an index on ref_blocking_keys.golden_id: that index cost a
+ * second B-tree insert for each of the 7 to 30 keys of every record written, and only this function read it. The keys
+ * it drops are deleted by their primary key (a key kept that hashes like one dropped is inserted again below); the list
+ * is brought in line in the same call. A key row the list does not name (one written by hand) is left in place: it can only add a
  * candidate, which matching scores like any other.
  */
 export async function syncBlockingKeys(
