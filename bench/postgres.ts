@@ -209,15 +209,14 @@ function notUsed(reason: string): HugePages {
 }
 
 function reserveHugePages(needed: () => string): HugePages {
-  const none = notUsed;
-  if (!existsSync(nrHugePagesFile)) return none('no huge pages on this system');
+  if (!existsSync(nrHugePagesFile)) return notUsed('no huge pages on this system');
   let pages: number;
   try {
     pages = Number(needed().trim());
   } catch (err) {
-    return none(`the server could not tell how many it needs: ${(err as Error).message.split('\n')[0]}`);
+    return notUsed(`the server could not tell how many it needs: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!Number.isInteger(pages) || pages <= 0) return none('the server could not tell how many it needs');
+  if (!Number.isInteger(pages) || pages <= 0) return notUsed('the server could not tell how many it needs');
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
   const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? 0);
   // Free pages that another process has reserved but not touched yet are not free to take.
@@ -229,7 +228,7 @@ function reserveHugePages(needed: () => string): HugePages {
   try {
     writeFileSync(nrHugePagesFile, String(before + shortfall));
   } catch (err) {
-    return none(`${pages} needed, ${free} free, and vm.nr_hugepages cannot be raised by this user: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return notUsed(`${pages} needed, ${free} free, and vm.nr_hugepages cannot be raised by this user: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   // The kernel reserves what contiguous memory it finds: fewer than asked when memory is fragmented.
   const now = Number(readFileSync(nrHugePagesFile, 'utf8').trim());
@@ -242,7 +241,7 @@ function reserveHugePages(needed: () => string): HugePages {
   };
   if (now - before < shortfall) {
     release();
-    return none(`${pages} needed, the kernel could reserve ${now - before + Math.max(free, 0)}`);
+    return notUsed(`${pages} needed, the kernel could reserve ${now - before + Math.max(free, 0)}`);
   }
   return { pages, reason: `${pages} of ${size}, ${shortfall} of them reserved for this run`, release };
 }
