@@ -2,8 +2,10 @@
 // and positions ordered and gap-free for a reader polling while many writers commit (invariant 4).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contribute } from '../src/golden/engine.ts';
-import { assignChangePositions, readChanges, type Change } from '../src/golden/changes.ts';
+import { assignChangePositions, readChanges, writeNumberedChanges, type Change } from '../src/golden/changes.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
+import { contributePrepared } from '../src/golden/bulk.ts';
+import { prepareBulk } from '../src/golden/bulk-prepare.ts';
 import { drivers, openTestDb, type TestDb } from './helpers/db.ts';
 
 /** Keys only: a contribution with a new key creates, one with a known key updates. */
@@ -108,5 +110,80 @@ describe.each(drivers())('change feed on %s', (driver) => {
     expect(seen.map((c) => c.position)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(new Set(seen.map((c) => c.goldenId)).size).toBe(total);
     expect(await count('SELECT count(*)::int AS n FROM ref_changes WHERE position IS NULL')).toBe(0);
+  });
+
+  it('a bulk chunk numbers its changes as it writes them, in order, beside writers numbered after commit', async () => {
+    // A chunk alone: its changes are numbered when it commits, no numbering after (assignPositions: false).
+    const first = await contributePrepared(t.db, prepareBulk(things, Array.from({ length: 30 }, (_, i) => ({ line: i + 1, sourceSystem: 'a', sourceId: `c${i}`, attributes: { key: `c${i}`, label: 'x' } }))), { assignPositions: false });
+    expect(first.every((o) => o.ok)).toBe(true);
+    expect(await count('SELECT count(*)::int AS n FROM ref_changes WHERE position IS NULL')).toBe(0);
+    expect((await readChanges(t.db, { since: 0 })).changes.map((c) => c.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+
+    // Chunks (each updating records the single writers also update), single contributions numbered after commit or
+    // later, and a reader polling all the while: positions strictly increasing, gap-free, and each record's versions
+    // in position order.
+    let writing = true;
+    const seen: Change[] = [];
+    const reader = (async () => {
+      let since = 30;
+      for (;;) {
+        const done = !writing;
+        const page = await readChanges(t.db, { since, limit: 50 });
+        for (const c of page.changes) {
+          if (c.position <= (seen.at(-1)?.position ?? 0)) throw new Error(`position ${c.position} after ${seen.at(-1)?.position}`);
+          seen.push(c);
+        }
+        since = page.next;
+        if (done && page.changes.length === 0) return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const chunks = driver === 'pg' ? 6 : 3;
+    await Promise.all([
+      ...Array.from({ length: chunks }, async (_, n) => {
+        const rows = Array.from({ length: 40 }, (_, i) => ({ line: i + 1, sourceSystem: 'b', sourceId: `n${n}-${i}`, attributes: { key: i < 10 ? `c${i}` : `n${n}-${i}`, label: `chunk ${n}` } }));
+        const outcomes = await contributePrepared(t.db, prepareBulk(things, rows), { assignPositions: n % 2 === 0 });
+        expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+      }),
+      ...Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 8; i++) {
+          await contribute(t.db, things, { sourceSystem: 'a', sourceId: `c${(w * 8 + i) % 10}`, attributes: { key: `c${(w * 8 + i) % 10}`, label: `single ${w}-${i}` } }, { assignPositions: i % 2 === 0 });
+        }
+      }),
+    ]);
+    await assignChangePositions(t.db);
+    writing = false;
+    await reader;
+    const total = await count('SELECT count(*)::int AS n FROM ref_changes WHERE position > 30');
+    expect(total).toBeGreaterThan(chunks * 30);
+    expect(seen.map((c) => c.position)).toEqual(Array.from({ length: total }, (_, i) => i + 31));
+    // Each record's versions one after the other, from the first chunk's.
+    const versions = new Map((await readChanges(t.db, { since: 0, limit: 30 })).changes.map((c) => [c.goldenId, c.version]));
+    for (const c of seen) {
+      expect({ id: c.goldenId, after: versions.get(c.goldenId) ?? 0, version: c.version }).toEqual({ id: c.goldenId, after: c.version - 1, version: c.version });
+      versions.set(c.goldenId, c.version);
+    }
+  });
+
+  it.runIf(driver === 'pg')('a numberer waits for a transaction that numbered its changes, then numbers above them', async () => {
+    // A change committed unnumbered (another writer's), then a chunk's transaction that numbers its own and stays open.
+    const other = await contribute(t.db, things, { sourceSystem: 'a', sourceId: 'u', attributes: { key: 'u', label: 'x' } }, { assignPositions: false });
+    let numbered: Promise<number> | undefined;
+    let settled = false;
+    await t.db.transaction(async (tx) => {
+      await writeNumberedChanges(tx, things.name, [{ goldenId: 'g-chunk', version: 1, type: 'golden.created' }]);
+      numbered = assignChangePositions(t.db).finally(() => {
+        settled = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      // Had it not waited, it would have given the committed change the position this transaction holds.
+      expect(settled).toBe(false);
+    });
+    expect(await numbered).toBe(1);
+    const { changes } = await readChanges(t.db, { since: 0 });
+    expect(changes.map((c) => [c.position, c.goldenId])).toEqual([
+      [1, 'g-chunk'],
+      [2, other.goldenId],
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import type { ContributionDecision } from './engine-types.ts';
 import type { ReferentialModule } from './module.ts';
 import { computeFromSources, newGolden, type NewGolden } from './compute.ts';
 import { insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
+import { writeNumberedChanges, type ChangeEvent } from './changes.ts';
 import type { BulkOutcome, Prepared } from './bulk-prepare.ts';
 import { endOfChain, type DecidedRound, type FreshDecisions, type Ok } from './bulk-decide.ts';
 
@@ -50,14 +51,15 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
     return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
   });
   // The golden records before the links that reference them.
-  const refreshed = await insertGoldens(tx, module, created, 'contribution', { groupEvents: true });
+  const changes: ChangeEvent[] = [];
+  const refreshed = await insertGoldens(tx, module, created, 'contribution', { changes });
   await tx.query(
     `INSERT INTO ref_links (referential, source_system, source_id, golden_id, how, detail, at)
      SELECT $1, sys, sid, g, how, d, clock_timestamp() FROM jsonb_to_recordset($2::jsonb) AS u(sys text, sid text, g text, how text, d jsonb)`,
     [referential, JSON.stringify(links.map((l) => ({ sys: l.p.row.sourceSystem, sid: l.p.row.sourceId, g: l.goldenId, how: l.how, d: l.detail })))],
   );
   const linkedToExisting: RefreshItem[] = [...new Set(links.map((l) => l.goldenId))].filter((id) => !fresher.has(id)).map((goldenId) => ({ goldenId, force: true }));
-  for (const [id, outcome] of await refreshGoldens(tx, module, linkedToExisting, 'contribution', { groupEvents: true })) refreshed.set(id, outcome);
+  for (const [id, outcome] of await refreshGoldens(tx, module, linkedToExisting, 'contribution', { changes })) refreshed.set(id, outcome);
   if (reviews.length > 0) {
     await tx.query(
       `INSERT INTO ref_review_items (referential, source_system, source_id, golden_id, candidates)
@@ -65,6 +67,9 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
       [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
     );
   }
+  // The chunk's changes, numbered. Before the ties' merges: those record theirs unnumbered, numbered after this
+  // transaction commits, so that a record's changes keep their order in the feed.
+  await writeNumberedChanges(tx, referential, changes);
   // 6. Records tied by a row (its key or its score names one, its score another): the engine merges them, as a single
   // contribution would.
   const survivorOf = new Map<string, string>();

@@ -37,34 +37,54 @@ export async function recordChange(tx: Queryable, change: ChangeEvent & { refere
 
 /**
  * Writes changes (position NULL) with their outbox rows in the caller's transaction, in one statement: one outbox row
- * per change on `golden.changed`, or (grouped, for bulk imports) one row for all on `golden.changed.batch`, so that a
- * million-row import does not put a million jobs through the queue. The change feed has one entry per change either way.
+ * per change on `golden.changed`. A bulk import writes its changes through writeNumberedChanges instead.
  */
-export async function recordChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[], options: { grouped?: boolean } = {}): Promise<void> {
+export async function recordChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[]): Promise<void> {
   if (changes.length === 0) return;
-  // One JSON document (a jsonb[] parameter is serialised element by element by the driver, escaping every quote).
-  const payloads = JSON.stringify(changes.map((c) => ({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload })));
-  if (options.grouped) {
-    // One statement (so that it can be issued beside others): the outbox row's id drawn first, every change pointing at
-    // it, then the row naming them. The row does not repeat the changes (the feed has them): a copy of thousands of
-    // payloads a chunk was compressed, logged and relayed for nothing.
-    await tx.query(
-      `WITH ob AS (SELECT nextval(pg_get_serial_sequence('outbox', 'id')) AS id),
-            ch AS (INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
-                   SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord) ORDER BY ord
-                   RETURNING id)
-       INSERT INTO outbox (id, topic, payload)
-       SELECT (SELECT id FROM ob), $3, jsonb_build_object('referential', $1::text, 'changes', count(*), 'firstChange', min(id), 'lastChange', max(id)) FROM ch`,
-      [referential, payloads, goldenChangedBatchTopic],
-    );
-    return;
-  }
   await tx.query(
     `WITH input AS (SELECT p, ord FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord)),
           ob AS (INSERT INTO outbox (topic, payload) SELECT $3, p FROM input ORDER BY ord RETURNING id, payload)
      INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
      SELECT $1, payload->>'goldenId', (payload->>'version')::int, payload->>'type', payload, id FROM ob ORDER BY id`,
-    [referential, payloads, goldenChangedTopic],
+    [referential, changePayloads(referential, changes), goldenChangedTopic],
+  );
+}
+
+/** One JSON document (a jsonb[] parameter is serialised element by element by the driver, escaping every quote). */
+function changePayloads(referential: string, changes: readonly ChangeEvent[]): string {
+  return JSON.stringify(changes.map((c) => ({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload })));
+}
+
+/** The advisory lock that makes one numberer at a time (assignChangePositions, writeNumberedChanges). */
+const numberingLock = `SELECT pg_advisory_xact_lock(hashtext('tabadol:ref_changes:assign'))`;
+
+/**
+ * A bulk import's changes (gathered from its chunk's statements, in order), written numbered, with one outbox row for
+ * all on `golden.changed.batch` (a million-row import does not put a million jobs through the queue), in the caller's
+ * transaction. Call it last, or nearly: the numbering lock it takes is held until that transaction ends.
+ *
+ * Numbered as they are inserted, under the numberer's lock, rather than inserted unnumbered and numbered after commit
+ * (docs/decisions.md §34): that UPDATE wrote every change row a second time, with three index entries. The order stays
+ * sound (invariant 4): the lock is taken in a statement of its own, so the next statement sees every position a
+ * numberer committed before; no other numberer can run until this transaction ends, so these positions become visible
+ * above every visible one. Changes committed unnumbered meanwhile (other writers') are numbered after, above these.
+ */
+export async function writeNumberedChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.query(numberingLock);
+  // The outbox row's id drawn first, every change pointing at it, then the row naming them. The row does not repeat
+  // the changes (the feed has them): a copy of thousands of payloads a chunk was compressed, logged and relayed for
+  // nothing.
+  await tx.query(
+    `WITH ob AS (SELECT nextval(pg_get_serial_sequence('outbox', 'id')) AS id),
+          base AS (SELECT COALESCE(max(position), 0) AS at FROM ref_changes),
+          ch AS (INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id, position)
+                 SELECT $1, p->>'goldenId', (p->>'version')::int, p->>'type', p, (SELECT id FROM ob), (SELECT at FROM base) + ord
+                   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(p, ord) ORDER BY ord
+                 RETURNING id)
+     INSERT INTO outbox (id, topic, payload)
+     SELECT (SELECT id FROM ob), $3, jsonb_build_object('referential', $1::text, 'changes', count(*), 'firstChange', min(id), 'lastChange', max(id)) FROM ch`,
+    [referential, changePayloads(referential, changes), goldenChangedBatchTopic],
   );
 }
 
@@ -83,7 +103,7 @@ export async function assignChangePositions(db: Db): Promise<number> {
       );
       return rowCount;
     },
-    { prelude: `SELECT pg_advisory_xact_lock(hashtext('tabadol:ref_changes:assign'))` },
+    { prelude: numberingLock },
   );
 }
 

@@ -3,7 +3,7 @@
 // change event. The row shapes of ref_golden and ref_links. The reads are in reads.ts.
 import type { Queryable } from '../storage/db.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
-import { recordChanges, type ChangeType } from './changes.ts';
+import { recordChanges, type ChangeEvent, type ChangeType } from './changes.ts';
 import { jsonList } from './pairs.ts';
 import type { GoldenAttributes, GoldenStatus } from './engine-types.ts';
 import { canonicalize } from '../conventions/canonical-json.ts';
@@ -70,6 +70,19 @@ async function writeHistories(tx: Queryable, entries: ReadonlyArray<{ goldenId: 
   );
 }
 
+export interface WriteOptions {
+  /**
+   * Where the change events go when given (a bulk import's chunk: it writes them numbered, in one statement, with
+   * writeNumberedChanges); otherwise each is recorded now, unnumbered, with its outbox row.
+   */
+  changes?: ChangeEvent[];
+}
+
+async function changed(tx: Queryable, referential: string, events: ChangeEvent[], options: WriteOptions): Promise<void> {
+  if (options.changes) for (const e of events) options.changes.push(e);
+  else await recordChanges(tx, referential, events);
+}
+
 export interface RefreshItem {
   goldenId: string;
   /** Bump the version even when nothing computed changed (its links changed). */
@@ -95,7 +108,7 @@ export async function refreshGoldens(
   module: ReferentialModule,
   items: readonly RefreshItem[],
   cause: HistoryCause,
-  options: { groupEvents?: boolean } = {},
+  options: WriteOptions = {},
 ): Promise<Map<string, RefreshOutcome>> {
   const referential = module.name;
   const byId = itemsByRecord(items);
@@ -182,7 +195,7 @@ async function writeRefreshed(
   updates: readonly RefreshedRecord[],
   byId: ReadonlyMap<string, RefreshItem>,
   cause: HistoryCause,
-  options: { groupEvents?: boolean },
+  options: WriteOptions,
 ): Promise<void> {
   await tx.query(
     `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes,
@@ -206,7 +219,7 @@ async function writeRefreshed(
     ],
   );
   await writeHistories(tx, updates.map((u) => ({ goldenId: u.row.id, links: u.next.links })), cause);
-  await recordChanges(
+  await changed(
     tx,
     referential,
     updates.map((u) => {
@@ -218,7 +231,7 @@ async function writeRefreshed(
         payload: u.mergedInto ? { mergedInto: u.mergedInto } : {},
       };
     }),
-    { grouped: options.groupEvents === true },
+    options,
   );
 }
 
@@ -232,7 +245,7 @@ export async function insertGoldens(
   module: ReferentialModule,
   entries: readonly NewGolden[],
   cause: HistoryCause,
-  options: { groupEvents?: boolean } = {},
+  options: WriteOptions = {},
 ): Promise<Map<string, RefreshOutcome>> {
   const referential = module.name;
   const outcomes = new Map<string, RefreshOutcome>(entries.map((e) => [e.goldenId, { version: 1, changed: true, warnings: [] }]));
@@ -253,7 +266,7 @@ export async function insertGoldens(
   );
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
   await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])), { newRecords: true });
-  await recordChanges(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), { grouped: options.groupEvents === true });
+  await changed(tx, referential, entries.map((e) => ({ goldenId: e.goldenId, version: 1, type: 'golden.created' as const })), options);
   for (const h of held) outcomes.get(h.goldenId)?.warnings.push(`natural key ${h.keyType} ${h.keyValue} already identifies golden record ${h.heldBy}`);
   return outcomes;
 }
