@@ -6,16 +6,11 @@ import type { Queryable } from '../storage/db.ts';
 import { bridgedByScore, type Candidate } from './engine.ts';
 import type { ContributionDecision } from './engine-types.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
-import { selectByPairs } from './pairs.ts';
+import { hiddenArray, selectByPairs } from './pairs.ts';
 import { yieldToLoop, type BulkOutcome, type Prepared } from './bulk-prepare.ts';
 import { blockingKeyHash } from './keys.ts';
 
 const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
-
-/** A candidate the database holds, as the chunk's probe found it: `seenBy`, the last row (its index) that scored it. */
-interface StoredCandidate extends IndexEntry {
-  seenBy: number;
-}
 
 export type Ok = (p: Prepared, goldenId: string, decision: ContributionDecision, warnings: string[]) => void;
 
@@ -216,31 +211,22 @@ async function decideFresh(
     allKeys.map((k) => [k.type, k.value] as const),
   );
   const probeKeys = [...new Set(probing.flatMap((p) => p.probe))];
-  // The candidates and their fields in one statement: one index probe a key (the planner takes the list for a hundred
-  // rows: a nested loop), each record once, with the places in the list of the keys that found it (not their texts),
-  // then its row. Only active records are candidates.
-  const { rows: found } =
+  // One index probe a key (the planner takes the list for a hundred rows: a nested loop); each row names its key by its
+  // place in the list, not by its text.
+  const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ ks: number[]; id: string; match_fields: Record<string, string | null> | null }>(
-          `SELECT h.ks, g.id, g.match_fields
-             FROM (SELECT b.golden_id, array_agg(u.ord::int) AS ks
-                     FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(key, ord)
-                     JOIN ref_blocking_keys b ON b.key_hash = ${blockingKeyHash('$1', 'u.key')}
-                    GROUP BY b.golden_id) h
-             JOIN ref_golden g ON g.id = h.golden_id AND g.status = 'active'`,
+      : await tx.query<{ k: number; golden_id: string }>(
+          `SELECT u.ord::int AS k, b.golden_id FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(key, ord)
+             JOIN ref_blocking_keys b ON b.key_hash = ${blockingKeyHash('$1', 'u.key')}`,
           [referential, JSON.stringify(probeKeys)],
         );
-  // Each record's entry is shared by the keys that found it: a row reaching it through two keys scores it once (seenBy).
-  const buckets = new Map<string, StoredCandidate[]>();
-  for (const r of found) {
-    const entry: StoredCandidate = { goldenId: r.id, fields: r.match_fields ?? {}, seenBy: -1 };
-    for (const k of r.ks) {
-      const key = probeKeys[k - 1] as string;
-      const list = buckets.get(key);
-      if (list) list.push(entry);
-      else buckets.set(key, [entry]);
-    }
+  const buckets = new Map<string, string[]>();
+  for (const r of bucketRows) {
+    const key = probeKeys[r.k - 1] as string;
+    const list = buckets.get(key);
+    if (list) list.push(r.golden_id);
+    else buckets.set(key, [r.golden_id]);
   }
   // A record the previous round merges is read as its survivor.
   const survivor = (id: string): string => endOfChain(previous?.merged, id);
@@ -252,6 +238,21 @@ async function decideFresh(
       if (owner !== undefined) keyOwner.set(keyId(k), survivor(owner));
     }
   }
+  const dbCandidates = new Map<number, string[]>();
+  const candidateFields = new Map<string, Record<string, string | null>>();
+  for (const p of probing) {
+    const ids = new Set(p.probe.flatMap((k) => buckets.get(k) ?? []));
+    if (ids.size > 0) dbCandidates.set(p.at, [...ids]);
+  }
+  const ids = [...new Set(bucketRows.map((r) => r.golden_id))];
+  if (ids.length > 0) {
+    const { rows: fields } = await tx.query<{ id: string; match_fields: Record<string, string | null> | null }>(
+      `SELECT id, match_fields FROM ref_golden WHERE id = ANY(${hiddenArray(1)}) AND status = 'active'`,
+      [JSON.stringify(ids)],
+    );
+    for (const f of fields) candidateFields.set(f.id, f.match_fields ?? {});
+  }
+
   // 4. Decisions in row order, as one-by-one contributions would make them; earlier rows of the chunk are candidates too.
   const chunkIndex = new Map<string, IndexEntry[]>();
   const newGoldens: string[] = [];
@@ -300,12 +301,9 @@ async function decideFresh(
       const seen = scored.get(id);
       if (!seen || s.score > seen.score) scored.set(id, { goldenId: id, ...s });
     };
-    for (const k of p.probe) {
-      for (const e of buckets.get(k) ?? []) {
-        if (e.seenBy === i) continue;
-        e.seenBy = i;
-        consider(root(e.goldenId), e.fields);
-      }
+    for (const id of dbCandidates.get(p.at) ?? []) {
+      const fields = candidateFields.get(id);
+      if (fields) consider(root(id), fields);
     }
     for (const k of p.probe) {
       for (const e of previous?.index.get(k) ?? []) consider(root(e.goldenId), e.fields);
