@@ -92,9 +92,23 @@ function index(kind: NameKind): NameIndex {
 
 /** The classes a written name part may belong to (empty when the table does not know it: string similarity decides). */
 export function nameClasses(kind: NameKind, written: string, script: 'latin' | 'arabic'): ReadonlySet<string> {
+  // Remembered by the written part: scoring asks for both parts of every pair it compares, and a part's compared form
+  // and its lookup otherwise cost a new key string each time (bounded as the other memos are).
+  const memo = classMemo[kind][script];
+  const known = memo.get(written);
+  if (known !== undefined) return known;
   const form = script === 'latin' ? `la:${latinPart(written)}` : `ar:${arabicPart(written)}`;
-  return index(kind).byForm.get(form) ?? EMPTY;
+  const classes = index(kind).byForm.get(form) ?? EMPTY;
+  if (memo.size >= classMemoLimit) memo.clear();
+  memo.set(written, classes);
+  return classes;
 }
+
+const classMemo: Record<NameKind, Record<'latin' | 'arabic', Map<string, ReadonlySet<string>>>> = {
+  given: { latin: new Map(), arabic: new Map() },
+  family: { latin: new Map(), arabic: new Map() },
+};
+const classMemoLimit = 100_000;
 
 const EMPTY: ReadonlySet<string> = new Set();
 
@@ -108,6 +122,7 @@ export function compareClasses(kind: NameKind, x: ReadonlySet<string>, y: Readon
   if (x.size === 0 || y.size === 0) return undefined;
   for (const c of x) if (y.has(c)) return 'same';
   const lookalikes = index(kind).lookalikes;
+  if (lookalikes.size === 0) return 'different';
   for (const a of x) for (const b of y) if (lookalikes.has(pairKey(a, b))) return 'lookalike';
   return 'different';
 }
@@ -167,7 +182,7 @@ export function lookalikeClasses(kind: NameKind, a: string, b: string): boolean 
 /** The one class of a name part when the table knows it unambiguously (term frequencies are counted by class). */
 export function singleClass(kind: NameKind, written: string, script: 'latin' | 'arabic'): string | undefined {
   const set = nameClasses(kind, written, script);
-  return set.size === 1 ? [...set][0] : undefined;
+  return set.size === 1 ? (set.values().next().value as string) : undefined;
 }
 
 /** The table's classes, for docs and the calibration's term frequencies. */

@@ -2,21 +2,26 @@
 
 import { foldArabic, latinKey } from '../text/fold.ts';
 
+const scratchLength = 128;
+const aScratch = new Uint8Array(scratchLength);
+const bScratch = new Uint8Array(scratchLength);
+
 /** Jaro similarity in [0, 1]. */
 export function jaro(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length === 0 || b.length === 0) return 0;
   const window = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
-  const aMatched = new Array<boolean>(a.length).fill(false);
-  const bMatched = new Array<boolean>(b.length).fill(false);
+  // Scratch flags reused from call to call (scoring compares millions of pairs); a longer string gets its own.
+  const aMatched = a.length <= scratchLength ? aScratch.fill(0, 0, a.length) : new Uint8Array(a.length);
+  const bMatched = b.length <= scratchLength ? bScratch.fill(0, 0, b.length) : new Uint8Array(b.length);
   let matches = 0;
   for (let i = 0; i < a.length; i++) {
     const from = Math.max(0, i - window);
     const to = Math.min(b.length - 1, i + window);
     for (let j = from; j <= to; j++) {
       if (bMatched[j] || a[i] !== b[j]) continue;
-      aMatched[i] = true;
-      bMatched[j] = true;
+      aMatched[i] = 1;
+      bMatched[j] = 1;
       matches++;
       break;
     }
