@@ -5,7 +5,7 @@ import type { ContributionDecision } from './engine-types.ts';
 import type { FieldProblem, MatchProfile, NaturalKey, ReferentialModule } from './module.ts';
 import { surviveOneJson } from './engine-survivorship.ts';
 import { goldenRowJsonOf, storedBlockingKeys } from './compute.ts';
-import { flat } from '../text/flat.ts';
+import { jsonRow } from './json-rows.ts';
 
 export interface BulkRow {
   /** Where the row came from (a file's line number), echoed in its outcome. */
@@ -32,11 +32,11 @@ export interface Prepared {
   soloKeys: string[];
   warnings: string[];
   /**
-   * What the chunk's statements send for this row, serialised here, ahead of the database: its source record, and the
-   * golden record it alone makes (all but the id, which the decision gives), as JSON texts.
+   * What the chunk's statements send for this row, serialised here, ahead of the database, as UTF-8 JSON (json-rows.ts):
+   * its source record, and the golden record it alone makes (all but the id, which the decision gives).
    */
-  sourceJson: string;
-  soloJson: string;
+  sourceRow: Buffer;
+  soloRow: Buffer;
 }
 
 /** Rows validated and readied for matching: pure computation, done before (and while) the database works. */
@@ -109,9 +109,8 @@ class Preparing {
       indexKeys,
       soloKeys,
       warnings: normalised.warnings,
-      sourceJson: JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes }),
-      // Flat: built piece by piece, it would stay a tree of about a hundred nodes until the chunk is written.
-      soloJson: flat(
+      sourceRow: jsonRow(JSON.stringify({ sys: row.sourceSystem, sid: row.sourceId, a: attributes })),
+      soloRow: jsonRow(
         goldenRowJsonOf(surviveOneJson({ system: row.sourceSystem, id: row.sourceId, attributes, receivedAt }), profile, soloKeys, [
           { system: row.sourceSystem, id: row.sourceId, version: 1 },
         ]),

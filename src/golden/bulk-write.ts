@@ -9,6 +9,7 @@ import type { ReferentialModule } from './module.ts';
 import { computeFromSources, newGolden, type NewGolden } from './compute.ts';
 import { insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
 import { writeNumberedChanges, type ChangeEvent } from './changes.ts';
+import { jsonArrayBytes, jsonArrayParam } from './json-rows.ts';
 import type { BulkOutcome, Prepared } from './bulk-prepare.ts';
 import { endOfChain, type DecidedRound, type FreshDecisions, type Ok } from './bulk-decide.ts';
 
@@ -35,9 +36,8 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
   // one JSON document (parsed by the server).
   await tx.query(
     `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at, recorded_at)
-     SELECT $1, sys, sid, 1, a, $3, now() FROM jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS u(sys text, sid text, a jsonb)`,
-    // The brackets are PostgreSQL's to add: wrapped here, the document would be copied once more to be sent.
-    [referential, fresh.map((p) => p.sourceJson).join(','), receivedAt],
+     SELECT $1, sys, sid, 1, a, $3, now() FROM jsonb_to_recordset(${jsonArrayParam(2)}) AS u(sys text, sid text, a jsonb)`,
+    [referential, jsonArrayBytes(fresh.map((p) => p.sourceRow)), receivedAt],
   );
   const fresher = new Set(newGoldens);
   const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
@@ -46,7 +46,7 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
     const rows = sourcesOf.get(goldenId) ?? [];
     const only = rows.length === 1 ? rows[0] : undefined;
     // One source (the common case): what was computed for matching is the record's profile and keys already.
-    if (only) return { goldenId, keys: only.keys, blockingKeys: only.soloKeys, rowJson: only.soloJson };
+    if (only) return { goldenId, keys: only.keys, blockingKeys: only.soloKeys, row: only.soloRow };
     const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
     return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
   });

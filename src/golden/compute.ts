@@ -5,6 +5,7 @@ import type { NaturalKey, ReferentialModule } from './module.ts';
 import { hiddenArray, selectByPairs } from './pairs.ts';
 import { plainValues, survive, type SurvivorshipSource } from './engine-survivorship.ts';
 import type { GoldenAttributes } from './engine-types.ts';
+import { jsonRow } from './json-rows.ts';
 
 export type SourceRow = SurvivorshipSource & { version: number };
 
@@ -45,12 +46,12 @@ export interface ComputedGolden {
   links: Array<{ system: string; id: string; version: number }>;
 }
 
-/** A golden record made by insertGoldens: its keys, and the rest as the JSON text goldenRowJson gives. */
+/** A golden record made by insertGoldens: its keys, and the rest as the JSON text goldenRowJson gives, in UTF-8. */
 export interface NewGolden {
   goldenId: string;
   keys: NaturalKey[];
   blockingKeys: string[];
-  rowJson: string;
+  row: Buffer;
 }
 
 type RowProfile = { blockingText: string | null; fields: Record<string, string | null> | null } | undefined;
@@ -78,7 +79,7 @@ export const storedBlockingKeys = (keys: Iterable<string>): string[] => [...new 
 export const valuesJson = (attributes: GoldenAttributes): string => JSON.stringify(plainValues(attributes));
 
 export function newGolden(goldenId: string, computed: ComputedGolden): NewGolden {
-  return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, rowJson: goldenRowJson(computed.attributes, computed, computed.blockingKeys, computed.links) };
+  return { goldenId, keys: computed.keys, blockingKeys: computed.blockingKeys, row: jsonRow(goldenRowJson(computed.attributes, computed, computed.blockingKeys, computed.links)) };
 }
 
 /** A golden record as a pure function of its linked sources (invariant 1). */

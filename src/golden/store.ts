@@ -9,6 +9,7 @@ import type { GoldenAttributes, GoldenStatus } from './engine-types.ts';
 import { canonicalize } from '../conventions/canonical-json.ts';
 import { computeFromSources, linkedSourcesOf, valuesJson, type ComputedGolden, type NewGolden, type SourceRow } from './compute.ts';
 import { syncBlockingKeys, syncNaturalKeys } from './keys.ts';
+import { jsonArrayBytes, jsonArrayParam } from './json-rows.ts';
 
 export type HistoryCause = 'contribution' | 'merge' | 'unmerge' | 'steward' | 'review';
 
@@ -252,17 +253,16 @@ export async function insertGoldens(
   if (entries.length === 0) return outcomes;
   // The records and their first history rows in one statement: the document is parsed once (jsonb, so that each
   // record's attributes are not parsed a second time on their own) and the history takes the rows as inserted.
-  // The rows' texts as they are, joined (the brackets are PostgreSQL's to add), and their ids beside them, zipped in SQL:
-  // neither a row nor the document is copied again to be sent.
+  // The rows' bytes as they are, joined (json-rows.ts), and their ids beside them, zipped in SQL.
   await tx.query(
     `WITH r AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset(('[' || $2 || ']')::jsonb) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, blocking_keys text[], links jsonb), ${jsonList(4)})
+       SELECT * FROM ROWS FROM (jsonb_to_recordset(${jsonArrayParam(2)}) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, blocking_keys text[], links jsonb), ${jsonList(4)})
               WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, blocking_keys, links, id, ord)),
           g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, blocking_keys, created_at, updated_at)
                 SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, r.blocking_keys, clock_timestamp(), clock_timestamp() FROM r)
      INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
      SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
-    [referential, entries.map((e) => e.rowJson).join(','), cause, JSON.stringify(entries.map((e) => e.goldenId))],
+    [referential, jsonArrayBytes(entries.map((e) => e.row)), cause, JSON.stringify(entries.map((e) => e.goldenId))],
   );
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));
   await syncBlockingKeys(tx, referential, [], entries.flatMap((e) => e.blockingKeys.map((k): [string, string] => [e.goldenId, k])), { newRecords: true });
