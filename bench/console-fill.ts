@@ -31,14 +31,16 @@ const mapSourceIds = (column: string) => `regexp_replace(${column}::text, '("id"
 
 /** The copies of one referential's base rows, table by table; $1 the referential, $2 the last copy number, $3 the position step. */
 const copyStatements: readonly string[] = [
-  `INSERT INTO ref_golden (id, referential, version, status, merged_into, attributes, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values)
+  `INSERT INTO ref_golden (id, referential, version, status, merged_into, attributes, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values,
+                           links, cause, valid_from, version_seq)
    SELECT ${mapId('id')}, referential, version, status, CASE WHEN merged_into IS NULL THEN NULL ELSE ${mapId('merged_into')} END,
-          ${mapSourceIds('attributes')}, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values
+          ${mapSourceIds('attributes')}, blocking_text, match_fields, blocking_keys, created_at, updated_at, attribute_values,
+          ${mapSourceIds('links')}, cause, valid_from, CASE WHEN version_seq IS NULL THEN NULL ELSE nextval('ref_golden_version_seq') END
      FROM ref_golden, generate_series(1, $2::int) k WHERE referential = $1`,
-  `INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
+  `INSERT INTO ref_golden_superseded (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
    SELECT ${mapId('golden_id')}, referential, version, status, CASE WHEN merged_into IS NULL THEN NULL ELSE ${mapId('merged_into')} END,
           ${mapSourceIds('attributes')}, ${mapSourceIds('links')}, cause, valid_from
-     FROM ref_golden_history, generate_series(1, $2::int) k WHERE referential = $1`,
+     FROM ref_golden_superseded, generate_series(1, $2::int) k WHERE referential = $1`,
   `INSERT INTO ref_source_records (referential, source_system, source_id, version, attributes, received_at)
    SELECT referential, source_system, source_id || '~' || k, version, attributes, received_at FROM ref_source_records, generate_series(1, $2::int) k WHERE referential = $1`,
   `INSERT INTO ref_source_versions (referential, source_system, source_id, version, attributes, received_at, recorded_at)
@@ -110,7 +112,7 @@ export async function fillReferentials(db: Db, targets: ReferentialTargets, seed
     );
   }
   const { rows: openAfter } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ref_review_items WHERE status = 'open'`);
-  for (const table of ['ref_golden', 'ref_golden_history', 'ref_links', 'ref_natural_keys', 'ref_blocking_keys', 'ref_source_records', 'ref_source_versions', 'ref_changes', 'ref_review_items', 'ref_search_names']) {
+  for (const table of ['ref_golden', 'ref_golden_superseded', 'ref_links', 'ref_natural_keys', 'ref_blocking_keys', 'ref_source_records', 'ref_source_versions', 'ref_changes', 'ref_review_items', 'ref_search_names']) {
     await db.query(`ANALYZE ${table}`);
   }
   return { goldens, openReviewItems: Number(openAfter[0]?.n ?? 0), baseIngestSeconds, copySeconds: (performance.now() - started) / 1000 };

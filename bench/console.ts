@@ -209,7 +209,7 @@ async function fillAll(db: typeof hub.db, sizes: string): Promise<{ fill: FillRe
   );
   // A production database gets its rows over months, with autovacuum setting the visibility map behind them; the fill
   // writes 1.7M changes and 1M log rows in minutes. Vacuumed once, index-only scans read the index alone, as there.
-  const filled = ['ref_golden', 'ref_golden_history', 'ref_links', 'ref_natural_keys', 'ref_blocking_keys', 'ref_source_records', 'ref_source_versions', 'ref_changes', 'ref_review_items', 'ref_search_names', 'message_log', 'message_subjects', 'members'];
+  const filled = ['ref_golden', 'ref_golden_superseded', 'ref_links', 'ref_natural_keys', 'ref_blocking_keys', 'ref_source_records', 'ref_source_versions', 'ref_changes', 'ref_review_items', 'ref_search_names', 'message_log', 'message_subjects', 'members'];
   if (config.DATABASE_URL) await db.query(`VACUUM (ANALYZE) ${filled.join(', ')}`);
   else for (const t of ['message_log', 'message_subjects', 'members']) await db.query(`ANALYZE ${t}`);
   const convention = await activateOneConvention(db, hub.services.keyring);

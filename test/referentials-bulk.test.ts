@@ -88,6 +88,14 @@ describe.each(drivers())('bulk ingest on %s', (driver) => {
     for (const l of lists) expect({ id: l.id, keys: [...(l.listed ?? [])].sort() }).toEqual({ id: l.id, keys: [...(stored.get(l.id) ?? [])].sort() });
     // One change per golden-record version, each in the feed; a chunk's events go out as one grouped outbox row.
     expect(await count(t, 'SELECT count(*)::int AS n FROM ref_changes')).toBe(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_history'));
+    // A record's current version is written once, in ref_golden (migration 0027): only the versions it replaced are kept
+    // apart, each below it, and every record has its current version's history.
+    expect(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_superseded s JOIN ref_golden g ON g.id = s.golden_id WHERE s.version >= g.version OR s.seq >= g.version_seq')).toBe(0);
+    expect(await count(t, 'SELECT count(*)::int AS n FROM ref_golden WHERE version_seq IS NULL OR links IS NULL OR cause IS NULL OR valid_from IS NULL')).toBe(0);
+    expect(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_superseded')).toBe(
+      await count(t, 'SELECT (count(*) - (SELECT count(*) FROM ref_golden))::int AS n FROM ref_golden_history'),
+    );
+    expect(await count(t, 'SELECT count(*)::int AS n FROM ref_golden_superseded')).toBeGreaterThan(0);
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeGreaterThanOrEqual(rows.length / 500);
     expect(await count(t, "SELECT count(*)::int AS n FROM outbox WHERE topic = 'golden.changed.batch'")).toBeLessThan(rows.length / 50);
     // Each grouped row names its changes (their count and id range), and every change is named by exactly one row.

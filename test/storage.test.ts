@@ -28,6 +28,13 @@ describe.each(drivers())('storage on %s', (driver) => {
     await expect(migrate(t.db, changed)).rejects.toThrow(/was changed after it was applied/);
   });
 
+  /** Migration 0027's view, as it creates it. */
+  const historyView = (): string => {
+    const view = /CREATE VIEW ref_golden_history AS[^;]*;/.exec(loadMigrations().find((m) => m.version === 27)?.sql ?? '')?.[0];
+    if (!view) throw new Error('migration 0027 does not create the view ref_golden_history');
+    return view;
+  };
+
   it('migration 0025 keeps each source version once: superseded ones in ref_source_versions, the current one in ref_source_records', async () => {
     const m25 = loadMigrations().find((m) => m.version === 25);
     if (!m25) throw new Error('migration 0025 is missing');
@@ -44,7 +51,12 @@ describe.each(drivers())('storage on %s', (driver) => {
            ('persons', 'cnss', 'a', 2, '{"n": "a2"}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:01Z'),
            ('persons', 'cnss', 'b', 1, '{"n": "b1"}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:02Z')`,
       );
+      // 0025 set statistics targets on the history, a table then, a view over two since 0027: a table again for it.
+      await tx.query('DROP VIEW ref_golden_history');
+      await tx.query('ALTER TABLE ref_golden_superseded RENAME TO ref_golden_history');
       await tx.exec(m25.sql);
+      await tx.query('ALTER TABLE ref_golden_history RENAME TO ref_golden_superseded');
+      await tx.exec(historyView());
     });
     const { rows: current } = await t.db.query<{ source_id: string; version: number; recorded_at: Date }>(
       'SELECT source_id, version, recorded_at FROM ref_source_records ORDER BY source_id',
@@ -91,14 +103,56 @@ describe.each(drivers())('storage on %s', (driver) => {
     await t.db.query('DELETE FROM ref_blocking_keys');
   });
 
+  it("migration 0027 moves each record's current version into ref_golden; the view ref_golden_history shows every version as before", async () => {
+    const m27 = loadMigrations().find((m) => m.version === 27);
+    if (!m27) throw new Error('migration 0027 is missing');
+    const versions = 'SELECT seq::int, golden_id, version, status, attributes, links, cause, valid_from FROM ref_golden_history ORDER BY seq';
+    let before: unknown[] = [];
+    await t.db.transaction(async (tx) => {
+      // The schema as it was before 0027: every version, the current one included, in the table ref_golden_history.
+      await tx.query('DROP VIEW ref_golden_history');
+      await tx.query('ALTER TABLE ref_golden_superseded RENAME TO ref_golden_history');
+      await tx.query('ALTER INDEX ref_golden_superseded_pkey RENAME TO ref_golden_history_pkey');
+      await tx.query('ALTER INDEX ref_golden_superseded_version RENAME TO ref_golden_history_version');
+      await tx.query('ALTER SEQUENCE ref_golden_version_seq RENAME TO ref_golden_history_seq_seq');
+      await tx.query('ALTER TABLE ref_golden DROP COLUMN version_seq, DROP COLUMN links, DROP COLUMN cause, DROP COLUMN valid_from');
+      await tx.query(
+        `INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, created_at, updated_at) VALUES
+           ('g1', 'persons', 2, 'active', '{"n": "two"}', '{}', '2026-01-01T00:00:00Z', '2026-01-03T00:00:00Z'),
+           ('g2', 'persons', 1, 'active', '{"n": "one"}', '{}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z'),
+           ('g3', 'persons', 0, 'active', '{}', '{}', '2026-01-04T00:00:00Z', '2026-01-04T00:00:00Z')`,
+      );
+      await tx.query(
+        `INSERT INTO ref_golden_history (seq, golden_id, referential, version, status, attributes, links, cause, valid_from) VALUES
+           (1, 'g1', 'persons', 1, 'active', '{"n": "one"}', '[{"id": "a"}]', 'contribution', '2026-01-01T00:00:00Z'),
+           (2, 'g2', 'persons', 1, 'active', '{"n": "one"}', '[{"id": "b"}]', 'contribution', '2026-01-02T00:00:00Z'),
+           (3, 'g1', 'persons', 2, 'active', '{"n": "two"}', '[{"id": "a"}, {"id": "c"}]', 'review', '2026-01-03T00:00:00Z')`,
+      );
+      before = (await tx.query(versions)).rows;
+      await tx.exec(m27.sql);
+    });
+    expect(before).toHaveLength(3);
+    expect((await t.db.query(versions)).rows).toEqual(before);
+    const { rows: superseded } = await t.db.query<{ seq: number; golden_id: string }>('SELECT seq::int, golden_id FROM ref_golden_superseded');
+    expect(superseded).toEqual([{ seq: 1, golden_id: 'g1' }]);
+    const { rows: current } = await t.db.query<{ id: string; version_seq: number | null; cause: string | null }>('SELECT id, version_seq::int, cause FROM ref_golden ORDER BY id');
+    expect(current).toEqual([
+      { id: 'g1', version_seq: 3, cause: 'review' },
+      { id: 'g2', version_seq: 2, cause: 'contribution' },
+      { id: 'g3', version_seq: null, cause: null },
+    ]);
+    await t.db.query('DELETE FROM ref_golden_superseded');
+    await t.db.query('DELETE FROM ref_golden');
+  });
+
   it('analyses the logs and link tables from 3,000-row samples: every column at statistics target 10 (a column added at the default would bring back 30,000)', async () => {
     const { rows } = await t.db.query<{ relation: string; lowest: number; highest: number }>(
       `SELECT attrelid::regclass::text AS relation, min(attstattarget)::int AS lowest, max(attstattarget)::int AS highest FROM pg_attribute
-        WHERE attrelid IN ('ref_golden_history'::regclass, 'ref_changes'::regclass, 'ref_links'::regclass, 'ref_source_records'::regclass) AND attnum > 0 AND NOT attisdropped
+        WHERE attrelid IN ('ref_golden_superseded'::regclass, 'ref_changes'::regclass, 'ref_links'::regclass, 'ref_source_records'::regclass) AND attnum > 0 AND NOT attisdropped
         GROUP BY 1 ORDER BY 1`,
     );
     expect(rows.map((r) => ({ ...r, relation: r.relation.replace(/^.*\./, '') }))).toEqual(
-      ['ref_changes', 'ref_golden_history', 'ref_links', 'ref_source_records'].map((relation) => ({ relation, lowest: 10, highest: 10 })),
+      ['ref_changes', 'ref_golden_superseded', 'ref_links', 'ref_source_records'].map((relation) => ({ relation, lowest: 10, highest: 10 })),
     );
   });
 

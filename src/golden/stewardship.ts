@@ -8,7 +8,7 @@ import { numberChangesAfterCommit, recordChange } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { StewardshipError } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
-import { json, lockGolden, refreshGolden, writeHistory, type GoldenRow, type HistoryCause } from './store.ts';
+import { json, lockGolden, refreshGolden, stampVersions, supersede, type GoldenRow, type HistoryCause } from './store.ts';
 import { reindexBlockingKeys } from './keys.ts';
 
 /**
@@ -162,6 +162,8 @@ export async function unmerge(db: Db, module: ReferentialModule, input: { mergeD
     }
     await tx.query('DELETE FROM ref_links WHERE referential = $1 AND golden_id = ANY($2::text[])', [referential, ids]);
     await tx.query('DELETE FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($2::text[])', [referential, ids]);
+    // The versions the merge left are kept as superseded; the records take back their versions from before it.
+    await supersede(tx, ids);
     for (const g of detail.before.goldens) {
       await tx.query(
         `UPDATE ref_golden g SET (version, status, merged_into, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at) =
@@ -188,7 +190,7 @@ export async function unmerge(db: Db, module: ReferentialModule, input: { mergeD
           WHERE l.referential = $1 AND l.golden_id = $2 ORDER BY 1, 2`,
         [referential, id],
       );
-      await writeHistory(tx, id, 'unmerge', links);
+      await stampVersions(tx, [{ goldenId: id, links }], 'unmerge');
       const { rows: v } = await tx.query<{ version: number }>('SELECT version FROM ref_golden WHERE id = $1', [id]);
       const version = v[0]?.version ?? 0;
       await recordChange(tx, { referential, goldenId: id, version, type: 'golden.unmerged', payload: { mergeDecisionId: input.mergeDecisionId } });

@@ -54,19 +54,33 @@ export async function lockGolden(tx: Queryable, goldenId: string): Promise<Golde
   return rows[0];
 }
 
-export async function writeHistory(tx: Queryable, goldenId: string, cause: HistoryCause, links: unknown): Promise<void> {
-  await writeHistories(tx, [{ goldenId, links }], cause);
+/**
+ * Moves the current versions of `ids` to ref_golden_superseded (migration 0027): called before a write replaces them.
+ * A record's current version lives in ref_golden only; the view ref_golden_history reads both.
+ */
+export async function supersede(tx: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(
+    `INSERT INTO ref_golden_superseded (seq, golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
+     SELECT version_seq, id, referential, version, status, merged_into, attributes, links, cause, valid_from
+       FROM ref_golden WHERE id = ANY($1::text[]) AND version_seq IS NOT NULL ORDER BY version_seq`,
+    [ids],
+  );
 }
 
-/** One history row per record, as the record now is. */
-async function writeHistories(tx: Queryable, entries: ReadonlyArray<{ goldenId: string; links: unknown }>, cause: HistoryCause): Promise<void> {
+/**
+ * Records what a version's history says of it (the sources it was computed from, why it was written, since when) on
+ * the record itself, written as it now is by the caller (who superseded the version before, if it had one). Its place
+ * among versions (version_seq) is drawn in `entries`' order. clock_timestamp, not now(): writes to one golden are
+ * serialised by its row lock, so its history stays in time order.
+ */
+export async function stampVersions(tx: Queryable, entries: ReadonlyArray<{ goldenId: string; links: unknown }>, cause: HistoryCause): Promise<void> {
   if (entries.length === 0) return;
-  // clock_timestamp, not now(): writes to one golden are serialised by its row lock, so its history stays in time order.
   await tx.query(
-    `INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
-     SELECT g.id, g.referential, g.version, g.status, g.merged_into, g.attributes, u.links, $2, clock_timestamp()
-       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, links jsonb)) WITH ORDINALITY AS u(id, links, ord)
-       JOIN ref_golden g ON g.id = u.id AND g.id = ANY($3::text[]) ORDER BY u.ord`,
+    `UPDATE ref_golden g SET links = u.links, cause = $2, valid_from = clock_timestamp(), version_seq = u.seq
+       FROM (SELECT o.id, o.links, nextval('ref_golden_version_seq') AS seq
+               FROM (SELECT id, links FROM ROWS FROM (json_to_recordset($1::json) AS (id text, links jsonb)) WITH ORDINALITY AS x(id, links, ord) ORDER BY ord) o) u
+      WHERE g.id = u.id AND g.id = ANY($3::text[])`,
     [JSON.stringify(entries.map((e) => ({ id: e.goldenId, links: e.links }))), cause, entries.map((e) => e.goldenId)],
   );
 }
@@ -189,7 +203,7 @@ function planRefresh(
   return plan;
 }
 
-/** The changed records written, set-based: their rows, a history row each, a change event each. */
+/** The changed records written, set-based: their rows (each with its history), the versions they replace kept, a change event each. */
 async function writeRefreshed(
   tx: Queryable,
   referential: string,
@@ -198,10 +212,15 @@ async function writeRefreshed(
   cause: HistoryCause,
   options: WriteOptions,
 ): Promise<void> {
+  // The versions replaced go to ref_golden_superseded; each record's new version carries its history (stampVersions).
+  await supersede(tx, updates.map((u) => u.row.id));
   await tx.query(
     `UPDATE ref_golden g SET version = u.version, status = u.status, merged_into = u.merged_into, attributes = u.attributes,
-            attribute_values = u.attribute_values, blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp()
-       FROM json_to_recordset($1::json) AS u(id text, version int, status text, merged_into text, attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb)
+            attribute_values = u.attribute_values, blocking_text = u.blocking_text, match_fields = u.match_fields, updated_at = clock_timestamp(),
+            links = u.links, cause = $3, valid_from = clock_timestamp(), version_seq = u.seq
+       FROM (SELECT r.*, nextval('ref_golden_version_seq') AS seq
+               FROM (SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (id text, version int, status text, merged_into text, attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, links jsonb))
+                       WITH ORDINALITY AS x(id, version, status, merged_into, attributes, attribute_values, blocking_text, match_fields, links, ord) ORDER BY ord) r) u
       WHERE g.id = u.id AND g.id = ANY($2::text[])`,
     [
       JSON.stringify(
@@ -214,12 +233,13 @@ async function writeRefreshed(
           attribute_values: valuesJson(u.next.attributes),
           blocking_text: u.next.blockingText,
           match_fields: u.next.fields,
+          links: u.next.links,
         })),
       ),
       updates.map((u) => u.row.id),
+      cause,
     ],
   );
-  await writeHistories(tx, updates.map((u) => ({ goldenId: u.row.id, links: u.next.links })), cause);
   await changed(
     tx,
     referential,
@@ -251,17 +271,14 @@ export async function insertGoldens(
   const referential = module.name;
   const outcomes = new Map<string, RefreshOutcome>(entries.map((e) => [e.goldenId, { version: 1, changed: true, warnings: [] }]));
   if (entries.length === 0) return outcomes;
-  // The records and their first history rows in one statement: the document is parsed once (jsonb, so that each
-  // record's attributes are not parsed a second time on their own) and the history takes the rows as inserted.
-  // The rows' bytes as they are, joined (json-rows.ts), and their ids beside them, zipped in SQL.
+  // The records with their history (links, cause, place among versions): a record's current version is written once,
+  // here (migration 0027). The rows' bytes as they are, joined (json-rows.ts), and their ids beside them, zipped in
+  // SQL; the versions' places drawn in the rows' order.
   await tx.query(
-    `WITH r AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset(${jsonArrayParam(2)}) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, blocking_keys text[], links jsonb), ${jsonList(4)})
-              WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, blocking_keys, links, id, ord)),
-          g AS (INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, blocking_keys, created_at, updated_at)
-                SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, r.blocking_keys, clock_timestamp(), clock_timestamp() FROM r)
-     INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
-     SELECT r.id, $1, 1, 'active', NULL, r.attributes, r.links, $3, clock_timestamp() FROM r ORDER BY r.ord`,
+    `INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, blocking_keys, links, cause, valid_from, version_seq, created_at, updated_at)
+     SELECT r.id, $1, 1, 'active', r.attributes, r.attribute_values, r.blocking_text, r.match_fields, r.blocking_keys, r.links, $3, clock_timestamp(), nextval('ref_golden_version_seq'), clock_timestamp(), clock_timestamp()
+       FROM (SELECT * FROM ROWS FROM (jsonb_to_recordset(${jsonArrayParam(2)}) AS (attributes jsonb, attribute_values text, blocking_text text, match_fields jsonb, blocking_keys text[], links jsonb), ${jsonList(4)})
+                     WITH ORDINALITY AS r(attributes, attribute_values, blocking_text, match_fields, blocking_keys, links, id, ord) ORDER BY ord) r`,
     [referential, jsonArrayBytes(entries.map((e) => e.row)), cause, JSON.stringify(entries.map((e) => e.goldenId))],
   );
   const held = await syncNaturalKeys(tx, referential, [], entries.flatMap((e) => e.keys.map((k): [string, NaturalKey] => [e.goldenId, k])));

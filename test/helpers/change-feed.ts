@@ -1,6 +1,6 @@
 // Writes a referential's change feed straight in SQL, for the sync fault tests and bench:sync: thousands of changes in
 // one statement each, far faster than contributions (the engine's decisions are not what these measure). Each change
-// has its record version in ref_golden_history (what a sender loads and minimises), and the feed is numbered as the
+// has its record version in ref_golden_superseded (read through the view ref_golden_history) (what a sender loads and minimises), and the feed is numbered as the
 // hub numbers it (assignChangePositions).
 import { assignChangePositions } from '../../src/golden/changes.ts';
 import type { Db } from '../../src/storage/db.ts';
@@ -49,7 +49,7 @@ export class FeedWriter {
     await this.db.query(
       `WITH s AS (SELECT i, i % $3 AS k, $2 || lpad((i % $3)::text, 8, '0') AS gid, (i / $3) + 1 AS version
                     FROM generate_series($4::bigint, $4::bigint + $6 - 1) AS i),
-            h AS (INSERT INTO ref_golden_history (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
+            h AS (INSERT INTO ref_golden_superseded (golden_id, referential, version, status, merged_into, attributes, links, cause, valid_from)
                   SELECT gid, $1, version, 'active', NULL, ${attributesSql}, '[]'::jsonb, 'contribution', now() FROM s)
        INSERT INTO ref_changes (referential, golden_id, version, type, payload, outbox_id)
        SELECT $1, gid, version, CASE WHEN version = 1 THEN 'golden.created' ELSE 'golden.updated' END,

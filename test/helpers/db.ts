@@ -77,7 +77,7 @@ export async function openSameSchema(schema: string, options: { url?: string } =
 /** Empties every referential table (and the outbox and audit they write to) between tests sharing one database. */
 export async function emptyReferentials(db: Db): Promise<void> {
   await db.exec(
-    `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_search_names, ref_blocking_keys, ref_golden_history, ref_links, ref_natural_keys,
+    `TRUNCATE ref_source_records, ref_source_versions, ref_golden, ref_search_names, ref_blocking_keys, ref_golden_superseded, ref_links, ref_natural_keys,
        ref_review_items, ref_distinct_pairs, ref_steward_decisions, ref_changes, ref_maintenance, outbox, admin_audit RESTART IDENTITY CASCADE`,
   );
 }
