@@ -1,6 +1,7 @@
 // Golden-record writes inside the caller's transaction: records brought in line with their links (recomputed by
-// compute.ts, keys kept by keys.ts), new records written in their final form, each change with a history row and a
-// change event. The row shapes of ref_golden and ref_links. The reads are in reads.ts.
+// compute.ts, keys kept by keys.ts), new records written in their final form, each change with its history (a record's
+// row holds its current version's; the versions it replaced move to ref_golden_superseded) and a change event. The row
+// shapes of ref_golden and ref_links. The reads are in reads.ts.
 import type { Queryable } from '../storage/db.ts';
 import type { NaturalKey, ReferentialModule } from './module.ts';
 import { recordChanges, type ChangeEvent, type ChangeType } from './changes.ts';
