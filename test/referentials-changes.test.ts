@@ -145,6 +145,17 @@ describe.each(drivers())('change feed on %s', (driver) => {
         const outcomes = await contributePrepared(t.db, prepareBulk(things, rows), { assignPositions: n % 2 === 0 });
         expect(outcomes.filter((o) => !o.ok)).toEqual([]);
       }),
+      // A chunk of rows its records already have (taken one by one, their changes numbered after commit) after rows
+      // that link to the same records (gathered, numbered as the chunk writes them).
+      (async () => {
+        const rows = Array.from({ length: 20 }, (_, i) =>
+          i < 10
+            ? { line: i + 1, sourceSystem: 'd', sourceId: `d${i}`, attributes: { key: `c${i}`, label: 'linked' } }
+            : { line: i + 1, sourceSystem: 'a', sourceId: `c${i - 10}`, attributes: { key: `c${i - 10}`, label: 'again' } },
+        );
+        const outcomes = await contributePrepared(t.db, prepareBulk(things, rows), { assignPositions: false });
+        expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+      })(),
       ...Array.from({ length: 4 }, async (_, w) => {
         for (let i = 0; i < 8; i++) {
           await contribute(t.db, things, { sourceSystem: 'a', sourceId: `c${(w * 8 + i) % 10}`, attributes: { key: `c${(w * 8 + i) % 10}`, label: `single ${w}-${i}` } }, { assignPositions: i % 2 === 0 });
@@ -165,25 +176,29 @@ describe.each(drivers())('change feed on %s', (driver) => {
     }
   });
 
-  it.runIf(driver === 'pg')('a numberer waits for a transaction that numbered its changes, then numbers above them', async () => {
-    // A change committed unnumbered (another writer's), then a chunk's transaction that numbers its own and stays open.
-    const other = await contribute(t.db, things, { sourceSystem: 'a', sourceId: 'u', attributes: { key: 'u', label: 'x' } }, { assignPositions: false });
+  it.runIf(driver === 'pg')('a chunk numbers the changes committed before it first, and a numberer waits for it, then numbers above', async () => {
+    // A change another writer committed unnumbered, then a chunk's transaction that numbers its own and stays open.
+    const before = await contribute(t.db, things, { sourceSystem: 'a', sourceId: 'u', attributes: { key: 'u', label: 'x' } }, { assignPositions: false });
     let numbered: Promise<number> | undefined;
     let settled = false;
+    let during = '';
     await t.db.transaction(async (tx) => {
       await writeNumberedChanges(tx, things.name, [{ goldenId: 'g-chunk', version: 1, type: 'golden.created' }]);
+      // Another writer commits a change meanwhile; a numberer then waits for the chunk (had it not, it would have given
+      // that change a position the chunk holds, and failed on it).
+      during = (await contribute(t.db, things, { sourceSystem: 'a', sourceId: 'v', attributes: { key: 'v', label: 'x' } }, { assignPositions: false })).goldenId;
       numbered = assignChangePositions(t.db).finally(() => {
         settled = true;
       });
       await new Promise((r) => setTimeout(r, 300));
-      // Had it not waited, it would have given the committed change the position this transaction holds.
       expect(settled).toBe(false);
     });
     expect(await numbered).toBe(1);
     const { changes } = await readChanges(t.db, { since: 0 });
     expect(changes.map((c) => [c.position, c.goldenId])).toEqual([
-      [1, 'g-chunk'],
-      [2, other.goldenId],
+      [1, before.goldenId],
+      [2, 'g-chunk'],
+      [3, during],
     ]);
   });
 });

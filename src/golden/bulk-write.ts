@@ -67,8 +67,9 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
       [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
     );
   }
-  // The chunk's changes, numbered. Before the ties' merges: those record theirs unnumbered, numbered after this
-  // transaction commits, so that a record's changes keep their order in the feed.
+  // The new and refreshed records' changes, numbered as they are written: the transaction's first changes (a round's
+  // transaction writes no other before them). The ties' merges below and the rows then taken one by one record theirs
+  // unnumbered, numbered after commit, so above these: each record's changes keep the order they were written in.
   await writeNumberedChanges(tx, referential, changes);
   // 6. Records tied by a row (its key or its score names one, its score another): the engine merges them, as a single
   // contribution would.

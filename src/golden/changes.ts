@@ -55,23 +55,31 @@ function changePayloads(referential: string, changes: readonly ChangeEvent[]): s
   return JSON.stringify(changes.map((c) => ({ referential, goldenId: c.goldenId, version: c.version, type: c.type, ...c.payload })));
 }
 
+/** Numbers the visible unnumbered changes consecutively in id order, above the highest position (under numberingLock). */
+const numberUnpositioned = `WITH base AS (SELECT COALESCE(max(position), 0) AS p FROM ref_changes),
+      todo AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM ref_changes WHERE position IS NULL)
+ UPDATE ref_changes c SET position = base.p + todo.rn FROM base, todo WHERE c.id = todo.id`;
+
 /** The advisory lock that makes one numberer at a time (assignChangePositions, writeNumberedChanges). */
 const numberingLock = `SELECT pg_advisory_xact_lock(hashtext('tabadol:ref_changes:assign'))`;
 
 /**
  * A bulk import's changes (gathered from its chunk's statements, in order), written numbered, with one outbox row for
  * all on `golden.changed.batch` (a million-row import does not put a million jobs through the queue), in the caller's
- * transaction. Call it last, or nearly: the numbering lock it takes is held until that transaction ends.
+ * transaction, which must not have written an unnumbered change before (it would be numbered here, before these). The
+ * numbering lock it takes is held until that transaction ends: other writers' changes are numbered after it commits.
  *
  * Numbered as they are inserted, under the numberer's lock, rather than inserted unnumbered and numbered after commit
  * (docs/decisions.md §34): that UPDATE wrote every change row a second time, with three index entries. The order stays
- * sound (invariant 4): the lock is taken in a statement of its own, so the next statement sees every position a
- * numberer committed before; no other numberer can run until this transaction ends, so these positions become visible
- * above every visible one. Changes committed unnumbered meanwhile (other writers') are numbered after, above these.
+ * sound (invariant 4): the lock is taken in a statement of its own, so the next statements see every change committed
+ * before; the changes other writers committed unnumbered are numbered first (a record's earlier version may be among
+ * them), these above them; no other numberer can run until this transaction ends, so these positions become visible
+ * above every visible one.
  */
 export async function writeNumberedChanges(tx: Queryable, referential: string, changes: readonly ChangeEvent[]): Promise<void> {
   if (changes.length === 0) return;
   await tx.query(numberingLock);
+  await tx.query(numberUnpositioned);
   // The outbox row's id drawn first, every change pointing at it, then the row naming them. The row does not repeat
   // the changes (the feed has them): a copy of thousands of payloads a chunk was compressed, logged and relayed for
   // nothing.
@@ -96,11 +104,7 @@ export async function writeNumberedChanges(tx: Queryable, referential: string, c
 export async function assignChangePositions(db: Db): Promise<number> {
   return db.transaction(
     async (tx) => {
-      const { rowCount } = await tx.query(
-        `WITH base AS (SELECT COALESCE(max(position), 0) AS p FROM ref_changes),
-              todo AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM ref_changes WHERE position IS NULL)
-         UPDATE ref_changes c SET position = base.p + todo.rn FROM base, todo WHERE c.id = todo.id`,
-      );
+      const { rowCount } = await tx.query(numberUnpositioned);
       return rowCount;
     },
     { prelude: numberingLock },
