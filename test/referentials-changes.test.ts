@@ -29,6 +29,20 @@ describe.each(drivers())('change feed on %s', (driver) => {
     await t.dispose();
   });
   const count = async (sql: string) => (await t.db.query<{ n: number }>(sql)).rows[0]?.n ?? -1;
+  /** Reads the feed after `since` into `seen` until writing stops and a read finds nothing new; throws on a position at or below one already read. */
+  const pollFeed = async (since: number, seen: Change[], writing: () => boolean): Promise<void> => {
+    for (let cursor = since; ; ) {
+      const done = !writing();
+      const page = await readChanges(t.db, { since: cursor, limit: 50 });
+      for (const c of page.changes) {
+        if (c.position <= (seen.at(-1)?.position ?? since)) throw new Error(`position ${c.position} after ${seen.at(-1)?.position ?? since}`);
+        seen.push(c);
+      }
+      cursor = page.next;
+      if (done && page.changes.length === 0) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
 
   it('writes each change with its outbox row, and a failed contribution leaves neither', async () => {
     const r = await contribute(t.db, things, { sourceSystem: 'a', sourceId: '1', attributes: { key: 'k1', label: 'one' } });
@@ -79,21 +93,7 @@ describe.each(drivers())('change feed on %s', (driver) => {
     const perWriter = driver === 'pg' ? 8 : 4;
     let writing = true;
     const seen: Change[] = [];
-    const reader = (async () => {
-      let since = 0;
-      for (;;) {
-        const done = !writing;
-        const page = await readChanges(t.db, { since, limit: 50 });
-        for (const c of page.changes) {
-          // Never a position at or below one already read.
-          if (c.position <= (seen.at(-1)?.position ?? 0)) throw new Error(`position ${c.position} after ${seen.at(-1)?.position}`);
-          seen.push(c);
-        }
-        since = page.next;
-        if (done && page.changes.length === 0) return;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    })();
+    const reader = pollFeed(0, seen, () => writing);
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 0; i < perWriter; i++) {
@@ -124,20 +124,7 @@ describe.each(drivers())('change feed on %s', (driver) => {
     // in position order.
     let writing = true;
     const seen: Change[] = [];
-    const reader = (async () => {
-      let since = 30;
-      for (;;) {
-        const done = !writing;
-        const page = await readChanges(t.db, { since, limit: 50 });
-        for (const c of page.changes) {
-          if (c.position <= (seen.at(-1)?.position ?? 0)) throw new Error(`position ${c.position} after ${seen.at(-1)?.position}`);
-          seen.push(c);
-        }
-        since = page.next;
-        if (done && page.changes.length === 0) return;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    })();
+    const reader = pollFeed(30, seen, () => writing);
     const chunks = driver === 'pg' ? 6 : 3;
     await Promise.all([
       ...Array.from({ length: chunks }, async (_, n) => {
