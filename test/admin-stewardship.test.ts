@@ -12,7 +12,7 @@ import { contribute } from '../src/golden/engine.ts';
 import { ReferentialCatalog } from '../src/golden/catalog.ts';
 import type { ReferentialModule } from '../src/golden/module.ts';
 import { findBySource, getGolden } from '../src/golden/reads.ts';
-import { drivers, emptyReferentials, openTestDb, type TestDb } from './helpers/db.ts';
+import { drivers, emptyReferentials, goldenRowsWithoutHistory, openTestDb, type TestDb } from './helpers/db.ts';
 import { buildTestApp } from './helpers/hub.ts';
 
 const persons = personsModule as unknown as ReferentialModule;
@@ -60,7 +60,7 @@ describe.each(drivers())('admin stewardship API on %s', (driver) => {
   const give = (sourceSystem: string, sourceId: string, attributes: Record<string, unknown>) => contribute(t.db, persons, { sourceSystem, sourceId, attributes });
   const count = async (table: string) => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n ?? -1;
   const state = async () => ({
-    goldens: (await t.db.query('SELECT * FROM ref_golden ORDER BY id')).rows,
+    goldens: await goldenRowsWithoutHistory(t.db),
     links: (await t.db.query('SELECT * FROM ref_links ORDER BY source_system, source_id')).rows,
     keys: (await t.db.query('SELECT * FROM ref_natural_keys ORDER BY key_type, key_value')).rows,
   });

@@ -65,7 +65,7 @@ const persons: ReferentialModule<Person> = {
   trust: { default: ['civil-registry', 'btp', 'marroute'] },
 };
 
-import { blockingKeyRows, drivers, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
+import { blockingKeyRows, drivers, goldenRowsWithoutHistory, referentialsDbPerBlock, type TestDb } from './helpers/db.ts';
 
 const at = (iso: string) => new Date(iso);
 const P = (name: string, extra: Partial<Person> = {}) => ({ name, birthDate: null, commune: null, cin: null, ...extra });
@@ -245,9 +245,8 @@ describe.each(drivers())('golden-record engine on %s', (driver) => {
     await give('btp', 'b1', P('Hind Berrada', { cin: 'H1', commune: 'Agadir' }));
     const b = await give('marroute', 'm1', P('Hind Beradda', { cin: 'H2', birthDate: '1980-01-01' }));
     const state = async () => ({
-      // Every column but the version's history (why, when and in which order it was written: the unmerge is a new
-      // history entry, checked below), which lives beside the current version since migration 0027.
-      goldens: (await t.db.query('SELECT * FROM ref_golden ORDER BY id')).rows.map(({ cause: _c, valid_from: _v, version_seq: _s, ...rest }) => rest),
+      // The unmerge's own history entry is checked below.
+      goldens: await goldenRowsWithoutHistory(t.db),
       links: (await t.db.query('SELECT * FROM ref_links ORDER BY source_system, source_id')).rows,
       keys: (await t.db.query('SELECT * FROM ref_natural_keys ORDER BY key_type, key_value')).rows,
       // The blocking keys too: the merged record's are deleted through the list it holds (migration 0022), then restored.

@@ -83,6 +83,15 @@ export async function emptyReferentials(db: Db): Promise<void> {
 }
 
 /**
+ * Every golden record's row, by id, without its current version's history (why, when and in which order that version
+ * was written: migration 0027): what an unmerge restores exactly, the unmerge itself being a new history entry.
+ */
+export async function goldenRowsWithoutHistory(db: Db): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM ref_golden ORDER BY id');
+  return rows.map(({ cause: _cause, valid_from: _validFrom, version_seq: _seq, ...rest }) => rest);
+}
+
+/**
  * The blocking-key rows (stored as hashes: migration 0026), each shown as the key its record lists under that hash, or
  * `#<hash>` for a row that no key of its record's list hashes to; by record, then key. `goldenId`: one record's only.
  */
