@@ -67,9 +67,10 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
       [referential, JSON.stringify(reviews.map((r) => ({ sys: r.p.row.sourceSystem, sid: r.p.row.sourceId, g: r.goldenId, c: r.candidates })))],
     );
   }
-  // The new and refreshed records' changes, numbered as they are written: the transaction's first changes (a round's
-  // transaction writes no other before them). The ties' merges below and the rows then taken one by one record theirs
-  // unnumbered, numbered after commit, so above these: each record's changes keep the order they were written in.
+  // The new and refreshed records' changes, numbered as they are written, above any the transaction wrote before them
+  // (an earlier round's, in a sync job). The ties' merges below and the rows then taken one by one record theirs
+  // unnumbered, numbered after (at commit, or by the next round), so above these: changes keep the order they were
+  // written in.
   await writeNumberedChanges(tx, referential, changes);
   // 6. Records tied by a row (its key or its score names one, its score another): the engine merges them, as a single
   // contribution would.

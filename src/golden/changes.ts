@@ -66,8 +66,10 @@ const numberingLock = `SELECT pg_advisory_xact_lock(hashtext('tabadol:ref_change
 /**
  * A bulk import's changes (gathered from its chunk's statements, in order), written numbered, with one outbox row for
  * all on `golden.changed.batch` (a million-row import does not put a million jobs through the queue), in the caller's
- * transaction, which must not have written an unnumbered change before (it would be numbered here, before these). The
- * numbering lock it takes is held until that transaction ends: other writers' changes are numbered after it commits.
+ * transaction. Any unnumbered change that transaction wrote before (an earlier round's ties, in a sync job's
+ * transaction: src/sync/ingest.ts) is numbered here, before these, as it was written before them; so the caller must
+ * write no unnumbered change of its own before these that belongs after them. The numbering lock it takes is held
+ * until that transaction ends: other writers' changes are numbered after it commits.
  *
  * Numbered as they are inserted, under the numberer's lock, rather than inserted unnumbered and numbered after commit
  * (docs/decisions.md §34): that UPDATE wrote every change row a second time, with three index entries. The order stays
