@@ -145,6 +145,39 @@ describe.each(drivers())('storage on %s', (driver) => {
     await t.db.query('DELETE FROM ref_golden');
   });
 
+  it('migration 0028 compresses attributes with LZ4 where the server has it, and keeps the default where it has not', async () => {
+    const columns = ['ref_golden', 'ref_golden_superseded', 'ref_source_records'];
+    const methods = async (): Promise<string[]> =>
+      (
+        await t.db.query<{ relation: string; method: string }>(
+          `SELECT attrelid::regclass::text AS relation, attcompression::text AS method FROM pg_attribute
+            WHERE attrelid IN ('ref_golden'::regclass, 'ref_golden_superseded'::regclass, 'ref_source_records'::regclass) AND attname = 'attributes'
+            ORDER BY 1`,
+        )
+      ).rows.map((r) => `${r.relation.replace(/^.*\./, '')}:${r.method}`);
+    // Whether this server can compress with LZ4 at all, asked of a table of the test's own.
+    const lz4 = await t.db.transaction(async (tx) => {
+      await tx.query('CREATE TEMP TABLE lz4_probe (a text) ON COMMIT DROP');
+      return tx.query('ALTER TABLE lz4_probe ALTER COLUMN a SET COMPRESSION lz4').then(() => true, (err: { code?: string }) => {
+        if (err.code !== '0A000') throw err;
+        return false;
+      });
+    }).catch(() => false);
+    // The CI's PostgreSQL (Debian's) has LZ4; PGlite has not.
+    expect(lz4).toBe(driver === 'pg');
+    expect(await methods()).toEqual(columns.map((c) => `${c}:${lz4 ? 'l' : ''}`));
+    // A record large enough to be compressed is stored so, and reads back whole.
+    const attributes = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field${i}`, { value: `value ${i} `.repeat(20), at: '2026-01-01T00:00:00Z' }]));
+    await t.db.query(
+      `INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, created_at, updated_at) VALUES ('big', 'persons', 1, 'active', $1::jsonb, '{}', now(), now())`,
+      [JSON.stringify(attributes)],
+    );
+    const { rows } = await t.db.query<{ method: string | null; attributes: unknown }>("SELECT pg_column_compression(attributes) AS method, attributes FROM ref_golden WHERE id = 'big'");
+    expect(rows[0]?.method).toBe(lz4 ? 'lz4' : 'pglz');
+    expect(rows[0]?.attributes).toEqual(attributes);
+    await t.db.query('DELETE FROM ref_golden');
+  });
+
   it('analyses the logs and link tables from 3,000-row samples: every column at statistics target 10 (a column added at the default would bring back 30,000)', async () => {
     const { rows } = await t.db.query<{ relation: string; lowest: number; highest: number }>(
       `SELECT attrelid::regclass::text AS relation, min(attstattarget)::int AS lowest, max(attstattarget)::int AS highest FROM pg_attribute
