@@ -59,7 +59,12 @@ interface Revision {
 function checkouts(revs: readonly string[]): Revision[] {
   return revs.map((name) => {
     if (name === '.') return { name, commit: '.', dir: rootDir };
-    const commit = execFileSync('git', ['rev-parse', '--verify', `${name}^{commit}`], { cwd: rootDir, encoding: 'utf8' }).trim();
+    let commit: string;
+    try {
+      commit = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${name}^{commit}`], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      throw new Error(`--revs: ${name} is not a commit of this repository`);
+    }
     const dir = join(tmpdir(), `tabadol-margin-${commit.slice(0, 12)}`);
     if (!existsSync(dir)) {
       execFileSync('git', ['worktree', 'add', '--detach', dir, commit], { cwd: rootDir, stdio: 'ignore' });
