@@ -96,6 +96,8 @@ async function freshCopy(serverUrl: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  // The names go into CREATE and DROP DATABASE as identifiers: plain ones only, short enough for the suffixes (63 bytes).
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(loadedName)) throw new Error(`BENCH_REFERENTIALS_DB: ${JSON.stringify(loadedName)} is not a plain lower-case name of at most 50 characters`);
   const values = parseBenchArgs(
     process.argv.slice(2),
     { revs: { type: 'string' }, rounds: { type: 'string' }, persons: { type: 'string' }, seed: { type: 'string' }, snapshot: { type: 'boolean' } },
@@ -103,9 +105,9 @@ async function main(): Promise<void> {
   );
   const revs = (values.revs ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (revs.length === 0) throw new Error(`--revs is required\n${usage.join('\n')}`);
-  const rounds = positiveInt('--rounds', values.rounds, 3);
-  const persons = positiveInt('--persons', values.persons, 100_000);
-  const seed = positiveInt('--seed', values.seed, 2);
+  const rounds = positiveInt('rounds', values.rounds, 3);
+  const persons = positiveInt('persons', values.persons, 100_000);
+  const seed = positiveInt('seed', values.seed, 2);
   const revisions = checkouts(revs);
 
   const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
