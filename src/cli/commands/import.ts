@@ -14,15 +14,11 @@ import { contributePrepared } from '../../golden/bulk.ts';
 import { prepareBulkSliced, type BulkOutcome, type BulkRow, type PreparedBulk } from '../../golden/bulk-prepare.ts';
 import { contributePipelined } from '../../golden/bulk-pipeline.ts';
 import type { ContributionDecision } from '../../golden/engine-types.ts';
+import { countNdjsonRows, NotUtf8Error } from '../ndjson-count.ts';
 import { action, CliRefusalError, printLines, withConfigOption, withDatabase, type CliDeps } from '../run.ts';
 
 type ImportOpts = { config?: string; referential: string; source?: string; format?: BatchFormat; batchSize: number };
 
-class NotUtf8Error extends Error {
-  constructor(readonly line: number) {
-    super(`is not UTF-8 (invalid bytes on line ${line})`);
-  }
-}
 
 /**
  * The file's lines, decoded strictly chunk by chunk (a sequence cut between two chunks is fine), without the line
@@ -82,16 +78,12 @@ async function* fileRows(path: string, format: BatchFormat, columns: readonly st
 /**
  * The rows pass 2 will contribute: a CSV is parsed (its header checked, quoted fields may span lines); an NDJSON file
  * has a row per line that is not blank, and what a line holds is that row's business (a line that is not a JSON
- * object is a rejected row, reported with its number), so its lines are only counted, not parsed twice.
+ * object is a rejected row, reported with its number), so its lines are only counted, on the bytes (ndjson-count.ts).
  */
 async function countRows(path: string, format: BatchFormat, columns: readonly string[] | undefined): Promise<number> {
+  if (format === 'ndjson') return countNdjsonRows(path);
   let total = 0;
-  if (format === 'csv') {
-    for await (const rows of fileRows(path, format, columns)) total += rows.length;
-    return total;
-  }
-  // trim() takes a byte order mark as white space, as the parser's `text.trim() === ''` does.
-  for await (const lines of fileLines(path)) for (const text of lines) if (text.trim() !== '') total++;
+  for await (const rows of fileRows(path, format, columns)) total += rows.length;
   return total;
 }
 
