@@ -12,6 +12,21 @@ describe('jsonArrayBytes', () => {
   });
 });
 
+describe('jsonRow', () => {
+  it('keeps every row its own bytes across slabs, whatever its length and script', () => {
+    const texts: string[] = [];
+    // 2.7 MB of rows in all: slabs (1 MB) are filled and left many times; some rows too long for a slab's share.
+    for (let i = 0; i < 3000; i++) {
+      const name = ['عبد القادر', 'Fès', '😀 Aït', 'x'][i % 4] as string;
+      texts.push(JSON.stringify({ i, name: name.repeat(1 + (i % 97)) }));
+    }
+    texts.push(JSON.stringify({ long: 'ب'.repeat(60_000) }), JSON.stringify({ after: true }));
+    const rows = texts.map(jsonRow);
+    rows.forEach((row, i) => expect(row.toString('utf8')).toBe(texts[i]));
+    expect(JSON.parse(jsonArrayBytes(rows).toString('utf8'))).toEqual(texts.map((t) => JSON.parse(t)));
+  });
+});
+
 describe.each(drivers())('jsonArrayParam on %s', (driver) => {
   let t: TestDb;
   beforeEach(async () => {

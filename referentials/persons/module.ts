@@ -1,7 +1,7 @@
 // The persons referential: CIN, names in Arabic and Latin script, birth date and place, sex, address, status; matched by CIN, then by score.
 
 import { parseCin } from '../identifiers/index.ts';
-import { foldArabic, foldLatin, latinKey } from '../text/fold.ts';
+import { foldArabicWords, foldNameWords, latinKey } from '../text/fold.ts';
 import type { MatchProfile, NaturalKey, Normalised, ReferentialModule } from '../../src/golden/module.ts';
 import { batchColumns } from '../batch-columns.ts';
 import { FieldReader, identifier } from './fields.ts';
@@ -103,7 +103,7 @@ function joined(...parts: (string | undefined)[]): string {
 
 export function personMatchProfile(attributes: PersonAttributes): MatchProfile {
   const latin = latinKey(joined(attributes.firstNameLatin, attributes.lastNameLatin));
-  const arabic = foldArabic(joined(attributes.firstNameArabic, attributes.lastNameArabic));
+  const arabic = foldArabicWords(joined(attributes.firstNameArabic, attributes.lastNameArabic));
   const cin = personNaturalKeys(attributes)[0]?.value ?? null;
   return {
     blockingText: joined(latin, arabic),
@@ -118,7 +118,7 @@ export function personMatchProfile(attributes: PersonAttributes): MatchProfile {
       birthYear: attributes.birthDate?.slice(0, 4) ?? null,
       commune: attributes.birthCommune ?? null,
       addressCommune: attributes.addressCommune ?? null,
-      address: attributes.address === undefined ? null : foldLatin(foldArabic(attributes.address)),
+      address: attributes.address === undefined ? null : foldNameWords(attributes.address),
       sex: attributes.sex ?? null,
       cin,
     },

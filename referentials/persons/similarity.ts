@@ -6,7 +6,7 @@ const scratchLength = 128;
 const aScratch = new Uint8Array(scratchLength);
 const bScratch = new Uint8Array(scratchLength);
 
-/** Jaro similarity in [0, 1]. */
+/** Jaro similarity in [0, 1]. Characters compared by code unit: `a[i]` of an Arabic letter allocates a string. */
 export function jaro(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length === 0 || b.length === 0) return 0;
@@ -18,8 +18,9 @@ export function jaro(a: string, b: string): number {
   for (let i = 0; i < a.length; i++) {
     const from = Math.max(0, i - window);
     const to = Math.min(b.length - 1, i + window);
+    const ch = a.charCodeAt(i);
     for (let j = from; j <= to; j++) {
-      if (bMatched[j] || a[i] !== b[j]) continue;
+      if (bMatched[j] || ch !== b.charCodeAt(j)) continue;
       aMatched[i] = 1;
       bMatched[j] = 1;
       matches++;
@@ -32,7 +33,7 @@ export function jaro(a: string, b: string): number {
   for (let i = 0; i < a.length; i++) {
     if (!aMatched[i]) continue;
     while (!bMatched[k]) k++;
-    if (a[i] !== b[k]) transpositions++;
+    if (a.charCodeAt(i) !== b.charCodeAt(k)) transpositions++;
     k++;
   }
   const t = transpositions / 2;
@@ -43,7 +44,7 @@ export function jaro(a: string, b: string): number {
 export function jaroWinkler(a: string, b: string, prefixScale = 0.1): number {
   const j = jaro(a, b);
   let prefix = 0;
-  while (prefix < 4 && prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  while (prefix < 4 && prefix < a.length && prefix < b.length && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
   return j + prefix * prefixScale * (1 - j);
 }
 

@@ -1,6 +1,6 @@
 // Name folding on real Moroccan names and place names, in Latin and Arabic script.
 import { describe, expect, it } from 'vitest';
-import { foldArabic, foldLatin, foldName, latinKey } from './fold.ts';
+import { foldArabic, foldArabicWords, foldLatin, foldName, foldNameWords, latinKey } from './fold.ts';
 
 describe('foldLatin', () => {
   it('removes accents and case', () => {
@@ -157,5 +157,30 @@ describe('latinKey', () => {
   it('keeps digits and lets Arabic through folded', () => {
     expect(latinKey('Arrondissement 12')).toBe('arundisamant 12');
     expect(latinKey('أكادير')).toBe('اكادير');
+  });
+});
+
+describe('folding a word at a time (foldNameWords, foldArabicWords)', () => {
+  // Every kind of character the folds treat: cases, precomposed and combining accents, ligatures, Greek sigma (whose
+  // lower case depends on the next letter), Arabic letters, marks, tatweel, presentation forms and a ligature that
+  // NFKC expands into words, digits of both scripts, hyphens, apostrophes, punctuation, invisible characters and
+  // every kind of space.
+  const pool = [
+    'a', 'E', 'z', 'É', 'ë', 'Ï', '\u0301', '\u0327', 'æ', 'Œ', 'ß', 'ı', 'Σ', 'σ', 'Ο', 'م', 'ح', 'د', 'ال', 'أ', 'ؤ', 'ئ', 'ء', 'ة', 'ى',
+    '\u064E', '\u0651', '\u0640', '\uFEFB', '\uFDFA', 'ک', 'ڭ', '٣', '۷', '7', '-', '_', '\u2013', "'", '\u2019', '.', '(', '،', '\u200D',
+    '\uFEFF', ' ', ' ', ' ', '  ', '\u00A0', '\u3000', '\t', '\n',
+  ];
+  const samples = ["M'hamed El Idrissi", ' Abdel  Kader ', 'Aït-Baha\u00A0آيت باها', 'ΟΔΟΣ Σ', 'عبد القادر', 'ﻻ إله', '', '   '];
+  let seed = 7;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 5000; i++) samples.push(Array.from({ length: Math.floor(next() * 16) }, () => pool[Math.floor(next() * pool.length)]).join(''));
+
+  it('gives what folding the whole string gives, for every sample, the second time from memory too', () => {
+    for (let round = 0; round < 2; round++) {
+      for (const s of samples) {
+        expect(foldNameWords(s), JSON.stringify(s)).toBe(foldLatin(foldArabic(s)));
+        expect(foldArabicWords(s), JSON.stringify(s)).toBe(foldArabic(s));
+      }
+    }
   });
 });
