@@ -15,7 +15,7 @@ describe('jsonArrayBytes', () => {
 describe('jsonRow', () => {
   it('keeps every row its own bytes across slabs, whatever its length and script', () => {
     const texts: string[] = [];
-    // 2.7 MB of rows in all: slabs (1 MB) are filled and left many times; some rows too long for a slab's share.
+    // 2.7 MB of rows in all: slabs (64 KB) are filled and left many times; some rows too long for a slab's share.
     for (let i = 0; i < 3000; i++) {
       const name = ['عبد القادر', 'Fès', '😀 Aït', 'x'][i % 4] as string;
       texts.push(JSON.stringify({ i, name: name.repeat(1 + (i % 97)) }));

@@ -7,15 +7,16 @@
 // the collector walks, and the chunk's document is one copy of them (docs/decisions.md §34).
 
 /**
- * A row's JSON text as UTF-8 bytes: a view of a shared 1 MB slab, encoded straight into it. Buffer.from took a new
+ * A row's JSON text as UTF-8 bytes: a view of a shared 64 KB slab, encoded straight into it. Buffer.from took a new
  * 8 KB pool every third person (a row is about 2.7 KB), and each pool is a new ArrayBuffer to allocate and account
  * for: 6 % of the importer's preparing, besides the encoding itself (docs/decisions.md §36). A slab is freed when the
- * last row viewing it is; a chunk's rows are freed together, so at most one slab outlives its chunk.
+ * last row viewing it is; a chunk's rows are freed together, so at most one slab outlives its chunk. 64 KB stays
+ * below the C library's threshold for mapping memory of its own, whose pages would be faulted in anew each time.
  */
 export function jsonRow(text: string): Buffer {
   // At most three bytes a UTF-16 unit (a surrogate pair, four bytes, is two units).
   const most = text.length * 3;
-  if (most > slabSize / 8) return Buffer.from(text, 'utf8');
+  if (most > slabSize / 4) return Buffer.from(text, 'utf8');
   if (slab.length - used < most) {
     slab = Buffer.allocUnsafeSlow(slabSize);
     used = 0;
@@ -26,7 +27,7 @@ export function jsonRow(text: string): Buffer {
   return row;
 }
 
-const slabSize = 1024 * 1024;
+const slabSize = 64 * 1024;
 let slab = Buffer.alloc(0);
 let used = 0;
 
