@@ -53,7 +53,8 @@ export class NdjsonCounter {
     const whole = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     const tail = incompleteTail(whole);
     const body = whole.subarray(0, whole.length - tail);
-    this.carry = whole.subarray(whole.length - tail);
+    // A copy (three bytes at most): the reader may reuse its buffer for the next read.
+    this.carry = new Uint8Array(whole.subarray(whole.length - tail));
     if (!isUtf8(body)) throw new NotUtf8Error(this.newlines + 1 + newlinesBeforeInvalid(body));
     let at = 0;
     while (at < body.length) {

@@ -214,7 +214,7 @@ async function decideFresh(
   // One index probe a key (the planner takes the list for a hundred rows: a nested loop), and the candidates' fields
   // in the same statement: a record is under one probed key of a chunk in 97 % of cases, so the join repeats few fields,
   // where a second statement sent back the 20,000 ids of a chunk's candidates. Each row names its key by its place in
-  // the list, not by its text. Only active records are candidates (a merged record's keys go with it).
+  // the list, not by its text. Only active records are candidates, as before.
   const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
