@@ -1,6 +1,7 @@
 // String similarity for name matching: Jaro–Winkler, trigram (Dice) similarity, and the compared forms of a name part.
 
 import { foldArabic, latinKey } from '../text/fold.ts';
+import { remember } from '../../src/text/remember.ts';
 
 const scratchLength = 128;
 const aScratch = new Uint8Array(scratchLength);
@@ -122,10 +123,5 @@ const arabicParts = new Map<string, string>();
 const memoLimit = 100_000;
 
 export function memo(cache: Map<string, string>, key: string, compute: (s: string) => string): string {
-  const known = cache.get(key);
-  if (known !== undefined) return known;
-  const value = compute(key);
-  if (cache.size >= memoLimit) cache.clear();
-  cache.set(key, value);
-  return value;
+  return remember(cache, key, compute, memoLimit);
 }

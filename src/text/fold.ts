@@ -9,6 +9,8 @@
 //   matching, never for deciding alone. Every rule is listed below with the reason it is safe, and rules that
 //   would merge different names are deliberately left out: M'hamed (امحمد) must never key like Mohamed (محمد).
 
+import { remember } from './remember.ts';
+
 // ---------------------------------------------------------------------------------------------------------------
 // Character classes
 
@@ -199,16 +201,8 @@ function keyWord(word: string): string {
 const foldedWords = new Map<string, string>();
 const keyedWords = new Map<string, string>();
 const arabicFoldedWords = new Map<string, string>();
-const rememberedLimit = 50_000;
-
-function remembered(cache: Map<string, string>, key: string, compute: (s: string) => string): string {
-  const known = cache.get(key);
-  if (known !== undefined) return known;
-  const value = compute(key);
-  if (cache.size >= rememberedLimit) cache.clear();
-  cache.set(key, value);
-  return value;
-}
+const wordsLimit = 50_000;
+const remembered = (cache: Map<string, string>, key: string, compute: (s: string) => string): string => remember(cache, key, compute, wordsLimit);
 
 function foldWords(s: string, cache: Map<string, string>, fold: (word: string) => string): string {
   let out = '';
