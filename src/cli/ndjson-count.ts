@@ -100,8 +100,9 @@ export class NdjsonCounter {
 function newlinesBeforeInvalid(bytes: Uint8Array): number {
   let lo = 0;
   let hi = bytes.length;
-  // The longest valid prefix, by halving: isUtf8 of a prefix cut inside a valid sequence is false too, so the prefix
-  // found ends at most three bytes before the invalid one, never past a line break after it.
+  // The longest prefix that is valid once a sequence it cuts off at its end is set aside, by halving: every prefix up
+  // to the invalid sequence is, none past it is, so the prefix found ends inside that sequence, before any line break
+  // that follows it.
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     const prefix = bytes.subarray(0, mid);
