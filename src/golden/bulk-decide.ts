@@ -143,8 +143,6 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
 
 /** Where a chain of merges (merged id → survivor id) ends for `id`: the record that holds it now. */
 export function endOfChain(merged: ReadonlyMap<string, string> | undefined, id: string): string {
-  // Most rounds merge nothing: no lookup (it would hash the id, a string fresh from the driver).
-  if (merged === undefined || merged.size === 0) return id;
   let at = id;
   for (let next = merged?.get(at); next !== undefined; next = merged?.get(at)) at = next;
   return at;
@@ -212,46 +210,29 @@ async function decideFresh(
     'key_value',
     allKeys.map((k) => [k.type, k.value] as const),
   );
-  // Each probed key once, numbered; each row's keys by number (the statement's results name keys by place, so the
-  // chunk's candidates are found without hashing a key's text again).
-  const keyNumber = new Map<string, number>();
-  const probeKeys: string[] = [];
-  const probeNumbers = probing.map((p) =>
-    p.probe.map((k) => {
-      let n = keyNumber.get(k);
-      if (n === undefined) {
-        n = probeKeys.length;
-        keyNumber.set(k, n);
-        probeKeys.push(k);
-      }
-      return n;
-    }),
-  );
+  const probeKeys = [...new Set(probing.flatMap((p) => p.probe))];
   // One index probe a key (the planner takes the list for a hundred rows: a nested loop), and the candidates' fields
-  // in the same statement, a record once with the places of the keys it is under (where a second statement sent back
-  // the 20,000 ids of a chunk's candidates). Only active records are candidates, as before. The fields come as text,
-  // parsed when a row is scored against them: parsed here, 20,000 objects a chunk lived until the chunk was decided
-  // and were promoted, to be marked by the collector's every major collection (docs/decisions.md §37).
-  const { rows: inDb } =
+  // in the same statement: a record is under one probed key of a chunk in 97 % of cases, so the join repeats few fields,
+  // where a second statement sent back the 20,000 ids of a chunk's candidates. Each row names its key by its place in
+  // the list, not by its text. Only active records are candidates, as before.
+  const { rows: bucketRows } =
     probeKeys.length === 0
       ? { rows: [] }
-      : await tx.query<{ ks: number[]; id: string; match_fields: string | null }>(
-          `SELECT array_agg(u.ord::int) AS ks, g.id, g.match_fields::text AS match_fields
-             FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(key, ord)
+      : await tx.query<{ k: number; id: string; match_fields: Record<string, string | null> | null }>(
+          `SELECT u.ord::int AS k, g.id, g.match_fields FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(key, ord)
              JOIN ref_blocking_keys b ON b.key_hash = ${blockingKeyHash('$1', 'u.key')}
-             JOIN ref_golden g ON g.id = b.golden_id AND g.status = 'active'
-            GROUP BY g.id`,
+             JOIN ref_golden g ON g.id = b.golden_id AND g.status = 'active'`,
           [referential, JSON.stringify(probeKeys)],
         );
-  // The candidates (by their place in `inDb`) under each probed key (by its number).
-  const buckets: number[][] = probeKeys.map(() => []);
-  inDb.forEach((c, at) => {
-    for (const k of c.ks) buckets[k - 1]?.push(at);
-  });
-  const fieldsOf = (at: number): Record<string, string | null> => {
-    const text = inDb[at]?.match_fields;
-    return text ? (JSON.parse(text) as Record<string, string | null>) : {};
-  };
+  const buckets = new Map<string, string[]>();
+  const candidateFields = new Map<string, Record<string, string | null>>();
+  for (const r of bucketRows) {
+    const key = probeKeys[r.k - 1] as string;
+    const list = buckets.get(key);
+    if (list) list.push(r.id);
+    else buckets.set(key, [r.id]);
+    candidateFields.set(r.id, r.match_fields ?? {});
+  }
   // A record the previous round merges is read as its survivor.
   const survivor = (id: string): string => endOfChain(previous?.merged, id);
   for (const r of held) keyOwner.set(keyId({ type: r.key_type, value: r.key_value }), survivor(r.golden_id));
@@ -262,20 +243,11 @@ async function decideFresh(
       if (owner !== undefined) keyOwner.set(keyId(k), survivor(owner));
     }
   }
-  // Each probing row's candidates, each once: `seenBy` marks a candidate with the last row that took it.
-  const dbCandidates = new Map<number, number[]>();
-  const seenBy = new Int32Array(inDb.length).fill(-1);
-  probing.forEach((p, row) => {
-    const found: number[] = [];
-    for (const k of probeNumbers[row] as number[]) {
-      for (const at of buckets[k] as number[]) {
-        if (seenBy[at] === row) continue;
-        seenBy[at] = row;
-        found.push(at);
-      }
-    }
-    if (found.length > 0) dbCandidates.set(p.at, found);
-  });
+  const dbCandidates = new Map<number, string[]>();
+  for (const p of probing) {
+    const ids = new Set(p.probe.flatMap((k) => buckets.get(k) ?? []));
+    if (ids.size > 0) dbCandidates.set(p.at, [...ids]);
+  }
 
   // 4. Decisions in row order, as one-by-one contributions would make them; earlier rows of the chunk are candidates too.
   const chunkIndex = new Map<string, IndexEntry[]>();
@@ -325,7 +297,10 @@ async function decideFresh(
       const seen = scored.get(id);
       if (!seen || s.score > seen.score) scored.set(id, { goldenId: id, ...s });
     };
-    for (const at of dbCandidates.get(p.at) ?? []) consider(root((inDb[at] as { id: string }).id), fieldsOf(at));
+    for (const id of dbCandidates.get(p.at) ?? []) {
+      const fields = candidateFields.get(id);
+      if (fields) consider(root(id), fields);
+    }
     for (const k of p.probe) {
       for (const e of previous?.index.get(k) ?? []) consider(root(e.goldenId), e.fields);
       for (const e of chunkIndex.get(k) ?? []) consider(root(e.goldenId), e.fields);
