@@ -35,6 +35,28 @@ describe.each(drivers())('storage on %s', (driver) => {
     return view;
   };
 
+  // Before the tests below that take tables back to older schemas (0027's drops ref_golden.links and adds it again).
+  it('migration 0029 analyses the golden records without the columns read only whole (target 0), and with the default for those plans read', async () => {
+    const { rows } = await t.db.query<{ attname: string; target: number }>(
+      `SELECT attname, COALESCE(attstattarget, -1)::int AS target FROM pg_attribute WHERE attrelid = 'ref_golden'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname`,
+    );
+    const skipped = ['attribute_values', 'attributes', 'blocking_keys', 'links', 'match_fields'];
+    expect(rows.filter((r) => r.target === 0).map((r) => r.attname)).toEqual(skipped);
+    // The server's default (-1, or NULL from PostgreSQL 17): the planner's columns (status, blocking_text, …) and any
+    // column added later.
+    expect(rows.filter((r) => !skipped.includes(r.attname) && r.target !== -1)).toEqual([]);
+    expect(rows.map((r) => r.attname)).toEqual(expect.arrayContaining(['id', 'status', 'referential', 'blocking_text', 'merged_into']));
+    // ANALYZE still gives the planner what it reads, and nothing for the skipped columns.
+    await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
+                      SELECT 'stat-' || i, 'persons', 1, 'active', '{}'::jsonb, '{}', 'name ' || (i % 7), '{"commune": "01"}'::jsonb, now(), now() FROM generate_series(1, 50) AS i`);
+    await t.db.exec('ANALYZE ref_golden');
+    const { rows: stats } = await t.db.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE tablename = 'ref_golden' ORDER BY attname`);
+    const analysed = stats.map((s) => s.attname);
+    expect(analysed).toEqual(expect.arrayContaining(['blocking_text', 'id', 'status']));
+    expect(analysed.filter((a) => skipped.includes(a))).toEqual([]);
+    await t.db.query("DELETE FROM ref_golden WHERE id LIKE 'stat-%'");
+  });
+
   it('migration 0025 keeps each source version once: superseded ones in ref_source_versions, the current one in ref_source_records', async () => {
     const m25 = loadMigrations().find((m) => m.version === 25);
     if (!m25) throw new Error('migration 0025 is missing');
