@@ -120,6 +120,8 @@ export const serverMallocTunables = 'glibc.malloc.mmap_threshold=33554432:glibc.
 export interface ServerTuning {
   hugePages: HugePagesChoice;
   mallocTunables: boolean;
+  /** Load pg_stat_statements (a bench that reports where the server's time went; it costs a little on every statement). */
+  statements?: boolean;
 }
 
 export function startBenchPostgres(dataDir: string, port: number, tuning: ServerTuning = { hugePages: 'on', mallocTunables: true }): BenchPostgres {
@@ -139,6 +141,7 @@ export function startBenchPostgres(dataDir: string, port: number, tuning: Server
   }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   const settings = benchSettings();
+  if (tuning.statements) settings['shared_preload_libraries'] = 'pg_stat_statements';
   // A server left running by a run that was killed is stopped first: it may have other settings (and it holds the huge
   // pages this run would count as taken).
   spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', 'stop'] : ['-D', dataDir, '-m', 'fast', 'stop'], { stdio: 'ignore' });

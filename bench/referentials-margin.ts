@@ -33,13 +33,14 @@ const baseName = `${loadedName}_margin_base`;
 const copyName = `${loadedName}_margin`;
 
 const usage = [
-  'npm run bench:referentials-margin -- --revs REV[,REV…] [--rounds 3] [--persons 100000] [--seed 2] [--snapshot]',
+  'npm run bench:referentials-margin -- --revs REV[,REV…] [--rounds 3] [--persons 100000] [--seed 2] [--snapshot] [--statements]',
   '',
   '  --revs      the revisions to compare, in the order each round runs them (git revisions; `.` is this checkout as it is)',
   '  --rounds    how many times each revision imports (default 3)',
   '  --persons   the further persons imported (default 100000, with 10 % duplicates: about 112,000 rows)',
   '  --seed      the generator seed of those persons (default 2; a full run uses 1)',
   `  --snapshot  take the base again from ${loadedName} (the first run takes it; later runs reuse it)`,
+  '  --statements  the server with pg_stat_statements: each revision\'s statements by their time in the server (medians)',
   '',
   `First load the base with a full run, e.g. \`npm run bench:referentials -- --persons 1000000 --companies 1000 --vehicles 1000 --skip-matching\`.`,
   'Environment: BENCH_POSTGRES_PORT (default 5499), BENCH_REFERENTIALS_DB, as for bench:referentials.',
@@ -80,7 +81,7 @@ async function databaseExists(serverUrl: string, name: string): Promise<boolean>
 }
 
 /** A fresh copy of the base, its tables and indexes loaded into shared buffers as the full run's reads found them. */
-async function freshCopy(serverUrl: string): Promise<string> {
+async function freshCopy(serverUrl: string, statements: boolean): Promise<string> {
   await withClient(serverUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${copyName} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${copyName} TEMPLATE ${baseName} STRATEGY FILE_COPY`);
@@ -91,8 +92,31 @@ async function freshCopy(serverUrl: string): Promise<string> {
     await c.query(
       `SELECT sum(pg_prewarm(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')`,
     );
+    if (statements) {
+      await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await c.query('SELECT pg_stat_statements_reset()');
+    }
   });
   return url;
+}
+
+/** A statement of an import as pg_stat_statements counts it (top-level statements: a trigger's time is its statement's). */
+interface StatementTime {
+  statement: string;
+  calls: number;
+  rows: number;
+  ms: number;
+}
+
+/** The copy's statements since freshCopy reset the counts, the most time first. */
+async function statementTimes(url: string): Promise<StatementTime[]> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ statement: string; calls: string; rows: string; ms: number }>(
+      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement, calls, rows, total_exec_time AS ms
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 15`,
+    );
+    return rows.map((r) => ({ statement: r.statement, calls: Number(r.calls), rows: Number(r.rows), ms: r.ms }));
+  });
 }
 
 async function main(): Promise<void> {
@@ -100,7 +124,7 @@ async function main(): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,49}$/.test(loadedName)) throw new Error(`BENCH_REFERENTIALS_DB: ${JSON.stringify(loadedName)} is not a plain lower-case name of at most 50 characters`);
   const values = parseBenchArgs(
     process.argv.slice(2),
-    { revs: { type: 'string' }, rounds: { type: 'string' }, persons: { type: 'string' }, seed: { type: 'string' }, snapshot: { type: 'boolean' } },
+    { revs: { type: 'string' }, rounds: { type: 'string' }, persons: { type: 'string' }, seed: { type: 'string' }, snapshot: { type: 'boolean' }, statements: { type: 'boolean' } },
     usage,
   );
   const revs = (values.revs ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
@@ -111,7 +135,8 @@ async function main(): Promise<void> {
   const revisions = checkouts(revs);
 
   const port = Number(process.env['BENCH_POSTGRES_PORT'] || defaultBenchPostgresPort);
-  const server = startBenchPostgres(benchPostgresDir, port);
+  const statements = values.statements === true;
+  const server = startBenchPostgres(benchPostgresDir, port, { hugePages: 'on', mallocTunables: true, statements });
   children.onExit(() => server.stop());
   children.onCleanup(async () => server.stop());
   if (values.snapshot || !(await databaseExists(server.url, baseName))) {
@@ -132,18 +157,19 @@ async function main(): Promise<void> {
   const rows = data.summary.persons.records;
   process.stdout.write(
     `bench:referentials-margin  ${rows.toLocaleString('en-US')} persons rows (seed ${seed}) into a copy of ${baseName} (${base.persons.toLocaleString('en-US')} active persons, migration ${base.migration}), ` +
-      `${rounds} round(s) of ${revisions.map((r) => (r.commit === '.' ? '. (this checkout)' : `${r.name} (${r.commit.slice(0, 9)})`)).join(', ')}; server: port ${port}, huge pages ${server.hugePages}\n\n`,
+      `${rounds} round(s) of ${revisions.map((r) => (r.commit === '.' ? '. (this checkout)' : `${r.name} (${r.commit.slice(0, 9)})`)).join(', ')}; server: port ${port}, huge pages ${server.hugePages}` +
+      `${statements ? ', pg_stat_statements loaded' : ''}\n\n`,
   );
 
-  const runs: Array<{ round: number; revision: string; commit: string; result: IngestResult }> = [];
+  const runs: Array<{ round: number; revision: string; commit: string; result: IngestResult; statements?: StatementTime[] }> = [];
   for (let round = 1; round <= rounds; round++) {
     for (const revision of revisions) {
-      const url = await freshCopy(server.url);
+      const url = await freshCopy(server.url, statements);
       const importDataDir = children.tempDir('tabadol-bench-margin-');
       const env = { ...process.env, DATABASE_URL: url, DEMO: 'off', LOG_LEVEL: 'warn', DATA_DIR: importDataDir };
       const result = await ingest(revision.dir, 'persons', data.file('persons'), rows, env, (child) => children.track(child, { group: true }), () => server.cpuSeconds());
       children.removeTempDir(importDataDir);
-      runs.push({ round, revision: revision.name, commit: revision.commit, result });
+      runs.push({ round, revision: revision.name, commit: revision.commit, result, ...(statements ? { statements: await statementTimes(url) } : {}) });
       process.stdout.write(
         `round ${round} ${revision.name}: ${Math.round(result.cliRowsPerSecond ?? 0)} rows/s by the CLI, importer ${result.importerCpuSeconds?.toFixed(2)} s CPU, ` +
           `PostgreSQL ${result.postgresCpuSeconds?.toFixed(2)} s, peak RSS ${result.peakRssMb} MB\n`,
@@ -183,16 +209,45 @@ async function main(): Promise<void> {
       ) +
       '\n',
   );
+  if (statements) process.stdout.write(statementsReport(revisions, runs, rows));
   const file = writeReport(resultsDir, 'referentials-margin', {
     ...reportHeader('referentials-margin'),
     base: { database: loadedName, ...base },
     data: relative(rootDir, data.dir),
     rows,
     rounds,
-    runs: runs.map((r) => ({ round: r.round, revision: r.revision, commit: r.commit, rowsPerSecond: r.result.cliRowsPerSecond, importerCpuSeconds: r.result.importerCpuSeconds, postgresCpuSeconds: r.result.postgresCpuSeconds, peakRssMb: r.result.peakRssMb, wallSeconds: r.result.wallSeconds })),
+    runs: runs.map((r) => ({ round: r.round, revision: r.revision, commit: r.commit, rowsPerSecond: r.result.cliRowsPerSecond, importerCpuSeconds: r.result.importerCpuSeconds, postgresCpuSeconds: r.result.postgresCpuSeconds, peakRssMb: r.result.peakRssMb, wallSeconds: r.result.wallSeconds, statements: r.statements })),
     summary,
   });
   process.stdout.write(`results written to ${relative(rootDir, file)}\n`);
+}
+
+/**
+ * Per revision, its statements by their median time over the rounds, in µs a row. The times are the server's wall
+ * clock for each statement: with the importer and the server's other backends on the same two cores, they include
+ * waiting for a core, and their sum exceeds the server's CPU.
+ */
+function statementsReport(revisions: readonly Revision[], runs: ReadonlyArray<{ revision: string; statements?: StatementTime[] }>, rows: number): string {
+  return revisions
+    .map((revision) => {
+      const rounds = runs.filter((r) => r.revision === revision.name).map((r) => r.statements ?? []);
+      const texts = [...new Set(rounds.flat().map((s) => s.statement))];
+      const lines = texts
+        .map((statement) => {
+          const seen = rounds.map((r) => r.find((s) => s.statement === statement)).filter((s): s is StatementTime => s !== undefined);
+          return { statement, ms: median(seen.map((s) => s.ms)), calls: median(seen.map((s) => s.calls)), rows: median(seen.map((s) => s.rows)) };
+        })
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 12);
+      return (
+        `\nstatements of ${revision.commit === '.' ? '. (this checkout)' : revision.name} (medians over ${rounds.length} round(s), the server's time, waits for a core included)\n` +
+        table(
+          ['statement', 'ms', 'µs/row', 'calls', 'rows'],
+          lines.map((l) => [l.statement, l.ms.toFixed(0), ((l.ms * 1000) / rows).toFixed(1), l.calls.toFixed(0), l.rows.toFixed(0)]),
+        )
+      );
+    })
+    .join('\n') + '\n';
 }
 
 children.run(main);
