@@ -50,7 +50,7 @@ describe.each(drivers())('storage on %s', (driver) => {
     await t.db.query(`INSERT INTO ref_golden (id, referential, version, status, attributes, attribute_values, blocking_text, match_fields, created_at, updated_at)
                       SELECT 'stat-' || i, 'persons', 1, 'active', '{}'::jsonb, '{}', 'name ' || (i % 7), '{"commune": "01"}'::jsonb, now(), now() FROM generate_series(1, 50) AS i`);
     await t.db.exec('ANALYZE ref_golden');
-    const { rows: stats } = await t.db.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE tablename = 'ref_golden' ORDER BY attname`);
+    const { rows: stats } = await t.db.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'ref_golden' ORDER BY attname`);
     const analysed = stats.map((s) => s.attname);
     expect(analysed).toEqual(expect.arrayContaining(['blocking_text', 'id', 'status']));
     expect(analysed.filter((a) => skipped.includes(a))).toEqual([]);
