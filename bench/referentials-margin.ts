@@ -102,6 +102,8 @@ async function freshCopy(serverUrl: string, statements: boolean): Promise<string
 
 /** A statement of an import as pg_stat_statements counts it (top-level statements: a trigger's time is its statement's). */
 interface StatementTime {
+  /** pg_stat_statements' id of the normalised statement: two statements whose texts begin alike stay apart. */
+  queryId: string;
   statement: string;
   calls: number;
   rows: number;
@@ -111,11 +113,11 @@ interface StatementTime {
 /** The copy's statements since freshCopy reset the counts, the most time first. */
 async function statementTimes(url: string): Promise<StatementTime[]> {
   return withClient(url, async (c) => {
-    const { rows } = await c.query<{ statement: string; calls: string; rows: string; ms: number }>(
-      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement, calls, rows, total_exec_time AS ms
+    const { rows } = await c.query<{ query_id: string; statement: string; calls: string; rows: string; ms: number }>(
+      `SELECT queryid::text AS query_id, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement, calls, rows, total_exec_time AS ms
          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 15`,
     );
-    return rows.map((r) => ({ statement: r.statement, calls: Number(r.calls), rows: Number(r.rows), ms: r.ms }));
+    return rows.map((r) => ({ queryId: r.query_id, statement: r.statement, calls: Number(r.calls), rows: Number(r.rows), ms: r.ms }));
   });
 }
 
@@ -231,11 +233,11 @@ function statementsReport(revisions: readonly Revision[], runs: ReadonlyArray<{ 
   return revisions
     .map((revision) => {
       const rounds = runs.filter((r) => r.revision === revision.name).map((r) => r.statements ?? []);
-      const texts = [...new Set(rounds.flat().map((s) => s.statement))];
-      const lines = texts
-        .map((statement) => {
-          const seen = rounds.map((r) => r.find((s) => s.statement === statement)).filter((s): s is StatementTime => s !== undefined);
-          return { statement, ms: median(seen.map((s) => s.ms)), calls: median(seen.map((s) => s.calls)), rows: median(seen.map((s) => s.rows)) };
+      const ids = [...new Set(rounds.flat().map((s) => s.queryId))];
+      const lines = ids
+        .map((id) => {
+          const seen = rounds.map((r) => r.find((s) => s.queryId === id)).filter((s): s is StatementTime => s !== undefined);
+          return { statement: seen[0]?.statement ?? id, ms: median(seen.map((s) => s.ms)), calls: median(seen.map((s) => s.calls)), rows: median(seen.map((s) => s.rows)) };
         })
         .sort((a, b) => b.ms - a.ms)
         .slice(0, 12);
