@@ -8,7 +8,7 @@ import { numberChangesAfterCommit, recordChange } from './changes.ts';
 import type { BackgroundFailureReport } from '../observability/metrics.ts';
 import { StewardshipError } from './engine-types.ts';
 import { lockReferential } from './locks.ts';
-import { json, lockGolden, refreshGolden, stampVersions, supersede, type GoldenRow, type HistoryCause } from './store.ts';
+import { json, lockGoldens, refreshGoldens, stampVersions, supersede, type GoldenRow, type HistoryCause, type RefreshOutcome } from './store.ts';
 import { reindexBlockingKeys } from './keys.ts';
 
 /**
@@ -35,18 +35,22 @@ interface MergeSnapshot {
 }
 
 async function snapshot(tx: Queryable, ids: string[]): Promise<MergeSnapshot> {
-  const goldens = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(g) AS j FROM ref_golden g WHERE id = ANY($1::text[]) ORDER BY id', [ids]);
-  const links = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(l) AS j FROM ref_links l WHERE golden_id = ANY($1::text[]) ORDER BY source_system, source_id', [ids]);
-  const keys = await tx.query<{ j: Record<string, unknown> }>('SELECT to_jsonb(n) AS j FROM ref_natural_keys n WHERE golden_id = ANY($1::text[]) ORDER BY key_type, key_value', [ids]);
-  return { goldens: goldens.rows.map((r) => r.j), links: links.rows.map((r) => r.j), keys: keys.rows.map((r) => r.j) };
+  // One statement (a merge inside an import's chunk makes its round trips while the chunk waits).
+  const { rows } = await tx.query<MergeSnapshot>(
+    `SELECT (SELECT COALESCE(jsonb_agg(to_jsonb(g) ORDER BY g.id), '[]') FROM ref_golden g WHERE g.id = ANY($1::text[])) AS goldens,
+            (SELECT COALESCE(jsonb_agg(to_jsonb(l) ORDER BY l.source_system, l.source_id), '[]') FROM ref_links l WHERE l.golden_id = ANY($1::text[])) AS links,
+            (SELECT COALESCE(jsonb_agg(to_jsonb(n) ORDER BY n.key_type, n.key_value), '[]') FROM ref_natural_keys n WHERE n.golden_id = ANY($1::text[])) AS keys`,
+    [ids],
+  );
+  const row = rows[0] as MergeSnapshot;
+  return { goldens: row.goldens, links: row.links, keys: row.keys };
 }
 
 async function lockBoth(tx: Queryable, referential: string, a: string, b: string): Promise<[GoldenRow, GoldenRow]> {
   if (a === b) throw new StewardshipError('invalid', 'a golden record cannot be merged with or distinct from itself');
   await lockReferential(tx, referential, 'shared');
-  const rows = new Map<string, GoldenRow | undefined>();
-  // Fixed order: two stewards working on the same pair never deadlock.
-  for (const id of [a, b].sort()) rows.set(id, await lockGolden(tx, id));
+  // Locked in id order (a fixed order: two stewards working on the same pair never deadlock), in one statement.
+  const rows = new Map((await lockGoldens(tx, [a, b])).map((r) => [r.id, r]));
   const ra = rows.get(a);
   const rb = rows.get(b);
   for (const [id, row] of [[a, ra], [b, rb]] as const) {
@@ -84,9 +88,11 @@ export async function mergeIn(
       WHERE referential = $4 AND golden_id = $1`,
     [mergedId, survivorId, decisionId, referential],
   );
-  // The merged record first: it gives up its natural keys, which the survivor then takes.
-  const m = await refreshGolden(tx, module, mergedId, cause, { status: { status: 'merged', mergedInto: survivorId }, changeType: 'golden.merged' });
-  const s = await refreshGolden(tx, module, survivorId, cause, { force: true });
+  // Both records in one set-based refresh: the merged one gives up its natural and blocking keys (it is no longer
+  // active), the survivor takes them (keys.ts deletes the records' stale keys before it writes theirs).
+  const refreshed = await refreshGoldens(tx, module, [{ goldenId: mergedId, status: { status: 'merged', mergedInto: survivorId }, changeType: 'golden.merged' }, { goldenId: survivorId, force: true }], cause);
+  const m = refreshed.get(mergedId) as RefreshOutcome;
+  const s = refreshed.get(survivorId) as RefreshOutcome;
   await tx.query(`UPDATE ref_steward_decisions SET detail = detail || $2::jsonb WHERE id = $1`, [decisionId, json({ after: { survivorVersion: s.version, mergedVersion: m.version } })]);
   await audit(tx, input.actor, `referential.${referential}.merge`, mergedId, { survivorId, reason: input.reason, decisionId });
   return { decisionId, survivorId, mergedId, survivorVersion: s.version, unchanged: false };
@@ -104,17 +110,17 @@ export const matchingActor = 'tabadol:matching';
 export async function autoMergeIn(tx: Queryable, module: ReferentialModule, survivorId: string, mergedId: string, reason: string): Promise<MergeResult | undefined> {
   if (survivorId === mergedId) return undefined;
   const [a, b] = [survivorId, mergedId].sort() as [string, string];
-  const { rows: distinct } = await tx.query('SELECT 1 FROM ref_distinct_pairs WHERE referential = $1 AND golden_a = $2 AND golden_b = $3', [module.name, a, b]);
-  if (distinct.length > 0) return undefined;
-  // Two records holding natural keys of one type hold two different ones (a key has one holder): two entities, a CIN
-  // each. The contribution's score does not say otherwise (it was measured against one of them only).
-  const { rows: clash } = await tx.query(
-    'SELECT key_type FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($2::text[]) GROUP BY key_type HAVING count(DISTINCT golden_id) > 1 LIMIT 1',
-    [module.name, [survivorId, mergedId]],
+  // Three refusals, asked in one statement: a pair a steward declared distinct; two records holding natural keys of one
+  // type, which hold two different ones (a key has one holder): two entities, a CIN each, whatever the contribution's
+  // score says (it was measured against one of them only); a record that is not active.
+  const { rows } = await tx.query<{ declared_distinct: boolean; key_clash: boolean; active: number }>(
+    `SELECT EXISTS (SELECT 1 FROM ref_distinct_pairs WHERE referential = $1 AND golden_a = $2 AND golden_b = $3) AS declared_distinct,
+            EXISTS (SELECT key_type FROM ref_natural_keys WHERE referential = $1 AND golden_id = ANY($4::text[]) GROUP BY key_type HAVING count(DISTINCT golden_id) > 1) AS key_clash,
+            (SELECT count(*)::int FROM ref_golden WHERE id = ANY($4::text[]) AND referential = $1 AND status = 'active') AS active`,
+    [module.name, a, b, [a, b]],
   );
-  if (clash.length > 0) return undefined;
-  const { rows } = await tx.query<{ status: string }>(`SELECT status FROM ref_golden WHERE id = ANY($1::text[]) AND referential = $2`, [[survivorId, mergedId], module.name]);
-  if (rows.length !== 2 || rows.some((r) => r.status !== 'active')) return undefined;
+  const refusal = rows[0];
+  if (!refusal || refusal.declared_distinct || refusal.key_clash || refusal.active !== 2) return undefined;
   return mergeIn(tx, module, { survivorId, mergedId, actor: matchingActor, reason }, 'merge');
 }
 

@@ -55,6 +55,12 @@ export async function lockGolden(tx: Queryable, goldenId: string): Promise<Golde
   return rows[0];
 }
 
+/** Several records locked in one statement, in id order (rows are locked as the sorted scan returns them). */
+export async function lockGoldens(tx: Queryable, goldenIds: readonly string[]): Promise<GoldenRow[]> {
+  const { rows } = await tx.query<GoldenRow>(`SELECT ${goldenRowColumns} FROM ref_golden WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...goldenIds]]);
+  return rows;
+}
+
 /**
  * Moves the current versions of `ids` to ref_golden_superseded (migration 0027): called before a write replaces them.
  * A record's current version lives in ref_golden only; the view ref_golden_history reads both.
