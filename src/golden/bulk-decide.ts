@@ -9,7 +9,6 @@ import type { NaturalKey, ReferentialModule } from './module.ts';
 import { selectByPairs } from './pairs.ts';
 import { yieldToLoop, type BulkOutcome, type Prepared } from './bulk-prepare.ts';
 import { blockingKeyHash } from './keys.ts';
-import { computeFromSources, newGolden, type NewGolden } from './compute.ts';
 
 const keyId = (k: NaturalKey): string => `${k.type}\u0000${k.value}`;
 
@@ -58,8 +57,6 @@ export interface DecidedRound {
 export interface FreshDecisions {
   fresh: readonly Prepared[];
   newGoldens: string[];
-  /** The new records in their final form (newGoldens' order), computed when decided: see newGoldensOf. */
-  created: NewGolden[];
   links: Array<{ p: Prepared; goldenId: string; how: 'new' | 'identifier' | 'score'; detail: Record<string, unknown> }>;
   reviews: Array<{ p: Prepared; goldenId: string; candidates: Candidate[] }>;
   decisions: Map<number, { goldenId: string; decision: ContributionDecision }>;
@@ -131,7 +128,7 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
   return {
     receivedAt,
     outcomes,
-    fresh: decided ? { ...decided.decisions, created: await newGoldensOf(module, decided.decisions, receivedAt) } : undefined,
+    fresh: decided?.decisions,
     again,
     carry: {
       sources: new Set(items.map((p) => sourceKey(p.row.sourceSystem, p.row.sourceId))),
@@ -142,33 +139,6 @@ export async function decideRound(reader: Queryable, module: ReferentialModule, 
       complete: again.length === 0,
     },
   };
-}
-
-/**
- * The round's new golden records in their final form, from the rows linked to each. Computed when the round is
- * decided, not when it is written: the pipeline decides a chunk while the previous one is written
- * (bulk-pipeline.ts), and what is computed inside the write's transaction holds its connection idle (for a chunk of
- * 5,000 persons, 500 records of several rows: 39 ms of the write's 900, docs/decisions.md §38).
- */
-async function newGoldensOf(module: ReferentialModule, decided: Pick<FreshDecisions, 'newGoldens' | 'links'>, receivedAt: Date): Promise<NewGolden[]> {
-  const sourcesOf = new Map<string, Prepared[]>(decided.newGoldens.map((id) => [id, []]));
-  for (const l of decided.links) sourcesOf.get(l.goldenId)?.push(l.p);
-  const created: NewGolden[] = [];
-  let computed = 0;
-  for (const goldenId of decided.newGoldens) {
-    const rows = sourcesOf.get(goldenId) ?? [];
-    const only = rows.length === 1 ? rows[0] : undefined;
-    // One source (the common case): what was computed for matching is the record's profile and keys already.
-    if (only) {
-      created.push({ goldenId, keys: only.keys, blockingKeys: only.soloKeys, row: only.soloRow });
-      continue;
-    }
-    // Several: survivorship over them, in a fixed order (system, id); in slices, as the rows are decided.
-    if (++computed % 100 === 0) await yieldToLoop();
-    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
-    created.push(newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))));
-  }
-  return created;
 }
 
 /** Where a chain of merges (merged id → survivor id) ends for `id`: the record that holds it now. */
@@ -223,7 +193,7 @@ async function decideFresh(
   module: ReferentialModule,
   fresh: readonly Prepared[],
   previous: RoundCarry | undefined,
-): Promise<{ decisions: Omit<FreshDecisions, 'created'>; keyOwner: Map<string, string>; index: Map<string, IndexEntry[]>; keyed: Map<string, Set<string>> }> {
+): Promise<{ decisions: FreshDecisions; keyOwner: Map<string, string>; index: Map<string, IndexEntry[]>; keyed: Map<string, Set<string>> }> {
   const referential = module.name;
 
   // 2. and 3. Natural keys already held by active golden records; blocking-key candidates (rows settled by a stored key

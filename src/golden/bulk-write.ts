@@ -6,10 +6,11 @@ import { bridgeReason, contributeIn, tieReason } from './engine.ts';
 import { autoMergeIn } from './stewardship.ts';
 import type { ContributionDecision } from './engine-types.ts';
 import type { ReferentialModule } from './module.ts';
+import { computeFromSources, newGolden, type NewGolden } from './compute.ts';
 import { insertGoldens, refreshGoldens, type RefreshItem } from './store.ts';
 import { writeNumberedChanges, type ChangeEvent } from './changes.ts';
 import { jsonArrayBytes, jsonArrayParam } from './json-rows.ts';
-import type { BulkOutcome } from './bulk-prepare.ts';
+import type { BulkOutcome, Prepared } from './bulk-prepare.ts';
 import { endOfChain, type DecidedRound, type FreshDecisions, type Ok } from './bulk-decide.ts';
 
 /** Writes a decided round in the caller's transaction (which holds the referential's lock); outcomes by position. */
@@ -29,7 +30,7 @@ export async function writeRound(tx: Queryable, module: ReferentialModule, decid
 /** Writes what decideFresh decided, set-based, in the caller's transaction. */
 async function writeFresh(tx: Queryable, module: ReferentialModule, decided: FreshDecisions, receivedAt: Date, ok: Ok): Promise<void> {
   const referential = module.name;
-  const { fresh, newGoldens, created, links, reviews, decisions, ties } = decided;
+  const { fresh, newGoldens, links, reviews, decisions, ties } = decided;
   // 5. Writes: source records (their first versions: nothing to keep in ref_source_versions yet), new golden records in
   // their final form, links, the existing records that gained links recomputed, review items. Large parameters go as
   // one JSON document (parsed by the server).
@@ -39,6 +40,16 @@ async function writeFresh(tx: Queryable, module: ReferentialModule, decided: Fre
     [referential, jsonArrayBytes(fresh.map((p) => p.sourceRow)), receivedAt],
   );
   const fresher = new Set(newGoldens);
+  const sourcesOf = new Map<string, Prepared[]>(newGoldens.map((id) => [id, []]));
+  for (const l of links) sourcesOf.get(l.goldenId)?.push(l.p);
+  const created = newGoldens.map((goldenId): NewGolden => {
+    const rows = sourcesOf.get(goldenId) ?? [];
+    const only = rows.length === 1 ? rows[0] : undefined;
+    // One source (the common case): what was computed for matching is the record's profile and keys already.
+    if (only) return { goldenId, keys: only.keys, blockingKeys: only.soloKeys, row: only.soloRow };
+    const sourceRows = rows.map((p) => ({ system: p.row.sourceSystem, id: p.row.sourceId, version: 1, attributes: p.attributes, receivedAt }));
+    return newGolden(goldenId, computeFromSources(module, sourceRows.sort((a, b) => (a.system < b.system ? -1 : a.system > b.system ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))));
+  });
   // The golden records before the links that reference them.
   const changes: ChangeEvent[] = [];
   const refreshed = await insertGoldens(tx, module, created, 'contribution', { changes });
