@@ -145,6 +145,32 @@ describe.each(drivers())('admin stewardship API on %s', (driver) => {
     expect(await count('ref_steward_decisions')).toBe(0);
   });
 
+  it('merges of one pair in both directions and through a third record at once: no deadlock, each record merged once', async () => {
+    // The pair is locked in one statement, in id order (lockGoldens): whichever direction a merge names, two merges of
+    // records in common wait for each other rather than deadlock, and the later one finds a record merged already.
+    const { a, b } = await twoRecords();
+    const c = (await give('dgsn', 'd1', { cin: 'ZZ100001', firstNameLatin: 'Hind', lastNameLatin: 'Berrada', birthDate: '1982-01-01' })).goldenId;
+    const answers = await Promise.all([
+      asAdmin<ProblemBody>('POST', `${base}/merges`, { survivorId: a, mergedId: b, reason: 'same person' }),
+      asAdmin<ProblemBody>('POST', `${base}/merges`, { survivorId: b, mergedId: a, reason: 'same person' }),
+      asAdmin<ProblemBody>('POST', `${base}/merges`, { survivorId: c, mergedId: b, reason: 'same person' }),
+      asAdmin<ProblemBody>('POST', `${base}/merges`, { survivorId: a, mergedId: c, reason: 'same person' }),
+    ]);
+    const merged = answers.filter((r) => r.status === 201).length;
+    const refused = answers.filter((r) => r.status === 409);
+    expect(merged + refused.length).toBe(answers.length);
+    expect(merged).toBeGreaterThanOrEqual(1);
+    for (const r of refused) expect(r.body.detail).toBe('only two active golden records can be merged');
+    // Three records, each merge taking one of them out of the active ones; every merged record resolves to an active
+    // one (through a chain when a survivor was merged in turn).
+    expect((await Promise.all([a, b, c].map((id) => getGolden(t.db, 'persons', id)))).filter((g) => g?.status === 'active')).toHaveLength(3 - merged);
+    for (const id of [a, b, c]) {
+      const g = await getGolden(t.db, 'persons', id);
+      const survivor = g?.survivorId ? await getGolden(t.db, 'persons', g.survivorId) : g;
+      expect(survivor?.status).toBe('active');
+    }
+  });
+
   it('an admin merges: the merged id resolves to the survivor, the operator is the recorded actor', async () => {
     const { a, b } = await twoRecords();
     const merged = await asAdmin<MergeResultBody>('POST', `${base}/merges`, { survivorId: a, mergedId: b, reason: 'typo in the CIN' });
